@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from core import views as core_views
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="portal:home", permanent=False)),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("staff/", include("core.staff_urls")),
+    path("staff/customers/", include("customers.urls")),
+    path("staff/contracts/", include("contracts.urls")),
+    path("staff/renewals/", include("renewals.urls")),
+    path("staff/notifications/", include("notifications.urls")),
+    path("staff/cancellations/", include("retention.urls")),
+    path("portal/", include("portal.urls")),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

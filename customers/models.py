@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TimeStampedModel
+
+
+class Tier(models.TextChoices):
+    A = "A", _("Tier A")
+    B = "B", _("Tier B")
+    C = "C", _("Tier C")
+
+
+class CustomerKind(models.TextChoices):
+    COMPANY = "company", _("Company")
+    INDIVIDUAL = "individual", _("Individual")
+
+
+class Customer(TimeStampedModel):
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=CustomerKind.choices, default=CustomerKind.COMPANY
+    )
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account manager"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="customers",
+        limit_choices_to={"is_staff": True},
+    )
+    # The computed tier (recomputed nightly) and an optional manual override with who/why.
+    tier = models.CharField(_("tier"), max_length=1, choices=Tier.choices, default=Tier.C)
+    tier_override = models.CharField(
+        _("tier override"), max_length=1, choices=Tier.choices, blank=True
+    )
+    tier_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("tier overridden by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    tier_override_reason = models.CharField(_("tier override reason"), max_length=300, blank=True)
+    tier_override_at = models.DateTimeField(_("tier overridden at"), null=True, blank=True)
+    language = models.CharField(
+        _("preferred language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans"
+    )
+    notify_email = models.BooleanField(_("notify by email"), default=True)
+    notify_sms = models.BooleanField(_("notify by SMS"), default=False)
+    notify_in_app = models.BooleanField(_("notify in the portal"), default=True)
+    care_messages = models.BooleanField(_("care messages"), default=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    founded_on = models.DateField(_("founding date"), null=True, blank=True)
+    tags = models.CharField(_("tags"), max_length=300, blank=True, help_text=_("Comma-separated"))
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["code"]
+        indexes = [
+            models.Index(fields=["account_manager", "code"], name="customer_manager_code"),
+            models.Index(fields=["tier"], name="customer_tier"),
+            models.Index(fields=["name"], name="customer_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def effective_tier(self) -> str:
+        return self.tier_override or self.tier
+
+    def get_effective_tier_display(self) -> str:
+        return str(Tier(self.effective_tier).label)
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [t.strip() for t in self.tags.split(",") if t.strip()]
+
+
+class Contact(TimeStampedModel):
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    role = models.CharField(_("role"), max_length=100, blank=True)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["-is_primary", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=models.Q(is_primary=True),
+                name="one_primary_contact_per_customer",
+            )
+        ]
+        indexes = [models.Index(fields=["email"], name="contact_email")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PortalAccount(TimeStampedModel):
+    """A person who may log into the portal for one customer organisation."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="portal_account",
+    )
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="portal_accounts",
+    )
+
+    class Meta:
+        verbose_name = _("portal account")
+        verbose_name_plural = _("portal accounts")
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.customer}"

@@ -64,3 +64,72 @@ class Sequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.last_value}"
+
+
+class TaskKind(models.TextChoices):
+    FOLLOW_UP = "follow_up", _("Follow-up")
+    REMINDER = "reminder", _("Renewal reminder")
+    ESCALATION = "escalation", _("Escalation")
+    CANCELLATION = "cancellation", _("Cancellation request")
+    FEEDBACK = "feedback", _("Feedback")
+    RENEWAL = "renewal", _("Renewal")
+    OTHER = "other", _("Other")
+
+
+class Task(TimeStampedModel):
+    """A to-do for a staff member. Created by services (reminders, follow-ups, SLAs).
+
+    ``dedupe_key`` makes creation idempotent: a sweep that runs twice creates one task.
+    """
+
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.PROTECT,
+        related_name="tasks",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=TaskKind.choices)
+    title = models.CharField(_("title"), max_length=300)
+    details = models.TextField(_("details"), blank=True)
+    due_date = models.DateField(_("due date"))
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="tasks",
+    )
+    contract = models.ForeignKey(
+        "contracts.Contract",
+        verbose_name=_("contract"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="tasks",
+    )
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("done by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["due_date", "id"]
+        indexes = [
+            models.Index(
+                fields=["assignee", "due_date"],
+                name="task_open_by_assignee",
+                condition=models.Q(done_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import DomainError
+from core.models import Task
+
+
+def task_create(
+    *,
+    assignee: Any,
+    kind: str,
+    title: str,
+    due_date: dt.date,
+    details: str = "",
+    customer: Any = None,
+    contract: Any = None,
+    dedupe_key: str | None = None,
+) -> tuple[Task, bool]:
+    """Create a task; with a dedupe key, a second call returns the first task (created=False)."""
+    if dedupe_key:
+        existing = Task.objects.filter(dedupe_key=dedupe_key).first()
+        if existing:
+            return existing, False
+    try:
+        with transaction.atomic():
+            task = Task.objects.create(
+                assignee=assignee,
+                kind=kind,
+                title=title[:300],
+                details=details,
+                due_date=due_date,
+                customer=customer,
+                contract=contract,
+                dedupe_key=dedupe_key,
+            )
+            return task, True
+    except IntegrityError:
+        # Another worker created the same deduplicated task first.
+        return Task.objects.get(dedupe_key=dedupe_key), False
+
+
+def task_complete(*, task: Task, by: Any) -> Task:
+    if task.assignee_id != by.pk and not by.is_team_lead:
+        raise DomainError(_("You can only complete your own tasks."))
+    updated = Task.objects.filter(pk=task.pk, done_at__isnull=True).update(
+        done_at=timezone.now(), done_by=by
+    )
+    task.refresh_from_db()
+    return task if updated or task.done_at else task

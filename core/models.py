@@ -133,3 +133,56 @@ class Task(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class DocumentKind(models.TextChoices):
+    CONTRACT = "contract", _("Contract")
+    QUOTE = "quote", _("Renewal quote")
+    SIGNED = "signed", _("Signed contract")
+    INVOICE = "invoice", _("Invoice")
+    RECEIPT = "receipt", _("Receipt")
+    CANCELLATION = "cancellation", _("Cancellation confirmation")
+    OTHER = "other", _("Other")
+
+
+class Document(TimeStampedModel):
+    """A stored file (mostly generated PDFs) with the SHA-256 of its exact bytes.
+
+    Never deleted: documents carry signatures and money.
+    """
+
+    kind = models.CharField(_("kind"), max_length=20, choices=DocumentKind.choices)
+    title = models.CharField(_("title"), max_length=300)
+    file = models.FileField(_("file"), upload_to="documents/%Y/%m/")
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    size = models.PositiveIntegerField(_("size in bytes"), default=0)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="documents",
+    )
+    contract = models.ForeignKey(
+        "contracts.Contract",
+        verbose_name=_("contract"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="documents",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title

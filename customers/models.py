@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -134,3 +138,53 @@ class PortalAccount(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.customer}"
+
+
+class TierSettings(models.Model):
+    """The ABC thresholds (one row, edited in admin), on annualised active contract value.
+
+    A customer is tier A from ``a_min`` upwards, B from ``b_min``, C below that.
+    """
+
+    a_min = models.DecimalField(
+        _("tier A from (annualised value)"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("100000.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    b_min = models.DecimalField(
+        _("tier B from (annualised value)"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("20000.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    last_recomputed_at = models.DateTimeField(
+        _("tiers last recomputed at"), null=True, blank=True, editable=False
+    )
+
+    class Meta:
+        verbose_name = _("tier settings")
+        verbose_name_plural = _("tier settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(a_min__gte=models.F("b_min")),
+                name="tier_a_threshold_not_below_b",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Tier thresholds"))
+
+    def clean(self) -> None:
+        if self.a_min is not None and self.b_min is not None and self.a_min < self.b_min:
+            raise ValidationError(
+                {"a_min": _("The tier A threshold must not be below the tier B threshold.")}
+            )
+
+    @classmethod
+    def load(cls) -> TierSettings:
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj

@@ -18,6 +18,7 @@ urlpatterns = [
     path("staff/notifications/", include("notifications.urls")),
     path("staff/cancellations/", include("retention.urls")),
     path("portal/", include("portal.urls")),
+    path("api/", include("api.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

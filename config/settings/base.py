@@ -29,6 +29,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_celery_beat",
     "django_htmx",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "core",
     "customers",
     "contracts",
@@ -36,6 +39,7 @@ INSTALLED_APPS = [
     "notifications",
     "retention",
     "portal",
+    "api",
 ]
 
 MIDDLEWARE = [

@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from core import staff_views
+
+urlpatterns = [
+    path("", staff_views.staff_home, name="staff-home"),
+    path("login/", staff_views.StaffLoginView.as_view(), name="staff-login"),
+    path("logout/", staff_views.StaffLogoutView.as_view(), name="staff-logout"),
+    path("tasks/", staff_views.staff_tasks, name="staff-tasks"),
+    path("tasks/<int:pk>/done/", staff_views.staff_task_done, name="staff-task-done"),
+]

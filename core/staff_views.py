@@ -1,0 +1,148 @@
+"""The staff shell: login, logout, dashboard and the personal task list."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import LoginView, LogoutView
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, Sum
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from contracts.models import ContractStatus
+from core.access import contracts_visible_to
+from core.auth import staff_required
+from core.errors import DomainError
+from core.models import Task
+from core.services import task_complete
+
+ENDING_WINDOWS = (30, 60, 90)
+
+
+class StaffAuthenticationForm(AuthenticationForm):
+    """Only staff accounts may log in here; portal customers use their magic link."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "not_staff": gettext_lazy("This account cannot use the staff area."),
+    }
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if not user.is_staff:
+            raise forms.ValidationError(self.error_messages["not_staff"], code="not_staff")
+
+
+class StaffLoginView(LoginView):
+    template_name = "registration/login.html"
+    authentication_form = StaffAuthenticationForm
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Already logged-in staff skip the form; a logged-in portal user sees it instead
+        # of being bounced between the two areas.
+        if request.user.is_authenticated and request.user.is_staff:
+            target = self.get_redirect_url() or self.get_default_redirect_url()
+            return redirect(target)
+        return super().dispatch(request, *args, **kwargs)
+
+
+class StaffLogoutView(LogoutView):
+    """POST only (Django's LogoutView refuses GET)."""
+
+    next_page = "staff-login"
+
+
+@staff_required
+def staff_home(request: HttpRequest) -> HttpResponse:
+    """A simple dashboard: the user's book and what ends soon."""
+    today = timezone.localdate()
+    visible = contracts_visible_to(request.user)
+    active = visible.filter(status=ContractStatus.ACTIVE)
+    aggregates: dict[str, Any] = {"active": Count("id")}
+    for days in ENDING_WINDOWS:
+        window = Q(end_date__gte=today, end_date__lte=today + dt.timedelta(days=days))
+        aggregates[f"count_{days}"] = Count("id", filter=window)
+        aggregates[f"value_{days}"] = Sum("annual_value", filter=window)
+    # One row per currency: values in different currencies are never added together.
+    rows = list(active.values("currency").annotate(**aggregates).order_by("currency"))
+    active_count = sum(r["active"] for r in rows)
+    windows = []
+    for days in ENDING_WINDOWS:
+        windows.append(
+            {
+                "days": days,
+                "count": sum(r[f"count_{days}"] for r in rows),
+                "values": [(r["currency"], r[f"value_{days}"]) for r in rows if r[f"value_{days}"]],
+            }
+        )
+    open_tasks = Task.objects.filter(assignee=request.user, done_at__isnull=True)
+    task_counts = open_tasks.aggregate(
+        open=Count("id"), overdue=Count("id", filter=Q(due_date__lt=today))
+    )
+    upcoming_tasks = list(open_tasks.select_related("customer", "contract")[:5])
+    return render(
+        request,
+        "staff/home.html",
+        {
+            "today": today,
+            "active_count": active_count,
+            "windows": windows,
+            "task_counts": task_counts,
+            "upcoming_tasks": upcoming_tasks,
+            "sees_all": request.user.is_team_lead,
+        },
+    )
+
+
+@staff_required
+def staff_tasks(request: HttpRequest) -> HttpResponse:
+    """My tasks: open ones first by due date, then the recently completed."""
+    today = timezone.localdate()
+    mine = Task.objects.filter(assignee=request.user).select_related("customer", "contract")
+    open_page = Paginator(
+        mine.filter(done_at__isnull=True).order_by("due_date", "id"), 50
+    ).get_page(request.GET.get("page"))
+    done = list(mine.filter(done_at__isnull=False).order_by("-done_at", "-id")[:10])
+    return render(
+        request,
+        "staff/tasks.html",
+        {"today": today, "page_obj": page_obj_with_flags(open_page, today), "done_tasks": done},
+    )
+
+
+def page_obj_with_flags(page: Any, today: dt.date) -> Any:
+    for task in page.object_list:
+        task.is_overdue = task.due_date < today
+        task.is_due_today = task.due_date == today
+    return page
+
+
+@require_POST
+@staff_required
+def staff_task_done(request: HttpRequest, pk: int) -> HttpResponse:
+    task = get_object_or_404(Task, pk=pk)
+    if task.assignee_id != request.user.pk and not request.user.is_team_lead:
+        # Someone else's task: as if it did not exist.
+        raise Http404
+    try:
+        task_complete(task=task, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Task “%(title)s” marked as done.") % {"title": task.title})
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "staff-tasks"
+    return redirect(target)

@@ -18,6 +18,8 @@ urlpatterns = [
     path("staff/notifications/", include("notifications.urls")),
     path("staff/cancellations/", include("retention.urls")),
     path("portal/", include("portal.urls")),
+    path("staff/billing/", include("billing.urls")),
+    path("webhooks/", include("billing.webhook_urls")),
     path("api/", include("api.urls")),
 ]
 if settings.DEBUG:

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "notifications",
     "retention",
     "portal",
+    "billing",
     "api",
 ]
 
@@ -179,6 +180,9 @@ RENEWDESK = {
     "DEFAULT_CURRENCY": env("DEFAULT_CURRENCY", default="CNY"),
     "CONTRACT_NUMBER_PREFIX": "HT",
     "RENEWAL_CASE_OPEN_DAYS": env.int("RENEWAL_CASE_OPEN_DAYS", default=60),
+    # Payment-provider webhook: HMAC-SHA256 key; dunning starts this many days after due.
+    "PAYMENT_WEBHOOK_SECRET": env("PAYMENT_WEBHOOK_SECRET", default=""),
+    "DUNNING_GRACE_DAYS": env.int("DUNNING_GRACE_DAYS", default=7),
     "REMINDER_OFFSETS": [30, 15, 7],
     "MAGIC_LINK_MAX_AGE": 15 * 60,
     "CANCELLATION_SLA_BUSINESS_DAYS": 2,

@@ -160,6 +160,14 @@ class TierSettings(models.Model):
         default=Decimal("20000.00"),
         validators=[MinValueValidator(Decimal("0"))],
     )
+    # Contracts in another currency count at these rates to the default currency,
+    # e.g. {"USD": "7.10"}; a currency without a rate is left out (and reported).
+    fx_rates = models.JSONField(
+        _("exchange rates to the default currency"),
+        default=dict,
+        blank=True,
+        help_text=_('For example {"USD": "7.10", "EUR": "7.70"}.'),
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     last_recomputed_at = models.DateTimeField(
         _("tiers last recomputed at"), null=True, blank=True, editable=False
@@ -183,6 +191,33 @@ class TierSettings(models.Model):
             raise ValidationError(
                 {"a_min": _("The tier A threshold must not be below the tier B threshold.")}
             )
+        rates = self.fx_rates if isinstance(self.fx_rates, dict) else None
+        if rates is None:
+            raise ValidationError({"fx_rates": _("Give the rates as an object of currency: rate.")})
+        for code, rate in rates.items():
+            try:
+                value = Decimal(str(rate))
+                ok = len(str(code)) == 3 and value.is_finite() and value > 0
+            except (ArithmeticError, ValueError):
+                ok = False
+            if not ok:
+                raise ValidationError(
+                    {
+                        "fx_rates": _("“%(code)s”: a rate must be a positive number.")
+                        % {"code": code}
+                    }
+                )
+
+    def fx_rate_map(self) -> dict[str, Decimal]:
+        rates: dict[str, Decimal] = {}
+        for code, rate in (self.fx_rates or {}).items():
+            try:
+                value = Decimal(str(rate))
+                if value.is_finite() and value > 0:
+                    rates[str(code).upper()] = value
+            except ArithmeticError:
+                continue
+        return rates
 
     @classmethod
     def load(cls) -> TierSettings:

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from .services import customer_tiers_recompute
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="customers.recompute_tiers")
+def recompute_tiers_task() -> dict[str, object]:
+    """Nightly: recompute every customer's ABC tier as of today (business time zone).
+
+    Running it twice is harmless: the second run changes nothing.
+    """
+    result = customer_tiers_recompute(as_of=timezone.localdate())
+    logger.info(
+        "tiers recomputed as of %s: %s changed, counts %s, skipped currencies %s",
+        result.as_of,
+        result.changed,
+        result.counts,
+        result.skipped_currencies,
+    )
+    return {"as_of": result.as_of.isoformat(), "changed": result.changed, "counts": result.counts}

@@ -1,0 +1,73 @@
+"""Reads over the outbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from .models import Channel, Message, MessageKind, MessageStatus
+
+
+def renewal_notice_delivered(*, contract: Any) -> bool:
+    """True when a renewal reminder for the contract's current term was delivered (sent)
+    on any channel. Auto-renewal relies on this: no delivered notice, no silent renewal."""
+    return Message.objects.filter(
+        contract_id=contract.pk,
+        kind=MessageKind.RENEWAL_REMINDER,
+        term_end=contract.end_date,
+        status=MessageStatus.SENT,
+    ).exists()
+
+
+def inbox_for_customer(*, customer: Any) -> QuerySet[Message]:
+    """The customer's portal inbox: in-app messages, newest first."""
+    return Message.objects.filter(
+        customer_id=customer.pk, channel=Channel.IN_APP, status=MessageStatus.SENT
+    ).order_by("-created_at", "-id")
+
+
+def inbox_unread_count(*, customer: Any) -> int:
+    return inbox_for_customer(customer=customer).filter(read_at__isnull=True).count()
+
+
+def staff_notifications_for(*, user: Any) -> QuerySet[Message]:
+    return Message.objects.filter(user_id=user.pk, channel=Channel.IN_APP).order_by(
+        "-created_at", "-id"
+    )
+
+
+def staff_unread_count(*, user: Any) -> int:
+    if not (user and user.is_authenticated and user.is_staff):
+        return 0
+    return staff_notifications_for(user=user).filter(read_at__isnull=True).count()
+
+
+def messages_for_contract(*, contract: Any) -> QuerySet[Message]:
+    return Message.objects.filter(contract_id=contract.pk).order_by("-created_at", "-id")
+
+
+def outbox_for_staff(
+    *,
+    user: Any,
+    status: str = "",
+    channel: str = "",
+    kind: str = "",
+    q: str = "",
+) -> QuerySet[Message]:
+    """Customer messages about what the staff user may see (core.access), filtered."""
+    from core.access import customers_visible_to
+
+    qs = Message.objects.filter(customer__in=customers_visible_to(user)).select_related(
+        "customer", "contract"
+    )
+    if status in MessageStatus.values:
+        qs = qs.filter(status=status)
+    if channel in Channel.values:
+        qs = qs.filter(channel=channel)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if q.strip():
+        term = q.strip()
+        qs = qs.filter(Q(contract__number__icontains=term) | Q(to_address__iexact=term))
+    return qs.order_by("-created_at", "-id")

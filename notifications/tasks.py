@@ -1,0 +1,48 @@
+"""Celery tasks: thin, take ids or dates, call one service, own only retry policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from celery import shared_task
+
+logger = logging.getLogger("notifications")
+
+
+@shared_task(name="notifications.tasks.deliver_message_task", ignore_result=True)
+def deliver_message_task(message_id: int) -> str:
+    from .services import message_deliver
+
+    return message_deliver(message_id=message_id)
+
+
+@shared_task(name="notifications.tasks.deliver_outbox_task", ignore_result=True)
+def deliver_outbox_task() -> dict:
+    from .services import outbox_deliver_due
+
+    summary = outbox_deliver_due()
+    logger.info("outbox delivery: %s", summary)
+    return {k: v for k, v in vars(summary).items() if k != "counts"}
+
+
+@shared_task(name="notifications.tasks.send_reminders_task", ignore_result=True)
+def send_reminders_task(as_of: str | None = None) -> dict:
+    from .reminders import reminders_sweep
+
+    day = dt.date.fromisoformat(as_of) if as_of else None
+    summary = reminders_sweep(as_of=day)
+    logger.info("reminder sweep: %s", summary)
+    # Deliver what the sweep created now instead of waiting for the next minute.
+    deliver_outbox_task.delay()
+    return vars(summary)
+
+
+@shared_task(name="notifications.tasks.send_care_messages_task", ignore_result=True)
+def send_care_messages_task(as_of: str | None = None) -> dict:
+    from .care import care_sweep
+
+    day = dt.date.fromisoformat(as_of) if as_of else None
+    summary = care_sweep(as_of=day)
+    logger.info("care messages: %s", summary)
+    return summary

@@ -1,14 +1,23 @@
 from django.urls import path
-from django.views.generic import TemplateView
+
+from . import views
 
 app_name = "portal"
-_placeholder = TemplateView.as_view(template_name="portal/placeholder.html")
 urlpatterns = [
-    path("", _placeholder, name="home"),
-    path("logout/", _placeholder, name="logout"),
-    path("messages/", _placeholder, name="messages"),
-    path("feedback/", _placeholder, name="feedback-list"),
-    path("contacts/", _placeholder, name="contacts"),
-    path("preferences/", _placeholder, name="preferences"),
+    path("", views.dashboard, name="home"),
+    path("login/", views.login_request, name="login"),
+    path("login/sent/", views.login_sent, name="login-sent"),
+    path("login/password/", views.password_login, name="password-login"),
+    path("login/link/<str:token>/", views.magic_link, name="magic-link"),
+    path("logout/", views.logout_view, name="logout"),
+    path("contracts/<int:pk>/", views.contract_detail, name="contract-detail"),
+    path("documents/<int:pk>/", views.document_download, name="document-download"),
+    path("messages/", views.messages_inbox, name="messages"),
+    path("preferences/", views.preferences, name="preferences"),
+    path("preferences/password/", views.password_change, name="password-change"),
+    path("contacts/", views.contacts, name="contacts"),
+    path("contacts/<int:pk>/edit/", views.contact_edit, name="contact-edit"),
+    path("feedback/", views.feedback_list, name="feedback-list"),
+    path("feedback/new/", views.feedback_new, name="feedback-new"),
+    path("feedback/<int:pk>/", views.feedback_detail, name="feedback-detail"),
 ]
-urlpatterns.append(path("login/", _placeholder, name="login"))

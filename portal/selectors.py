@@ -1,0 +1,150 @@
+"""Reads for the portal. Every function takes the customer and scopes by it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from contracts.models import Contract, ContractEvent, ContractLine, ContractStatus
+from customers.models import Customer
+
+from .access import contracts_for_customer, documents_for_customer
+from .models import Feedback
+
+# Contract statuses a customer sees. Drafts are staff work in progress.
+VISIBLE_STATUSES = [s for s in ContractStatus.values if s != ContractStatus.DRAFT]
+
+# Event kinds that are staff bookkeeping, never shown to customers. Everything else
+# (signature, payment, activation, renewal, auto-renew switches, cancellation steps added
+# by other apps) is part of the customer's history.
+INTERNAL_EVENT_KINDS = {"created", "updated", "returned_to_draft", "imported", "note"}
+
+EVENT_LABELS = {
+    "sent_for_signature": gettext_lazy("Sent to you for signature"),
+    "signed": gettext_lazy("Signed"),
+    "paid": gettext_lazy("First payment received"),
+    "activated": gettext_lazy("Service started"),
+    "expired": gettext_lazy("Ended without renewal"),
+    "renewed": gettext_lazy("Renewed"),
+    "terminated": gettext_lazy("Terminated"),
+    "voided": gettext_lazy("Withdrawn"),
+    "auto_renew_on": gettext_lazy("Automatic renewal switched on"),
+    "auto_renew_off": gettext_lazy("Automatic renewal switched off"),
+}
+
+
+def portal_contracts(*, customer: Customer) -> QuerySet[Contract]:
+    return contracts_for_customer(customer=customer).filter(status__in=VISIBLE_STATUSES)
+
+
+def dashboard_contracts(*, customer: Customer, today: dt.date | None = None) -> list[Contract]:
+    """The customer's contracts, current ones first, each with ``days_to_end`` set."""
+    today = today or timezone.localdate()
+    order = {
+        ContractStatus.AWAITING_SIGNATURE: 0,
+        ContractStatus.AWAITING_PAYMENT: 1,
+        ContractStatus.ACTIVE: 2,
+        ContractStatus.SCHEDULED: 3,
+    }
+    contracts = list(portal_contracts(customer=customer).select_related("plan"))
+    for contract in contracts:
+        contract.days_to_end = contract.days_until_end(today)
+    contracts.sort(key=lambda c: (order.get(c.status, 9), c.end_date, c.number))
+    return contracts
+
+
+@dataclass(frozen=True)
+class PendingAction:
+    title: str
+    detail: str
+    url: str
+    urgent: bool = False
+
+
+# Other apps (renewals, retention, notifications) append functions here that return the
+# customer's pending actions, e.g. "accept your renewal quote".
+PENDING_ACTION_PROVIDERS: list[Callable[[Customer, list[Contract]], list[PendingAction]]] = []
+
+
+def _contract_actions(customer: Customer, contracts: list[Contract]) -> list[PendingAction]:
+    actions = []
+    for c in contracts:
+        url = reverse("portal:contract-detail", kwargs={"pk": c.pk})
+        if c.status == ContractStatus.AWAITING_SIGNATURE:
+            actions.append(
+                PendingAction(_("Sign contract %(n)s") % {"n": c.number}, "", url, urgent=True)
+            )
+        elif c.status == ContractStatus.AWAITING_PAYMENT:
+            actions.append(
+                PendingAction(_("Pay for contract %(n)s") % {"n": c.number}, "", url, urgent=True)
+            )
+        elif c.status == ContractStatus.ACTIVE and 0 <= c.days_to_end <= 60 and not c.auto_renew:
+            actions.append(
+                PendingAction(
+                    _("Contract %(n)s ends in %(d)s days") % {"n": c.number, "d": c.days_to_end},
+                    _("Renew it or tell us what you need."),
+                    url,
+                    urgent=c.days_to_end <= 15,
+                )
+            )
+    return actions
+
+
+def pending_actions(*, customer: Customer, contracts: list[Contract]) -> list[PendingAction]:
+    actions = _contract_actions(customer, contracts)
+    for provider in PENDING_ACTION_PROVIDERS:
+        actions.extend(provider(customer, contracts))
+    return actions
+
+
+def contract_detail_for_customer(*, contract: Contract) -> dict[str, Any]:
+    """Lines, documents and the customer-visible history of one (already scoped) contract."""
+    lines = list(ContractLine.objects.filter(contract=contract).select_related("plan"))
+    documents = list(documents_for_customer(customer=contract.customer).filter(contract=contract))
+    events = []
+    for event in ContractEvent.objects.filter(contract=contract).exclude(
+        kind__in=INTERNAL_EVENT_KINDS
+    ):
+        label = EVENT_LABELS.get(event.kind)
+        if label is None:
+            label = event.kind.replace("_", " ").capitalize()
+        events.append({"at": event.at, "label": label, "to_status": event.to_status})
+    return {"lines": lines, "documents": documents, "events": events}
+
+
+def inbox(*, customer: Customer) -> list[Any]:
+    """In-app messages, from the notifications app once it provides its selector."""
+    try:
+        from notifications.selectors import inbox_for_customer  # type: ignore[attr-defined]
+    except ImportError:
+        return []
+    return list(inbox_for_customer(customer=customer))
+
+
+def unread_count(*, customer: Customer) -> int:
+    try:
+        from notifications.selectors import inbox_unread_count  # type: ignore[attr-defined]
+    except ImportError:
+        return 0
+    return int(inbox_unread_count(customer=customer))
+
+
+def feedback_for_customer(*, customer: Customer) -> QuerySet[Feedback]:
+    return Feedback.objects.filter(customer=customer).select_related("contract")
+
+
+def feedback_detail(*, feedback: Feedback) -> Feedback:
+    return (
+        Feedback.objects.filter(pk=feedback.pk)
+        .prefetch_related(Prefetch("replies"))
+        .select_related("contract")
+        .get()
+    )

@@ -1,0 +1,355 @@
+"""Writes made from the portal: login links, preferences, contacts, feedback."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from contracts.models import Contract
+from core.errors import DomainError, InvalidTransition
+from core.tokens import TokenExpired, TokenInvalid, token_make, token_read
+from customers.models import Contact, Customer
+from customers.services import contact_save, customer_update
+
+from .models import (
+    Feedback,
+    FeedbackChannel,
+    FeedbackEvent,
+    FeedbackReply,
+    FeedbackSeverity,
+    FeedbackStatus,
+)
+
+logger = logging.getLogger(__name__)
+User = get_user_model()
+
+MAGIC_LINK_PURPOSE = "portal_login"
+
+__all__ = [
+    "MagicLinkUsed",
+    "TokenExpired",
+    "TokenInvalid",
+    "customer_preferences_update",
+    "feedback_reply_add",
+    "feedback_set_status",
+    "feedback_submit",
+    "magic_link_consume",
+    "magic_link_make",
+    "magic_link_request",
+    "magic_link_user",
+    "portal_contact_update",
+    "portal_user_for_email",
+]
+
+
+class MagicLinkUsed(TokenInvalid):
+    code = "token_used"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(
+            str(message or gettext_lazy("This link has already been used. Ask for a new one."))
+        )
+
+
+# --- Login by magic link ---------------------------------------------------------------
+
+
+def portal_user_for_email(email: str) -> Any | None:
+    """The active portal user with this address (case-insensitive), or None."""
+    email = (email or "").strip()
+    if not email:
+        return None
+    return (
+        User.objects.filter(email__iexact=email, is_active=True, portal_account__isnull=False)
+        .order_by("pk")
+        .first()
+    )
+
+
+def _login_state(user: Any) -> str:
+    """A fingerprint of what a login link must still match when it is used.
+
+    It changes when the user logs in (last_login: this makes a link single use), changes
+    address (the link is bound to the address it was sent to), changes password or is
+    deactivated.
+    """
+    last_login = user.last_login.isoformat() if user.last_login else ""
+    value = f"{user.pk}|{(user.email or '').lower()}|{last_login}|{user.password}|{user.is_active}"
+    return salted_hmac("renewdesk.portal.magic-link", value).hexdigest()[:40]
+
+
+def magic_link_make(*, user: Any) -> str:
+    return token_make(
+        purpose=MAGIC_LINK_PURPOSE,
+        obj_id=f"{user.pk}:{_login_state(user)}",
+        max_age=settings.RENEWDESK["MAGIC_LINK_MAX_AGE"],
+    )
+
+
+def _user_from_token(token: str, *, lock: bool) -> Any:
+    value = token_read(token=token, purpose=MAGIC_LINK_PURPOSE)
+    if not isinstance(value, str) or ":" not in value:
+        raise TokenInvalid()
+    pk, state = value.split(":", 1)
+    qs = User.objects.filter(is_active=True, portal_account__isnull=False)
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    try:
+        user = qs.get(pk=int(pk))
+    except (User.DoesNotExist, ValueError) as exc:
+        raise TokenInvalid() from exc
+    if not constant_time_compare(state, _login_state(user)):
+        raise MagicLinkUsed()
+    return user
+
+
+def magic_link_user(*, token: str) -> Any:
+    """The user a link logs in, without using it (for the confirmation page).
+
+    Raises TokenInvalid (tampered, wrong purpose), TokenExpired, or MagicLinkUsed.
+    """
+    return _user_from_token(token, lock=False)
+
+
+def magic_link_consume(*, token: str) -> Any:
+    """Use a login link: returns its user and makes the link (and older ones) unusable.
+
+    The user row is locked and last_login moved in the same transaction, so two
+    simultaneous clicks on one link cannot both log in.
+    """
+    with transaction.atomic():
+        user = _user_from_token(token, lock=True)
+        user.last_login = timezone.now()
+        user.save(update_fields=["last_login"])
+    return user
+
+
+def magic_link_request(*, email: str) -> bool:
+    """E-mail a login link if the address belongs to a portal user.
+
+    Returns whether a link was sent; the view must NOT tell the visitor (the page says
+    the same thing either way so that nobody can probe which addresses are customers).
+    """
+    user = portal_user_for_email(email)
+    if user is None:
+        logger.info("portal login link requested for an unknown address")
+        return False
+    token = magic_link_make(user=user)
+    url = settings.SITE_URL + reverse("portal:magic-link", kwargs={"token": token})
+    minutes = settings.RENEWDESK["MAGIC_LINK_MAX_AGE"] // 60
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        subject = _("Your RenewDesk login link")
+        body = render_to_string(
+            "portal/email/magic_link.txt", {"user": user, "url": url, "minutes": minutes}
+        )
+    _send_login_email(user=user, subject=str(subject), body=body)
+    return True
+
+
+def _send_login_email(*, user: Any, subject: str, body: str) -> None:
+    """Send now: a login link is useless if it waits for the next delivery sweep."""
+    try:
+        from notifications.services import message_send_now  # type: ignore[attr-defined]
+    except ImportError:
+        message_send_now = None
+    if message_send_now is not None:
+        message_send_now(
+            to_email=user.email,
+            subject=subject,
+            body=body,
+            kind="portal_login_link",
+            customer=user.portal_account.customer,
+            legally_required=True,
+        )
+        return
+    send_mail(subject, body, None, [user.email], fail_silently=False)
+
+
+# --- Preferences and contacts ----------------------------------------------------------
+
+
+@transaction.atomic
+def customer_preferences_update(
+    *,
+    customer: Customer,
+    user: Any,
+    notify_email: bool,
+    notify_sms: bool,
+    notify_in_app: bool,
+    language: str,
+) -> Customer:
+    """Save notification channels and language for the customer and the user's interface."""
+    if language not in dict(settings.LANGUAGES):
+        raise DomainError(_("Choose one of the offered languages."))
+    customer_update(
+        customer=customer,
+        by=user,
+        notify_email=notify_email,
+        notify_sms=notify_sms,
+        notify_in_app=notify_in_app,
+        language=language,
+    )
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+    return customer
+
+
+def portal_contact_update(*, customer: Customer, user: Any, contact: Contact, **fields: Any):
+    if contact.customer_id != customer.pk:
+        # The view already scoped the lookup; this guards any other caller.
+        raise DomainError(_("This contact does not belong to your account."))
+    allowed = {"name", "email", "phone", "role"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"fields not editable from the portal: {sorted(unknown)}")
+    return contact_save(customer=customer, by=user, contact=contact, **fields)
+
+
+# --- Feedback and complaints -----------------------------------------------------------
+
+DEFAULT_SLA_HOURS = {
+    FeedbackSeverity.CRITICAL: 4,
+    FeedbackSeverity.HIGH: 24,
+    FeedbackSeverity.NORMAL: 48,
+    FeedbackSeverity.LOW: 120,
+}
+
+ALLOWED_FEEDBACK_TRANSITIONS: dict[str, set[str]] = {
+    FeedbackStatus.OPEN: {
+        FeedbackStatus.IN_PROGRESS,
+        FeedbackStatus.RESOLVED,
+        FeedbackStatus.CLOSED,
+    },
+    FeedbackStatus.IN_PROGRESS: {FeedbackStatus.RESOLVED, FeedbackStatus.CLOSED},
+    # A resolved item can be reopened (customer replies) or closed.
+    FeedbackStatus.RESOLVED: {FeedbackStatus.IN_PROGRESS, FeedbackStatus.CLOSED},
+    FeedbackStatus.CLOSED: set(),
+}
+
+
+def feedback_sla_due(*, severity: str, at: dt.datetime) -> dt.datetime:
+    """Calendar hours by severity (settings.RENEWDESK["FEEDBACK_SLA_HOURS"] overrides)."""
+    hours = {**DEFAULT_SLA_HOURS, **settings.RENEWDESK.get("FEEDBACK_SLA_HOURS", {})}
+    return at + dt.timedelta(hours=hours.get(severity, DEFAULT_SLA_HOURS["normal"]))
+
+
+@transaction.atomic
+def feedback_submit(
+    *,
+    customer: Customer,
+    by: Any,
+    category: str,
+    severity: str,
+    subject: str,
+    body: str,
+    contract: Contract | None = None,
+    channel: str = FeedbackChannel.PORTAL,
+) -> Feedback:
+    if contract is not None and contract.customer_id != customer.pk:
+        raise DomainError(_("This contract does not belong to your account."))
+    now = timezone.now()
+    feedback = Feedback.objects.create(
+        customer=customer,
+        contract=contract,
+        submitted_by=by,
+        channel=channel,
+        category=category,
+        severity=severity,
+        subject=subject.strip(),
+        body=body.strip(),
+        sla_due_at=feedback_sla_due(severity=severity, at=now),
+    )
+    FeedbackEvent.objects.create(
+        feedback=feedback, actor=by, from_status="", to_status=FeedbackStatus.OPEN
+    )
+    if customer.account_manager_id:
+        from core.models import TaskKind
+        from core.services import task_create
+
+        task_create(
+            assignee=customer.account_manager,
+            kind=TaskKind.FEEDBACK,
+            title=_("Answer %(ref)s: %(subject)s")
+            % {"ref": feedback.reference, "subject": feedback.subject},
+            details=feedback.body[:2000],
+            due_date=timezone.localtime(feedback.sla_due_at).date(),
+            customer=customer,
+            contract=contract,
+            dedupe_key=f"feedback:{feedback.pk}",
+        )
+    return feedback
+
+
+def _feedback_transition(
+    *, feedback: Feedback, to: str, by: Any, note: str = "", **fields: Any
+) -> Feedback:
+    """Change status under a row lock and write the event row in the same transaction."""
+    with transaction.atomic():
+        locked = Feedback.objects.select_for_update().get(pk=feedback.pk)
+        if to not in ALLOWED_FEEDBACK_TRANSITIONS[locked.status]:
+            raise InvalidTransition(
+                _("This request is %(status)s and cannot become %(to)s.")
+                % {
+                    "status": locked.get_status_display(),
+                    "to": FeedbackStatus(to).label,
+                }
+            )
+        now = timezone.now()
+        from_status = locked.status
+        locked.status = to
+        if to == FeedbackStatus.RESOLVED:
+            locked.resolved_at = now
+        if to == FeedbackStatus.CLOSED:
+            locked.closed_at = now
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.save()
+        FeedbackEvent.objects.create(
+            feedback=locked, actor=by, from_status=from_status, to_status=to, note=note[:300]
+        )
+    return locked
+
+
+def feedback_set_status(*, feedback: Feedback, to: str, by: Any, note: str = "") -> Feedback:
+    return _feedback_transition(feedback=feedback, to=to, by=by, note=note)
+
+
+@transaction.atomic
+def feedback_reply_add(
+    *, feedback: Feedback, by: Any, body: str, from_staff: bool
+) -> FeedbackReply:
+    """Add a reply. A first staff answer starts the work (open → in progress) and meets
+    the response SLA; a customer's reply to a resolved item reopens it."""
+    locked = Feedback.objects.select_for_update().get(pk=feedback.pk)
+    if locked.status == FeedbackStatus.CLOSED:
+        raise DomainError(_("This request is closed. Please open a new one."))
+    body = body.strip()
+    if not body:
+        raise DomainError(_("Write a reply first."))
+    reply = FeedbackReply.objects.create(
+        feedback=locked, author=by, from_staff=from_staff, body=body
+    )
+    if from_staff:
+        if locked.first_response_at is None:
+            Feedback.objects.filter(pk=locked.pk).update(first_response_at=reply.created_at)
+        if locked.status == FeedbackStatus.OPEN:
+            _feedback_transition(feedback=locked, to=FeedbackStatus.IN_PROGRESS, by=by)
+    elif locked.status == FeedbackStatus.RESOLVED:
+        _feedback_transition(
+            feedback=locked, to=FeedbackStatus.IN_PROGRESS, by=by, note="reopened by customer"
+        )
+    feedback.refresh_from_db()
+    return reply

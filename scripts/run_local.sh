@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# `make run`: RenewDesk on embedded defaults (SQLite database, SQLite Celery broker, console
+# email). No PostgreSQL or Redis needed. Starts the web server, a Celery worker and Celery
+# beat; Ctrl-C (or SIGTERM) stops all three.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PY:-.venv/bin/python}
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.local}
+export PYTHONUNBUFFERED=1
+LOG_DIR=var/log
+mkdir -p "$LOG_DIR"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# --- Compiled translations (msgfmt comes with Debian's gettext) -------------------------------
+if ! command -v msgfmt >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    say "Installing gettext (needed to compile the translations)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q gettext >/dev/null \
+      || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q gettext >/dev/null; }
+  else
+    echo "gettext is missing. Install it with:"
+    echo "  sudo apt-get install -y gettext"
+    exit 1
+  fi
+fi
+
+# The port must be free before we start anything, or the worker and beat would run headless.
+if ! "$PY" - "$HOST" "$PORT" <<'EOF'
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as runserver does: TIME_WAIT is fine
+try:
+    s.bind((sys.argv[1], int(sys.argv[2])))
+except OSError:
+    sys.exit(1)
+EOF
+then
+  echo "Port $PORT on $HOST is already in use. Stop what uses it, or run: PORT=8001 make run"
+  exit 1
+fi
+
+# compilemessages refuses to run when there is no catalogue at all, hence the check.
+if [ -n "$(find . -path ./.venv -prune -o -name '*.po' -print -quit)" ]; then
+  say "Compiling translations"
+  "$PY" manage.py compilemessages -v0 --ignore=.venv
+fi
+
+say "Migrating the SQLite database"
+"$PY" manage.py migrate --noinput -v0
+
+# Commands written by other parts of the project; run them only once they exist.
+commands=$("$PY" manage.py help --commands)
+has_command() { grep -qx "$1" <<<"$commands"; }
+
+if has_command seed_demo; then
+  say "Loading demo data (only into an empty database)"
+  "$PY" manage.py seed_demo --if-empty 2>&1 | tee "$LOG_DIR/seed.log"
+else
+  echo "(seed_demo is not available yet: no demo data loaded)"
+fi
+if has_command setup_periodic_tasks; then
+  say "Creating the periodic task schedule"
+  "$PY" manage.py setup_periodic_tasks
+fi
+
+# --- Start the three processes, each in its own process group ---------------------------------
+# Job control gives every background job its own process group, so that stopping one group
+# also stops what it forked (runserver's autoreloader child, the worker's pool processes).
+set -m
+pids=()
+worker_pid=
+stopping=0
+
+stop_all() {
+  [ "$stopping" = 1 ] && return
+  stopping=1
+  trap '' INT TERM
+  echo
+  say "Stopping web server, worker and beat"
+  # The worker's main process stops its pool itself (warm shutdown: the task in hand finishes);
+  # the others get the signal group-wide so that runserver's reloader child goes too.
+  for pid in "${pids[@]}"; do
+    if [ "$pid" = "$worker_pid" ]; then kill -TERM "$pid" 2>/dev/null || true
+    else kill -TERM -- "-$pid" 2>/dev/null || true; fi
+  done
+  # Give them a few seconds, then force whatever is left in their process groups.
+  for _ in $(seq 1 20); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.5
+  done
+  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  say "Stopped."
+}
+trap 'stop_all; exit 130' INT
+trap 'stop_all; exit 143' TERM
+trap 'stop_all' EXIT
+
+say "Starting Celery worker (log: $LOG_DIR/worker.log)"
+"$PY" -m celery -A config.celery_app worker -l info --concurrency 2 \
+  >>"$LOG_DIR/worker.log" 2>&1 &
+worker_pid=$!
+pids+=("$worker_pid")
+
+say "Starting Celery beat (log: $LOG_DIR/beat.log)"
+rm -f var/celerybeat.pid
+"$PY" -m celery -A config.celery_app beat -l info \
+  --scheduler django_celery_beat.schedulers:DatabaseScheduler --pidfile var/celerybeat.pid \
+  >>"$LOG_DIR/beat.log" 2>&1 &
+pids+=("$!")
+
+say "Starting web server on http://$HOST:$PORT/"
+# Not a pipeline: the job's process group must be runserver's own (tee runs outside it).
+"$PY" manage.py runserver "$HOST:$PORT" > >(tee -a "$LOG_DIR/web.log") 2>&1 &
+pids+=("$!")
+
+# Wait until the web server answers before printing where to go.
+"$PY" - "http://$HOST:$PORT/healthz" <<'EOF' || true
+import sys, time, urllib.error, urllib.request
+for _ in range(60):
+    try:
+        urllib.request.urlopen(sys.argv[1], timeout=2)
+        sys.exit(0)
+    except urllib.error.HTTPError:
+        sys.exit(0)  # it answered (503 only means the broker is still warming up)
+    except OSError:
+        time.sleep(0.5)
+sys.exit(1)
+EOF
+
+BASE="http://$HOST:$PORT"
+cat <<EOF
+
+  RenewDesk is running.
+
+    App:           $BASE/
+    Staff login:   $BASE/staff/login/
+    Customer portal: $BASE/portal/
+    Django admin:  $BASE/admin/
+    Health check:  $BASE/healthz
+
+EOF
+if [ -s "$LOG_DIR/seed.log" ] && grep -qi "login" "$LOG_DIR/seed.log"; then
+  echo "  Demo logins (from the seed_demo output, also in $LOG_DIR/seed.log):"
+  grep -i -A20 "login" "$LOG_DIR/seed.log" | sed 's/^/    /'
+  echo
+fi
+echo "  Worker and beat logs: $LOG_DIR/worker.log, $LOG_DIR/beat.log"
+echo "  Press Ctrl-C to stop everything."
+echo
+
+# If any of the three dies, stop the others rather than leave a half-running app.
+set +e
+wait -n "${pids[@]}"
+status=$?
+if [ "$stopping" = 0 ]; then
+  echo "A process exited (status $status); see $LOG_DIR/. Stopping the rest."
+  stop_all
+  exit 1
+fi

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from contracts.importers import CONTRACT_COLUMNS, contracts_import_csv
+from core.csv_import import report_lines
+
+
+class Command(BaseCommand):
+    help = "Import contracts from a CSV file (" + ",".join(CONTRACT_COLUMNS) + "); all or nothing."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="CSV file, UTF-8 with or without BOM")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="validate and report without writing"
+        )
+        parser.add_argument(
+            "--as-of",
+            type=dt.date.fromisoformat,
+            default=None,
+            help="YYYY-MM-DD: derive statuses relative to this date (default: today)",
+        )
+
+    def handle(self, *args, **options):
+        path = Path(options["file"])
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CommandError(
+                _("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc}
+            ) from exc
+        report = contracts_import_csv(
+            source=data, dry_run=options["dry_run"], today=options["as_of"]
+        )
+        *problems, summary = report_lines(report)
+        for line in problems:
+            self.stderr.write(line)
+        if not report.ok:
+            raise CommandError(summary)
+        self.stdout.write(self.style.SUCCESS(summary))

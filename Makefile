@@ -1,41 +1,67 @@
 # RenewDesk: `make run` starts the app on embedded defaults, `make test` runs every test.
+# Every recipe line runs in bash with -e and pipefail: a failing command fails the target even
+# when its output is piped through a filter.
 SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# Touched after a successful install; pyproject.toml newer than it means "install again".
 STAMP := $(VENV)/.installed
+# pip prints one "Location ... is ignored" line per configured local index folder: noise.
+PIP_FILTER := { grep -v "is ignored" || true; }
 
-.PHONY: run test install lint format messages clean
+.PHONY: help run test install lint format messages services check clean
+
+help:
+	@echo "make run    start RenewDesk locally (SQLite, embedded broker): web, worker, beat"
+	@echo "make test   install, start PostgreSQL and Redis, run checks, linters and all tests"
+	@echo "            (PYTEST_ARGS='-k portal' narrows the run; TEST_DATABASE_NAME picks the test DB)"
+	@echo "make lint / make format / make messages / make clean"
 
 $(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
-	$(PY) -m pip install -q -e ".[dev]" 2>&1 | grep -v "is ignored" || true
-	$(PY) -c "import django, celery, weasyprint, playwright" 
+	@if [ ! -x $(PY) ]; then \
+	  echo "Creating the virtual environment in $(VENV)"; \
+	  $(PYTHON) -m venv $(VENV) || { \
+	    echo "Could not create a virtual environment. On Debian/Ubuntu: sudo apt-get install -y python3-venv"; \
+	    exit 1; }; \
+	fi
+	$(PY) -m pip install -q --upgrade pip 2>&1 | $(PIP_FILTER)
+	$(PY) -m pip install -q -e ".[dev]" 2>&1 | $(PIP_FILTER)
+	$(PY) -c "import django, celery, weasyprint, playwright"
 	@touch $(STAMP)
 
 install: $(STAMP)
 
+# compilemessages refuses to run when the tree holds no catalogue at all.
 messages: $(STAMP)
-	$(PY) manage.py compilemessages -v0 --ignore=.venv
+	@if [ -n "$$(find . -path ./$(VENV) -prune -o -name '*.po' -print -quit)" ]; then \
+	  $(PY) manage.py compilemessages -v0 --ignore=$(VENV); fi
 
 run: $(STAMP)
 	@./scripts/run_local.sh
 
-test: $(STAMP)
+services:
 	./scripts/ensure_services.sh
-	$(PY) manage.py compilemessages -v0 --ignore=.venv
-	$(PY) manage.py check
+
+# Fast, database-free checks first, so that a lint error fails in seconds.
+check: $(STAMP) messages
+	$(PY) manage.py check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m pytest -p no:randomly --create-db $(PYTEST_ARGS)
 
-lint:
+# The environment passes through (TEST_DATABASE_NAME, DATABASE_URL, REDIS_URL, ...).
+test: $(STAMP) services check
+	$(PY) -m pytest --create-db $(PYTEST_ARGS)
+
+lint: $(STAMP)
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 
-format:
+format: $(STAMP)
 	$(PY) -m ruff format . && $(PY) -m ruff check --fix .
 
 clean:
-	rm -rf $(VENV) staticfiles
+	rm -rf $(VENV) staticfiles var

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -36,6 +35,7 @@ logger = logging.getLogger(__name__)
 User = get_user_model()
 
 MAGIC_LINK_PURPOSE = "portal_login"
+LOGIN_LINK_KIND = "portal_login_link"
 
 __all__ = [
     "MagicLinkUsed",
@@ -141,40 +141,34 @@ def magic_link_request(*, email: str) -> bool:
 
     Returns whether a link was sent; the view must NOT tell the visitor (the page says
     the same thing either way so that nobody can probe which addresses are customers).
+    The e-mail goes through the notifications outbox (audit trail, retries) and is
+    delivered at once rather than at the next sweep: a login link cannot wait.
     """
+    from notifications.services import message_deliver_now, message_enqueue
+
     user = portal_user_for_email(email)
     if user is None:
         logger.info("portal login link requested for an unknown address")
         return False
     token = magic_link_make(user=user)
     url = settings.SITE_URL + reverse("portal:magic-link", kwargs={"token": token})
-    minutes = settings.RENEWDESK["MAGIC_LINK_MAX_AGE"] // 60
-    with translation.override(user.language or settings.LANGUAGE_CODE):
-        subject = _("Your RenewDesk login link")
-        body = render_to_string(
-            "portal/email/magic_link.txt", {"user": user, "url": url, "minutes": minutes}
-        )
-    _send_login_email(user=user, subject=str(subject), body=body)
+    message = message_enqueue(
+        recipient_user=user,
+        channel="email",
+        kind=LOGIN_LINK_KIND,
+        language=user.language or settings.LANGUAGE_CODE,
+        context={
+            "name": user.get_full_name() or user.username,
+            "url": url,
+            "minutes": settings.RENEWDESK["MAGIC_LINK_MAX_AGE"] // 60,
+        },
+        # One message per link: the token is unique, its hash keeps it out of the key.
+        dedupe_key=f"portal_login:{user.pk}:{hashlib.sha256(token.encode()).hexdigest()[:32]}",
+    )
+    if message is None:
+        return False
+    message_deliver_now(message.pk)
     return True
-
-
-def _send_login_email(*, user: Any, subject: str, body: str) -> None:
-    """Send now: a login link is useless if it waits for the next delivery sweep."""
-    try:
-        from notifications.services import message_send_now  # type: ignore[attr-defined]
-    except ImportError:
-        message_send_now = None
-    if message_send_now is not None:
-        message_send_now(
-            to_email=user.email,
-            subject=subject,
-            body=body,
-            kind="portal_login_link",
-            customer=user.portal_account.customer,
-            legally_required=True,
-        )
-        return
-    send_mail(subject, body, None, [user.email], fail_silently=False)
 
 
 # --- Preferences and contacts ----------------------------------------------------------

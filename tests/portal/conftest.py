@@ -79,3 +79,15 @@ def other_customer(db, tmp_path, settings):
         "document": document,
         "feedback": feedback,
     }
+
+
+@pytest.fixture(autouse=True)
+def _deliver_in_process(monkeypatch):
+    """Deliver "send now" messages in the test process instead of through the broker:
+    no worker runs during tests, and the e-mail must reach mail.outbox."""
+    from notifications import tasks
+
+    def _apply_async(args=None, **kwargs):
+        return tasks.deliver_message_task.run(*(args or []))
+
+    monkeypatch.setattr(tasks.deliver_message_task, "apply_async", _apply_async)

@@ -1,5 +1,24 @@
 from __future__ import annotations
 
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from .views.contracts import ContractEventViewSet, ContractViewSet, PlanViewSet
+from .views.customers import ContactViewSet, CustomerViewSet
+from .views.docs import DocsView, SchemaView
+
 app_name = "api"
 
-urlpatterns: list = []
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("customers", CustomerViewSet, basename="customer")
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("plans", PlanViewSet, basename="plan")
+router.register("contracts", ContractViewSet, basename="contract")
+router.register("events", ContractEventViewSet, basename="event")
+
+urlpatterns = [
+    path("schema/", SchemaView.as_view(), name="schema"),
+    path("docs/", DocsView.as_view(), name="docs"),
+    path("v1/", include(router.urls)),
+]

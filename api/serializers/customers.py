@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from core.access import customers_visible_to
+from customers.models import Contact, Customer, Tier
+
+from .common import StaffUsernameField
+
+
+class ContactInlineSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    role = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    account_manager = StaffUsernameField(
+        required=False,
+        allow_null=True,
+        help_text=_("The account manager's username. Defaults to you."),
+    )
+    effective_tier = serializers.ChoiceField(
+        choices=Tier.choices,
+        read_only=True,
+        help_text=_("The tier in force: the manual override if any, else the computed tier."),
+    )
+    contact = ContactInlineSerializer(
+        write_only=True,
+        required=False,
+        help_text=_("On creation only: the primary contact to create with the customer."),
+    )
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "code",
+            "name",
+            "kind",
+            "account_manager",
+            "tier",
+            "tier_override",
+            "effective_tier",
+            "language",
+            "notify_email",
+            "notify_sms",
+            "notify_in_app",
+            "care_messages",
+            "birthday",
+            "founded_on",
+            "tags",
+            "notes",
+            "contact",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "tier", "tier_override", "created_at", "updated_at"]
+        # Uniqueness of the code is checked by the service (one clear message), not here.
+        extra_kwargs = {"code": {"validators": []}}
+
+    def validate_account_manager(self, value: Any) -> Any:
+        user = self.context["request"].user
+        if value != user and not user.is_team_lead:
+            raise serializers.ValidationError(
+                _("You can only assign customers to yourself; a team lead can assign others.")
+            )
+        return value
+
+    def validate_code(self, value: str) -> str:
+        if self.instance is not None and value != self.instance.code:
+            raise serializers.ValidationError(_("A customer's code cannot be changed."))
+        return value
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    customer = serializers.PrimaryKeyRelatedField(
+        queryset=Customer.objects.none(), help_text=_("The customer's id.")
+    )
+    customer_code = serializers.CharField(source="customer.code", read_only=True)
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "customer",
+            "customer_code",
+            "name",
+            "email",
+            "phone",
+            "role",
+            "is_primary",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None:
+            # Only customers the caller can see exist, as far as this field is concerned.
+            fields["customer"].queryset = customers_visible_to(request.user)
+        return fields
+
+    def validate_customer(self, value: Customer) -> Customer:
+        if self.instance is not None and value.pk != self.instance.customer_id:
+            raise serializers.ValidationError(_("A contact cannot move to another customer."))
+        return value

@@ -1,0 +1,288 @@
+"""Reads for cancellation and retention. Writes live in services.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
+
+from contracts.models import Contract, ContractStatus
+from customers.models import Customer
+
+from . import policy
+from .models import (
+    AWAITING_STAFF,
+    OPEN_STATUSES,
+    CancellationRequest,
+    GrantStatus,
+    Kind,
+    OfferGrant,
+    OfferResponse,
+    RetentionOffer,
+    Status,
+)
+
+# Contracts a customer can still cancel: non-renewal also before the term starts.
+CANCELLABLE = {
+    Kind.NON_RENEWAL: (ContractStatus.ACTIVE, ContractStatus.SCHEDULED),
+    Kind.EARLY_TERMINATION: (ContractStatus.ACTIVE,),
+}
+
+
+def contract_terms(contract: Contract) -> policy.ContractTerms:
+    return policy.ContractTerms(
+        start_date=contract.start_date,
+        end_date=contract.end_date,
+        total_amount=contract.total_amount,
+        billing_period=contract.billing_period,
+        notice_days=contract.notice_period_days,
+        fee_kind=contract.etf_kind,
+        fee_value=contract.etf_value,
+        refund_policy=contract.refund_policy,
+        currency=contract.currency,
+    )
+
+
+def contract_paid_amount(contract: Contract) -> tuple[Decimal, bool]:
+    """(money received for this term, whether it was known from invoices).
+
+    Paid term and installment invoices count; a contract with no term invoice at all
+    (imported, or signed before billing existed) is taken as prepaid in full, and the
+    preview says it is an assumption so staff can check before confirming.
+    """
+    try:
+        from billing.models import Invoice
+    except ImportError:  # pragma: no cover - billing is installed in this project
+        return contract.total_amount, False
+    invoices = Invoice.objects.filter(contract=contract, kind__in=["term", "installment"]).exclude(
+        status="void"
+    )
+    if not invoices.exists():
+        return contract.total_amount, False
+    paid = invoices.aggregate(s=Sum("amount_paid"))["s"] or Decimal("0")
+    return paid, True
+
+
+@dataclass(frozen=True)
+class Preview:
+    """Both ways of cancelling, for the portal form and the staff request page."""
+
+    contract: Contract
+    today: dt.date
+    non_renewal: policy.Settlement | None
+    early_termination: policy.Settlement | None
+    paid_known: bool
+
+    def for_kind(self, kind: str) -> policy.Settlement | None:
+        return self.non_renewal if kind == Kind.NON_RENEWAL else self.early_termination
+
+
+def cancellation_preview(*, contract: Contract, today: dt.date | None = None) -> Preview:
+    today = today or timezone.localdate()
+    terms = contract_terms(contract)
+    paid, known = contract_paid_amount(contract)
+    results: dict[str, policy.Settlement | None] = {}
+    for kind in (Kind.NON_RENEWAL, Kind.EARLY_TERMINATION):
+        if contract.status not in CANCELLABLE[kind]:
+            results[kind] = None
+            continue
+        results[kind] = policy.settlement_compute(kind=kind, terms=terms, today=today, paid=paid)
+    return Preview(
+        contract=contract,
+        today=today,
+        non_renewal=results[Kind.NON_RENEWAL],
+        early_termination=results[Kind.EARLY_TERMINATION],
+        paid_known=known,
+    )
+
+
+def open_request_for_contract(contract: Contract) -> CancellationRequest | None:
+    return (
+        CancellationRequest.objects.filter(contract=contract, status__in=OPEN_STATUSES)
+        .order_by("-submitted_at")
+        .first()
+    )
+
+
+def contract_has_open_cancellation(*, contract_id: int) -> bool:
+    """For the renewal flow: a contract with an open cancellation must not be renewed
+    until the request is withdrawn (call it while holding the contract's row lock)."""
+    return CancellationRequest.objects.filter(
+        contract_id=contract_id, status__in=OPEN_STATUSES
+    ).exists()
+
+
+def offer_for(*, reason: str, tier: str, today: dt.date) -> RetentionOffer | None:
+    """The one offer to show: the first valid offer (by priority) targeted at this case."""
+    candidates = RetentionOffer.objects.filter(is_active=True).filter(
+        Q(valid_from__isnull=True) | Q(valid_from__lte=today),
+        Q(valid_until__isnull=True) | Q(valid_until__gte=today),
+    )
+    for offer in candidates.order_by("priority", "code"):
+        if offer.targets(reason=reason, tier=tier):
+            return offer
+    return None
+
+
+def offers_valid(*, today: dt.date) -> QuerySet[RetentionOffer]:
+    return RetentionOffer.objects.filter(is_active=True).filter(
+        Q(valid_from__isnull=True) | Q(valid_from__lte=today),
+        Q(valid_until__isnull=True) | Q(valid_until__gte=today),
+    )
+
+
+def requests_for_customer(*, customer: Customer) -> QuerySet[CancellationRequest]:
+    return CancellationRequest.objects.filter(customer=customer).select_related("contract")
+
+
+def requests_visible_to(user: Any) -> QuerySet[CancellationRequest]:
+    from core.access import contracts_visible_to
+
+    return CancellationRequest.objects.filter(contract__in=contracts_visible_to(user))
+
+
+def queue_for(user: Any, *, show: str = "open") -> QuerySet[CancellationRequest]:
+    """The staff queue: requests waiting for staff first, oldest SLA first."""
+    qs = requests_visible_to(user).select_related("contract", "customer", "offer")
+    if show == "open":
+        qs = qs.filter(status__in=AWAITING_STAFF)
+    elif show == "confirmed":
+        qs = qs.filter(status=Status.CONFIRMED)
+    elif show == "closed":
+        qs = qs.exclude(status__in=OPEN_STATUSES)
+    return qs.order_by("sla_due_at", "id") if show == "open" else qs.order_by("-submitted_at")
+
+
+def due_for_completion(*, as_of: dt.date) -> QuerySet[CancellationRequest]:
+    # Served by the (status, effective_date) index.
+    return CancellationRequest.objects.filter(status=Status.CONFIRMED, effective_date__lte=as_of)
+
+
+@dataclass(frozen=True)
+class OfferStats:
+    offer: RetentionOffer
+    shown: int
+    accepted: int
+    declined: int
+    revenue_saved: Decimal
+
+    @property
+    def acceptance_rate(self) -> Decimal:
+        if not self.shown:
+            return Decimal("0")
+        return (Decimal(self.accepted) * 100 / Decimal(self.shown)).quantize(Decimal("0.1"))
+
+
+def offer_stats(offers: QuerySet[RetentionOffer] | None = None) -> list[OfferStats]:
+    offers = offers if offers is not None else RetentionOffer.objects.all()
+    rows = offers.annotate(
+        n_shown=Count("requests", filter=Q(requests__offer_shown_at__isnull=False)),
+        n_accepted=Count("requests", filter=Q(requests__offer_response=OfferResponse.ACCEPTED)),
+        n_declined=Count("requests", filter=Q(requests__offer_response=OfferResponse.DECLINED)),
+        saved=Sum("requests__revenue_saved"),
+    )
+    return [
+        OfferStats(
+            offer=o,
+            shown=o.n_shown,
+            accepted=o.n_accepted,
+            declined=o.n_declined,
+            revenue_saved=o.saved or Decimal("0.00"),
+        )
+        for o in rows
+    ]
+
+
+def pending_grants_for_next_quote(*, contract: Contract) -> QuerySet[OfferGrant]:
+    """Accepted offers the renewal quote must apply (discount, downgrade, installments).
+
+    The renewal helper reads this when it builds the successor's quote and marks each
+    grant used with ``retention.services.grant_mark_used``.
+    """
+    return OfferGrant.objects.filter(contract=contract, status=GrantStatus.PENDING)
+
+
+def customer_history(*, customer: Customer) -> dict[str, Any]:
+    """What staff need to judge a request: contracts, past requests, money, risk facts."""
+    contracts = list(Contract.objects.filter(customer=customer).order_by("-start_date")[:20])
+    past_requests = list(
+        CancellationRequest.objects.filter(customer=customer)
+        .select_related("contract", "offer")
+        .order_by("-submitted_at")[:20]
+    )
+    renewed = sum(1 for c in contracts if c.status == ContractStatus.RENEWED)
+    first_start = min((c.start_date for c in contracts), default=None)
+    tenure_days = (timezone.localdate() - first_start).days if first_start else 0
+    overdue_invoices = 0
+    open_balance = Decimal("0.00")
+    try:
+        from billing.models import Invoice
+
+        open_invoices = Invoice.objects.filter(customer=customer, status="open")
+        overdue_invoices = open_invoices.filter(due_date__lt=timezone.localdate()).count()
+        for inv in open_invoices:
+            open_balance += inv.balance
+    except ImportError:  # pragma: no cover
+        pass
+    previous_cancellations = sum(1 for r in past_requests if r.status != Status.REJECTED)
+    # A transparent rule of thumb until the insights score is wired here.
+    risk_points = (
+        (2 if previous_cancellations > 1 else 0)
+        + (2 if overdue_invoices else 0)
+        + (1 if renewed == 0 else 0)
+        + (1 if tenure_days < 365 else 0)
+    )
+    risk = "high" if risk_points >= 4 else "medium" if risk_points >= 2 else "low"
+    return {
+        "contracts": contracts,
+        "requests": past_requests,
+        "renewed_count": renewed,
+        "tenure_days": tenure_days,
+        "tenure_years": round(tenure_days / 365, 1),
+        "overdue_invoices": overdue_invoices,
+        "open_balance": open_balance,
+        "risk": risk,
+    }
+
+
+def winback_list(user: Any, *, today: dt.date | None = None) -> QuerySet[Contract]:
+    """Contracts that ended without renewal in the last 12 months, for customers who have
+    no current contract: the people worth calling back. Annotated with the cancellation
+    reason when there was one."""
+    from core.access import contracts_visible_to
+
+    today = today or timezone.localdate()
+    since = policy.add_months(today, -12)
+    current = Contract.objects.filter(
+        customer=OuterRef("customer"),
+        status__in=[
+            ContractStatus.ACTIVE,
+            ContractStatus.SCHEDULED,
+            ContractStatus.AWAITING_PAYMENT,
+            ContractStatus.AWAITING_SIGNATURE,
+            ContractStatus.DRAFT,
+        ],
+    )
+    last_request = CancellationRequest.objects.filter(
+        contract=OuterRef("pk"), status=Status.COMPLETED
+    ).order_by("-completed_at")
+    return (
+        contracts_visible_to(user)
+        .filter(
+            status__in=[ContractStatus.TERMINATED, ContractStatus.EXPIRED],
+        )
+        # A terminated contract keeps its original end date: when it ended is ended_at.
+        .filter(Q(ended_at__date__gte=since) | Q(ended_at__isnull=True, end_date__gte=since))
+        .annotate(
+            has_current=Exists(current),
+            cancel_reason=Subquery(last_request.values("reason")[:1]),
+            cancel_reason_text=Subquery(last_request.values("reason_text")[:1]),
+        )
+        .filter(has_current=False)
+        .select_related("customer", "owner")
+        .order_by("-annual_value", "-end_date")
+    )

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -20,4 +20,5 @@ urlpatterns = [
     path("feedback/", views.feedback_list, name="feedback-list"),
     path("feedback/new/", views.feedback_new, name="feedback-new"),
     path("feedback/<int:pk>/", views.feedback_detail, name="feedback-detail"),
+    path("", include("retention.portal_urls")),
 ]

@@ -1,0 +1,85 @@
+"""Invoice and receipt PDFs: rendered once, on first need, and stored with their SHA-256."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.models import Document, DocumentKind
+from core.pdf import document_store, pdf_render
+
+from .models import Invoice, Payment
+
+DEFAULT_BANK = {
+    "account_name": "RenewDesk Ltd.",
+    "bank_name": "Bank of China, Shanghai Branch",
+    "account_number": "6222 0000 0000 0000",
+}
+
+
+def bank_details() -> dict[str, str]:
+    return {**DEFAULT_BANK, **settings.RENEWDESK.get("BANK_DETAILS", {})}
+
+
+def invoice_pdf_bytes(*, invoice: Invoice, language: str | None = None) -> bytes:
+    return pdf_render(
+        template_name="pdf/invoice.html",
+        context={"invoice": invoice, "lines": list(invoice.lines.all()), "bank": bank_details()},
+        language=language or invoice.customer.language,
+    )
+
+
+def invoice_document(*, invoice: Invoice, by: Any = None) -> Document:
+    """The invoice's stored PDF, rendered and stored the first time it is needed."""
+    if invoice.document_id:
+        return invoice.document
+    data = invoice_pdf_bytes(invoice=invoice)
+    with transaction.atomic():
+        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if locked.document_id:  # rendered concurrently; keep the first
+            return locked.document
+        doc = document_store(
+            data=data,
+            kind=DocumentKind.INVOICE,
+            title=_("Invoice %(number)s") % {"number": invoice.number},
+            customer=invoice.customer,
+            contract=invoice.contract,
+            filename=f"{invoice.number}.pdf",
+            by=by,
+        )
+        Invoice.objects.filter(pk=invoice.pk).update(document=doc)
+    invoice.document = doc
+    return doc
+
+
+def receipt_document(*, payment: Payment, by: Any = None) -> Document:
+    if payment.receipt_id:
+        return payment.receipt
+    data = pdf_render(
+        template_name="pdf/receipt.html",
+        context={
+            "payment": payment,
+            "received_on": timezone.localtime(payment.received_at).date(),
+        },
+        language=payment.customer.language,
+    )
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.receipt_id:
+            return locked.receipt
+        doc = document_store(
+            data=data,
+            kind=DocumentKind.RECEIPT,
+            title=_("Receipt %(number)s") % {"number": payment.number},
+            customer=payment.customer,
+            contract=payment.invoice.contract if payment.invoice_id else None,
+            filename=f"{payment.number}.pdf",
+            by=by,
+        )
+        Payment.objects.filter(pk=payment.pk).update(receipt=doc)
+    payment.receipt = doc
+    return doc

@@ -1,0 +1,147 @@
+"""Reads for the staff contract pages. Every query starts from core.access."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.access import contracts_visible_to
+from core.models import Document
+
+from .models import AutoRenewConsent, Contract, ContractEvent, ContractStatus
+
+# Sort keys accepted from the query string, mapped to ORDER BY columns. A stable
+# tie-breaker (number) keeps pagination deterministic.
+CONTRACT_SORTS: dict[str, tuple[str, ...]] = {
+    "end_date": ("end_date", "number"),
+    "-end_date": ("-end_date", "-number"),
+    "value": ("annual_value", "number"),
+    "-value": ("-annual_value", "-number"),
+    "number": ("number",),
+    "-number": ("-number",),
+    "customer": ("customer__name", "number"),
+    "-customer": ("-customer__name", "-number"),
+    "start_date": ("start_date", "number"),
+    "-start_date": ("-start_date", "-number"),
+}
+CONTRACT_DEFAULT_SORT = "end_date"
+
+# Human labels for event kinds written by the services; unknown kinds (added by other
+# apps) fall back to their code with underscores replaced.
+EVENT_KIND_LABELS: dict[str, Any] = {
+    "created": _("Draft created"),
+    "updated": _("Draft edited"),
+    "sent_for_signature": _("Sent for signature"),
+    "returned_to_draft": _("Returned to draft"),
+    "signed": _("Signature recorded"),
+    "paid": _("First payment recorded"),
+    "activated": _("Term started"),
+    "expired": _("Expired"),
+    "renewed": _("Renewed"),
+    "terminated": _("Terminated"),
+    "voided": _("Voided"),
+    "auto_renew_on": _("Auto-renewal switched on"),
+    "auto_renew_off": _("Auto-renewal switched off"),
+    "imported": _("Imported"),
+    "status_changed": _("Status changed"),
+}
+
+
+def event_kind_label(kind: str) -> str:
+    label = EVENT_KIND_LABELS.get(kind)
+    return str(label) if label is not None else kind.replace("_", " ").capitalize()
+
+
+def status_label(status: str) -> str:
+    try:
+        return str(ContractStatus(status).label)
+    except ValueError:
+        return status
+
+
+@dataclass(frozen=True)
+class ContractFilters:
+    q: str = ""
+    status: str = ""
+    ending_within: int | None = None
+    manager_id: int | None = None
+    plan_id: int | None = None
+    customer_id: int | None = None
+    sort: str = CONTRACT_DEFAULT_SORT
+
+
+def contract_list(
+    *, user: Any, filters: ContractFilters, today: dt.date | None = None
+) -> QuerySet[Contract]:
+    """The contracts a staff user may see, filtered and sorted for the list page.
+
+    "Ending within N days" is not a status: it means active (unless another status is
+    asked for) with an end date from today to today + N. It is served by the partial
+    index ``contract_active_end`` and by ``contract_status_end``.
+    """
+    today = today or timezone.localdate()
+    qs = contracts_visible_to(user)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.ending_within is not None:
+        if not filters.status:
+            qs = qs.filter(status=ContractStatus.ACTIVE)
+        qs = qs.filter(
+            end_date__gte=today, end_date__lte=today + dt.timedelta(days=filters.ending_within)
+        )
+    if filters.manager_id:
+        qs = qs.filter(customer__account_manager_id=filters.manager_id)
+    if filters.plan_id:
+        qs = qs.filter(plan_id=filters.plan_id)
+    if filters.customer_id:
+        qs = qs.filter(customer_id=filters.customer_id)
+    q = filters.q.strip()
+    if q:
+        qs = qs.filter(
+            Q(number__icontains=q) | Q(customer__name__icontains=q) | Q(customer__code__iexact=q)
+        )
+    order = CONTRACT_SORTS.get(filters.sort, CONTRACT_SORTS[CONTRACT_DEFAULT_SORT])
+    # Everything the table shows comes in with the same query: no per-row queries.
+    return qs.select_related("customer", "customer__account_manager", "plan").order_by(*order)
+
+
+def contract_get_for_staff(*, user: Any, pk: int) -> Contract:
+    """One contract with everything the detail page shows; raises DoesNotExist outside
+    the user's book (the view turns that into a 404, never revealing it exists)."""
+    return (
+        contracts_visible_to(user)
+        .select_related(
+            "customer",
+            "customer__account_manager",
+            "plan",
+            "owner",
+            "terms_version",
+            "predecessor",
+            "successor",
+        )
+        .prefetch_related(
+            "lines",
+            Prefetch(
+                "events",
+                queryset=ContractEvent.objects.select_related("actor").order_by("at", "id"),
+            ),
+            Prefetch(
+                "consents",
+                queryset=AutoRenewConsent.objects.select_related("actor").order_by("-at", "-id"),
+            ),
+            Prefetch("documents", queryset=Document.objects.order_by("-created_at", "-id")),
+        )
+        .get(pk=pk)
+    )
+
+
+def contract_successor(*, contract: Contract) -> Contract | None:
+    try:
+        return contract.successor
+    except Contract.DoesNotExist:
+        return None

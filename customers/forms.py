@@ -1,0 +1,160 @@
+"""Forms of the staff customer pages. They validate; the services do the writing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from .models import Contact, Customer, Tier
+from .selectors import CUSTOMER_DEFAULT_SORT, CUSTOMER_SORTS, CustomerFilters
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def staff_users() -> Any:
+    return (
+        get_user_model()
+        .objects.filter(is_staff=True, is_active=True)
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+class StaffUserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.username
+
+
+class CustomerFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    tier = forms.ChoiceField(
+        label=_("Tier"),
+        required=False,
+        choices=[("", _("All tiers")), *Tier.choices],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    manager = StaffUserChoiceField(
+        label=_("Account manager"),
+        required=False,
+        queryset=staff_users(),
+        empty_label=_("All managers"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    sort = forms.ChoiceField(
+        required=False, choices=[(k, k) for k in CUSTOMER_SORTS], widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.can_filter_by_manager = bool(user.is_team_lead)
+        if not self.can_filter_by_manager:
+            del self.fields["manager"]
+
+    def to_filters(self) -> CustomerFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        manager = data.get("manager")
+        return CustomerFilters(
+            q=data.get("q") or "",
+            tier=data.get("tier") or "",
+            manager_id=manager.pk if manager else None,
+            sort=data.get("sort") or CUSTOMER_DEFAULT_SORT,
+        )
+
+
+class CustomerForm(forms.ModelForm):
+    """Customer fields. On creation it also takes the primary contact."""
+
+    contact_name = forms.CharField(label=_("Contact name"), max_length=200, required=False)
+    contact_email = forms.EmailField(label=_("Contact email"), required=False)
+    contact_phone = forms.CharField(label=_("Contact phone"), max_length=40, required=False)
+    contact_role = forms.CharField(label=_("Contact role"), max_length=100, required=False)
+
+    CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone", "contact_role")
+
+    class Meta:
+        model = Customer
+        fields = [
+            "code",
+            "name",
+            "kind",
+            "account_manager",
+            "language",
+            "notify_email",
+            "notify_sms",
+            "notify_in_app",
+            "care_messages",
+            "birthday",
+            "founded_on",
+            "tags",
+            "notes",
+        ]
+        widgets = {
+            "birthday": DATE_WIDGET,
+            "founded_on": DATE_WIDGET,
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+        field_classes = {"account_manager": StaffUserChoiceField}
+
+    def __init__(self, *args: Any, user: Any, creating: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.creating = creating
+        if user.is_team_lead:
+            self.fields["account_manager"].queryset = staff_users()
+        else:
+            # Managers keep customers in their own book; a team lead reassigns.
+            del self.fields["account_manager"]
+        if not creating:
+            for name in self.CONTACT_FIELDS:
+                del self.fields[name]
+        self.fields["code"].help_text = _("A short unique code, for example C00012.")
+
+    def clean_code(self) -> str:
+        return (self.cleaned_data.get("code") or "").strip().upper()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.creating and (data.get("contact_email") or data.get("contact_phone")):
+            if not data.get("contact_name"):
+                self.add_error("contact_name", _("Give the contact's name."))
+        return data
+
+    def customer_fields(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if k not in self.CONTACT_FIELDS}
+
+    def contact_fields(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "name": data.get("contact_name", ""),
+            "email": data.get("contact_email", ""),
+            "phone": data.get("contact_phone", ""),
+            "role": data.get("contact_role", ""),
+        }
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = ["name", "email", "phone", "role", "is_primary"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("email") and not data.get("phone"):
+            raise forms.ValidationError(_("Give at least an email address or a phone number."))
+        return data
+
+
+class TierOverrideForm(forms.Form):
+    tier = forms.ChoiceField(
+        label=_("Tier"),
+        required=False,
+        choices=[("", _("Automatic (no override)")), *Tier.choices],
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("tier") and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Give a reason for overriding the tier."))
+        return data

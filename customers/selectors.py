@@ -1,0 +1,163 @@
+"""Reads for the staff customer pages. Every query starts from core.access."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from contracts.models import Contract, ContractStatus
+from core.access import customers_visible_to
+from core.models import Task
+
+from .models import Contact, Customer
+
+CUSTOMER_SORTS: dict[str, tuple[str, ...]] = {
+    "code": ("code",),
+    "-code": ("-code",),
+    "name": ("name", "code"),
+    "-name": ("-name", "-code"),
+    "tier": ("effective_tier_sort", "code"),
+    "-tier": ("-effective_tier_sort", "-code"),
+    "manager": ("account_manager__username", "code"),
+    "-manager": ("-account_manager__username", "-code"),
+    "value": ("active_value", "code"),
+    "-value": ("-active_value", "-code"),
+    "next_end": ("next_end_date", "code"),
+    "-next_end": ("-next_end_date", "-code"),
+}
+CUSTOMER_DEFAULT_SORT = "code"
+
+
+@dataclass(frozen=True)
+class CustomerFilters:
+    q: str = ""
+    tier: str = ""
+    manager_id: int | None = None
+    sort: str = CUSTOMER_DEFAULT_SORT
+
+
+def _active_contracts() -> QuerySet[Contract]:
+    # Correlated on the customer; served by the index contract_customer_end.
+    return Contract.objects.filter(customer=OuterRef("pk"), status=ContractStatus.ACTIVE)
+
+
+def customer_list(*, user: Any, filters: CustomerFilters) -> QuerySet[Customer]:
+    """Customers for the list page with their primary contact and active-contract
+    figures, in a constant number of queries whatever the page size."""
+    qs = customers_visible_to(user)
+    if filters.tier:
+        # The effective tier: a manual override wins over the computed tier.
+        qs = qs.filter(Q(tier_override=filters.tier) | Q(tier_override="", tier=filters.tier))
+    if filters.manager_id:
+        qs = qs.filter(account_manager_id=filters.manager_id)
+    q = filters.q.strip()
+    if q:
+        contact_match = Contact.objects.filter(customer=OuterRef("pk")).filter(
+            Q(email__icontains=q) | Q(phone__icontains=q) | Q(name__icontains=q)
+        )
+        qs = qs.filter(Q(code__icontains=q) | Q(name__icontains=q) | Exists(contact_match))
+    active = _active_contracts()
+    qs = qs.annotate(
+        active_count=Coalesce(
+            Subquery(
+                active.order_by().values("customer").annotate(n=Count("pk")).values("n"),
+                output_field=IntegerField(),
+            ),
+            0,
+        ),
+        active_value=Coalesce(
+            Subquery(
+                active.order_by().values("customer").annotate(v=Sum("annual_value")).values("v"),
+                output_field=DecimalField(max_digits=16, decimal_places=2),
+            ),
+            Value(0, output_field=DecimalField(max_digits=16, decimal_places=2)),
+        ),
+        next_end_date=Subquery(
+            active.order_by().values("customer").annotate(d=Min("end_date")).values("d")
+        ),
+        effective_tier_sort=Case(
+            When(~Q(tier_override=""), then=F("tier_override")),
+            default=F("tier"),
+        ),
+    )
+    order = CUSTOMER_SORTS.get(filters.sort, CUSTOMER_SORTS[CUSTOMER_DEFAULT_SORT])
+    return (
+        qs.select_related("account_manager")
+        .prefetch_related(
+            Prefetch(
+                "contacts",
+                queryset=Contact.objects.filter(is_primary=True),
+                to_attr="primary_contacts",
+            )
+        )
+        .order_by(*order)
+    )
+
+
+@dataclass
+class CustomerDetail:
+    customer: Customer
+    contracts: list[Contract]
+    contract_count: int
+    open_tasks: list[Task]
+
+
+CUSTOMER_DETAIL_CONTRACTS = 50
+
+
+def customer_get_for_staff(*, user: Any, pk: int) -> Customer:
+    """Raises Customer.DoesNotExist outside the user's book (the view makes it a 404)."""
+    return (
+        customers_visible_to(user)
+        .select_related("account_manager", "tier_override_by")
+        .prefetch_related(
+            "contacts",
+            Prefetch("portal_accounts", queryset=_portal_accounts()),
+        )
+        .get(pk=pk)
+    )
+
+
+def _portal_accounts() -> QuerySet:
+    from .models import PortalAccount
+
+    return PortalAccount.objects.select_related("user").order_by("created_at")
+
+
+def customer_detail(*, user: Any, pk: int) -> CustomerDetail:
+    """Everything the customer page shows, in a fixed number of queries: the newest
+    contracts (capped; the contract list filtered by customer shows the rest) and the
+    open tasks about this customer."""
+    customer = customer_get_for_staff(user=user, pk=pk)
+    contracts_qs = Contract.objects.filter(customer=customer)
+    contracts = list(
+        contracts_qs.select_related("plan").order_by("-end_date", "-id")[:CUSTOMER_DETAIL_CONTRACTS]
+    )
+    count = len(contracts) if len(contracts) < CUSTOMER_DETAIL_CONTRACTS else contracts_qs.count()
+    tasks = list(
+        Task.objects.filter(customer=customer, done_at__isnull=True)
+        .select_related("assignee", "contract")
+        .order_by("due_date", "id")[:50]
+    )
+    return CustomerDetail(
+        customer=customer, contracts=contracts, contract_count=count, open_tasks=tasks
+    )

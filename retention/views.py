@@ -1,0 +1,267 @@
+"""Staff side: the cancellation queue, a request's page, offers' statistics, win-back.
+
+Thin: access through core.access (managers see their own book), writes through
+retention.services, Post/Redirect/Get.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.access import contracts_visible_to
+from core.auth import staff_required
+from core.errors import DomainError
+
+from . import selectors, services
+from .forms import ConfirmForm, ContactLogForm, OfferMakeForm, RejectForm
+from .models import AWAITING_STAFF, OfferResponse
+
+QUEUE_TABS = ("open", "confirmed", "closed")
+
+
+def _get_request(request: HttpRequest, pk: int):
+    return get_object_or_404(
+        selectors.requests_visible_to(request.user).select_related(
+            "contract", "customer", "offer", "confirmation_document", "requested_by"
+        ),
+        pk=pk,
+    )
+
+
+@staff_required
+def queue(request: HttpRequest) -> HttpResponse:
+    show = request.GET.get("show", "open")
+    if show not in QUEUE_TABS:
+        show = "open"
+    qs = selectors.queue_for(request.user, show=show)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    now = timezone.now()
+    rows = [
+        {
+            "r": r,
+            "age": now - r.submitted_at,
+            "overdue": r.is_overdue(now),
+            "due_soon": r.status in AWAITING_STAFF
+            and not r.is_overdue(now)
+            and (r.sla_due_at - now).total_seconds() < 8 * 3600,
+        }
+        for r in page.object_list
+    ]
+    counts = {
+        "open": selectors.queue_for(request.user, show="open").count(),
+        "overdue": selectors.queue_for(request.user, show="open")
+        .filter(sla_due_at__lt=now)
+        .count(),
+    }
+    return render(
+        request,
+        "retention/queue.html",
+        {
+            "rows": rows,
+            "page_obj": page,
+            "show": show,
+            "counts": counts,
+            "sla_days": services.sla_business_days(),
+        },
+    )
+
+
+@staff_required
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    cancellation = _get_request(request, pk)
+    contract = cancellation.contract
+    today = timezone.localdate()
+    preview = selectors.cancellation_preview(contract=contract, today=today)
+    current = preview.for_kind(cancellation.kind)
+    offers = selectors.offers_valid(today=today)
+    suggested = selectors.offer_for(
+        reason=cancellation.reason, tier=cancellation.customer.effective_tier, today=today
+    )
+    can_act = cancellation.status in AWAITING_STAFF
+    return render(
+        request,
+        "retention/request_detail.html",
+        {
+            "cancellation": cancellation,
+            "contract": contract,
+            "customer": cancellation.customer,
+            "preview_now": current,
+            "preview_submitted": cancellation.preview,
+            "paid_known": preview.paid_known,
+            "history": selectors.customer_history(customer=cancellation.customer),
+            "events": cancellation.events.select_related("actor").order_by("at", "id"),
+            "contacts": cancellation.contacts.select_related("by"),
+            "can_act": can_act,
+            "confirm_form": ConfirmForm(
+                initial={"effective_date": current.effective_date if current else None}
+            ),
+            "reject_form": RejectForm(),
+            "rejection_ground": services.rejection_ground(cancellation),
+            "offer_form": OfferMakeForm(offers=offers, initial={"offer": suggested}),
+            "can_offer": can_act and cancellation.offer_id is None,
+            "offer_waiting": can_act
+            and cancellation.offer_id is not None
+            and cancellation.offer_response == OfferResponse.NONE,
+            "contact_form": ContactLogForm(),
+            "now": timezone.now(),
+        },
+    )
+
+
+def _done(request: HttpRequest, pk: int, fn, success: str) -> HttpResponse:
+    try:
+        fn()
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, success)
+    return redirect("retention:detail", pk=pk)
+
+
+def _invalid(request: HttpRequest, pk: int, form) -> HttpResponse:
+    errors = "; ".join(
+        f"{form.fields[f].label if f in form.fields else ''}: {' '.join(e)}".strip(": ")
+        for f, e in form.errors.items()
+    )
+    messages.error(request, errors or _("Please check the form."))
+    return redirect("retention:detail", pk=pk)
+
+
+def _client(request: HttpRequest) -> dict:
+    return {
+        "ip_address": request.META.get("REMOTE_ADDR") or None,
+        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:500],
+    }
+
+
+@staff_required
+@require_POST
+def confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    cancellation = _get_request(request, pk)
+    form = ConfirmForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, pk, form)
+    return _done(
+        request,
+        pk,
+        lambda: services.cancellation_confirm(
+            request=cancellation,
+            by=request.user,
+            effective_date=form.cleaned_data["effective_date"],
+            **_client(request),
+        ),
+        _("Cancellation confirmed; the customer receives the confirmation by email and PDF."),
+    )
+
+
+@staff_required
+@require_POST
+def reject(request: HttpRequest, pk: int) -> HttpResponse:
+    cancellation = _get_request(request, pk)
+    form = RejectForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, pk, form)
+    return _done(
+        request,
+        pk,
+        lambda: services.cancellation_reject(
+            request=cancellation, by=request.user, note=form.cleaned_data["note"]
+        ),
+        _("Request rejected."),
+    )
+
+
+@staff_required
+@require_POST
+def offer_make(request: HttpRequest, pk: int) -> HttpResponse:
+    cancellation = _get_request(request, pk)
+    form = OfferMakeForm(request.POST, offers=selectors.offers_valid(today=timezone.localdate()))
+    if not form.is_valid():
+        return _invalid(request, pk, form)
+    return _done(
+        request,
+        pk,
+        lambda: services.cancellation_offer_make(
+            request=cancellation, offer=form.cleaned_data["offer"], by=request.user
+        ),
+        _("Offer sent to the customer."),
+    )
+
+
+@staff_required
+@require_POST
+def offer_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    """The customer accepted the offer by phone or in person: record it for them."""
+    cancellation = _get_request(request, pk)
+    return _done(
+        request,
+        pk,
+        lambda: services.cancellation_offer_accept(request=cancellation, by=request.user),
+        _("Offer accepted; the contract was changed and the request withdrawn."),
+    )
+
+
+@staff_required
+@require_POST
+def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
+    cancellation = _get_request(request, pk)
+    form = ContactLogForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, pk, form)
+    return _done(
+        request,
+        pk,
+        lambda: services.contact_log_add(
+            request=cancellation,
+            by=request.user,
+            channel=form.cleaned_data["channel"],
+            summary=form.cleaned_data["summary"],
+        ),
+        _("Contact logged."),
+    )
+
+
+@staff_required
+def offers(request: HttpRequest) -> HttpResponse:
+    stats = selectors.offer_stats()
+    return render(request, "retention/offers.html", {"stats": stats})
+
+
+@staff_required
+def winback(request: HttpRequest) -> HttpResponse:
+    qs = selectors.winback_list(request.user)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "retention/winback.html", {"page_obj": page, "reasons": _reasons()})
+
+
+def _reasons() -> dict[str, str]:
+    from .models import Reason
+
+    return {value: str(label) for value, label in Reason.choices}
+
+
+@staff_required
+@require_POST
+def winback_offer(request: HttpRequest, pk: int) -> HttpResponse:
+    contract = get_object_or_404(contracts_visible_to(request.user), pk=pk)
+    try:
+        new = services.winback_contract_offer(contract=contract, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("retention:winback")
+    messages.success(
+        request,
+        _("Draft contract %(number)s prepared; send it for signature from its page.")
+        % {"number": new.number},
+    )
+    try:
+        return redirect(reverse("contracts:detail", kwargs={"pk": new.pk}))
+    except NoReverseMatch:  # pragma: no cover - contracts UI is part of the project
+        return redirect("retention:winback")

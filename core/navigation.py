@@ -22,6 +22,7 @@ STAFF_NAV: list[NavItem] = [
     NavItem("contracts:list", _("Contracts")),
     NavItem("renewals:pipeline", _("Renewal pipeline")),
     NavItem("retention:queue", _("Cancellations")),
+    NavItem("billing:invoices", _("Invoices")),
     NavItem("staff-tasks", _("My tasks")),
     NavItem("notifications:outbox", _("Messages")),
 ]

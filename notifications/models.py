@@ -107,6 +107,15 @@ class Message(TimeStampedModel):
         verbose_name = _("message")
         verbose_name_plural = _("messages")
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # Exactly one renewal reminder per (contract term, offset, channel, recipient),
+            # whatever the dedupe key looks like.
+            models.UniqueConstraint(
+                fields=["contract", "term_end", "offset_days", "channel", "customer"],
+                condition=models.Q(kind="renewal_reminder"),
+                name="one_reminder_per_term_offset_channel_recipient",
+            )
+        ]
         indexes = [
             # The delivery sweep: due pending rows, oldest first.
             models.Index(

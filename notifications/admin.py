@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from contracts.models import Contract, ContractStatus
+from core.errors import DomainError
+
+from .models import (
+    FestivalDate,
+    JurisdictionRule,
+    Message,
+    MessageAttempt,
+    MessageStatus,
+    MessageTemplate,
+    PersonalOffer,
+    ReminderRule,
+)
+from .rendering import _compile
+from .services import message_retry
+
+
+class MessageAttemptInline(admin.TabularInline):
+    model = MessageAttempt
+    extra = 0
+    can_delete = False
+    readonly_fields = ["number", "at", "ok", "permanent", "error"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "kind",
+        "channel",
+        "to_address",
+        "contract",
+        "status",
+        "attempts",
+        "late",
+    ]
+    list_filter = ["status", "channel", "kind", "late", "language"]
+    search_fields = ["contract__number", "to_address", "dedupe_key", "customer__name"]
+    raw_id_fields = ["customer", "user", "contract"]
+    date_hierarchy = "created_at"
+    inlines = [MessageAttemptInline]
+    actions = ["send_again"]
+    readonly_fields = [f.name for f in Message._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Send failed messages again"))
+    def send_again(self, request, queryset):
+        n = 0
+        for message in queryset.filter(status=MessageStatus.FAILED):
+            try:
+                message_retry(message=message, by=request.user)
+                n += 1
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.WARNING)
+        self.message_user(request, _("%(n)s message(s) queued again.") % {"n": n})
+
+
+def _sample_context(template: MessageTemplate, contract: Contract | None) -> dict:
+    from .reminders import reminder_context_for_contract
+
+    if contract is not None:
+        ctx = reminder_context_for_contract(contract=contract)
+    else:
+        ctx = {"contract_number": "HT-2026-000123", "customer_name": _("Sample customer")}
+    ctx.setdefault("years", 1)
+    ctx.setdefault("year", 2026)
+    ctx.setdefault("link", "https://example.com/portal/login/link/…/")
+    return ctx
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    list_display = ["kind", "language", "channel", "is_active", "updated_at", "preview_link"]
+    list_filter = ["kind", "language", "channel", "is_active"]
+    search_fields = ["kind", "subject", "body_text"]
+
+    @admin.display(description=_("Preview"))
+    def preview_link(self, obj):
+        url = reverse("admin:notifications_messagetemplate_preview", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Preview"))
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<int:pk>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="notifications_messagetemplate_preview",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def preview_view(self, request, pk: int):
+        """Render the template on a sample contract (?contract=<id>, default: the next
+        active contract to end). GET only renders; nothing is stored or sent."""
+        template = get_object_or_404(MessageTemplate, pk=pk)
+        if not self.has_view_permission(request, template):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        contract = None
+        contract_id = request.GET.get("contract", "")
+        if contract_id.isdigit():
+            contract = Contract.objects.filter(pk=int(contract_id)).first()
+        if contract is None:
+            contract = (
+                Contract.objects.filter(status=ContractStatus.ACTIVE).order_by("end_date").first()
+                or Contract.objects.order_by("-id").first()
+            )
+        error = ""
+        subject = text = html = ""
+        try:
+            compiled = _compile(template)
+            from django.template import Context
+            from django.utils import translation
+
+            with translation.override(template.language):
+                ctx = Context(_sample_context(template, contract))
+                subject = compiled.subject.render(ctx)
+                text = compiled.text.render(ctx)
+                html = compiled.html.render(ctx) if compiled.html else ""
+        except Exception as exc:  # noqa: BLE001 - show any template error to the admin
+            error = f"{exc.__class__.__name__}: {exc}"
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": template,
+            "title": _("Preview: %(t)s") % {"t": template},
+            "contract": contract,
+            "subject": subject,
+            "text": text,
+            "html": html,
+            "error": error,
+        }
+        return render(request, "admin/notifications/messagetemplate_preview.html", context)
+
+
+@admin.register(ReminderRule)
+class ReminderRuleAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "plan", "tier", "offsets", "jurisdiction", "is_active"]
+    list_filter = ["tier", "is_active", "jurisdiction"]
+    raw_id_fields = ["plan"]
+
+
+@admin.register(JurisdictionRule)
+class JurisdictionRuleAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "notice_min_days", "notice_max_days", "is_default"]
+
+
+@admin.register(PersonalOffer)
+class PersonalOfferAdmin(admin.ModelAdmin):
+    list_display = ["tier", "language", "title", "is_active"]
+    list_filter = ["tier", "language", "is_active"]
+
+
+@admin.register(FestivalDate)
+class FestivalDateAdmin(admin.ModelAdmin):
+    list_display = ["kind", "date"]
+    list_filter = ["kind"]

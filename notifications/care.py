@@ -1,0 +1,150 @@
+"""Care messages: birthdays, company anniversaries, Spring Festival and Mid-Autumn greetings,
+contract anniversaries. Scheduled daily by beat; customers who opted out of care messages
+(``Customer.care_messages``) get none. Deduplicated per customer, kind and year.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import logging
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from contracts.models import Contract, ContractStatus
+from customers.models import Customer
+
+from .models import Channel, FestivalDate, FestivalKind, Message, MessageKind, MessageStatus
+from .reminders import _contacts
+from .rendering import TemplateCache, template_render
+
+logger = logging.getLogger("notifications.care")
+
+BATCH = 1000
+FESTIVAL_KINDS = {
+    FestivalKind.SPRING_FESTIVAL: MessageKind.CARE_SPRING_FESTIVAL,
+    FestivalKind.MID_AUTUMN: MessageKind.CARE_MID_AUTUMN,
+}
+
+
+def _same_day(field: str, day: dt.date) -> Q:
+    q = Q(**{f"{field}__month": day.month, f"{field}__day": day.day})
+    # 29 February is celebrated on 28 February in common years.
+    if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
+        q |= Q(**{f"{field}__month": 2, f"{field}__day": 29})
+    return q
+
+
+def _send_batch(
+    *,
+    kind: str,
+    as_of: dt.date,
+    customers: list[dict[str, Any]],
+    templates: TemplateCache,
+    extra: dict[int, dict[str, Any]] | None = None,
+) -> int:
+    contacts = _contacts({c["id"] for c in customers})
+    now = timezone.now()
+    messages = []
+    for c in customers:
+        email = contacts.get(c["id"], {}).get("email", "")
+        if c["notify_email"] and email:
+            channel, address = Channel.EMAIL, email
+        elif c["notify_in_app"]:
+            channel, address = Channel.IN_APP, ""
+        else:
+            continue
+        context = {"customer_name": c["name"], "year": as_of.year, **(extra or {}).get(c["id"], {})}
+        subject_key = context.get("contract_id", "")
+        rendered = template_render(
+            kind=kind, language=c["language"], channel=channel, context=context, cache=templates
+        )
+        in_app = channel == Channel.IN_APP
+        messages.append(
+            Message(
+                customer_id=c["id"],
+                contract_id=context.get("contract_id"),
+                to_address=address,
+                channel=channel,
+                kind=kind,
+                template_kind=kind,
+                language=c["language"],
+                subject=rendered.subject,
+                body_text=rendered.text,
+                body_html=rendered.html,
+                dedupe_key=f"{kind}:{c['id']}:{subject_key}:{as_of.year}",
+                status=MessageStatus.SENT if in_app else MessageStatus.PENDING,
+                sent_at=now if in_app else None,
+                next_attempt_at=now,
+            )
+        )
+    Message.objects.bulk_create(messages, ignore_conflicts=True)
+    return len(messages)
+
+
+_CUSTOMER_FIELDS = ("id", "name", "language", "notify_email", "notify_in_app")
+
+
+def _customers_in_batches(qs: QuerySet[Customer]):
+    last = 0
+    while True:
+        rows = list(qs.filter(id__gt=last).order_by("id").values(*_CUSTOMER_FIELDS)[:BATCH])
+        if not rows:
+            return
+        last = rows[-1]["id"]
+        yield rows
+
+
+def care_sweep(*, as_of: dt.date | None = None) -> dict[str, int]:
+    as_of = as_of or timezone.localdate()
+    templates = TemplateCache()
+    opted_in = Customer.objects.filter(care_messages=True)
+    out: dict[str, int] = {}
+
+    def run(kind: str, qs: QuerySet[Customer], extra=None) -> None:
+        for rows in _customers_in_batches(qs):
+            out[kind] = out.get(kind, 0) + _send_batch(
+                kind=kind, as_of=as_of, customers=rows, templates=templates, extra=extra
+            )
+
+    run(MessageKind.CARE_BIRTHDAY, opted_in.filter(_same_day("birthday", as_of)))
+    run(
+        MessageKind.CARE_COMPANY_ANNIVERSARY,
+        opted_in.filter(_same_day("founded_on", as_of), founded_on__year__lt=as_of.year),
+    )
+    for festival in FestivalDate.objects.filter(date=as_of):
+        run(FESTIVAL_KINDS[festival.kind], opted_in)
+    # Contract anniversaries: one message per contract, keyed by contract.
+    contracts = Contract.objects.filter(
+        _same_day("start_date", as_of),
+        status=ContractStatus.ACTIVE,
+        start_date__year__lt=as_of.year,
+        customer__care_messages=True,
+    ).values("id", "number", "start_date", "customer_id")
+    by_customer: dict[int, list[dict[str, Any]]] = {}
+    for row in contracts.iterator(chunk_size=BATCH):
+        by_customer.setdefault(row["customer_id"], []).append(row)
+    customer_rows = {
+        c["id"]: c for c in Customer.objects.filter(id__in=by_customer).values(*_CUSTOMER_FIELDS)
+    }
+    for customer_id, rows in by_customer.items():
+        for row in rows:
+            extra = {
+                customer_id: {
+                    "contract_id": row["id"],
+                    "contract_number": row["number"],
+                    "years": as_of.year - row["start_date"].year,
+                }
+            }
+            out[MessageKind.CARE_CONTRACT_ANNIVERSARY] = out.get(
+                MessageKind.CARE_CONTRACT_ANNIVERSARY, 0
+            ) + _send_batch(
+                kind=MessageKind.CARE_CONTRACT_ANNIVERSARY,
+                as_of=as_of,
+                customers=[customer_rows[customer_id]],
+                templates=templates,
+                extra=extra,
+            )
+    return out

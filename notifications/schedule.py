@@ -1,0 +1,89 @@
+"""The beat schedule as data: created once, then owned by the admin.
+
+``periodic_tasks_setup`` creates missing rows with the default timing and, for rows that
+exist, only updates the task path; it never deletes rows or changes an admin's timing,
+enabled flag or arguments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+
+@dataclass(frozen=True)
+class BeatEntry:
+    name: str
+    task: str
+    crontab: dict | None = None  # minute, hour
+    every_seconds: int | None = None
+
+
+BEAT_ENTRIES = [
+    BeatEntry(
+        "renewdesk: reminder sweep (daily)",
+        "notifications.tasks.send_reminders_task",
+        crontab={"minute": "0", "hour": "8"},
+    ),
+    BeatEntry(
+        "renewdesk: outbox delivery (every minute)",
+        "notifications.tasks.deliver_outbox_task",
+        every_seconds=60,
+    ),
+    BeatEntry(
+        "renewdesk: open renewal cases (daily)",
+        "renewals.tasks.open_renewal_cases_task",
+        crontab={"minute": "30", "hour": "1"},
+    ),
+    BeatEntry(
+        "renewdesk: contract end processing (daily)",
+        "contracts.tasks.process_contract_ends_task",
+        crontab={"minute": "5", "hour": "0"},
+    ),
+    BeatEntry(
+        "renewdesk: tier recompute (nightly)",
+        "customers.tasks.recompute_tiers_task",
+        crontab={"minute": "0", "hour": "2"},
+    ),
+    BeatEntry(
+        "renewdesk: care messages (daily)",
+        "notifications.tasks.send_care_messages_task",
+        crontab={"minute": "0", "hour": "9"},
+    ),
+]
+
+
+def _schedule_kwargs(entry: BeatEntry) -> dict:
+    if entry.every_seconds:
+        interval, _ = IntervalSchedule.objects.get_or_create(
+            every=entry.every_seconds, period=IntervalSchedule.SECONDS
+        )
+        return {"interval": interval}
+    crontab, _ = CrontabSchedule.objects.get_or_create(
+        minute=entry.crontab["minute"],
+        hour=entry.crontab["hour"],
+        day_of_week="*",
+        day_of_month="*",
+        month_of_year="*",
+        timezone=settings.TIME_ZONE,
+    )
+    return {"crontab": crontab}
+
+
+@transaction.atomic
+def periodic_tasks_setup() -> list[tuple[str, bool]]:
+    out = []
+    for entry in BEAT_ENTRIES:
+        task = PeriodicTask.objects.select_for_update().filter(name=entry.name).first()
+        if task is None:
+            PeriodicTask.objects.create(name=entry.name, task=entry.task, **_schedule_kwargs(entry))
+            out.append((entry.name, True))
+            continue
+        if task.task != entry.task:
+            task.task = entry.task
+            task.save(update_fields=["task"])
+        out.append((entry.name, False))
+    return out

@@ -1,0 +1,121 @@
+"""Staff views: the outbox, failed messages, one message, the bell's notifications."""
+
+from __future__ import annotations
+
+from django.contrib import messages as flash
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from core.auth import staff_required
+from core.errors import DomainError
+
+from .models import Channel, Message, MessageKind, MessageStatus
+from .selectors import outbox_for_staff, staff_notifications_for
+from .services import message_retry, staff_mark_all_read
+
+KINDS = [
+    MessageKind.RENEWAL_REMINDER,
+    *MessageKind.CARE,
+    "magic_link",
+    "renewal_confirmation",
+    "cancellation_confirmation",
+    "survey",
+]
+
+
+def _outbox(request, *, heading, forced_status: str = ""):
+    filters = {
+        "status": forced_status or request.GET.get("status", ""),
+        "channel": request.GET.get("channel", ""),
+        "kind": request.GET.get("kind", "")[:50],
+        "q": request.GET.get("q", "")[:100],
+    }
+    qs = outbox_for_staff(user=request.user, **filters)
+    page_obj = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "notifications/outbox.html",
+        {
+            "heading": heading,
+            "page_obj": page_obj,
+            "filters": filters,
+            "statuses": MessageStatus.choices,
+            "channels": Channel.choices,
+            "kinds": KINDS,
+        },
+    )
+
+
+@require_GET
+@staff_required
+def outbox(request):
+    return _outbox(request, heading=gettext_lazy("Messages"))
+
+
+@require_GET
+@staff_required
+def failed(request):
+    return _outbox(request, heading=gettext_lazy("Failed messages"), forced_status="failed")
+
+
+def _visible_message(request, pk: int) -> Message:
+    from core.access import customers_visible_to
+
+    qs = Message.objects.select_related("customer", "contract", "user")
+    message = get_object_or_404(qs, pk=pk)
+    if message.user_id == request.user.pk:
+        return message
+    if (
+        message.customer_id
+        and customers_visible_to(request.user).filter(pk=message.customer_id).exists()
+    ):
+        return message
+    from django.http import Http404
+
+    raise Http404
+
+
+@require_GET
+@staff_required
+def detail(request, pk: int):
+    message = _visible_message(request, pk)
+    return render(
+        request,
+        "notifications/detail.html",
+        {
+            "m": message,
+            "attempts": message.attempt_log.all(),
+            "can_retry": bool(message.customer_id),
+        },
+    )
+
+
+@require_POST
+@staff_required
+def retry(request, pk: int):
+    message = _visible_message(request, pk)
+    try:
+        message_retry(message=message, by=request.user)
+        flash.success(request, _("The message will be sent again."))
+    except DomainError as exc:
+        flash.error(request, exc.message)
+    return redirect("notifications:detail", pk=message.pk)
+
+
+@require_GET
+@staff_required
+def mine(request):
+    page_obj = Paginator(staff_notifications_for(user=request.user), 30).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "notifications/mine.html", {"page_obj": page_obj})
+
+
+@require_POST
+@staff_required
+def mine_read(request):
+    staff_mark_all_read(user=request.user)
+    return redirect("notifications:mine")

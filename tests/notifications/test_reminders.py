@@ -1,0 +1,296 @@
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from contracts.models import ContractStatus, PlanPrice
+from core.models import Task, TaskKind
+from notifications.models import JurisdictionRule, Message, PersonalOffer, ReminderRule
+from notifications.reminders import due_offset, reminders_sweep
+from tests.factories import ContractFactory, PlanFactory, StaffFactory
+
+from .conftest import AS_OF
+
+
+def reminders(contract=None):
+    qs = Message.objects.filter(kind="renewal_reminder")
+    return qs.filter(contract=contract) if contract else qs
+
+
+@pytest.mark.parametrize(
+    ("days_left", "expected"),
+    [(31, None), (30, 30), (29, 30), (16, 30), (15, 15), (8, 15), (7, 7), (1, 7), (0, None)],
+)
+def test_it_picks_the_smallest_offset_not_below_the_days_left(days_left, expected):
+    assert due_offset(days_left, [30, 15, 7]) == expected
+
+
+def test_it_sends_one_reminder_per_channel_at_the_offset_and_a_task(make_contract):
+    contract = make_contract(30, notify_in_app=True)
+
+    summary = reminders_sweep(as_of=AS_OF)
+
+    msgs = reminders(contract)
+    assert sorted(msgs.values_list("channel", flat=True)) == ["email", "in_app"]
+    assert all(m.offset_days == 30 and not m.late for m in msgs)
+    assert all(m.term_end == contract.end_date for m in msgs)
+    assert msgs.get(channel="email").status == "pending"
+    assert msgs.get(channel="in_app").status == "sent"
+    assert summary.created == 2
+    task = Task.objects.get(contract=contract)
+    assert task.kind == TaskKind.REMINDER and task.assignee == contract.owner
+
+
+def test_it_does_not_send_the_same_reminder_twice(make_contract):
+    contract = make_contract(30)
+    reminders_sweep(as_of=AS_OF)
+
+    summary = reminders_sweep(as_of=AS_OF)
+
+    assert reminders(contract).count() == 1
+    assert summary.created == 0 and summary.skipped == 1
+    assert Task.objects.filter(contract=contract).count() == 1
+
+
+def test_it_sends_each_offset_once_over_a_whole_term(make_contract):
+    contract = make_contract(40)
+
+    for day in range(45):
+        reminders_sweep(as_of=AS_OF + dt.timedelta(days=day))
+
+    assert sorted(reminders(contract).values_list("offset_days", flat=True)) == [7, 15, 30]
+    assert not reminders(contract).filter(late=True).exists()
+
+
+def test_it_catches_up_after_three_missed_days_with_only_the_latest_offset(make_contract):
+    # given the scheduler was down on the 15-day mark and the two days after
+    on_time = make_contract(30)
+    caught_up = make_contract(12)
+    reminders_sweep(as_of=AS_OF - dt.timedelta(days=18))  # the 30-day reminder went out
+    ended = make_contract(12, status=ContractStatus.EXPIRED)
+    renewed = make_contract(12, status=ContractStatus.RENEWED)
+    terminated = make_contract(12, status=ContractStatus.TERMINATED)
+    over = make_contract(-2)
+
+    # when the next sweep runs
+    reminders_sweep(as_of=AS_OF)
+
+    # then one 15-day reminder, marked late, and nothing for the missed larger offsets
+    late = reminders(caught_up).exclude(offset_days=30)
+    assert list(late.values_list("offset_days", "late")) == [(15, True)]
+    assert reminders(caught_up).count() == 2
+    assert reminders(on_time).get().offset_days == 30
+    for contract in (ended, renewed, terminated, over):
+        assert not reminders(contract).exists()
+
+
+def test_it_catches_up_an_imported_contract_with_one_late_reminder(make_contract):
+    contract = make_contract(20)
+
+    reminders_sweep(as_of=AS_OF)
+    reminders_sweep(as_of=AS_OF + dt.timedelta(days=1))
+
+    assert list(reminders(contract).values_list("offset_days", "late")) == [(30, True)]
+
+
+def test_it_stops_reminding_once_the_renewal_is_signed(make_contract):
+    contract = make_contract(15)
+    ContractFactory(
+        customer=contract.customer,
+        predecessor=contract,
+        status=ContractStatus.AWAITING_PAYMENT,
+        start_date=contract.end_date + dt.timedelta(days=1),
+        end_date=contract.end_date + dt.timedelta(days=365),
+    )
+
+    reminders_sweep(as_of=AS_OF)
+
+    assert not reminders(contract).exists()
+
+
+def test_it_uses_the_most_specific_rule_for_plan_and_tier(make_contract):
+    plan = PlanFactory()
+    ReminderRule.objects.create(tier="A", offsets="60,30")
+    ReminderRule.objects.create(plan=plan, offsets="45,10")
+    by_plan = make_contract(45, plan=plan)
+    by_tier = make_contract(60)
+    by_tier.customer.tier = "A"
+    by_tier.customer.save()
+    default = make_contract(45)
+
+    reminders_sweep(as_of=AS_OF)
+
+    assert reminders(by_plan).get().offset_days == 45
+    assert reminders(by_tier).get().offset_days == 60
+    assert not reminders(default).exists()
+
+
+def test_it_adds_the_jurisdiction_notice_day_when_the_offsets_miss_the_window(
+    make_contract, jurisdictions
+):
+    # given California (15–45 days) and a rule that only reminds 7 days before
+    ca = JurisdictionRule.objects.get(code="US-CA")
+    ReminderRule.objects.create(offsets="7", jurisdiction=ca)
+    contract = make_contract(15)
+    contract.auto_renew = True
+    contract.save()
+
+    reminders_sweep(as_of=AS_OF)
+
+    assert reminders(contract).get().offset_days == 15
+
+
+def test_it_refuses_a_rule_that_leaves_no_reminder_in_the_notice_window(jurisdictions):
+    from django.core.exceptions import ValidationError
+
+    rule = ReminderRule(offsets="7,3", jurisdiction=JurisdictionRule.objects.get(code="FR"))
+    with pytest.raises(ValidationError):
+        rule.full_clean()
+
+
+def test_it_writes_the_content_the_customer_needs(make_contract, settings):
+    settings.SITE_URL = "https://renew.example.com"
+    plan = PlanFactory(price=Decimal("1000.00"), name="Cloud Storage Pro")
+    PlanPrice.objects.create(plan=plan, price=Decimal("1100.00"), effective_from=AS_OF)
+    contract = make_contract(
+        30, plan=plan, total_amount=Decimal("12000.00"), start_date=dt.date(2025, 7, 2)
+    )
+    contract.auto_renew = True
+    contract.save()
+    contract.owner.phone = "+86 10 1234 5678"
+    contract.owner.save()
+    PersonalOffer.objects.create(tier="A", language="en", title="Your loyalty offer", body="10%")
+    contract.customer.tier = "A"
+    contract.customer.save()
+
+    reminders_sweep(as_of=AS_OF)
+
+    body = reminders(contract).get().body_text
+    html = reminders(contract).get().body_html
+    assert contract.number in body
+    assert "Cloud Storage Pro" in body
+    assert "2026-07-01" in body  # ends on
+    assert "CNY 1100.00" in body and "CNY 100.00 more" in body  # 12000 / 12 months = 1000
+    assert "renews automatically on 2026-07-02" in body
+    for purpose in ("renew", "change", "cancel", "auto_renew_off"):
+        assert f"https://renew.example.com/portal/act/{purpose}/" in body
+        assert f"/portal/act/{purpose}/" in html
+    assert "+86 10 1234 5678" in body
+    assert "Your loyalty offer" in body
+
+
+def test_it_writes_the_reminder_in_the_customers_language(make_contract):
+    contract = make_contract(30, language="zh-hans")
+
+    reminders_sweep(as_of=AS_OF)
+
+    message = reminders(contract).get()
+    assert message.language == "zh-hans"
+    assert "合同" in message.subject
+
+
+def test_it_escalates_to_the_team_lead_when_the_customer_has_not_answered(make_contract):
+    lead = StaffFactory()
+    manager = StaffFactory(team_lead=lead)
+    contract = make_contract(7, manager=manager)
+
+    reminders_sweep(as_of=AS_OF)
+    reminders_sweep(as_of=AS_OF + dt.timedelta(days=1))
+
+    escalation = Task.objects.get(contract=contract, kind=TaskKind.ESCALATION)
+    assert escalation.assignee == lead
+
+
+def test_it_does_not_escalate_at_larger_offsets(make_contract):
+    contract = make_contract(15, manager=StaffFactory(team_lead=StaffFactory()))
+
+    reminders_sweep(as_of=AS_OF)
+
+    assert not Task.objects.filter(contract=contract, kind=TaskKind.ESCALATION).exists()
+
+
+def test_it_still_leaves_a_legal_notice_in_the_inbox_when_every_channel_is_off(make_contract):
+    contract = make_contract(30, notify_email=False)
+
+    reminders_sweep(as_of=AS_OF)
+
+    assert list(reminders(contract).values_list("channel", flat=True)) == ["in_app"]
+
+
+def test_it_reads_due_contracts_in_a_number_of_queries_independent_of_their_count(make_contract):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for_a_sweep(days_list, as_of):
+        for days in days_list:
+            make_contract(days, as_of=as_of)
+        with CaptureQueriesContext(connection) as ctx:
+            reminders_sweep(as_of=as_of)
+        return len(ctx.captured_queries)
+
+    # (escalations at 7 days ask renewals.selectors.customer_has_responded per contract)
+    few = queries_for_a_sweep([30, 15, 12], AS_OF)
+    many = queries_for_a_sweep([30, 30, 15, 15, 12, 20, 25] * 3, AS_OF + dt.timedelta(days=100))
+
+    assert many == few
+
+
+def test_it_sends_each_reminder_once_across_daylight_saving_changes_in_berlin(
+    make_contract, settings
+):
+    import time_machine
+
+    settings.TIME_ZONE = "Europe/Berlin"
+    spring = make_contract(30, as_of=dt.date(2026, 3, 28))
+    autumn = make_contract(15, as_of=dt.date(2026, 10, 24))
+    from django.utils import timezone
+
+    for start in (dt.datetime(2026, 3, 28, 0, 30), dt.datetime(2026, 10, 24, 0, 30)):
+        moment = start.replace(tzinfo=dt.UTC)
+        for _hour in range(72):
+            with time_machine.travel(moment, tick=False):
+                reminders_sweep()
+                assert (
+                    timezone.localdate()
+                    == moment.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Berlin")).date()
+                )
+            moment += dt.timedelta(hours=1)
+
+    assert list(reminders(spring).values_list("offset_days", "late")) == [(30, False)]
+    assert list(reminders(autumn).values_list("offset_days", "late")) == [(15, False)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_create_each_reminder_once(make_contract, smtp_server):
+    from notifications.services import outbox_deliver_due
+
+    contracts = [make_contract(days) for days in (30, 15, 7, 10, 30)]
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def sweep():
+        try:
+            barrier.wait()
+            reminders_sweep(as_of=AS_OF)
+            outbox_deliver_due()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert not errors
+    for contract in contracts:
+        assert reminders(contract).count() == 1
+        assert reminders(contract).get().status == "sent"
+    assert len(smtp_server.messages) == len(contracts)
+    assert Task.objects.filter(kind=TaskKind.REMINDER).count() == len(contracts)

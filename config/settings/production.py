@@ -1,4 +1,9 @@
-"""Production: every secret from the environment, HTTPS everywhere, Redis broker and cache."""
+"""Production: every secret from the environment, HTTPS everywhere, Redis broker and cache.
+
+Required: DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL, and REDIS_URL (or
+CELERY_BROKER_URL). A missing one stops the process at start-up with ImproperlyConfigured
+rather than letting it run on a local-only default.
+"""
 
 from .base import *  # noqa: F403
 from .base import env
@@ -9,12 +14,18 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 DATABASES = {"default": env.db("DATABASE_URL")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=env("REDIS_URL", default=""))
 
+# Redis is the broker in production; the embedded SQLite broker is for `make run` only.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or env("REDIS_URL")
+
+# TLS ends at the reverse proxy, which must set X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+# Health probes (container healthcheck, load balancer) speak plain HTTP from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True

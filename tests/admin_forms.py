@@ -11,6 +11,7 @@ class _FormParser(HTMLParser):
         self.data: dict[str, str] = {}
         self._select: str | None = None
         self._select_value: str | None = None
+        self._multiple = False
         self._textarea: str | None = None
         self._text: list[str] = []
 
@@ -28,6 +29,7 @@ class _FormParser(HTMLParser):
             self.data[name] = a.get("value") or ""
         elif tag == "select" and name:
             self._select, self._select_value = name, None
+            self._multiple = "multiple" in a
         elif tag == "option" and self._select is not None:
             value = a.get("value") or ""
             if self._select_value is None:
@@ -39,7 +41,8 @@ class _FormParser(HTMLParser):
 
     def handle_endtag(self, tag):
         if tag == "select" and self._select is not None:
-            self.data.setdefault(self._select, self._select_value or "")
+            if not self._multiple:  # an empty multiple select sends nothing
+                self.data.setdefault(self._select, self._select_value or "")
             self._select = None
         elif tag == "textarea" and self._textarea is not None:
             self.data[self._textarea] = "".join(self._text).lstrip("\n")

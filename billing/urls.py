@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "billing"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.invoice_list_view, name="invoices"),
+    path("invoices/<int:pk>/", views.invoice_detail_view, name="invoice"),
+    path("invoices/<int:pk>/pay/", views.invoice_pay_view, name="invoice-pay"),
+    path("invoices/<int:pk>/credit/", views.invoice_credit_view, name="invoice-credit"),
+    path("invoices/<int:pk>/pdf/", views.invoice_pdf_view, name="invoice-pdf"),
+    path("payments/<int:pk>/receipt/", views.receipt_pdf_view, name="receipt-pdf"),
+]

@@ -7,8 +7,8 @@ the surrounding transaction commits, so a rolled-back renewal never emails anyon
 
 from __future__ import annotations
 
-import inspect
 import logging
+import uuid
 from typing import Any
 
 from django.db import transaction
@@ -19,13 +19,22 @@ log = logging.getLogger(__name__)
 def _enqueue_now(**kwargs: Any) -> Any:
     try:
         from notifications.services import message_enqueue
-    except ImportError:  # the notifications app is not there yet: log instead of failing
+    except ImportError:  # the notifications app is not there: log instead of failing
         log.warning("notifications.services.message_enqueue missing; %s not sent", kwargs["kind"])
         return None
-    params = inspect.signature(message_enqueue).parameters
-    accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    call = {k: v for k, v in kwargs.items() if accepts_any or k in params}
-    return message_enqueue(**call)
+    return message_enqueue(**kwargs)
+
+
+def _portal_link(contract: Any) -> str:
+    from django.conf import settings
+    from django.urls import NoReverseMatch, reverse
+
+    if contract is None:
+        return settings.SITE_URL + "/portal/"
+    try:
+        return settings.SITE_URL + reverse("portal:renewal", kwargs={"pk": contract.pk})
+    except NoReverseMatch:
+        return settings.SITE_URL + "/portal/"
 
 
 def message_to_customer(
@@ -36,16 +45,31 @@ def message_to_customer(
     context: dict[str, Any] | None = None,
     dedupe_key: str | None = None,
 ) -> None:
-    """Enqueue a message of ``kind`` to the customer once the transaction commits."""
+    """Enqueue a message of ``kind`` to the customer on each channel they chose (email,
+    in the portal) once the transaction commits. Templates: templates/emails/<kind>.*"""
+    key = dedupe_key or f"{kind}:{getattr(contract, 'pk', '')}:{uuid.uuid4().hex}"
 
     def send() -> None:
-        _enqueue_now(
-            kind=kind,
-            customer=customer,
-            contract=contract,
-            context=dict(context or {}),
-            dedupe_key=dedupe_key,
-        )
+        ctx = {
+            "customer_name": customer.name,
+            "portal_url": _portal_link(contract),
+            **(context or {}),
+        }
+        channels = []
+        if customer.notify_email:
+            channels.append("email")
+        if customer.notify_in_app or not channels:
+            channels.append("in_app")
+        for channel in channels:
+            _enqueue_now(
+                recipient_customer=customer,
+                channel=channel,
+                kind=kind,
+                language=customer.language,
+                context=ctx,
+                dedupe_key=f"{key}:{channel}",
+                contract=contract,
+            )
 
     # robust: a message that cannot be queued is logged, it never undoes the business change.
     transaction.on_commit(send, robust=True)
@@ -60,20 +84,24 @@ def message_to_staff(
     context: dict[str, Any] | None = None,
     dedupe_key: str | None = None,
 ) -> None:
-    """Enqueue a message to a staff member (the account manager), after commit."""
+    """Enqueue an in-app message to a staff member (the account manager), after commit."""
     if user is None:
         return
+    key = dedupe_key or f"{kind}:{getattr(contract, 'pk', '')}:{uuid.uuid4().hex}"
 
     def send() -> None:
         _enqueue_now(
-            kind=kind,
-            user=user,
             recipient_user=user,
-            customer=customer,
+            channel="in_app",
+            kind=kind,
+            language=getattr(user, "language", "zh-hans"),
+            context={
+                "customer_name": getattr(customer, "name", ""),
+                "contract_number": getattr(contract, "number", ""),
+                **(context or {}),
+            },
+            dedupe_key=f"{key}:in_app",
             contract=contract,
-            context=dict(context or {}),
-            dedupe_key=dedupe_key,
         )
 
-    # robust: a message that cannot be queued is logged, it never undoes the business change.
     transaction.on_commit(send, robust=True)

@@ -1,0 +1,174 @@
+"""Staff billing pages and the payment provider's webhook.
+
+Staff views are thin: a form validates, one service call, redirect. Refusals from the
+services become messages, never a 500.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from core.auth import staff_required
+from core.errors import DomainError
+
+from . import services
+from .documents import invoice_document, receipt_document
+from .forms import CreditNoteForm, InvoiceFilterForm, PaymentForm
+from .models import Invoice, Payment
+from .selectors import invoice_list, invoices_visible_to, payments_for_invoice
+from .webhooks import WebhookRejected, webhook_process, webhook_secret, webhook_verify
+
+
+def _invoice(request: HttpRequest, pk: int) -> Invoice:
+    try:
+        return invoices_visible_to(request.user).select_related("customer", "contract").get(pk=pk)
+    except Invoice.DoesNotExist:
+        raise Http404 from None
+
+
+def _back(request: HttpRequest, fallback: str) -> HttpResponse:
+    nxt = request.POST.get("next", "")
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+        return redirect(nxt)
+    return redirect(fallback)
+
+
+@staff_required
+def invoice_list_view(request: HttpRequest) -> HttpResponse:
+    form = InvoiceFilterForm(request.GET or None)
+    status, q = "", ""
+    if form.is_valid():
+        status, q = form.cleaned_data["status"], form.cleaned_data["q"]
+    page = Paginator(invoice_list(user=request.user, status=status, q=q), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "billing/invoice_list.html",
+        {"form": form, "page": page, "today": timezone.localdate()},
+    )
+
+
+@staff_required
+def invoice_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _invoice(request, pk)
+    return render(
+        request,
+        "billing/invoice_detail.html",
+        {
+            "invoice": invoice,
+            "payments": payments_for_invoice(invoice=invoice),
+            "credit_notes": invoice.credit_notes.all(),
+            "payment_form": PaymentForm(initial={"amount": invoice.balance}),
+            "credit_form": CreditNoteForm(),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@staff_required
+@require_POST
+def invoice_pay_view(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _invoice(request, pk)
+    form = PaymentForm(request.POST)
+    fallback = reverse("billing:invoice", kwargs={"pk": invoice.pk})
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return _back(request, fallback)
+    data = form.cleaned_data
+    received_at = timezone.make_aware(dt.datetime.combine(data["received_on"], dt.time(12)))
+    try:
+        payment = services.payment_record(
+            invoice=invoice,
+            amount=data["amount"],
+            method=data["method"],
+            reference=data["reference"],
+            by=request.user,
+            received_at=received_at,
+            note=data["note"],
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Payment %(number)s recorded.") % {"number": payment.number},
+        )
+    return _back(request, fallback)
+
+
+@staff_required
+@require_POST
+def invoice_credit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _invoice(request, pk)
+    form = CreditNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            note = services.credit_note_issue(
+                customer=invoice.customer,
+                invoice=invoice,
+                amount=form.cleaned_data["amount"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+            messages.success(request, _("Credit note %(number)s issued.") % {"number": note.number})
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    else:
+        messages.error(request, _("Enter an amount and a reason."))
+    return redirect("billing:invoice", pk=invoice.pk)
+
+
+def _pdf_response(doc, filename: str) -> FileResponse:
+    return FileResponse(doc.file.open("rb"), content_type="application/pdf", filename=filename)
+
+
+@staff_required
+def invoice_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _invoice(request, pk)
+    return _pdf_response(
+        invoice_document(invoice=invoice, by=request.user), f"{invoice.number}.pdf"
+    )
+
+
+@staff_required
+def receipt_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        payment = Payment.objects.select_related("customer", "invoice").get(
+            pk=pk, invoice__in=invoices_visible_to(request.user)
+        )
+    except Payment.DoesNotExist:
+        raise Http404 from None
+    return _pdf_response(
+        receipt_document(payment=payment, by=request.user), f"{payment.number}.pdf"
+    )
+
+
+@csrf_exempt  # the only one: authenticated by its HMAC signature instead of a session
+@require_POST
+def payment_webhook_view(request: HttpRequest) -> HttpResponse:
+    body = request.body  # the raw bytes: the signature covers exactly these
+    try:
+        webhook_verify(
+            body=body,
+            timestamp=request.headers.get("X-RenewDesk-Timestamp", ""),
+            signature=request.headers.get("X-RenewDesk-Signature", ""),
+            secret=webhook_secret(),
+        )
+        result = webhook_process(body=body)
+    except WebhookRejected as exc:
+        return JsonResponse({"status": "rejected", "detail": str(exc)}, status=400)
+    return JsonResponse({"status": result.status, "detail": result.detail})

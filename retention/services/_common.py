@@ -1,0 +1,134 @@
+"""Helpers shared by the retention services: events, locks, SLA, message context."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from contracts import services as contract_services
+from contracts.models import Contract
+from core.errors import InvalidTransition
+
+from .. import policy
+from ..models import (
+    CancellationRequest,
+    OfferResponse,
+    RequestEvent,
+)
+
+log = logging.getLogger(__name__)
+
+
+CONSENT_TEXT_VERSION = "retention-1"
+
+
+def _actor(by: Any) -> Any:
+    return by if (by is not None and getattr(by, "is_authenticated", False)) else None
+
+
+def sla_business_days() -> int:
+    return int(settings.RENEWDESK.get("CANCELLATION_SLA_BUSINESS_DAYS", 2))
+
+
+def sla_due_at(submitted_at: dt.datetime) -> dt.datetime:
+    """The answer deadline: N business days later, counted in the business time zone."""
+    local = timezone.localtime(submitted_at)
+    holidays = frozenset(settings.RENEWDESK.get("HOLIDAYS", ()))
+    return policy.business_days_add(local, sla_business_days(), holidays=holidays)
+
+
+def request_event(
+    *,
+    request: CancellationRequest,
+    kind: str,
+    by: Any = None,
+    from_status: str = "",
+    to_status: str = "",
+    note: str = "",
+    payload: Mapping[str, Any] | None = None,
+    internal: bool = False,
+    contract_event: bool = True,
+) -> RequestEvent:
+    """One row on the request's timeline and, unless internal, one on the contract's."""
+    event = RequestEvent.objects.create(
+        request=request,
+        kind=kind,
+        actor=_actor(by),
+        from_status=from_status,
+        to_status=to_status,
+        note=note[:500],
+        payload=dict(payload or {}),
+        internal=internal,
+    )
+    if contract_event:
+        contract_services.event_record(
+            contract=request.contract,
+            kind=f"cancellation_{kind}",
+            by=by,
+            reason=note,
+            payload={"request": request.pk, "kind": request.kind, **(payload or {})},
+        )
+    return event
+
+
+def _locked(request: CancellationRequest) -> tuple[Contract, CancellationRequest]:
+    """Lock the contract, then the request (the fixed order every service uses)."""
+    contract = Contract.objects.select_for_update().get(pk=request.contract_id)
+    locked = CancellationRequest.objects.select_for_update().get(pk=request.pk)
+    locked.contract = contract
+    return contract, locked
+
+
+def _refuse(locked: CancellationRequest, action: str) -> InvalidTransition:
+    return InvalidTransition(
+        _("A request that is “%(status)s” cannot be %(action)s.")
+        % {"status": locked.get_status_display(), "action": action}
+    )
+
+
+def _refresh(request: CancellationRequest) -> CancellationRequest:
+    request.refresh_from_db()
+    return request
+
+
+def _offer_decline(locked: CancellationRequest, *, by: Any) -> None:
+    locked.offer_response = OfferResponse.DECLINED
+    locked.offer_responded_at = timezone.now()
+    locked.save(update_fields=["offer_response", "offer_responded_at", "updated_at"])
+    request_event(
+        request=locked,
+        kind="offer_declined",
+        by=by,
+        payload={"offer": locked.offer.code if locked.offer else ""},
+    )
+
+
+def _message_context(request: CancellationRequest) -> dict[str, Any]:
+    contract = request.contract
+    return {
+        "request_id": request.pk,
+        "contract_number": contract.number,
+        "contract_id": contract.pk,
+        "kind": request.kind,
+        "kind_label": str(request.get_kind_display()),
+        "status": request.status,
+        "effective_date": request.effective_date.isoformat() if request.effective_date else "",
+        "last_service_day": (request.effective_date - policy.ONE_DAY).isoformat()
+        if request.effective_date
+        else "",
+        "fee": str(request.fee_amount),
+        "refund": str(request.refund_amount),
+        "fee_to_invoice": str(request.fee_to_invoice),
+        "currency": request.currency,
+        "offer_title": request.offer.title if request.offer_id and request.offer else "",
+        "offer_description": request.offer.description
+        if request.offer_id and request.offer
+        else "",
+        "progress_path": f"/portal/cancellations/{request.pk}/",
+    }

@@ -1,0 +1,560 @@
+"""The request workflow: submit, continue, withdraw, confirm, reject, contact log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from contracts import services as contract_services
+from contracts.models import ConsentChannel, Contract, ContractStatus
+from core.errors import DomainError, InvalidTransition
+from core.models import TaskKind
+from core.services import task_create
+
+from .. import messaging, policy, selectors
+from ..models import (
+    AWAITING_STAFF,
+    CancellationRequest,
+    Channel,
+    ContactLogEntry,
+    Kind,
+    OfferResponse,
+    Reason,
+    Status,
+)
+from ._common import (
+    CONSENT_TEXT_VERSION,
+    _actor,
+    _locked,
+    _message_context,
+    _offer_decline,
+    _refresh,
+    _refuse,
+    request_event,
+    sla_due_at,
+)
+
+log = logging.getLogger(__name__)
+
+# --- submission --------------------------------------------------------------------------
+
+
+def cancellation_submit(
+    *,
+    contract: Contract,
+    kind: str,
+    reason: str,
+    by: Any,
+    reason_text: str = "",
+    channel: str = Channel.PORTAL,
+    token: str | None = None,
+    today: dt.date | None = None,
+    ip_address: str | None = None,
+    user_agent: str = "",
+) -> CancellationRequest:
+    """Record the customer's request and pick at most one save offer for it.
+
+    The same form posted twice (same ``token``) returns the first request. When no offer
+    fits, the request goes straight on as if the customer had pressed "continue".
+    """
+    today = today or timezone.localdate()
+    if kind not in Kind.values:
+        raise DomainError(_("Choose how you want to end the contract."))
+    if reason not in Reason.values:
+        raise DomainError(_("Choose a reason."))
+    if token:
+        existing = CancellationRequest.objects.filter(submission_token=token).first()
+        if existing is not None and existing.contract_id == contract.pk:
+            return existing
+    try:
+        with transaction.atomic():
+            locked = Contract.objects.select_for_update().get(pk=contract.pk)
+            if token:
+                # A double click that waited on the lock behind the first submission.
+                existing = CancellationRequest.objects.filter(submission_token=token).first()
+                if existing is not None and existing.contract_id == contract.pk:
+                    return existing
+            request = _submit_locked(
+                contract=locked,
+                kind=kind,
+                reason=reason,
+                reason_text=reason_text,
+                by=by,
+                channel=channel,
+                token=token,
+                today=today,
+            )
+            if request.offer_id is None:
+                _continue_locked(
+                    contract=locked,
+                    locked=request,
+                    by=by,
+                    today=today,
+                    ip_address=ip_address,
+                    user_agent=user_agent,
+                )
+    except IntegrityError as exc:
+        # The database's one-open-request rule or the token caught a race the lock did not.
+        if token:
+            existing = CancellationRequest.objects.filter(submission_token=token).first()
+            if existing is not None:
+                return existing
+        raise DomainError(
+            _("There is already an open cancellation request for this contract."),
+            code="duplicate",
+        ) from exc
+    return _refresh(request)
+
+
+def _submit_locked(
+    *,
+    contract: Contract,
+    kind: str,
+    reason: str,
+    reason_text: str,
+    by: Any,
+    channel: str,
+    token: str | None,
+    today: dt.date,
+) -> CancellationRequest:
+    if contract.status not in selectors.CANCELLABLE[kind]:
+        raise InvalidTransition(
+            _("This contract is “%(status)s” and can no longer be cancelled this way.")
+            % {"status": contract.get_status_display()}
+        )
+    # A renewal signed for this contract wins: its successor takes over at the term end.
+    if (
+        Contract.objects.filter(predecessor=contract)
+        .exclude(
+            status__in=[
+                ContractStatus.DRAFT,
+                ContractStatus.AWAITING_SIGNATURE,
+                ContractStatus.VOID,
+            ]
+        )
+        .exists()
+    ):
+        raise DomainError(
+            _(
+                "A renewal of this contract has already been signed. Cancel the renewed "
+                "contract instead, or contact your account manager."
+            ),
+            code="renewal_signed",
+        )
+    if selectors.contract_has_open_cancellation(contract_id=contract.pk):
+        raise DomainError(
+            _("There is already an open cancellation request for this contract."),
+            code="duplicate",
+        )
+    preview = selectors.cancellation_preview(contract=contract, today=today).for_kind(kind)
+    if preview is None:
+        raise DomainError(
+            _(
+                "The notice period runs past the end of the term, so the contract ends "
+                "sooner on its own: choose not to renew instead."
+            ),
+            code="notice_past_term",
+        )
+    now = timezone.now()
+    offer = selectors.offer_for(reason=reason, tier=contract.customer.effective_tier, today=today)
+    request = CancellationRequest.objects.create(
+        contract=contract,
+        customer_id=contract.customer_id,
+        kind=kind,
+        status=Status.SUBMITTED,
+        reason=reason,
+        reason_text=(reason_text or "").strip()[:4000],
+        channel=channel,
+        requested_by=_actor(by),
+        submission_token=token or None,
+        submitted_at=now,
+        sla_due_at=sla_due_at(now),
+        requested_effective_date=preview.effective_date,
+        preview=preview.as_dict(),
+        currency=contract.currency,
+        offer=offer,
+        offer_shown_at=now if offer else None,
+    )
+    request_event(
+        request=request,
+        kind="submitted",
+        by=by,
+        to_status=Status.SUBMITTED,
+        note=request.get_reason_display(),
+        payload={"reason": reason, "channel": channel},
+    )
+    if offer is not None:
+        request_event(
+            request=request,
+            kind="offer_shown",
+            by=None,
+            payload={"offer": offer.code},
+            contract_event=False,
+        )
+    owner = contract.owner or contract.customer.account_manager
+    if owner is not None:
+        task_create(
+            assignee=owner,
+            kind=TaskKind.CANCELLATION,
+            title=_("Cancellation request: %(contract)s (%(kind)s)")
+            % {"contract": contract.number, "kind": request.get_kind_display()},
+            due_date=timezone.localtime(request.sla_due_at).date(),
+            details=request.reason_text,
+            customer=contract.customer,
+            contract=contract,
+            dedupe_key=f"cancellation-request-{request.pk}",
+        )
+    return request
+
+
+# --- the customer goes on, or stops ---------------------------------------------------------
+
+
+def cancellation_continue(
+    *,
+    request: CancellationRequest,
+    by: Any,
+    today: dt.date | None = None,
+    ip_address: str | None = None,
+    user_agent: str = "",
+) -> CancellationRequest:
+    """ "Continue to cancel": decline the offer if one is waiting, then go on.
+
+    Early termination goes to staff review; a non-renewal is confirmed at once.
+    """
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        contract, locked = _locked(request)
+        if locked.status == Status.IN_REVIEW and locked.offer_response == OfferResponse.NONE:
+            # An offer made by staff during the review, declined from the progress page.
+            if locked.offer_id:
+                _offer_decline(locked, by=by)
+            return _refresh(request)
+        if locked.status != Status.SUBMITTED:
+            if locked.status in (Status.CONFIRMED, Status.COMPLETED):
+                return _refresh(request)  # a second click on the same button
+            raise _refuse(locked, _("continued"))
+        _continue_locked(
+            contract=contract,
+            locked=locked,
+            by=by,
+            today=today,
+            ip_address=ip_address,
+            user_agent=user_agent,
+        )
+    return _refresh(request)
+
+
+def _continue_locked(
+    *,
+    contract: Contract,
+    locked: CancellationRequest,
+    by: Any,
+    today: dt.date,
+    ip_address: str | None,
+    user_agent: str,
+) -> None:
+    if locked.offer_id and locked.offer_response == OfferResponse.NONE:
+        _offer_decline(locked, by=by)
+    if locked.kind == Kind.NON_RENEWAL:
+        _confirm_locked(
+            contract=contract,
+            locked=locked,
+            by=by,
+            effective_date=None,
+            today=today,
+            ip_address=ip_address,
+            user_agent=user_agent,
+        )
+        return
+    locked.status = Status.IN_REVIEW
+    locked.save(update_fields=["status", "updated_at"])
+    request_event(
+        request=locked,
+        kind="in_review",
+        by=by,
+        from_status=Status.SUBMITTED,
+        to_status=Status.IN_REVIEW,
+    )
+    messaging.message_to_staff(
+        kind="cancellation_submitted",
+        user=contract.owner or contract.customer.account_manager,
+        customer=contract.customer,
+        contract=contract,
+        context=_message_context(locked),
+        dedupe_key=f"cancellation-submitted-{locked.pk}",
+    )
+
+
+def cancellation_withdraw(*, request: CancellationRequest, by: Any) -> CancellationRequest:
+    """The customer changed their mind before the request was confirmed."""
+    with transaction.atomic():
+        _contract, locked = _locked(request)
+        if locked.status in (Status.WITHDRAWN, Status.RETAINED):
+            return _refresh(request)
+        if locked.status not in AWAITING_STAFF:
+            raise InvalidTransition(
+                _("A confirmed request can no longer be withdrawn online; contact us.")
+            )
+        previous = locked.status
+        locked.status = Status.WITHDRAWN
+        locked.withdrawn_at = timezone.now()
+        locked.save(update_fields=["status", "withdrawn_at", "updated_at"])
+        request_event(
+            request=locked,
+            kind="withdrawn",
+            by=by,
+            from_status=previous,
+            to_status=Status.WITHDRAWN,
+        )
+        messaging.message_to_customer(
+            kind="cancellation_withdrawn",
+            customer=locked.customer,
+            contract=locked.contract,
+            context=_message_context(locked),
+            dedupe_key=f"cancellation-withdrawn-{locked.pk}",
+        )
+    return _refresh(request)
+
+
+# --- staff decisions ---------------------------------------------------------------------
+
+
+def cancellation_confirm(
+    *,
+    request: CancellationRequest,
+    by: Any,
+    effective_date: dt.date | None = None,
+    today: dt.date | None = None,
+    ip_address: str | None = None,
+    user_agent: str = "",
+) -> CancellationRequest:
+    """Fix the effective date and the money, and send the confirmation (email + PDF)."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        contract, locked = _locked(request)
+        if locked.status == Status.CONFIRMED:
+            return _refresh(request)
+        if locked.status not in AWAITING_STAFF:
+            raise _refuse(locked, _("confirmed"))
+        if locked.offer_id and locked.offer_response == OfferResponse.NONE:
+            _offer_decline(locked, by=by)
+        _confirm_locked(
+            contract=contract,
+            locked=locked,
+            by=by,
+            effective_date=effective_date,
+            today=today,
+            ip_address=ip_address,
+            user_agent=user_agent,
+        )
+    return _refresh(request)
+
+
+def _confirm_locked(
+    *,
+    contract: Contract,
+    locked: CancellationRequest,
+    by: Any,
+    effective_date: dt.date | None,
+    today: dt.date,
+    ip_address: str | None,
+    user_agent: str,
+) -> None:
+    if contract.status not in selectors.CANCELLABLE[locked.kind]:
+        raise InvalidTransition(
+            _("This contract is “%(status)s” and can no longer be cancelled this way.")
+            % {"status": contract.get_status_display()}
+        )
+    terms = selectors.contract_terms(contract)
+    paid, _known = selectors.contract_paid_amount(contract)
+    try:
+        settlement = policy.settlement_compute(
+            kind=locked.kind,
+            terms=terms,
+            today=today,
+            paid=paid,
+            effective_date=effective_date,
+        )
+    except ValueError as exc:
+        earliest = policy.earliest_effective_date(
+            kind=locked.kind, today=today, notice_days=terms.notice_days, term_end=terms.end_date
+        )
+        raise DomainError(
+            _("The effective date must be between %(earliest)s and %(end)s.")
+            % {"earliest": earliest, "end": terms.end_date},
+            code="bad_effective_date",
+        ) from exc
+    if settlement is None:
+        raise DomainError(
+            _(
+                "The notice period runs past the end of the term, so the contract ends "
+                "sooner on its own: choose not to renew instead."
+            ),
+            code="notice_past_term",
+        )
+    if contract.auto_renew:
+        # The consent ledger records the switch-off exactly as for the portal switch.
+        contract_services.contract_set_auto_renew(
+            contract=contract,
+            enabled=False,
+            by=by,
+            channel=ConsentChannel.PORTAL
+            if locked.channel == Channel.PORTAL and not getattr(by, "is_staff", False)
+            else ConsentChannel.STAFF,
+            text=consent_text_off(contract=contract, request=locked),
+            text_version=CONSENT_TEXT_VERSION,
+            ip_address=ip_address,
+            user_agent=user_agent,
+        )
+    now = timezone.now()
+    previous = locked.status
+    locked.status = Status.CONFIRMED
+    locked.effective_date = settlement.effective_date
+    locked.fee_amount = settlement.fee
+    locked.refund_amount = settlement.refund
+    locked.fee_to_invoice = settlement.fee_to_invoice
+    locked.confirmed_at = now
+    locked.confirmed_by = _actor(by)
+    if getattr(by, "is_staff", False):
+        locked.first_response_at = locked.first_response_at or now
+    locked.save()
+    request_event(
+        request=locked,
+        kind="confirmed",
+        by=by,
+        from_status=previous,
+        to_status=Status.CONFIRMED,
+        payload={
+            "effective_date": settlement.effective_date.isoformat(),
+            "fee": str(settlement.fee),
+            "refund": str(settlement.refund),
+        },
+    )
+    request_id = locked.pk
+
+    def send_confirmation() -> None:
+        from ..documents import confirmation_document_create
+
+        fresh = CancellationRequest.objects.select_related("contract", "customer").get(
+            pk=request_id
+        )
+        document = confirmation_document_create(request=fresh)
+        messaging.send_to_customer_now(
+            kind="cancellation_confirmed",
+            customer=fresh.customer,
+            contract=fresh.contract,
+            context={
+                **_message_context(fresh),
+                "document_id": document.pk,
+                "document_path": f"/portal/documents/{document.pk}/",
+                "document_sha256": document.sha256,
+            },
+            dedupe_key=f"cancellation-confirmed-{fresh.pk}",
+            attachments=[document],
+        )
+
+    # After commit, robust: a PDF or outbox hiccup never undoes the confirmation.
+    transaction.on_commit(send_confirmation, robust=True)
+
+
+def consent_text_off(*, contract: Contract, request: CancellationRequest) -> str:
+    return _(
+        "I do not want contract %(number)s to renew automatically. It ends on %(end)s "
+        "(cancellation request %(request)s)."
+    ) % {"number": contract.number, "end": contract.end_date, "request": request.pk}
+
+
+REJECTION_GROUNDS = {
+    "already_ended": "already_ended",
+    "not_customers": "not_customers",
+}
+
+
+def rejection_ground(request: CancellationRequest) -> str | None:
+    """Why a request is invalid, or None: only invalid requests may be rejected."""
+    contract = request.contract
+    if contract.is_ended or contract.status == ContractStatus.VOID:
+        return "already_ended"
+    if contract.customer_id != request.customer_id:
+        return "not_customers"
+    return None
+
+
+def cancellation_reject(
+    *, request: CancellationRequest, by: Any, note: str = ""
+) -> CancellationRequest:
+    """Staff close an invalid request (contract already ended, or not this customer's).
+
+    A valid request cannot be rejected: the customer has the right to cancel, and staff
+    confirm it (with a later effective date if the notice period requires).
+    """
+    with transaction.atomic():
+        _contract, locked = _locked(request)
+        if locked.status not in AWAITING_STAFF:
+            raise _refuse(locked, _("rejected"))
+        ground = rejection_ground(locked)
+        if ground is None:
+            raise DomainError(
+                _(
+                    "Only an invalid request can be rejected (the contract has already "
+                    "ended, or it is not this customer's). Confirm this one instead."
+                ),
+                code="valid_request",
+            )
+        previous = locked.status
+        now = timezone.now()
+        locked.status = Status.REJECTED
+        locked.rejected_at = now
+        locked.rejection_reason = (note or ground)[:300]
+        locked.first_response_at = locked.first_response_at or now
+        locked.save()
+        request_event(
+            request=locked,
+            kind="rejected",
+            by=by,
+            from_status=previous,
+            to_status=Status.REJECTED,
+            note=note,
+            payload={"ground": ground},
+        )
+        messaging.message_to_customer(
+            kind="cancellation_rejected",
+            customer=locked.customer,
+            contract=locked.contract,
+            context={**_message_context(locked), "ground": ground, "note": note},
+            dedupe_key=f"cancellation-rejected-{locked.pk}",
+        )
+    return _refresh(request)
+
+
+def contact_log_add(
+    *, request: CancellationRequest, by: Any, channel: str, summary: str
+) -> ContactLogEntry:
+    summary = (summary or "").strip()
+    if not summary:
+        raise DomainError(_("Write what was said."))
+    with transaction.atomic():
+        _contract, locked = _locked(request)
+        now = timezone.now()
+        entry = ContactLogEntry.objects.create(
+            request=locked, by=_actor(by), channel=channel, summary=summary, at=now
+        )
+        if locked.first_response_at is None:
+            locked.first_response_at = now
+            locked.save(update_fields=["first_response_at", "updated_at"])
+        request_event(
+            request=locked,
+            kind="contact_logged",
+            by=by,
+            note=summary[:200],
+            payload={"channel": channel},
+            internal=True,
+            contract_event=True,
+        )
+    return entry

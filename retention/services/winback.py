@@ -1,0 +1,71 @@
+"""Win-back: prepare a new contract for a customer whose contract ended."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from contracts import services as contract_services
+from contracts.models import Contract, ContractStatus
+from core.errors import DomainError
+
+from .. import policy
+
+log = logging.getLogger(__name__)
+
+
+# --- win-back ----------------------------------------------------------------------------
+
+
+def winback_contract_offer(
+    *, contract: Contract, by: Any, start_date: dt.date | None = None
+) -> Contract:
+    """Prepare a new contract for a customer whose contract ended: a draft linked to the
+    old one, at today's plan price, which then goes through the renewal flow (quote,
+    signature, payment)."""
+    if contract.status not in (ContractStatus.TERMINATED, ContractStatus.EXPIRED):
+        raise DomainError(_("Only an ended contract can be won back."))
+    if Contract.objects.filter(predecessor=contract).exists():
+        raise DomainError(_("A new contract has already been prepared for this one."))
+    start = start_date or timezone.localdate()
+    months = policy.months_in_term(contract.start_date, contract.end_date)
+    end = policy.add_months(start, months) - policy.ONE_DAY
+    lines = []
+    for line in contract.lines.all():
+        price = line.unit_price
+        if line.plan is not None:
+            per = policy.PERIOD_MONTHS.get(line.plan.billing_period, 1)
+            price = line.plan.price_on(start) * Decimal(months) / Decimal(per)
+        lines.append(
+            contract_services.LineSpec(
+                description=line.description,
+                quantity=line.quantity,
+                unit_price=policy.to_money(price),
+                plan=line.plan,
+            )
+        )
+    with transaction.atomic():
+        Contract.objects.select_for_update().get(pk=contract.pk)
+        new = contract_services.contract_create_draft(
+            customer=contract.customer,
+            by=by,
+            start_date=start,
+            end_date=end,
+            lines=lines,
+            plan=contract.plan,
+            owner=contract.owner,
+            billing_period=contract.billing_period,
+            currency=contract.currency,
+            terms_version=contract.terms_version,
+            predecessor=contract,
+        )
+        contract_services.event_record(
+            contract=contract, kind="winback_offered", by=by, payload={"new_contract": new.number}
+        )
+    return new

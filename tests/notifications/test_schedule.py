@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from django.core.management import call_command
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+from notifications.schedule import BEAT_ENTRIES
+
+
+def test_it_creates_every_beat_row_once(db):
+    call_command("setup_periodic_tasks")
+    call_command("setup_periodic_tasks")
+
+    tasks = set(PeriodicTask.objects.values_list("task", flat=True))
+    assert {
+        "notifications.tasks.send_reminders_task",
+        "notifications.tasks.deliver_outbox_task",
+        "renewals.tasks.open_renewal_cases_task",
+        "contracts.tasks.process_contract_ends_task",
+        "customers.tasks.recompute_tiers_task",
+    } <= tasks
+    assert PeriodicTask.objects.filter(name__in=[e.name for e in BEAT_ENTRIES]).count() == len(
+        BEAT_ENTRIES
+    )
+    minutely = PeriodicTask.objects.get(task="notifications.tasks.deliver_outbox_task")
+    assert minutely.interval.every == 60
+
+
+def test_it_never_overwrites_an_admins_timing(db):
+    call_command("setup_periodic_tasks")
+    sweep = PeriodicTask.objects.get(task="notifications.tasks.send_reminders_task")
+    sweep.crontab = CrontabSchedule.objects.create(minute="15", hour="6")
+    sweep.enabled = False
+    sweep.save()
+
+    call_command("setup_periodic_tasks")
+
+    sweep.refresh_from_db()
+    assert (sweep.crontab.hour, sweep.crontab.minute, sweep.enabled) == ("6", "15", False)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import Cursor, CursorPagination, PageNumberPagination
+from rest_framework.utils.urls import remove_query_param
 
 
 class StandardPagination(PageNumberPagination):
@@ -10,9 +12,13 @@ class StandardPagination(PageNumberPagination):
 
 
 class EventCursorPagination(CursorPagination):
-    """Incremental sync: follow ``next`` until it is null, keep the last cursor, resume later.
+    """Incremental sync: follow ``next`` until a page comes back with fewer results than
+    asked for, keep that page's ``next`` and resume from it later.
 
-    Ordered by id, which only grows; the cursor is opaque and stays valid forever.
+    Unlike plain cursor pagination, ``next`` is never null on the last page: it points
+    just past the last event returned (or, on an empty page, to the same place), so a
+    sync can always resume without missing or repeating an event. Ordered by id, which
+    only grows; the cursor is opaque and stays valid.
     """
 
     ordering = "id"
@@ -28,7 +34,16 @@ class EventCursorPagination(CursorPagination):
             try:
                 int(cursor.position)
             except ValueError:
-                from rest_framework.exceptions import NotFound
-
                 raise NotFound(self.invalid_cursor_message) from None
         return cursor
+
+    def get_next_link(self):  # type: ignore[no-untyped-def]
+        link = super().get_next_link()
+        if link is not None or (self.cursor is not None and self.cursor.reverse):
+            return link
+        if self.page:
+            position = self._get_position_from_instance(self.page[-1], self.ordering)
+            return self.encode_cursor(Cursor(offset=0, reverse=False, position=position))
+        if self.cursor is not None:
+            return self.encode_cursor(self.cursor)
+        return remove_query_param(self.base_url, self.cursor_query_param)

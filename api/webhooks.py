@@ -118,6 +118,12 @@ def _body(*, event_id: uuid.UUID, event_type: str, data: Mapping[str, Any], at: 
     return json.dumps(envelope, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True)
 
 
+def webhook_subscribed(*event_types: str) -> bool:
+    """Whether any active endpoint wants one of these events (skip building payloads if not)."""
+    endpoints = WebhookEndpoint.objects.filter(is_active=True).only("events", "is_active")
+    return any(e.wants(t) for e in endpoints for t in event_types)
+
+
 def webhook_event_emit(
     *, event_type: str, data: Mapping[str, Any], at: dt.datetime | None = None
 ) -> list[WebhookDelivery]:

@@ -176,7 +176,10 @@ class ContractDraftSerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         lines = attrs.get("lines")
         if lines is not None:
-            total = sum((line["quantity"] * line["unit_price"] for line in lines), Decimal(0))
+            total = sum(
+                (line.get("quantity", Decimal(1)) * line["unit_price"] for line in lines),
+                Decimal(0),
+            )
         else:
             total = getattr(self.instance, "total_amount", Decimal(0))
         start = attrs.get("start_date") or getattr(self.instance, "start_date", None)
@@ -198,7 +201,8 @@ class ContractDraftSerializer(serializers.Serializer):
         return [
             LineSpec(
                 description=line["description"],
-                quantity=line["quantity"],
+                # With partial=True (PATCH) the nested default is not applied.
+                quantity=line.get("quantity", Decimal(1)),
                 unit_price=line["unit_price"],
                 plan=line.get("plan"),
             )

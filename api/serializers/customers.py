@@ -98,6 +98,9 @@ class ContactSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
+        # The one-primary-contact constraint is kept by contact_save (it demotes the old
+        # primary), so the validator DRF derives from the constraint must not refuse it.
+        validators: list = []
 
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()

@@ -718,6 +718,14 @@ def _quote_mark_signed(
         raise InvalidTransition(
             _("The current contract was cancelled; it can no longer be renewed.")
         )
+    # Under the predecessor's row lock, which cancellation_submit also takes: a renewal
+    # signature and a cancellation racing on the same contract cannot both win.
+    from retention.selectors import renewal_blocked_by_cancellation
+
+    if renewal_blocked_by_cancellation(contract_id=predecessor.pk):
+        raise InvalidTransition(
+            _("A cancellation of the current contract is open; withdraw it before renewing.")
+        )
     contract_services.contract_record_signature(
         contract=successor,
         by=by,

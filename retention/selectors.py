@@ -116,6 +116,18 @@ def contract_has_open_cancellation(*, contract_id: int) -> bool:
     ).exists()
 
 
+def renewal_blocked_by_cancellation(*, contract_id: int) -> bool:
+    """For the renewal flow, checked under the contract's row lock before a renewal is
+    signed: an open early termination, or a non-renewal not yet confirmed, wins over the
+    renewal (the customer withdraws it first). A confirmed non-renewal does not block: a
+    customer who said "do not renew" may still sign a renewal, which supersedes it."""
+    return (
+        CancellationRequest.objects.filter(contract_id=contract_id, status__in=OPEN_STATUSES)
+        .filter(Q(kind=Kind.EARLY_TERMINATION) | ~Q(status=Status.CONFIRMED))
+        .exists()
+    )
+
+
 def offer_for(*, reason: str, tier: str, today: dt.date) -> RetentionOffer | None:
     """The one offer to show: the first valid offer (by priority) targeted at this case."""
     candidates = RetentionOffer.objects.filter(is_active=True).filter(

@@ -93,13 +93,15 @@ def cancellation_offer_accept(
         assert offer is not None
         if not offer.is_valid_on(today):
             raise DomainError(_("This offer has expired."), code="offer_expired")
+        # Valued on the contract as it was: applying the offer may move its end date.
+        saved = revenue_saved(contract=contract, request=locked, offer=offer)
         grant = _offer_apply(contract=contract, request=locked, offer=offer, by=by, today=today)
         previous = locked.status
         locked.status = Status.RETAINED
         locked.offer_response = OfferResponse.ACCEPTED
         locked.offer_responded_at = timezone.now()
         locked.withdrawn_at = locked.offer_responded_at
-        locked.revenue_saved = revenue_saved(contract=contract, request=locked, offer=offer)
+        locked.revenue_saved = saved
         locked.save(
             update_fields=[
                 "status",

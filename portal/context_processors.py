@@ -19,13 +19,19 @@ def portal(request: HttpRequest) -> dict:
         match = getattr(request, "resolver_match", None)
         name = match.url_name if match else ""
         section = _SECTIONS.get(name or "", "home")
-    return {"portal_customer": customer, "portal_section": section}
+    from portal.selectors import unread_count
+
+    return {
+        "portal_customer": customer,
+        "portal_section": section,
+        "portal_unread_count": unread_count(customer=customer),
+    }
 
 
 # url_name -> highlighted tab; anything else (renewal/cancellation pages) is "home".
 _SECTIONS = {
     "messages": "messages",
-    "message-detail": "messages",
+    "message-read": "messages",
     "feedback-list": "feedback",
     "feedback-new": "feedback",
     "feedback-detail": "feedback",

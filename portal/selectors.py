@@ -129,6 +129,12 @@ def inbox(*, customer: Customer) -> list[Any]:
     return list(inbox_for_customer(customer=customer))
 
 
+def inbox_queryset(*, customer: Customer) -> QuerySet:
+    from notifications.selectors import inbox_for_customer
+
+    return inbox_for_customer(customer=customer)
+
+
 def unread_count(*, customer: Customer) -> int:
     try:
         from notifications.selectors import inbox_unread_count  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ urlpatterns = [
     path("contracts/<int:pk>/", views.contract_detail, name="contract-detail"),
     path("documents/<int:pk>/", views.document_download, name="document-download"),
     path("messages/", views.messages_inbox, name="messages"),
+    path("messages/<int:pk>/read/", views.message_read, name="message-read"),
     path("preferences/", views.preferences, name="preferences"),
     path("preferences/password/", views.password_change, name="password-change"),
     path("contacts/", views.contacts, name="contacts"),

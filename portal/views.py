@@ -226,6 +226,20 @@ def messages_inbox(request: HttpRequest) -> HttpResponse:
 
 
 @portal_login_required
+@require_POST
+def message_read(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark one in-app message read (POST: reading the inbox itself changes nothing)."""
+    from notifications.services import message_mark_read
+
+    customer = portal_customer(request)
+    message = scoped_get_or_404(
+        selectors.inbox_queryset(customer=customer), customer=customer, pk=pk
+    )
+    message_mark_read(message=message, customer=customer)
+    return redirect("portal:messages")
+
+
+@portal_login_required
 @require_http_methods(["GET", "POST"])
 def preferences(request: HttpRequest) -> HttpResponse:
     customer = portal_customer(request)

@@ -25,6 +25,7 @@ from django.utils import timezone
 from contracts.models import Contract
 from core.models import Document, DocumentKind, Task
 from customers.models import Contact, Customer
+from notifications.models import Message
 from portal.models import Feedback
 from tests.factories import (
     ContactFactory,
@@ -132,7 +133,20 @@ def _foreign_world(tmp_path, settings) -> dict:
         contract=contract,
     )
     draft = ContractFactory(pk=FOREIGN_BASE + 9, customer=customer, status="draft")
-    ids = [FOREIGN_BASE + n for n in range(1, 10)]
+    Message.objects.create(
+        pk=FOREIGN_BASE + 10,
+        customer=customer,
+        contract=contract,
+        channel="in_app",
+        kind="notice",
+        template_kind="notice",
+        language="en",
+        subject="B notice",
+        body_text="For B only",
+        dedupe_key="crawler-b-notice",
+        status="sent",
+    )
+    ids = [FOREIGN_BASE + n for n in range(1, 11)]
     return {"ids": ids, "customer": customer, "contract": contract, "draft": draft}
 
 
@@ -147,11 +161,13 @@ def _snapshot(customer: Customer) -> tuple:
     )
     feedback = tuple(Feedback.objects.filter(customer=customer).values_list("status", "subject"))
     replies = sum(f.replies.count() for f in Feedback.objects.filter(customer=customer))
+    unread = Message.objects.filter(customer=customer, read_at__isnull=True).count()
     return (
         contract_rows,
         contacts,
         feedback,
         replies,
+        unread,
         Customer.objects.filter(pk=customer.pk).values_list("name", "notify_email").get(),
     )
 

@@ -143,3 +143,49 @@ def test_portal_templates_have_no_inline_script_or_style():
         if re.search(r"\son[a-z]+\s*=", text, re.I):
             offenders.append(f"{path.name}: inline event handler")
     assert offenders == []
+
+
+def _in_app(customer, n=1, **kw):
+    from notifications.models import Message
+
+    return Message.objects.create(
+        customer=customer,
+        channel="in_app",
+        kind="notice",
+        template_kind="notice",
+        language="en",
+        subject=kw.get("subject", f"Notice {n}"),
+        body_text="Your contract ends soon.",
+        dedupe_key=f"test-notice-{customer.pk}-{n}",
+        status="sent",
+    )
+
+
+def test_the_inbox_shows_in_app_messages_and_reading_it_changes_nothing(customer_client, customer):
+    message = _in_app(customer, subject="Renewal reminder")
+
+    html = customer_client.get(reverse("portal:messages")).content.decode()
+
+    assert "Renewal reminder" in html
+    assert "Your contract ends soon." in html
+    message.refresh_from_db()
+    assert message.read_at is None
+
+
+def test_marking_a_message_read_needs_a_post(customer_client, customer):
+    message = _in_app(customer)
+    url = reverse("portal:message-read", kwargs={"pk": message.pk})
+
+    assert customer_client.get(url).status_code == 405
+    assert customer_client.post(url).status_code == 302
+    message.refresh_from_db()
+    assert message.read_at is not None
+
+
+def test_the_navigation_shows_the_unread_count(customer_client, customer):
+    _in_app(customer, 1)
+    _in_app(customer, 2)
+
+    html = customer_client.get(reverse("portal:home")).content.decode()
+
+    assert re.search(r"Messages\s*<span[^>]*>2</span>", html)

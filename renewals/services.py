@@ -479,10 +479,12 @@ def quote_create(*, case: RenewalCase, by: Any) -> Quote:
             currency=contract.currency,
             terms_version=_latest_terms(start) or contract.terms_version,
         )
-        _write_quote_lines(
-            quote, renewal_lines_at_current_prices(contract=contract, start=start, months=months)
-        )
+        specs = renewal_lines_at_current_prices(contract=contract, start=start, months=months)
+        used = _apply_retention_grants(quote, contract, specs, start, months)
+        _write_quote_lines(quote, specs)
         quote.save()
+        for grant in used:
+            _grant_mark_used(grant, by=by, quote_ref=quote.number)
         event_record(
             contract=contract,
             kind="quote_created",
@@ -490,6 +492,44 @@ def quote_create(*, case: RenewalCase, by: Any) -> Quote:
             payload={"quote": quote.number, "total": str(quote.total)},
         )
     return quote
+
+
+def _apply_retention_grants(
+    quote: Quote, contract: Contract, specs: list[QuoteLineSpec], start: dt.date, months: int
+) -> list[Any]:
+    """Apply what a retention offer promised (discount, installments, downgrade) to the
+    first quote. Returns the grants used; the retention app may be absent."""
+    try:
+        from retention.selectors import pending_grants_for_next_quote
+    except ImportError:
+        return []
+    used = []
+    for grant in pending_grants_for_next_quote(contract=contract):
+        if grant.kind == "discount" and grant.discount_percent:
+            quote.discount_percent = max(quote.discount_percent, grant.discount_percent)
+        elif grant.kind == "installments" and grant.installments:
+            quote.installments = min(12, max(quote.installments, grant.installments))
+        elif grant.kind == "downgrade" and grant.plan_id:
+            plan = grant.plan
+            specs[:] = [
+                QuoteLineSpec(
+                    description=plan.name,
+                    quantity=Decimal(1),
+                    unit_price=price_per_term(plan=plan, start=start, months=months),
+                    plan=plan,
+                    source_line_id=specs[0].source_line_id if specs else None,
+                )
+            ]
+        else:
+            continue
+        used.append(grant)
+    return used
+
+
+def _grant_mark_used(grant: Any, *, by: Any, quote_ref: str) -> None:
+    from retention.services import grant_mark_used
+
+    grant_mark_used(grant=grant, by=by, quote_ref=quote_ref)
 
 
 def _quote_number() -> str:
@@ -714,6 +754,16 @@ def _quote_mark_signed(
     successor = case.successor
     assert successor is not None
     predecessor = Contract.objects.select_for_update().get(pk=case.contract_id)
+    # Same row lock as the cancellation flow takes: a cancellation request and a signature
+    # on the same contract queue here, and whichever comes second is refused.
+    if _has_open_cancellation(predecessor.pk):
+        raise DomainError(
+            _(
+                "A cancellation of this contract is in progress. It cannot be renewed until "
+                "the cancellation request is withdrawn."
+            ),
+            code="cancellation_open",
+        )
     if predecessor.status == ContractStatus.TERMINATED:
         raise InvalidTransition(
             _("The current contract was cancelled; it can no longer be renewed.")
@@ -762,6 +812,14 @@ def _quote_mark_signed(
         context={"contract_number": successor.number, "quote_number": quote.number},
         dedupe_key=f"renewal-signed:{quote.pk}",
     )
+
+
+def _has_open_cancellation(contract_id: int) -> bool:
+    try:
+        from retention.selectors import contract_has_open_cancellation
+    except ImportError:
+        return False
+    return contract_has_open_cancellation(contract_id=contract_id)
 
 
 def _lock_for_signing(quote: Quote) -> tuple[RenewalCase, Quote]:

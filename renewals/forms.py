@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from contracts.models import Plan, TermsVersion
+
+from .models import Intent, LossReason
+
+MAX_SCAN_BYTES = 10 * 1024 * 1024
+SCAN_TYPES = {".pdf", ".jpg", ".jpeg", ".png"}
+
+
+class IntentForm(forms.Form):
+    intent = forms.ChoiceField(label=_("Answer"), choices=Intent.choices, widget=forms.RadioSelect)
+    note = forms.CharField(
+        label=_("The customer's words / wished changes"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class PortalIntentForm(IntentForm):
+    note = forms.CharField(
+        label=_("What would you like to change, or what is your question?"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ContactForm(forms.Form):
+    note = forms.CharField(label=_("What was said"), max_length=500, required=False)
+    next_action = forms.CharField(label=_("Next action"), max_length=200, required=False)
+    next_action_date = forms.DateField(
+        label=_("By"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class LoseForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Loss reason"), choices=LossReason.choices)
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+
+class QuoteSettingsForm(forms.Form):
+    term_months = forms.IntegerField(label=_("Term (months)"), min_value=1, max_value=60)
+    terms_version = forms.ModelChoiceField(
+        label=_("Terms version"), queryset=TermsVersion.objects.all(), required=False
+    )
+    discount_percent = forms.DecimalField(
+        label=_("Renewal discount (%)"),
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        max_digits=5,
+        decimal_places=2,
+    )
+    installments = forms.IntegerField(label=_("Installments"), min_value=1, max_value=12)
+    note = forms.CharField(
+        label=_("Note to the customer"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class QuoteLineForm(forms.Form):
+    source_line_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    plan = forms.ModelChoiceField(
+        label=_("Product"), queryset=Plan.objects.filter(is_active=True), required=False
+    )
+    description = forms.CharField(label=_("Description"), max_length=300, required=False)
+    quantity = forms.DecimalField(
+        label=_("Quantity"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2
+    )
+    unit_price = forms.DecimalField(
+        label=_("Unit price (per term)"),
+        required=False,
+        min_value=Decimal("0"),
+        max_digits=12,
+        decimal_places=2,
+        help_text=_("Empty: the product's price list for the term."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("DELETE") and not data.get("plan") and not data.get("description"):
+            raise forms.ValidationError(_("Choose a product or describe the line."))
+        if not data.get("plan") and data.get("unit_price") is None and not data.get("DELETE"):
+            raise forms.ValidationError(_("A line without a product needs a price."))
+        return data
+
+
+QuoteLineFormSet = forms.formset_factory(
+    QuoteLineForm, extra=1, can_delete=True, min_num=1, validate_min=True, max_num=50
+)
+
+
+class OfflineSignatureForm(forms.Form):
+    signer_name = forms.CharField(label=_("Signed by"), max_length=200)
+    signed_on = forms.DateField(
+        label=_("Signed on"),
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    scan = forms.FileField(label=_("Signed scan (PDF, JPG or PNG, at most 10 MB)"))
+
+    def clean_scan(self):
+        scan = self.cleaned_data["scan"]
+        name = scan.name.lower()
+        if not any(name.endswith(ext) for ext in SCAN_TYPES):
+            raise forms.ValidationError(_("Upload a PDF, JPG or PNG file."))
+        if scan.size > MAX_SCAN_BYTES:
+            raise forms.ValidationError(_("The file is larger than 10 MB."))
+        return scan
+
+    def clean_signed_on(self):
+        day = self.cleaned_data["signed_on"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(_("The signing date cannot be in the future."))
+        return day
+
+
+class SignForm(forms.Form):
+    accept = forms.BooleanField(label=_("I have read the contract and accept it."), required=True)
+    full_name = forms.CharField(label=_("Type your full name to sign"), max_length=200)
+    document_sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64)

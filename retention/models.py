@@ -256,7 +256,16 @@ class CancellationRequest(TimeStampedModel):
 
     @property
     def can_withdraw(self) -> bool:
-        return self.status in AWAITING_STAFF
+        """Before confirmation; a non-renewal also after it, until it takes effect (it
+        costs nothing to undo, and a customer who changes their mind may renew)."""
+        if self.status in AWAITING_STAFF:
+            return True
+        return (
+            self.status == Status.CONFIRMED
+            and self.kind == Kind.NON_RENEWAL
+            and self.effective_date is not None
+            and timezone.localdate() < self.effective_date
+        )
 
     @property
     def awaiting_offer_answer(self) -> bool:

@@ -118,14 +118,10 @@ def contract_has_open_cancellation(*, contract_id: int) -> bool:
 
 def renewal_blocked_by_cancellation(*, contract_id: int) -> bool:
     """For the renewal flow, checked under the contract's row lock before a renewal is
-    signed: an open early termination, or a non-renewal not yet confirmed, wins over the
-    renewal (the customer withdraws it first). A confirmed non-renewal does not block: a
-    customer who said "do not renew" may still sign a renewal, which supersedes it."""
-    return (
-        CancellationRequest.objects.filter(contract_id=contract_id, status__in=OPEN_STATUSES)
-        .filter(Q(kind=Kind.EARLY_TERMINATION) | ~Q(status=Status.CONFIRMED))
-        .exists()
-    )
+    signed: any open cancellation request wins over the renewal. The customer withdraws
+    it first (a non-renewal can be withdrawn until the term ends), so a signature and a
+    cancellation racing on the same contract never both succeed."""
+    return contract_has_open_cancellation(contract_id=contract_id)
 
 
 def offer_for(*, reason: str, tier: str, today: dt.date) -> RetentionOffer | None:

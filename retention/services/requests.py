@@ -292,12 +292,14 @@ def _continue_locked(
 
 
 def cancellation_withdraw(*, request: CancellationRequest, by: Any) -> CancellationRequest:
-    """The customer changed their mind before the request was confirmed."""
+    """The customer changed their mind: before confirmation, or for a non-renewal until it
+    takes effect. Auto-renewal is not switched back on by this: that needs the customer's
+    explicit consent through the auto-renew switch."""
     with transaction.atomic():
         _contract, locked = _locked(request)
         if locked.status in (Status.WITHDRAWN, Status.RETAINED):
             return _refresh(request)
-        if locked.status not in AWAITING_STAFF:
+        if not locked.can_withdraw:
             raise InvalidTransition(
                 _("A confirmed request can no longer be withdrawn online; contact us.")
             )

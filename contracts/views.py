@@ -79,6 +79,7 @@ def contract_list_view(request: HttpRequest) -> HttpResponse:
             "today": today,
             "default_sort": CONTRACT_DEFAULT_SORT,
             "filter_customer": customer,
+            "ending_presets": (30, 60, 90),
             "is_filtered": any(
                 request.GET.get(k) for k in ("q", "status", "ending_within", "manager", "plan")
             )
@@ -97,7 +98,9 @@ def _timeline(contract: Contract) -> list[dict[str, Any]]:
                 "from_label": status_label(event.from_status) if event.from_status else "",
                 "to_label": status_label(event.to_status) if event.to_status else "",
                 "payload": sorted(
-                    (k, v) for k, v in (event.payload or {}).items() if v not in ("", None)
+                    (k.replace("_", " "), v)
+                    for k, v in (event.payload or {}).items()
+                    if v not in ("", None)
                 ),
             }
         )

@@ -103,3 +103,17 @@ def test_it_refuses_to_mark_a_task_done_by_get(client, manager):
     )
     client.force_login(manager)
     assert client.get(reverse("staff-task-done", args=[task.pk])).status_code == 405
+
+
+def test_money_filter_groups_thousands_in_every_language():
+    from decimal import Decimal
+
+    from django.utils import translation
+
+    from core.templatetags.money_tags import money
+
+    with translation.override("zh-hans"):
+        assert money(Decimal("21232.685")) == "21,232.69"
+        assert money(Decimal("5"), "CNY") == "CNY 5.00"
+    assert money(None) == ""
+    assert money("not a number") == "not a number"

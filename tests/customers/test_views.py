@@ -18,6 +18,10 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
+# Session, user, permissions and the navbar (notification bell) take ~5 queries; the page
+# itself 3-5. The same bound holds at 10 and at 200 rows: no query per row.
+MAX_QUERIES = 12
+
 
 def codes(response) -> list[str]:
     return [c.code for c in response.context["page_obj"].object_list]
@@ -118,7 +122,7 @@ def test_it_lists_customers_in_a_constant_number_of_queries(
         ContactFactory(customer=customer)
         ContractFactory(customer=customer)
     client.force_login(team_lead)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(MAX_QUERIES):
         response = client.get(reverse("customers:list"), {"sort": "-value"})
     assert response.status_code == 200
     assert len(codes(response)) == min(rows, 25)
@@ -144,7 +148,7 @@ def test_it_shows_a_customer_in_a_constant_number_of_queries(
         )
     PortalAccountFactory(customer=customer)
     client.force_login(manager)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(MAX_QUERIES):
         response = client.get(reverse("customers:detail", args=[customer.pk]))
     assert response.status_code == 200
     assert response.context["contract_count"] == rows

@@ -7,27 +7,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
-
-ERROR_CODES = [
-    "validation_error",
-    "parse_error",
-    "not_authenticated",
-    "authentication_failed",
-    "permission_denied",
-    "insufficient_scope",
-    "not_found",
-    "method_not_allowed",
-    "not_acceptable",
-    "unsupported_media_type",
-    "throttled",
-    "conflict",
-    "invalid_transition",
-    "idempotency_key_reused",
-    "domain_error",
-]
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -65,7 +46,7 @@ ERROR_DESCRIPTIONS = {
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     name="Idempotency-Key",
-    type=OpenApiTypes.STR,
+    type={"type": "string", "minLength": 1, "maxLength": 255},
     location=OpenApiParameter.HEADER,
     required=False,
     description=str(

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
+from .views.base import not_found
 from .views.contracts import ContractEventViewSet, ContractViewSet, PlanViewSet
 from .views.customers import ContactViewSet, CustomerViewSet
 from .views.docs import DocsView, SchemaView
@@ -21,4 +22,5 @@ urlpatterns = [
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", DocsView.as_view(), name="docs"),
     path("v1/", include(router.urls)),
+    re_path(r"^.*$", not_found),
 ]

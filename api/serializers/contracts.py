@@ -90,10 +90,12 @@ class ContractSerializer(serializers.ModelSerializer):
     """A contract as integrations read it."""
 
     customer_code = serializers.CharField(source="customer.code", read_only=True)
-    plan = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    terms_version = serializers.SlugRelatedField(slug_field="version", read_only=True)
-    predecessor = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    plan = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    terms_version = serializers.SlugRelatedField(
+        slug_field="version", read_only=True, allow_null=True
+    )
+    predecessor = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
     successor = serializers.SerializerMethodField()
     lines = ContractLineSerializer(many=True, read_only=True)
 
@@ -212,7 +214,7 @@ class ContractDraftSerializer(serializers.Serializer):
 
 class ContractEventSerializer(serializers.ModelSerializer):
     contract_number = serializers.CharField(source="contract.number", read_only=True)
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = ContractEvent

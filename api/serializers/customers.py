@@ -24,6 +24,12 @@ class CustomerSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text=_("The account manager's username. Defaults to you."),
     )
+    tier_override = serializers.ChoiceField(
+        choices=Tier.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text=_("A tier pinned by hand, or empty when the computed tier applies."),
+    )
     effective_tier = serializers.ChoiceField(
         choices=Tier.choices,
         read_only=True,

@@ -8,4 +8,5 @@ urlpatterns = [
     path("logout/", staff_views.StaffLogoutView.as_view(), name="staff-logout"),
     path("tasks/", staff_views.staff_tasks, name="staff-tasks"),
     path("tasks/<int:pk>/done/", staff_views.staff_task_done, name="staff-task-done"),
+    path("documents/<int:pk>/", staff_views.staff_document_download, name="staff-document"),
 ]

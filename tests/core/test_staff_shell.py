@@ -117,3 +117,30 @@ def test_money_filter_groups_thousands_in_every_language():
         assert money(Decimal("5"), "CNY") == "CNY 5.00"
     assert money(None) == ""
     assert money("not a number") == "not a number"
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def test_it_serves_a_document_only_to_staff_whose_book_holds_it(client, manager, media_root):
+    from core.pdf import document_store
+
+    mine = CustomerFactory(account_manager=manager)
+    doc = document_store(
+        data=b"%PDF-1.4 mine", kind="contract", title="Contract", customer=mine, filename="c.pdf"
+    )
+    theirs = document_store(
+        data=b"%PDF-1.4 theirs",
+        kind="contract",
+        title="Contract",
+        customer=CustomerFactory(),
+        filename="t.pdf",
+    )
+    client.force_login(manager)
+    response = client.get(reverse("staff-document", args=[doc.pk]))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"%PDF-1.4 mine"
+    assert client.get(reverse("staff-document", args=[theirs.pk])).status_code == 404

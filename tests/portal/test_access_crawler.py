@@ -27,6 +27,10 @@ from core.models import Document, DocumentKind, Task
 from customers.models import Contact, Customer
 from notifications.models import Message
 from portal.models import Feedback
+from renewals.models import RenewalCase
+from retention.models import CancellationRequest
+from retention.models import Kind as CancelKind
+from retention.models import Reason as CancelReason
 from tests.factories import (
     ContactFactory,
     ContractFactory,
@@ -146,7 +150,18 @@ def _foreign_world(tmp_path, settings) -> dict:
         dedupe_key="crawler-b-notice",
         status="sent",
     )
-    ids = [FOREIGN_BASE + n for n in range(1, 11)]
+    CancellationRequest.objects.create(
+        pk=FOREIGN_BASE + 11,
+        contract=contract,
+        customer=customer,
+        kind=CancelKind.values[0],
+        reason=CancelReason.values[0],
+        sla_due_at=timezone.now(),
+    )
+    RenewalCase.objects.create(
+        pk=FOREIGN_BASE + 12, contract=contract, owner=manager_b, opened_at=timezone.now()
+    )
+    ids = [FOREIGN_BASE + n for n in range(1, 13)]
     return {"ids": ids, "customer": customer, "contract": contract, "draft": draft}
 
 
@@ -162,12 +177,18 @@ def _snapshot(customer: Customer) -> tuple:
     feedback = tuple(Feedback.objects.filter(customer=customer).values_list("status", "subject"))
     replies = sum(f.replies.count() for f in Feedback.objects.filter(customer=customer))
     unread = Message.objects.filter(customer=customer, read_at__isnull=True).count()
+    cancellations = tuple(
+        CancellationRequest.objects.filter(customer=customer).values_list("status", flat=True)
+    )
+    cases = tuple(RenewalCase.objects.filter(contract__customer=customer).values_list("stage"))
     return (
         contract_rows,
         contacts,
         feedback,
         replies,
         unread,
+        cancellations,
+        cases,
         Customer.objects.filter(pk=customer.pk).values_list("name", "notify_email").get(),
     )
 
@@ -248,7 +269,8 @@ def test_a_customer_reaches_no_staff_page(client, tmp_path, settings):
     for route, name in routes_under("staff/"):
         if name in PUBLIC_NAMES:
             continue
-        urls = urls_with_ids(route, [], world["ids"]) or ["/" + route]
+        # Any id will do: a customer is refused on every staff URL whatever it names.
+        urls = urls_with_ids(route, [], [world["contract"].pk]) or ["/" + route]
         for url in urls:
             for method in ("get", "post"):
                 status = getattr(client, method)(url).status_code

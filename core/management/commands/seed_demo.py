@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from core.demo import demo_seed
+from customers.models import Customer
+
+
+class Command(BaseCommand):
+    help = (
+        "Create realistic demo data (users, plans, customers, contracts with their history). "
+        "Deterministic for a given --seed on a given day."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--customers", type=int, default=40, help="number of customers")
+        parser.add_argument(
+            "--contracts",
+            type=int,
+            default=120,
+            help="number of contracts (every term of a renewal chain counts)",
+        )
+        parser.add_argument("--seed", type=int, default=2026, help="random seed")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="do nothing (exit 0) when the database already has customers",
+        )
+
+    def handle(self, *args, **options):
+        if options["customers"] < 0 or options["contracts"] < 0:
+            raise CommandError("--customers and --contracts must not be negative")
+        if options["contracts"] and not options["customers"]:
+            raise CommandError("contracts need customers: give --customers as well")
+        if options["if_empty"] and Customer.objects.exists():
+            self.stdout.write("The database already has customers: seed_demo skipped.")
+            return
+        started = time.monotonic()
+        demo = demo_seed(
+            customers=options["customers"],
+            contracts=options["contracts"],
+            seed=options["seed"],
+            log=lambda message: self.stdout.write(f"  {message}"),
+        )
+        elapsed = time.monotonic() - started
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Created {demo.customers} customers and {demo.contracts} contracts "
+                f"in {elapsed:.1f}s (seed {options['seed']})."
+            )
+        )
+        self._print_logins(demo)
+
+    def _print_logins(self, demo):
+        site = settings.SITE_URL
+        w = self.stdout.write
+
+        def password(user):
+            return demo.created_users.get(user.username, "(existing user: password unchanged)")
+
+        w("")
+        w("Demo logins")
+        w(f"  Staff UI {site}/staff/   Admin {site}/admin/")
+        w(f"  admin      (superuser)           password: {password(demo.admin)}")
+        w(f"  {demo.lead.username:<10} (team lead, sees all)  password: {password(demo.lead)}")
+        for manager in demo.managers:
+            w(f"  {manager.username:<10} (account manager)     password: {password(manager)}")
+        if demo.portal_users:
+            w(f"  Portal {site}/portal/ : sign in with one of these emails (a login link is")
+            w("  emailed; with the console email backend it is printed by the web server)")
+            for user in demo.portal_users:
+                account = getattr(user, "portal_account", None)
+                customer = account.customer if account else ""
+                w(f"    {user.email:<40} {customer}")

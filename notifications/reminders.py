@@ -16,6 +16,7 @@ number of queries per batch and memory flat in the number of contracts.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from dataclasses import asdict, dataclass
 from decimal import Decimal
@@ -146,11 +147,18 @@ def portal_action_url(*, purpose: str, contract_id: int, max_age: int) -> str:
     serves ``portal:action-link`` (``/portal/act/<purpose>/<token>/``).
     """
     token = token_make(purpose=purpose, obj_id=contract_id, max_age=max_age)
-    try:
-        path = reverse("portal:action-link", kwargs={"purpose": purpose, "token": token})
-    except NoReverseMatch:
-        path = f"/portal/act/{purpose}/{token}/"
+    path = _action_link_pattern().replace("PURPOSE", purpose).replace("TOKEN", token)
     return settings.SITE_URL + path
+
+
+@functools.lru_cache(maxsize=1)
+def _action_link_pattern() -> str:
+    # Resolved once per process: reverse() (and a NoReverseMatch) per link is what made
+    # rendering thousands of reminders slow.
+    try:
+        return reverse("portal:action-link", kwargs={"purpose": "PURPOSE", "token": "TOKEN"})
+    except NoReverseMatch:
+        return "/portal/act/PURPOSE/TOKEN/"
 
 
 def _periods_in_term(start: dt.date, end: dt.date, billing_period: str) -> int:

@@ -53,6 +53,11 @@ BEAT_ENTRIES = [
         "notifications.tasks.send_care_messages_task",
         crontab={"minute": "0", "hour": "9"},
     ),
+    BeatEntry(
+        "renewdesk: webhook deliveries (every minute)",
+        "api.tasks.deliver_webhooks_task",
+        every_seconds=60,
+    ),
 ]
 
 

@@ -302,3 +302,12 @@ def test_the_admin_is_open_to_staff_with_permissions_only(client, db):
 
     staff.user_permissions.add(Permission.objects.get(codename="view_feedback"))
     assert client.get("/admin/portal/feedback/").status_code == 200
+
+
+def test_the_staff_crawler_would_see_a_leak(client, tmp_path, settings, team_lead):
+    """Guard against a crawler that cannot fail: a team lead opens B's contract."""
+    world = _foreign_world(tmp_path, settings)
+    client.force_login(team_lead)
+
+    assert client.get(f"/staff/contracts/{world['contract'].pk}/").status_code == 200
+    assert client.get(f"/staff/customers/{world['customer'].pk}/").status_code == 200

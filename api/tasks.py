@@ -10,13 +10,13 @@ from .webhooks import webhook_deliveries_due, webhook_delivery_attempt
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="api.deliver_webhook", ignore_result=True)
+@shared_task(name="api.tasks.deliver_webhook_task", ignore_result=True)
 def deliver_webhook_task(delivery_id: int) -> None:
     """One attempt for one delivery. Claimed inside, so a duplicate task does nothing."""
     webhook_delivery_attempt(delivery_id=delivery_id)
 
 
-@shared_task(name="api.deliver_webhooks", ignore_result=True)
+@shared_task(name="api.tasks.deliver_webhooks_task", ignore_result=True)
 def deliver_webhooks_task() -> dict[str, int]:
     """Every minute: fan out one task per due webhook delivery (retries, and rows whose
     immediate task was lost), then forget idempotency keys older than a day.

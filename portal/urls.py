@@ -22,4 +22,5 @@ urlpatterns = [
     path("feedback/new/", views.feedback_new, name="feedback-new"),
     path("feedback/<int:pk>/", views.feedback_detail, name="feedback-detail"),
     path("", include("retention.portal_urls")),
+    path("", include("renewals.portal_urls")),
 ]

@@ -29,7 +29,7 @@ class PortalIntentForm(IntentForm):
         label=_("What would you like to change, or what is your question?"),
         required=False,
         max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
     )
 
 

@@ -1,0 +1,307 @@
+"""The customer's side of the renewal, in the portal (included under /portal/, namespace
+"portal"): answer the renewal question, review the quote and its differences, sign
+online, see the invoice and how to pay it.
+
+Every object is fetched through portal.access (scoped to the logged-in customer, 404
+otherwise). Links from reminder emails open a confirmation page: GET changes nothing,
+the answer is recorded on POST.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from django.views.decorators.http import require_http_methods, require_POST
+
+from billing.documents import bank_details, invoice_document, receipt_document
+from billing.models import Invoice, Payment
+from contracts.models import ConsentChannel, Contract, ContractStatus
+from contracts.services import contract_set_auto_renew
+from core.errors import DomainError
+from core.tokens import TokenInvalid, token_read
+from portal.access import (
+    contract_get_for_customer,
+    portal_customer,
+    portal_customer_or_none,
+    portal_login_required,
+    scoped_get_or_404,
+)
+
+from . import services
+from .forms import PortalIntentForm, SignForm
+from .models import Intent, IntentChannel, Quote, QuoteStatus, RenewalCase, Stage
+from .selectors import quote_diff, renewal_status_for_customer
+
+ANSWERABLE = (Stage.INTENT_PENDING, Stage.RESPONDED, Stage.QUOTE_SENT)
+AUTO_RENEW_OFF_TEXT = gettext_noop(
+    "I switch automatic renewal off. The contract will end at its end date."
+)
+AUTO_RENEW_TEXT_VERSION = "portal-link-1"
+
+
+def _ip(request: HttpRequest) -> str | None:
+    # REMOTE_ADDR only: forwarded headers can be forged by the client.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _ua(request: HttpRequest) -> str:
+    return request.headers.get("User-Agent", "")[:500]
+
+
+def _cancel_url(contract: Contract) -> str | None:
+    try:
+        return reverse("portal:cancellation-start", kwargs={"pk": contract.pk})
+    except NoReverseMatch:
+        return None
+
+
+def _record_intent(
+    request: HttpRequest, contract: Contract, form: PortalIntentForm, channel: str
+) -> HttpResponse | None:
+    """Record a valid answer; returns a redirect for "will not renew" (the cancellation
+    flow), None otherwise. Refusals become messages."""
+    intent = form.cleaned_data["intent"]
+    if contract.status != ContractStatus.ACTIVE:
+        messages.error(request, _("This contract can no longer be renewed online."))
+        return None
+    case, _created = services.case_open(contract=contract)
+    try:
+        services.case_record_intent(
+            case=case,
+            intent=intent,
+            note=form.cleaned_data["note"],
+            channel=channel,
+            by=request.user,
+            ip_address=_ip(request),
+            user_agent=_ua(request),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return None
+    if intent == Intent.WILL_NOT_RENEW:
+        messages.info(
+            request,
+            _("Thank you for telling us. Automatic renewal is off; tell us why below."),
+        )
+        cancel = _cancel_url(contract)
+        return redirect(cancel) if cancel else None
+    messages.success(
+        request,
+        {
+            Intent.RENEW_AS_IS: _("Thank you! Review the quote below and sign it when ready."),
+            Intent.RENEW_WITH_CHANGES: _(
+                "Thank you! Your account manager will prepare a revised quote."
+            ),
+            Intent.UNDECIDED: _("Thank you! Your account manager will contact you shortly."),
+        }[Intent(intent)],
+    )
+    return None
+
+
+def _quote_for_customer(contract: Contract) -> Quote | None:
+    return (
+        Quote.objects.filter(case__contract=contract)
+        .exclude(status__in=[QuoteStatus.DRAFT, QuoteStatus.WITHDRAWN])
+        .select_related("document", "contract_document", "terms_version", "case")
+        .first()
+    )
+
+
+@portal_login_required
+def renewal_view(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = portal_customer(request)
+    contract = contract_get_for_customer(customer=customer, pk=pk)
+    status = renewal_status_for_customer(contract=contract)
+    case: RenewalCase | None = status["case"] if status else None
+    quote = _quote_for_customer(contract)
+    invoices = (
+        list(case.successor.invoices.exclude(status="void")) if case and case.successor else []
+    )
+    can_answer = contract.status == ContractStatus.ACTIVE and (
+        case is None or case.stage in ANSWERABLE
+    )
+    return render(
+        request,
+        "renewals/portal/renewal.html",
+        {
+            "contract": contract,
+            "status": status,
+            "case": case,
+            "quote": quote,
+            "diff": quote_diff(quote=quote) if quote else None,
+            "signature": getattr(quote, "signature", None) if quote else None,
+            "invoices": invoices,
+            "can_answer": can_answer,
+            "can_sign": bool(
+                quote
+                and quote.status == QuoteStatus.SENT
+                and case
+                and case.stage == Stage.QUOTE_SENT
+            ),
+            "intent_form": PortalIntentForm(initial={"intent": case.intent if case else ""}),
+            "sign_form": SignForm(
+                initial={"document_sha256": quote.contract_document.sha256}
+                if quote and quote.contract_document
+                else None
+            ),
+            "portal_section": "home",
+        },
+    )
+
+
+@portal_login_required
+@require_POST
+def renewal_intent_view(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = portal_customer(request)
+    contract = contract_get_for_customer(customer=customer, pk=pk)
+    form = PortalIntentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the answers."))
+        return redirect("portal:renewal", pk=contract.pk)
+    response = _record_intent(request, contract, form, IntentChannel.PORTAL)
+    return response or redirect("portal:renewal", pk=contract.pk)
+
+
+@portal_login_required
+@require_POST
+def renewal_sign_view(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = portal_customer(request)
+    contract = contract_get_for_customer(customer=customer, pk=pk)
+    quote = _quote_for_customer(contract)
+    if quote is None:
+        raise Http404
+    form = SignForm(request.POST)
+    if not form.is_valid():
+        if "accept" in form.errors:
+            messages.error(request, _("Tick the box to accept the contract."))
+        else:
+            messages.error(request, _("Type your full name to sign."))
+        return redirect("portal:renewal", pk=contract.pk)
+    try:
+        services.quote_sign_online(
+            quote=quote,
+            full_name=form.cleaned_data["full_name"],
+            accepted=form.cleaned_data["accept"],
+            document_sha256=form.cleaned_data["document_sha256"],
+            user=request.user,
+            ip_address=_ip(request),
+            user_agent=_ua(request),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Signed. Thank you! Your invoice is below; pay it to start the new term.")
+        )
+    return redirect("portal:renewal", pk=contract.pk)
+
+
+# --- invoices ------------------------------------------------------------------------------
+
+
+@portal_login_required
+def invoice_view(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = portal_customer(request)
+    invoice = scoped_get_or_404(
+        Invoice.objects.exclude(status="void").select_related("contract"), customer=customer, pk=pk
+    )
+    return render(
+        request,
+        "renewals/portal/invoice.html",
+        {
+            "invoice": invoice,
+            "payments": invoice.payments.filter(kind="payment").order_by("received_at"),
+            "bank": bank_details(),
+            "portal_section": "home",
+        },
+    )
+
+
+@portal_login_required
+def invoice_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = portal_customer(request)
+    invoice = scoped_get_or_404(Invoice.objects.all(), customer=customer, pk=pk)
+    doc = invoice_document(invoice=invoice)
+    return FileResponse(doc.file.open("rb"), as_attachment=True, filename=f"{invoice.number}.pdf")
+
+
+@portal_login_required
+def receipt_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = portal_customer(request)
+    payment = scoped_get_or_404(Payment.objects.filter(kind="payment"), customer=customer, pk=pk)
+    doc = receipt_document(payment=payment)
+    return FileResponse(doc.file.open("rb"), as_attachment=True, filename=f"{payment.number}.pdf")
+
+
+# --- links from reminder emails ---------------------------------------------------------------
+
+LINK_PURPOSES = ("renew", "change", "cancel", "auto_renew_off")
+
+
+def _link_contract(purpose: str, token: str) -> Contract:
+    contract_id = token_read(token=token, purpose=purpose)
+    try:
+        return Contract.objects.select_related("customer").get(pk=contract_id)
+    except (Contract.DoesNotExist, ValueError, TypeError) as exc:
+        raise TokenInvalid() from exc
+
+
+@require_http_methods(["GET", "POST"])
+def action_link_view(request: HttpRequest, purpose: str, token: str) -> HttpResponse:
+    """A link from a reminder: /portal/act/<purpose>/<token>/. Works without logging in
+    (the signed token identifies the contract); GET shows what will happen, POST does it."""
+    if purpose not in LINK_PURPOSES:
+        raise Http404
+    try:
+        contract = _link_contract(purpose, token)
+    except TokenInvalid as exc:
+        return render(
+            request,
+            "portal/token_error.html",
+            {"message": exc.message, "code": exc.code},
+            status=410 if exc.code == "token_expired" else 400,
+        )
+    logged_in_as_customer = portal_customer_or_none(request) == contract.customer
+    context: dict[str, Any] = {
+        "contract": contract,
+        "purpose": purpose,
+        "logged_in": logged_in_as_customer,
+        "cancel_url": _cancel_url(contract),
+        "renewal_url": reverse("portal:renewal", kwargs={"pk": contract.pk}),
+    }
+    if purpose in ("renew", "change"):
+        initial = Intent.RENEW_WITH_CHANGES if purpose == "change" else Intent.RENEW_AS_IS
+        form = PortalIntentForm(request.POST or None, initial={"intent": initial})
+        if request.method == "POST" and form.is_valid():
+            response = _record_intent(request, contract, form, IntentChannel.EMAIL_LINK)
+            if response is not None:
+                return response
+            if logged_in_as_customer:
+                return redirect("portal:renewal", pk=contract.pk)
+            return render(request, "renewals/portal/action_done.html", context)
+        context["form"] = form
+    elif purpose == "auto_renew_off" and request.method == "POST":
+        try:
+            contract_set_auto_renew(
+                contract=contract,
+                enabled=False,
+                by=request.user,
+                channel=ConsentChannel.PORTAL,
+                text=_(AUTO_RENEW_OFF_TEXT),
+                text_version=AUTO_RENEW_TEXT_VERSION,
+                ip_address=_ip(request),
+                user_agent=_ua(request),
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Automatic renewal is now off."))
+        return render(request, "renewals/portal/action_done.html", context)
+    context["auto_renew_text"] = _(AUTO_RENEW_OFF_TEXT)
+    return render(request, "renewals/portal/action_confirm.html", context)

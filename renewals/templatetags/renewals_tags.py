@@ -1,0 +1,62 @@
+"""Template tags used by the sections renewals plugs into other apps' pages (the staff
+contract page, the portal contract page and dashboard)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag
+def renewal_case_for(contract: Any) -> Any:
+    """The renewal case of this contract, or of the contract it renews (for a successor)."""
+    from renewals.models import RenewalCase
+
+    if contract is None:
+        return None
+    return (
+        RenewalCase.objects.filter(contract=contract).select_related("successor").first()
+        or RenewalCase.objects.filter(successor=contract).select_related("contract").first()
+    )
+
+
+@register.simple_tag
+def renewal_status_for(contract: Any) -> Any:
+    from renewals.selectors import renewal_status_for_customer
+
+    return renewal_status_for_customer(contract=contract) if contract is not None else None
+
+
+@register.simple_tag
+def invoices_for(contract: Any) -> Any:
+    from billing.selectors import invoices_for_contract
+
+    if contract is None:
+        return []
+    return list(invoices_for_contract(contract=contract).exclude(status="void"))
+
+
+@register.simple_tag
+def customer_invoices(customer: Any) -> Any:
+    from billing.selectors import invoices_for_customer
+
+    if customer is None:
+        return []
+    return list(invoices_for_customer(customer=customer)[:50])
+
+
+@register.simple_tag
+def open_renewals_for(customer: Any) -> Any:
+    """Open renewal cases of the customer's contracts, for the portal dashboard."""
+    from renewals.models import OPEN_STAGES, RenewalCase
+
+    if customer is None:
+        return []
+    return list(
+        RenewalCase.objects.filter(contract__customer=customer, stage__in=OPEN_STAGES)
+        .select_related("contract")
+        .order_by("contract__end_date")
+    )

@@ -8,7 +8,7 @@ from django.utils import timezone
 from .services import dunning_sweep
 
 
-@shared_task(name="billing.send_dunning_reminders", acks_late=True)
+@shared_task(acks_late=True)
 def send_dunning_reminders_task(as_of: str | None = None) -> int:
     """Daily sweep: a reminder for each open invoice overdue beyond the grace period
     (then weekly, three at most). Each reminder is claimed, so reruns send nothing twice."""

@@ -8,7 +8,7 @@ from django.utils import timezone
 from .ends import process_contract_ends
 
 
-@shared_task(name="contracts.process_contract_ends", acks_late=True)
+@shared_task(acks_late=True)
 def process_contract_ends_task(as_of: str | None = None) -> dict:
     """Daily sweep (Celery beat). ``as_of`` is an ISO date; default today in the business
     time zone. Idempotent, so a redelivered or doubled run is harmless."""

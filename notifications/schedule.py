@@ -58,6 +58,11 @@ BEAT_ENTRIES = [
         "api.tasks.deliver_webhooks_task",
         every_seconds=60,
     ),
+    BeatEntry(
+        "renewdesk: dunning reminders for overdue invoices (daily)",
+        "billing.tasks.send_dunning_reminders_task",
+        crontab={"minute": "30", "hour": "8"},
+    ),
 ]
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from .services import renewal_cases_open_due
 
 
-@shared_task(name="renewals.open_renewal_cases", acks_late=True)
+@shared_task(acks_late=True)
 def open_renewal_cases_task(as_of: str | None = None) -> int:
     """Daily sweep: open a renewal case for every active contract ending within
     RENEWDESK["RENEWAL_CASE_OPEN_DAYS"] days. Set-based and idempotent."""

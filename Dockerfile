@@ -27,7 +27,7 @@ COPY . .
 # Translations and static files are built into the image. These settings need their secrets
 # from the environment; build-time placeholders are enough for commands that touch no database.
 RUN DJANGO_SECRET_KEY=build-only-placeholder DJANGO_ALLOWED_HOSTS=localhost \
-        DATABASE_URL=sqlite:////tmp/build.sqlite3 \
+        DATABASE_URL=sqlite:////tmp/build.sqlite3 REDIS_URL=redis://build.invalid:6379/0 \
     sh -c 'if find . -name "*.po" | grep -q .; then python manage.py compilemessages -v0; fi \
         && python manage.py collectstatic --noinput -v0' \
     && rm -f /tmp/build.sqlite3

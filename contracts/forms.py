@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.validators import RegexValidator
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -149,6 +150,12 @@ class ContractDraftForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["customer"].queryset = customers_visible_to(user)
+        current_plan = self.initial.get("plan")
+        if current_plan is not None:
+            # A draft keeps its plan even if the plan was retired since.
+            self.fields["plan"].queryset = Plan.objects.filter(
+                Q(is_active=True) | Q(pk=getattr(current_plan, "pk", current_plan))
+            )
         if editing:
             del self.fields["customer"]
         elif fixed_customer is not None:

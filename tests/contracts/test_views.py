@@ -410,3 +410,19 @@ def test_a_team_lead_can_act_on_any_contract(client, team_lead):
     client.post(reverse("contracts:void", args=[other.pk]), {"reason": "Duplicate"})
     other.refresh_from_db()
     assert other.status == ContractStatus.VOID
+
+
+def test_it_keeps_a_retired_plan_on_a_draft_being_edited(client, manager):
+    plan = PlanFactory(is_active=True)
+    customer = CustomerFactory(account_manager=manager, code="C77777")
+    client.force_login(manager)
+    client.post(reverse("contracts:create"), _draft_post("C77777", plan=plan.pk))
+    contract = Contract.objects.get(customer=customer)
+    plan.is_active = False
+    plan.save()
+    data = _draft_post("C77777", plan=plan.pk, **{"lines-INITIAL_FORMS": "2"})
+    del data["customer"]
+    response = client.post(reverse("contracts:edit", args=[contract.pk]), data)
+    assert response.status_code == 302
+    contract.refresh_from_db()
+    assert contract.plan == plan

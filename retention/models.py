@@ -47,7 +47,7 @@ class Channel(models.TextChoices):
 
 
 class OfferKind(models.TextChoices):
-    DISCOUNT = "discount", _("Discount % for N terms")
+    DISCOUNT = "discount", _("Percentage discount for N terms")
     FREE_MONTHS = "free_months", _("Free months")
     DOWNGRADE = "downgrade", _("Downgrade to a plan")
     PAUSE = "pause", _("Pause for N months")

@@ -240,6 +240,18 @@ def feedback_sla_due(*, severity: str, at: dt.datetime) -> dt.datetime:
     return at + dt.timedelta(hours=hours.get(severity, DEFAULT_SLA_HOURS["normal"]))
 
 
+def feedback_sla_table() -> list[tuple[str, int]]:
+    """(severity label, hours to the first answer), most severe first, for the form."""
+    hours = {**DEFAULT_SLA_HOURS, **settings.RENEWDESK.get("FEEDBACK_SLA_HOURS", {})}
+    order = [
+        FeedbackSeverity.CRITICAL,
+        FeedbackSeverity.HIGH,
+        FeedbackSeverity.NORMAL,
+        FeedbackSeverity.LOW,
+    ]
+    return [(str(FeedbackSeverity(s).label), int(hours[s])) for s in order]
+
+
 @transaction.atomic
 def feedback_submit(
     *,

@@ -357,7 +357,11 @@ def feedback_new(request: HttpRequest) -> HttpResponse:
                 },
             )
             return redirect("portal:feedback-detail", pk=item.pk)
-    return render(request, "portal/feedback_new.html", {"form": form})
+    return render(
+        request,
+        "portal/feedback_new.html",
+        {"form": form, "sla": services.feedback_sla_table()},
+    )
 
 
 def _localtime_str(value) -> str:

@@ -10,7 +10,7 @@ from .services import customer_tiers_recompute
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="customers.recompute_tiers")
+@shared_task
 def recompute_tiers_task() -> dict[str, object]:
     """Nightly: recompute every customer's ABC tier as of today (business time zone).
 

@@ -169,3 +169,9 @@ def test_tier_settings_refuse_bad_exchange_rates(thresholds, rates):
     thresholds.fx_rates = rates
     with pytest.raises(ValidationError):
         thresholds.full_clean()
+
+
+def test_the_task_is_registered_under_the_name_the_beat_schedule_uses():
+    from notifications.schedule import BEAT_ENTRIES
+
+    assert recompute_tiers_task.name in {entry.task for entry in BEAT_ENTRIES}

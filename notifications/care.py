@@ -18,7 +18,6 @@ from customers.models import Customer
 
 from .models import Channel, FestivalDate, FestivalKind, Message, MessageKind, MessageStatus
 from .reminders import _contacts
-from .rendering import TemplateCache, template_render
 
 logger = logging.getLogger("notifications.care")
 
@@ -42,7 +41,6 @@ def _send_batch(
     kind: str,
     as_of: dt.date,
     customers: list[dict[str, Any]],
-    templates: TemplateCache,
     extra: dict[int, dict[str, Any]] | None = None,
 ) -> int:
     contacts = _contacts({c["id"] for c in customers})
@@ -58,10 +56,7 @@ def _send_batch(
             continue
         context = {"customer_name": c["name"], "year": as_of.year, **(extra or {}).get(c["id"], {})}
         subject_key = context.get("contract_id", "")
-        rendered = template_render(
-            kind=kind, language=c["language"], channel=channel, context=context, cache=templates
-        )
-        in_app = channel == Channel.IN_APP
+        # Rendered at delivery (see Message.rendered), like the reminders.
         messages.append(
             Message(
                 customer_id=c["id"],
@@ -71,13 +66,11 @@ def _send_batch(
                 kind=kind,
                 template_kind=kind,
                 language=c["language"],
-                subject=rendered.subject,
-                body_text=rendered.text,
-                body_html=rendered.html,
                 dedupe_key=f"{kind}:{c['id']}:{subject_key}:{as_of.year}",
-                status=MessageStatus.SENT if in_app else MessageStatus.PENDING,
-                sent_at=now if in_app else None,
+                status=MessageStatus.PENDING,
                 next_attempt_at=now,
+                rendered=False,
+                context=context,
             )
         )
     Message.objects.bulk_create(messages, ignore_conflicts=True)
@@ -99,14 +92,13 @@ def _customers_in_batches(qs: QuerySet[Customer]):
 
 def care_sweep(*, as_of: dt.date | None = None) -> dict[str, int]:
     as_of = as_of or timezone.localdate()
-    templates = TemplateCache()
     opted_in = Customer.objects.filter(care_messages=True)
     out: dict[str, int] = {}
 
     def run(kind: str, qs: QuerySet[Customer], extra=None) -> None:
         for rows in _customers_in_batches(qs):
             out[kind] = out.get(kind, 0) + _send_batch(
-                kind=kind, as_of=as_of, customers=rows, templates=templates, extra=extra
+                kind=kind, as_of=as_of, customers=rows, extra=extra
             )
 
     run(MessageKind.CARE_BIRTHDAY, opted_in.filter(_same_day("birthday", as_of)))
@@ -144,7 +136,6 @@ def care_sweep(*, as_of: dt.date | None = None) -> dict[str, int]:
                 kind=MessageKind.CARE_CONTRACT_ANNIVERSARY,
                 as_of=as_of,
                 customers=[customer_rows[customer_id]],
-                templates=templates,
                 extra=extra,
             )
     return out

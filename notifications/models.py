@@ -97,6 +97,10 @@ class Message(TimeStampedModel):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     provider_message_id = models.CharField(_("provider message id"), max_length=200, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # Sweeps store rows unrendered (rendered=False, with a small JSON context) so that the
+    # daily sweep stays a set-based insert; delivery renders them, then stores the result.
+    rendered = models.BooleanField(_("rendered"), default=True)
+    context = models.JSONField(_("template context"), default=dict, blank=True)
     # Renewal reminders: which term (its end date) and which offset; late = sent after
     # its offset day (catch-up after downtime or import).
     term_end = models.DateField(_("term end"), null=True, blank=True)

@@ -43,7 +43,6 @@ from .models import (
     PersonalOffer,
     ReminderRule,
 )
-from .rendering import TemplateCache, template_render
 
 logger = logging.getLogger("notifications.reminders")
 
@@ -262,6 +261,22 @@ def reminder_context_for_contract(*, contract: Contract, today: dt.date | None =
     )
 
 
+def reminder_context_for_message(*, message: Message) -> dict:
+    """The context a stored reminder is rendered with at delivery (its own offset and the
+    days left on the day it was created)."""
+    row = _rows(Contract.objects.filter(pk=message.contract_id))[0]
+    days_left = int(message.context.get("days_left") or message.offset_days or 1)
+    tier = row["customer__tier_override"] or row["customer__tier"]
+    return reminder_context(
+        row=row,
+        offset=message.offset_days or days_left,
+        days_left=days_left,
+        prices=_PriceCache(),
+        what=_what({row["id"]: row}, [row["id"]]).get(row["id"], row["number"]),
+        offer=_offers().get((tier, message.language)),
+    )
+
+
 # ---------------------------------------------------------------------------- sweep
 
 _ROW_FIELDS = (
@@ -380,9 +395,6 @@ def reminders_sweep(*, as_of: dt.date | None = None, batch_size: int = 2000) -> 
     summary = SweepSummary(as_of=as_of.isoformat())
     book = RuleBook()
     qs = _due_contracts(as_of, book.max_offset())
-    templates = TemplateCache()
-    prices = _PriceCache()
-    offers = _offers()
     last: tuple[dt.date, int] | None = None
     while True:
         page = qs
@@ -395,7 +407,7 @@ def reminders_sweep(*, as_of: dt.date | None = None, batch_size: int = 2000) -> 
             break
         last = (rows[-1]["end_date"], rows[-1]["id"])
         summary.contracts_seen += len(rows)
-        _sweep_batch(as_of, rows, book, templates, prices, offers, summary)
+        _sweep_batch(as_of, rows, book, summary)
         if len(rows) < batch_size:
             break
     return summary
@@ -405,9 +417,6 @@ def _sweep_batch(
     as_of: dt.date,
     rows: list[dict[str, Any]],
     book: RuleBook,
-    templates: TemplateCache,
-    prices: _PriceCache,
-    offers: dict[tuple[str, str], PersonalOffer],
     summary: SweepSummary,
 ) -> None:
     due: list[tuple[dict[str, Any], int, int]] = []
@@ -439,54 +448,29 @@ def _sweep_batch(
     )
     fresh = [p for p in planned if p[5] not in existing]
     summary.skipped += len(planned) - len(fresh)
-    fresh_ids = sorted({p[0]["id"] for p in fresh})
-    rows_by_id = {p[0]["id"]: p[0] for p in fresh}
-    what = _what(rows_by_id, fresh_ids) if fresh_ids else {}
     now = timezone.now()
-    messages = []
-    contexts: dict[tuple[int, str], dict[str, Any]] = {}
-    for row, offset, days_left, channel, address, key in fresh:
-        language = row["customer__language"]
-        tier = row["customer__tier_override"] or row["customer__tier"]
-        ctx_key = (row["id"], language)
-        if ctx_key not in contexts:
-            contexts[ctx_key] = reminder_context(
-                row=row,
-                offset=offset,
-                days_left=days_left,
-                prices=prices,
-                what=what.get(row["id"], row["number"]),
-                offer=offers.get((tier, language)),
-            )
-        rendered = template_render(
-            kind=MessageKind.RENEWAL_REMINDER,
-            language=language,
+    # Stored unrendered: delivery renders each row (message_render). Rendering thousands of
+    # templates here would make the sweep's time grow with template work, not with SQL.
+    messages = [
+        Message(
+            customer_id=row["customer_id"],
+            contract_id=row["id"],
+            to_address=address,
             channel=channel,
-            context=contexts[ctx_key],
-            cache=templates,
+            kind=MessageKind.RENEWAL_REMINDER,
+            template_kind=MessageKind.RENEWAL_REMINDER,
+            language=row["customer__language"],
+            dedupe_key=key,
+            status=MessageStatus.PENDING,
+            next_attempt_at=now,
+            term_end=row["end_date"],
+            offset_days=offset,
+            late=days_left < offset,
+            rendered=False,
+            context={"days_left": days_left},
         )
-        in_app = channel == Channel.IN_APP
-        messages.append(
-            Message(
-                customer_id=row["customer_id"],
-                contract_id=row["id"],
-                to_address=address,
-                channel=channel,
-                kind=MessageKind.RENEWAL_REMINDER,
-                template_kind=MessageKind.RENEWAL_REMINDER,
-                language=language,
-                subject=rendered.subject,
-                body_text=rendered.text,
-                body_html=rendered.html,
-                dedupe_key=key,
-                status=MessageStatus.SENT if in_app else MessageStatus.PENDING,
-                sent_at=now if in_app else None,
-                next_attempt_at=now,
-                term_end=row["end_date"],
-                offset_days=offset,
-                late=days_left < offset,
-            )
-        )
+        for row, offset, days_left, channel, address, key in fresh
+    ]
     # ON CONFLICT DO NOTHING: a concurrent sweep that inserted the same key wins quietly.
     Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=500)
     summary.created += len(messages)

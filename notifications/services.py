@@ -198,10 +198,45 @@ def _finish(message: Message, **fields: Any) -> bool:
     )
 
 
-def _send_claimed(message: Message) -> str:
+def message_render(*, message: Message, cache: TemplateCache | None = None) -> None:
+    """Render a message stored unrendered by a sweep, and keep the result on the row."""
+    if message.rendered:
+        return
+    if message.kind == MessageKind.RENEWAL_REMINDER and message.contract_id:
+        from .reminders import reminder_context_for_message
+
+        context = reminder_context_for_message(message=message)
+    else:
+        context = dict(message.context)
+    rendered = template_render(
+        kind=message.template_kind,
+        language=message.language,
+        channel=message.channel,
+        context=context,
+        cache=cache,
+    )
+    message.subject, message.body_text, message.body_html = (
+        rendered.subject,
+        rendered.text,
+        rendered.html,
+    )
+    message.rendered = True
+    Message.objects.filter(pk=message.pk).update(
+        subject=message.subject,
+        body_text=message.body_text,
+        body_html=message.body_html,
+        rendered=True,
+    )
+
+
+def _send_claimed(message: Message, cache: TemplateCache | None = None) -> str:
     """Send a message this worker has claimed. Returns sent / retry / failed / lost."""
     now = timezone.now
     try:
+        try:
+            message_render(message=message, cache=cache)
+        except DomainError as exc:  # no template for this kind: it will never render
+            raise PermanentDeliveryError(exc.message) from exc
         result = channel_send(message)
     except (TransientDeliveryError, PermanentDeliveryError) as exc:
         error = str(exc)[:2000]
@@ -288,6 +323,7 @@ class DeliverySummary:
 def outbox_deliver_due(*, max_seconds: float = 50.0, limit: int | None = None) -> DeliverySummary:
     """Deliver every due message, batch by batch, until none is due or time is up."""
     summary = DeliverySummary(requeued=outbox_requeue_stuck())
+    cache = TemplateCache()
     started = time.monotonic()
     done = 0
     while time.monotonic() - started < max_seconds and (limit is None or done < limit):
@@ -295,7 +331,7 @@ def outbox_deliver_due(*, max_seconds: float = 50.0, limit: int | None = None) -
         if not batch:
             break
         for message in batch:
-            summary.add(_send_claimed(message))
+            summary.add(_send_claimed(message, cache))
             done += 1
     return summary
 

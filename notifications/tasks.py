@@ -45,4 +45,5 @@ def send_care_messages_task(as_of: str | None = None) -> dict:
     day = dt.date.fromisoformat(as_of) if as_of else None
     summary = care_sweep(as_of=day)
     logger.info("care messages: %s", summary)
+    deliver_outbox_task.delay()
     return summary

@@ -8,6 +8,7 @@ from django.db import connection
 
 from notifications.models import Message
 from notifications.reminders import reminders_sweep
+from notifications.services import outbox_deliver_due
 
 from .conftest import AS_OF
 
@@ -34,6 +35,7 @@ def test_get_on_every_link_in_every_reminder_changes_nothing(
     contract.auto_renew = auto_renew
     contract.save()
     reminders_sweep(as_of=AS_OF)
+    outbox_deliver_due()
     bodies = Message.objects.filter(contract=contract).values_list("body_text", "body_html")
     links = set()
     for text, html in bodies:

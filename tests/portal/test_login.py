@@ -264,3 +264,13 @@ def test_after_login_the_interface_follows_the_customers_language(client, portal
 
     assert response.cookies["django_language"].value == ""
     assert '<html lang="zh-hans">' in page.content.decode()
+
+
+def test_the_login_email_is_in_the_users_language(client, portal_user, request_link):
+    portal_user.language = "zh-hans"
+    portal_user.save()
+
+    request_link()
+
+    assert mail.outbox[0].subject == "您的 RenewDesk 登录链接"
+    assert "分钟后失效" in mail.outbox[0].body

@@ -214,3 +214,19 @@ def test_the_billing_pages_list_and_show_invoices(staff_client, case, manager):
     assert staff_client.get(reverse("billing:invoice", args=[invoice.pk])).status_code == 200
     pdf = staff_client.get(reverse("billing:invoice-pdf", args=[invoice.pk]))
     assert pdf.status_code == 200
+
+
+def test_the_staff_contract_page_has_a_renewal_section(staff_client, case, renewing_contract):
+    page = staff_client.get(reverse("contracts:detail", args=[renewing_contract.pk]))
+    assert page.status_code == 200
+    assert reverse("renewals:case", args=[case.pk]) in page.content.decode()
+
+
+def test_a_case_can_be_started_from_a_contract_without_one(staff_client, manager):
+    from tests.factories import ContractFactory, CustomerFactory
+
+    contract = ContractFactory(customer=CustomerFactory(account_manager=manager))
+    page = staff_client.get(reverse("contracts:detail", args=[contract.pk])).content.decode()
+    assert reverse("renewals:open", args=[contract.pk]) in page
+    staff_client.post(reverse("renewals:open", args=[contract.pk]))
+    assert RenewalCase.objects.filter(contract=contract, owner=manager).exists()

@@ -86,6 +86,74 @@ def test_the_same_seed_gives_the_same_data():
     assert first == second
 
 
+def test_the_bulk_path_writes_the_same_data_as_the_services():
+    args = ("--customers", "15", "--contracts", "50", "--seed", "11")
+    through_services = _seed_and_snapshot(*args, "--no-bulk")
+    in_bulk = _seed_and_snapshot(*args, "--bulk")
+
+    assert through_services["contracts"] == in_bulk["contracts"]
+    assert through_services["consents"] == in_bulk["consents"]
+    assert through_services["events"] == in_bulk["events"]
+    assert through_services == in_bulk
+
+
+def test_the_bulk_path_writes_the_same_payloads_and_actors():
+    args = ("--customers", "10", "--contracts", "30", "--seed", "4")
+
+    def details():
+        return list(
+            ContractEvent.objects.order_by("contract__number", "id").values_list(
+                "contract__number", "kind", "from_status", "actor__username", "reason", "payload"
+            )
+        )
+
+    def normalise(rows):
+        # consent ids differ between two runs; whether there is one does not
+        return [
+            (
+                *row[:5],
+                {k: v for k, v in row[5].items() if k != "consent_id"},
+                "consent_id" in row[5],
+            )
+            for row in rows
+        ]
+
+    snapshots = []
+    for mode in ("--no-bulk", "--bulk"):
+
+        class Rollback(Exception):
+            pass
+
+        try:
+            with transaction.atomic():
+                _seed(*args, mode)
+                snapshots.append(
+                    (
+                        normalise(details()),
+                        list(
+                            Contract.objects.order_by("number").values_list(
+                                "number",
+                                "owner__username",
+                                "annual_value",
+                                "currency",
+                                "billing_period",
+                                "notice_period_days",
+                                "etf_kind",
+                                "signed_at",
+                                "ended_at",
+                                "created_at",
+                            )
+                        ),
+                        list(Customer.objects.order_by("code").values_list("code", "created_at")),
+                    )
+                )
+                raise Rollback
+        except Rollback:
+            pass
+
+    assert snapshots[0] == snapshots[1]
+
+
 def test_another_seed_gives_other_data():
     first = _seed_and_snapshot("--customers", "12", "--contracts", "30", "--seed", "7")
     other = _seed_and_snapshot("--customers", "12", "--contracts", "30", "--seed", "8")

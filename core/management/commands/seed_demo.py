@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import argparse
 import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from core.demo import demo_seed
+from core.demo import BULK_FROM, demo_seed
 from customers.models import Customer
 
 
@@ -25,6 +26,15 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=2026, help="random seed")
         parser.add_argument(
+            "--bulk",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help=(
+                "write contracts with bulk INSERTs (same data) instead of through the "
+                f"contract services; default: bulk from {BULK_FROM} contracts"
+            ),
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help="do nothing (exit 0) when the database already has customers",
@@ -43,6 +53,7 @@ class Command(BaseCommand):
             customers=options["customers"],
             contracts=options["contracts"],
             seed=options["seed"],
+            bulk=options["bulk"],
             log=lambda message: self.stdout.write(f"  {message}"),
         )
         elapsed = time.monotonic() - started

@@ -1,0 +1,137 @@
+"""The seed_demo orchestration: users and catalogue, then customers with their stories."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.models import User
+from customers.models import Contact, Customer, PortalAccount
+from customers.services import customer_set_tier_override, customer_tiers_recompute
+
+from .story import Demo, Story, Storyteller
+from .writers import write_in_bulk, write_with_services
+
+# From this many contracts on, seed_demo writes in bulk unless told otherwise.
+BULK_FROM = 2000
+BULK_BATCH_CUSTOMERS = 500
+
+
+def _split(total: int, parts: int, rng: random.Random) -> list[int]:
+    """``total`` contracts over ``parts`` customers: one each, the rest at random."""
+    counts = [1 if i < total else 0 for i in range(parts)]
+    for _ in range(max(0, total - parts)):
+        counts[rng.randrange(parts)] += 1
+    return counts
+
+
+def _chains(count: int, rng: random.Random) -> list[int]:
+    """A customer's contracts as subscriptions (chains of renewals) of 1 to 4 terms."""
+    chains = []
+    while count > 0:
+        length = min(count, rng.choices([1, 2, 3, 4], weights=[30, 35, 25, 10])[0])
+        chains.append(length)
+        count -= length
+    return chains
+
+
+def demo_seed(
+    *,
+    customers: int,
+    contracts: int,
+    seed: int,
+    today: dt.date | None = None,
+    bulk: bool | None = None,
+    portal_customers: int = 4,
+    log: Callable[[str], None] = lambda message: None,
+) -> Demo:
+    """Create the demo: users, catalogue, ``customers`` customers and ``contracts``
+    contracts (every term of a renewal chain counts as one).
+
+    ``bulk`` None chooses by size: through the contract services for small demos, in
+    bulk from BULK_FROM contracts on. Both give the same data for the same seed.
+    """
+    today = today or timezone.localdate()
+    bulk = contracts >= BULK_FROM if bulk is None else bulk
+    teller = Storyteller(seed=seed, today=today)
+    with transaction.atomic():
+        demo = teller.users()
+        teller.catalogue()
+    rng = teller.rng
+    counts = _split(contracts, customers, rng)
+    # New codes continue after any existing demo customers.
+    next_code = Customer.objects.filter(code__startswith="KH").count() + 1
+    existing_codes = set(Customer.objects.values_list("code", flat=True))
+    owners = [*demo.managers, *demo.managers, demo.lead]
+    batch: list[Story] = []
+    batch_customers: list[Customer] = []
+
+    def flush() -> None:
+        write_in_bulk(batch, today=today)
+        Customer.objects.bulk_update(batch_customers, ["created_at"], batch_size=1000)
+        batch.clear()
+        batch_customers.clear()
+
+    for index in range(customers):
+        while f"KH{next_code:05d}" in existing_codes:
+            next_code += 1
+        code = f"KH{next_code:05d}"
+        next_code += 1
+        # Service path: one transaction per customer (fast on SQLite, and a failure loses
+        # one customer). Bulk path: one per batch of customers.
+        with transaction.atomic():
+            customer, kind = teller.customer(code, owners[rng.randrange(len(owners))])
+            portal_user = _portal_user(customer, demo) if index < portal_customers else None
+            stories: list[Story] = []
+            for length in _chains(counts[index], rng):
+                stories.extend(teller.subscription(customer, kind, length, portal_user))
+            if stories:
+                first = min(story.steps[0].at for story in stories)
+                customer.created_at = first - dt.timedelta(days=rng.randint(1, 30))
+            demo.contracts += len(stories)
+            if bulk:
+                batch.extend(stories)
+                batch_customers.append(customer)
+            else:
+                write_with_services(stories, today=today)
+                Customer.objects.filter(pk=customer.pk).update(created_at=customer.created_at)
+        demo.customers += 1
+        if bulk and len(batch_customers) >= BULK_BATCH_CUSTOMERS:
+            with transaction.atomic():
+                flush()
+        if (index + 1) % 500 == 0:
+            log(f"{index + 1} customers, {demo.contracts} contracts")
+    if bulk and batch_customers:
+        with transaction.atomic():
+            flush()
+    tiers = customer_tiers_recompute(as_of=today)
+    for customer in Customer.objects.filter(code__startswith="KH").order_by("code")[:2]:
+        if not customer.tier_override:
+            customer_set_tier_override(
+                customer=customer, by=demo.lead, tier="A", reason="战略客户：集团框架协议"
+            )
+    log(f"tiers: {tiers.counts}")
+    return demo
+
+
+def _portal_user(customer: Customer, demo: Demo) -> User | None:
+    contact = Contact.objects.filter(customer=customer, is_primary=True).first()
+    if contact is None or not contact.email:
+        return None
+    user = User.objects.filter(username=contact.email).first()
+    if user is None:
+        user = User(
+            username=contact.email,
+            email=contact.email,
+            first_name=contact.name,
+            language=customer.language,
+        )
+        user.set_unusable_password()  # portal users log in by an emailed link
+        user.save()
+        PortalAccount.objects.create(user=user, customer=customer)
+    demo.portal_users.append(user)
+    return user

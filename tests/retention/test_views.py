@@ -349,3 +349,34 @@ def test_a_portal_user_of_another_customer_cannot_accept_an_offer(client, contra
     assert client.post(url).status_code == 404
     req.refresh_from_db()
     assert req.status == Status.SUBMITTED
+
+
+def test_the_contract_history_shows_the_cancellation_but_not_staff_notes(
+    portal_client, contract, manager, today
+):
+    portal_client.post(start_url(contract), form_data())
+    req = CancellationRequest.objects.get()
+    services.contact_log_add(request=req, by=manager, channel="phone", summary="Internal note")
+    html = portal_client.get(reverse("portal:contract-detail", args=[contract.pk])).content
+    assert b"Cancellation requested" in html
+    assert b"Contact about the cancellation" not in html
+    assert b"See progress" in html
+
+
+def test_the_staff_contract_timeline_labels_cancellation_events(
+    staff_client, contract, portal_user, today
+):
+    services.cancellation_submit(
+        contract=contract, kind="early_termination", reason="price", by=portal_user
+    )
+    html = staff_client.get(reverse("contracts:detail", args=[contract.pk])).content
+    assert b"Cancellation requested" in html
+
+
+def test_an_offer_waiting_for_an_answer_is_a_pending_action_on_the_dashboard(
+    portal_client, contract, today
+):
+    RetentionOffer.objects.create(code="F", title="Free month", kind="free_months", months=1)
+    portal_client.post(start_url(contract), form_data())
+    html = portal_client.get(reverse("portal:home")).content.decode()
+    assert "An offer is waiting for your answer" in html

@@ -145,3 +145,17 @@ def test_the_customer_gets_a_final_confirmation(
     email = Message.objects.get(kind="cancellation_completed", channel="email")
     assert contract.number in email.subject
     assert "2026-04-09" in email.body_text
+
+
+def test_the_daily_end_processing_completes_due_cancellations(
+    contract, portal_user, manager, today
+):
+    from contracts.ends import process_contract_ends
+
+    req = confirmed(contract, portal_user, manager)
+    report = process_contract_ends(as_of=req.effective_date)
+    assert report.cancellations_completed == 1
+    contract.refresh_from_db()
+    assert contract.status == ContractStatus.TERMINATED
+    again = process_contract_ends(as_of=req.effective_date)
+    assert again.cancellations_completed == 0

@@ -6,11 +6,12 @@ Access goes through portal.access (everything scoped to the logged-in customer).
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from contracts.models import ContractStatus
 from core.errors import DomainError
 from portal.access import contract_get_for_customer, portal_customer, portal_login_required
 from portal.access import scoped_get_or_404 as _scoped
@@ -43,6 +44,8 @@ def cancel_start(request: HttpRequest, pk: int) -> HttpResponse:
     """Choose non-renewal or early termination, with the preview of both, then submit."""
     customer = portal_customer(request)
     contract = contract_get_for_customer(customer=customer, pk=pk)
+    if contract.status == ContractStatus.DRAFT:
+        raise Http404  # drafts are staff work, invisible in the portal
     open_request = selectors.open_request_for_contract(contract)
     if open_request is not None:
         return redirect("portal:cancellation-detail", pk=open_request.pk)

@@ -1,0 +1,59 @@
+"""Every write to renewals goes through here.
+
+Lock order, everywhere: the renewal case row first, then contract rows (predecessor, then
+successor, through ``contracts.services``), then invoices. Two actions on the same case
+(signing and losing it, two clerks sending a quote) queue on the case lock and the second
+one sees what the first did.
+"""
+
+from __future__ import annotations
+
+from ._common import ALLOWED_STAGES, BATCH_SIZE
+from .cases import (
+    case_flag,
+    case_log_contact,
+    case_lose,
+    case_open,
+    case_record_intent,
+    renewal_cases_open_due,
+)
+from .outcomes import (
+    case_attach_auto_renewal,
+    case_mark_won,
+    case_on_successor_paid,
+    case_open_for_blocked_auto_renewal,
+    successor_void_if_unsigned,
+)
+from .quotes import (
+    QuoteLineSpec,
+    price_per_term,
+    quote_create,
+    quote_send,
+    quote_update,
+    renewal_lines_at_current_prices,
+)
+from .signing import quote_sign_offline, quote_sign_online
+
+__all__ = [
+    "ALLOWED_STAGES",
+    "BATCH_SIZE",
+    "QuoteLineSpec",
+    "case_attach_auto_renewal",
+    "case_flag",
+    "case_log_contact",
+    "case_lose",
+    "case_mark_won",
+    "case_on_successor_paid",
+    "case_open",
+    "case_open_for_blocked_auto_renewal",
+    "case_record_intent",
+    "price_per_term",
+    "quote_create",
+    "quote_send",
+    "quote_sign_offline",
+    "quote_sign_online",
+    "quote_update",
+    "renewal_cases_open_due",
+    "renewal_lines_at_current_prices",
+    "successor_void_if_unsigned",
+]

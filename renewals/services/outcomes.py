@@ -1,0 +1,187 @@
+"""Payment, winning, automatic renewal and blocked auto-renewal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.services import invoice_void
+from contracts import services as contract_services
+from contracts.models import (
+    Contract,
+    ContractStatus,
+)
+from contracts.services import event_record
+from core.models import TaskKind
+from core.services import task_create
+from renewals.messaging import message_to_customer, message_to_staff
+from renewals.models import (
+    Quote,
+    QuoteStatus,
+    RenewalCase,
+    Stage,
+)
+
+from ._common import _lock_case, _set_stage
+from .cases import case_open
+
+# --- payment, activation, after renewal -----------------------------------------------------
+
+
+def case_on_successor_paid(*, successor: Contract, by: Any = None) -> None:
+    """The successor's first invoice was paid (called inside that transaction)."""
+    case = RenewalCase.objects.filter(successor=successor).first()
+    if case is None:
+        return
+    locked = _lock_case(case)
+    if locked.stage != Stage.SIGNED:
+        return
+    successor.refresh_from_db()
+    locked.next_action = _("Follow up after the renewal")
+    _set_stage(
+        locked,
+        Stage.PAID,
+        by=by,
+        payload={"successor_status": successor.status},
+        fields=["next_action"],
+    )
+    if (
+        successor.status == ContractStatus.ACTIVE
+        and locked.contract.status != ContractStatus.ACTIVE
+    ):
+        # The old term is already over: the renewal is complete now.
+        case_mark_won(case=locked, by=by)
+
+
+def case_mark_won(*, case: RenewalCase, by: Any = None, automatic: bool = False) -> RenewalCase:
+    """The renewal is done (predecessor renewed). Follow-up task and satisfaction survey."""
+    with transaction.atomic():
+        locked = _lock_case(case)
+        if locked.stage == Stage.WON:
+            return locked
+        locked.next_action = ""
+        _set_stage(
+            locked, Stage.WON, by=by, payload={"automatic": automatic}, fields=["next_action"]
+        )
+        contract = locked.contract
+        owner = locked.owner or contract.customer.account_manager
+        successor = locked.successor
+        if owner is not None:
+            task_create(
+                assignee=owner,
+                kind=TaskKind.FOLLOW_UP,
+                title=_("Follow up with %(customer)s after the renewal of %(number)s")
+                % {"customer": contract.customer.name, "number": contract.number},
+                due_date=timezone.localdate() + dt.timedelta(days=14),
+                customer=contract.customer,
+                contract=successor or contract,
+                dedupe_key=f"renewal-followup:{locked.pk}",
+            )
+        message_to_customer(
+            kind="satisfaction_survey",
+            customer=contract.customer,
+            contract=successor or contract,
+            context={"contract_number": (successor or contract).number},
+            dedupe_key=f"renewal-survey:{locked.pk}",
+        )
+    return locked
+
+
+def case_attach_auto_renewal(*, predecessor: Contract, successor: Contract) -> RenewalCase:
+    """An automatic renewal happened: link it to the case (opened if missing) and win it."""
+    case, _created = case_open(contract=predecessor)
+    with transaction.atomic():
+        locked = _lock_case(case)
+        if locked.successor_id is None:
+            locked.successor = successor
+            locked.save(update_fields=["successor", "updated_at"])
+        quote = Quote.objects.filter(case=locked).first()
+        if quote is not None and quote.status in (QuoteStatus.DRAFT, QuoteStatus.SENT):
+            quote.status = QuoteStatus.WITHDRAWN
+            quote.save(update_fields=["status", "updated_at"])
+    return case_mark_won(case=locked, automatic=True)
+
+
+def successor_void_if_unsigned(*, predecessor: Contract, by: Any = None) -> bool:
+    """Before an automatic renewal, an unsigned manual successor is abandoned (voided and
+    detached, its quote withdrawn) so the automatic one can take its place.
+
+    Returns False when a signed successor exists: then there is nothing to auto-renew.
+    """
+    successor = Contract.objects.filter(predecessor=predecessor).first()
+    if successor is None:
+        return True
+    if successor.status in (ContractStatus.DRAFT, ContractStatus.AWAITING_SIGNATURE):
+        successor = contract_services.contract_void(
+            contract=successor, by=by, reason=_("Replaced by the automatic renewal")
+        )
+    if successor.status != ContractStatus.VOID:
+        return False
+    for inv in successor.invoices.filter(status="open"):
+        invoice_void(invoice=inv, by=by, reason=_("Contract void"))
+    # Contract.predecessor is one-to-one: the abandoned draft lets go of it.
+    Contract.objects.filter(pk=successor.pk).update(predecessor=None)
+    RenewalCase.objects.filter(successor=successor).update(successor=None)
+    Quote.objects.filter(
+        case__contract=predecessor, status__in=[QuoteStatus.DRAFT, QuoteStatus.SENT]
+    ).update(status=QuoteStatus.WITHDRAWN)
+    event_record(
+        contract=predecessor,
+        kind="successor_detached",
+        by=by,
+        payload={"successor": successor.number},
+    )
+    return True
+
+
+def case_open_for_blocked_auto_renewal(*, contract: Contract) -> RenewalCase:
+    """Auto-renewal was due but the renewal notice was not delivered: no silent renewal.
+    Flag the case for the manager (task + message) and tell the customer."""
+    flag = _("Auto-renewal blocked: the renewal notice was not delivered.")
+    case, _created = case_open(contract=contract)
+    with transaction.atomic():
+        locked = _lock_case(case)
+        if locked.flag != flag:
+            locked.flag = flag
+            locked.next_action = _("Contact the customer: confirm the renewal explicitly")
+            locked.next_action_date = timezone.localdate()
+            locked.save(update_fields=["flag", "next_action", "next_action_date", "updated_at"])
+            event_record(contract=contract, kind="renewal_flagged", reason=flag)
+            owner = locked.owner or contract.customer.account_manager
+            if owner is not None:
+                task_create(
+                    assignee=owner,
+                    kind=TaskKind.RENEWAL,
+                    title=_(
+                        "Auto-renewal of %(number)s blocked (no delivered notice): "
+                        "contact %(customer)s"
+                    )
+                    % {"number": contract.number, "customer": contract.customer.name},
+                    due_date=timezone.localdate(),
+                    customer=contract.customer,
+                    contract=contract,
+                    dedupe_key=f"auto-renew-blocked:{contract.pk}",
+                )
+                message_to_staff(
+                    kind="auto_renewal_blocked_staff",
+                    user=owner,
+                    customer=contract.customer,
+                    contract=contract,
+                    context={"contract_number": contract.number},
+                    dedupe_key=f"auto-renew-blocked-staff:{contract.pk}",
+                )
+            message_to_customer(
+                kind="auto_renewal_blocked",
+                customer=contract.customer,
+                contract=contract,
+                context={
+                    "contract_number": contract.number,
+                    "end_date": contract.end_date.isoformat(),
+                },
+                dedupe_key=f"auto-renew-blocked:{contract.pk}",
+            )
+    return locked

@@ -1,0 +1,385 @@
+"""The quote for the successor contract: pricing, revisions, sending."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.services import add_months
+from contracts import services as contract_services
+from contracts.models import (
+    PERIOD_MONTHS,
+    Contract,
+    ContractStatus,
+    Plan,
+    TermsVersion,
+)
+from contracts.services import LineSpec, event_record
+from core.errors import DomainError, InvalidTransition
+from core.models import DocumentKind
+from core.money import money
+from core.pdf import document_store
+from renewals.messaging import message_to_customer
+from renewals.models import (
+    Quote,
+    QuoteLine,
+    QuoteStatus,
+    RenewalCase,
+    Stage,
+)
+from renewals.selectors import term_months
+
+from ._common import _lock_case, _set_stage
+
+# --- quote -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuoteLineSpec:
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    plan: Plan | None = None
+    source_line_id: int | None = None
+
+
+def price_per_term(*, plan: Plan, start: dt.date, months: int) -> Decimal:
+    """The plan's price in force on ``start`` for a term of ``months`` months."""
+    periods = Decimal(months) / Decimal(PERIOD_MONTHS[plan.billing_period])
+    return money(plan.price_on(start) * periods)
+
+
+def renewal_lines_at_current_prices(
+    *, contract: Contract, start: dt.date, months: int
+) -> list[QuoteLineSpec]:
+    """The current contract's lines, repriced from today's price list where a line has a
+    product (or the contract a plan and a single line); other lines keep their price."""
+    lines = list(contract.lines.select_related("plan"))
+    specs = []
+    for line in lines:
+        plan = line.plan or (contract.plan if len(lines) == 1 else None)
+        unit = price_per_term(plan=plan, start=start, months=months) if plan else line.unit_price
+        specs.append(
+            QuoteLineSpec(
+                description=line.description,
+                quantity=line.quantity,
+                unit_price=unit,
+                plan=plan,
+                source_line_id=line.pk,
+            )
+        )
+    return specs
+
+
+def _latest_terms(day: dt.date) -> TermsVersion | None:
+    return TermsVersion.objects.filter(effective_from__lte=day).order_by("-effective_from").first()
+
+
+def _write_quote_lines(quote: Quote, specs: Sequence[QuoteLineSpec]) -> None:
+    if not specs:
+        raise DomainError(_("A quote needs at least one line."))
+    quote.lines.all().delete()
+    rows = [
+        QuoteLine(
+            quote=quote,
+            plan=spec.plan,
+            source_line_id=spec.source_line_id,
+            description=spec.description[:300],
+            quantity=spec.quantity,
+            unit_price=money(spec.unit_price),
+            position=i,
+        )
+        for i, spec in enumerate(specs)
+    ]
+    for row in rows:
+        if row.quantity <= 0:
+            raise DomainError(_("Quantities must be greater than zero."))
+        if row.unit_price < 0:
+            raise DomainError(_("Prices cannot be negative."))
+    QuoteLine.objects.bulk_create(rows)
+    quote.subtotal = money(sum((r.amount for r in rows), Decimal("0")))
+    quote.discount_amount = money(quote.subtotal * quote.discount_percent / Decimal(100))
+    quote.total = quote.subtotal - quote.discount_amount
+
+
+def quote_create(*, case: RenewalCase, by: Any) -> Quote:
+    """The first quote of a case: same lines and term length as the current contract, at
+    today's price list for the new start date, under the latest terms version."""
+    with transaction.atomic():
+        locked = _lock_case(case)
+        if not locked.is_open or locked.stage in (Stage.SIGNED, Stage.PAID):
+            raise InvalidTransition(_("This renewal can no longer be quoted."))
+        existing = Quote.objects.filter(case=locked).first()
+        if existing is not None:
+            return existing
+        contract = locked.contract
+        start = contract.end_date + dt.timedelta(days=1)
+        months = term_months(contract.start_date, contract.end_date)
+        quote = Quote.objects.create(
+            case=locked,
+            number=_quote_number(),
+            start_date=start,
+            end_date=add_months(start, months) - dt.timedelta(days=1),
+            billing_period=contract.billing_period,
+            currency=contract.currency,
+            terms_version=_latest_terms(start) or contract.terms_version,
+        )
+        specs = renewal_lines_at_current_prices(contract=contract, start=start, months=months)
+        used = _apply_retention_grants(quote, contract, specs, start, months)
+        _write_quote_lines(quote, specs)
+        quote.save()
+        for grant in used:
+            _grant_mark_used(grant, by=by, quote_ref=quote.number)
+        event_record(
+            contract=contract,
+            kind="quote_created",
+            by=by,
+            payload={"quote": quote.number, "total": str(quote.total)},
+        )
+    return quote
+
+
+def _apply_retention_grants(
+    quote: Quote, contract: Contract, specs: list[QuoteLineSpec], start: dt.date, months: int
+) -> list[Any]:
+    """Apply what a retention offer promised (discount, installments, downgrade) to the
+    first quote. Returns the grants used; the retention app may be absent."""
+    try:
+        from retention.selectors import pending_grants_for_next_quote
+    except ImportError:
+        return []
+    used = []
+    for grant in pending_grants_for_next_quote(contract=contract):
+        if grant.kind == "discount" and grant.discount_percent:
+            quote.discount_percent = max(quote.discount_percent, grant.discount_percent)
+        elif grant.kind == "installments" and grant.installments:
+            quote.installments = min(12, max(quote.installments, grant.installments))
+        elif grant.kind == "downgrade" and grant.plan_id:
+            plan = grant.plan
+            specs[:] = [
+                QuoteLineSpec(
+                    description=plan.name,
+                    quantity=Decimal(1),
+                    unit_price=price_per_term(plan=plan, start=start, months=months),
+                    plan=plan,
+                    source_line_id=specs[0].source_line_id if specs else None,
+                )
+            ]
+        else:
+            continue
+        used.append(grant)
+    return used
+
+
+def _grant_mark_used(grant: Any, *, by: Any, quote_ref: str) -> None:
+    from retention.services import grant_mark_used
+
+    grant_mark_used(grant=grant, by=by, quote_ref=quote_ref)
+
+
+def _quote_number() -> str:
+    from core.sequences import sequence_next
+
+    year = timezone.localdate().year
+    return f"QT-{year}-{sequence_next(name=f'quote-{year}'):06d}"
+
+
+def quote_update(
+    *,
+    quote: Quote,
+    by: Any,
+    lines: Sequence[QuoteLineSpec] | None = None,
+    term_months_count: int | None = None,
+    terms_version: TermsVersion | None = None,
+    discount_percent: Decimal | None = None,
+    installments: int | None = None,
+    note: str | None = None,
+) -> Quote:
+    """Revise a quote that is not signed yet. A sent quote goes back to draft (its
+    successor contract too) and has to be sent again; a signed quote cannot be edited."""
+    with transaction.atomic():
+        _lock_case(quote.case)
+        locked = Quote.objects.select_for_update().get(pk=quote.pk)
+        if not locked.is_editable:
+            raise InvalidTransition(_("A signed quote cannot be edited."))
+        if term_months_count is not None:
+            if not 1 <= term_months_count <= 60:
+                raise DomainError(_("The term must be between 1 and 60 months."))
+            locked.end_date = add_months(locked.start_date, term_months_count) - dt.timedelta(
+                days=1
+            )
+        if terms_version is not None:
+            locked.terms_version = terms_version
+        if discount_percent is not None:
+            if not Decimal(0) <= discount_percent <= Decimal(100):
+                raise DomainError(_("The discount must be between 0 and 100%."))
+            locked.discount_percent = discount_percent
+        if installments is not None:
+            if not 1 <= installments <= 12:
+                raise DomainError(_("Choose between 1 and 12 installments."))
+            locked.installments = installments
+        if note is not None:
+            locked.note = note
+        if lines is None:
+            lines = [
+                QuoteLineSpec(
+                    description=ql.description,
+                    quantity=ql.quantity,
+                    unit_price=ql.unit_price,
+                    plan=ql.plan,
+                    source_line_id=ql.source_line_id,
+                )
+                for ql in locked.lines.all()
+            ]
+        _write_quote_lines(locked, lines)
+        was_sent = locked.status == QuoteStatus.SENT
+        if was_sent:
+            locked.status = QuoteStatus.DRAFT
+            locked.revision += 1
+            locked.document = None
+            locked.contract_document = None
+        locked.save()
+        successor = locked.case.successor
+        if (
+            was_sent
+            and successor is not None
+            and successor.status == ContractStatus.AWAITING_SIGNATURE
+        ):
+            contract_services.contract_return_to_draft(
+                contract=successor, by=by, reason=_("Quote revised")
+            )
+        event_record(
+            contract=locked.case.contract,
+            kind="quote_updated",
+            by=by,
+            payload={
+                "quote": locked.number,
+                "revision": locked.revision,
+                "total": str(locked.total),
+                "installments": locked.installments,
+                "discount_percent": str(locked.discount_percent),
+            },
+        )
+    quote.refresh_from_db()
+    return quote
+
+
+def _successor_lines(quote: Quote) -> list[LineSpec]:
+    """The quote's lines as contract lines, with the renewal discount spread over them."""
+    factor = (Decimal(100) - quote.discount_percent) / Decimal(100)
+    return [
+        LineSpec(
+            description=ql.description,
+            quantity=ql.quantity,
+            unit_price=money(ql.unit_price * factor),
+            plan=ql.plan,
+        )
+        for ql in quote.lines.all()
+    ]
+
+
+def quote_send(*, quote: Quote, by: Any) -> Quote:
+    """Send the quote to the customer: write the successor contract (created once per case,
+    revised in place), make the quote and contract PDFs, move the case to "quote sent" and
+    tell the customer. The contract PDF is the exact document the customer signs."""
+    from renewals.documents import contract_pdf_bytes, quote_pdf_bytes
+
+    with transaction.atomic():
+        case = _lock_case(quote.case)
+        locked = Quote.objects.select_for_update().get(pk=quote.pk)
+        if locked.status != QuoteStatus.DRAFT:
+            raise InvalidTransition(_("Only a draft quote can be sent."))
+        if not case.is_open or case.stage in (Stage.SIGNED, Stage.PAID):
+            raise InvalidTransition(_("This renewal can no longer be quoted."))
+        predecessor = case.contract
+        if predecessor.status not in (ContractStatus.ACTIVE, ContractStatus.EXPIRED):
+            raise InvalidTransition(_("Only an active or just-ended contract can be renewed."))
+        successor = case.successor
+        fields = {
+            "start_date": locked.start_date,
+            "end_date": locked.end_date,
+            "billing_period": locked.billing_period,
+            "currency": locked.currency,
+            "terms_version": locked.terms_version,
+        }
+        if successor is None:
+            successor = contract_services.contract_create_draft(
+                customer=predecessor.customer,
+                by=by,
+                lines=_successor_lines(locked),
+                plan=predecessor.plan,
+                owner=predecessor.owner,
+                notice_period_days=predecessor.notice_period_days,
+                predecessor=predecessor,
+                **fields,
+            )
+            case.successor = successor
+            case.save(update_fields=["successor", "updated_at"])
+        else:
+            successor = contract_services.contract_update_draft(
+                contract=successor, by=by, lines=_successor_lines(locked), **fields
+            )
+        contract_services.contract_send_for_signature(contract=successor, by=by)
+        successor.refresh_from_db()
+        language = predecessor.customer.language
+        contract_pdf = contract_pdf_bytes(contract=successor, quote=locked, language=language)
+        quote_pdf = quote_pdf_bytes(quote=locked, language=language)
+        locked.contract_document = document_store(
+            data=contract_pdf,
+            kind=DocumentKind.CONTRACT,
+            title=_("Contract %(number)s (revision %(rev)s)")
+            % {"number": successor.number, "rev": locked.revision},
+            customer=predecessor.customer,
+            contract=successor,
+            filename=f"{successor.number}-r{locked.revision}.pdf",
+            by=by,
+        )
+        locked.document = document_store(
+            data=quote_pdf,
+            kind=DocumentKind.QUOTE,
+            title=_("Renewal quote %(number)s (revision %(rev)s)")
+            % {"number": locked.number, "rev": locked.revision},
+            customer=predecessor.customer,
+            contract=predecessor,
+            filename=f"{locked.number}-r{locked.revision}.pdf",
+            by=by,
+        )
+        locked.status = QuoteStatus.SENT
+        locked.sent_at = timezone.now()
+        locked.save()
+        case.next_action = _("Wait for the customer's signature")
+        case.next_action_date = timezone.localdate() + dt.timedelta(days=5)
+        _set_stage(
+            case,
+            Stage.QUOTE_SENT,
+            by=by,
+            payload={
+                "quote": locked.number,
+                "revision": locked.revision,
+                "total": str(locked.total),
+                "successor": successor.number,
+                "contract_sha256": locked.contract_document.sha256,
+            },
+            fields=["next_action", "next_action_date"],
+        )
+        message_to_customer(
+            kind="renewal_quote_sent",
+            customer=predecessor.customer,
+            contract=predecessor,
+            context={
+                "quote_number": locked.number,
+                "total": str(locked.total),
+                "currency": locked.currency,
+                "contract_number": predecessor.number,
+            },
+            dedupe_key=f"quote-sent:{locked.pk}:{locked.revision}",
+        )
+    quote.refresh_from_db()
+    return quote

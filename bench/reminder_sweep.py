@@ -5,8 +5,8 @@
 For each size it seeds that many active contracts set-based (INSERT … SELECT
 generate_series) in its own PostgreSQL database (rd_bench_notify, recreated), then in the
 same run measures:
-  * baseline: one hand-written INSERT … SELECT creating the same outbox rows (no rendering,
-    no staff tasks) into a scratch copy of the message table;
+  * baseline: one hand-written INSERT … SELECT creating the same outbox rows (unrendered,
+    as the sweep stores them; no staff tasks) into a scratch copy of the message table;
   * the sweep (notifications.reminders.reminders_sweep) for a first day, when every contract
     in the 30-day window is due (catch-up), and for the next day (steady state, ~3/365 due);
 printing rows, seconds, their ratio, SQL queries and the process's peak resident memory.
@@ -101,11 +101,13 @@ def seed(n: int) -> None:
 BASELINE_SQL = """
 INSERT INTO bench_message (customer_id, contract_id, to_address, channel, kind, template_kind,
     language, subject, body_text, body_html, dedupe_key, status, attempts, next_attempt_at,
-    last_error, provider_message_id, term_end, offset_days, late, created_at, updated_at)
+    last_error, provider_message_id, term_end, offset_days, late, rendered, context,
+    created_at, updated_at)
 SELECT c.customer_id, c.id, ct.email, 'email', 'renewal_reminder', 'renewal_reminder',
-    cu.language, 'Contract ' || c.number, 'ends ' || c.end_date, '',
+    cu.language, '', '', '',
     'renewal_reminder:' || c.id || ':' || c.end_date || ':' || d.off || ':email:' || c.customer_id,
-    'pending', 0, now(), '', '', c.end_date, d.off, d.days < d.off, now(), now()
+    'pending', 0, now(), '', '', c.end_date, d.off, d.days < d.off, false,
+    jsonb_build_object('days_left', d.days), now(), now()
 FROM contracts_contract c
 JOIN customers_customer cu ON cu.id = c.customer_id
 JOIN customers_contact ct ON ct.customer_id = c.customer_id AND ct.is_primary

@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
@@ -38,8 +39,6 @@ from .models import (
     Channel,
     JurisdictionRule,
     Message,
-    MessageKind,
-    MessageStatus,
     PersonalOffer,
     ReminderRule,
 )
@@ -279,6 +278,22 @@ def reminder_context_for_message(*, message: Message) -> dict:
 
 # ---------------------------------------------------------------------------- sweep
 
+_INSERT_REMINDERS = """
+INSERT INTO {table} (created_at, updated_at, customer_id, contract_id, to_address, channel,
+    kind, template_kind, language, subject, body_text, body_html, dedupe_key, status,
+    attempts, next_attempt_at, last_error, provider_message_id, term_end, offset_days, late,
+    rendered, context)
+SELECT now(), now(), t.customer_id, t.contract_id, t.address, t.channel,
+    'renewal_reminder', 'renewal_reminder', t.language, '', '', '', t.key, 'pending',
+    0, now(), '', '', t.term_end, t.offset_days, t.late,
+    false, jsonb_build_object('days_left', t.days_left)
+FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[],
+            %s::date[], %s::int[], %s::bool[], %s::int[])
+     AS t(customer_id, contract_id, address, channel, language, key, term_end, offset_days,
+          late, days_left)
+ON CONFLICT DO NOTHING
+"""
+
 _ROW_FIELDS = (
     "id",
     "number",
@@ -448,33 +463,36 @@ def _sweep_batch(
     )
     fresh = [p for p in planned if p[5] not in existing]
     summary.skipped += len(planned) - len(fresh)
-    now = timezone.now()
     # Stored unrendered: delivery renders each row (message_render). Rendering thousands of
     # templates here would make the sweep's time grow with template work, not with SQL.
-    messages = [
-        Message(
-            customer_id=row["customer_id"],
-            contract_id=row["id"],
-            to_address=address,
-            channel=channel,
-            kind=MessageKind.RENEWAL_REMINDER,
-            template_kind=MessageKind.RENEWAL_REMINDER,
-            language=row["customer__language"],
-            dedupe_key=key,
-            status=MessageStatus.PENDING,
-            next_attempt_at=now,
-            term_end=row["end_date"],
-            offset_days=offset,
-            late=days_left < offset,
-            rendered=False,
-            context={"days_left": days_left},
+    # One INSERT … SELECT FROM unnest(arrays) per batch; ON CONFLICT DO NOTHING lets a
+    # concurrent sweep that inserted the same key first win quietly, and rowcount tells how
+    # many rows this sweep really created.
+    # One list per column (psycopg2 sends a Python list as a PostgreSQL array).
+    cols: list[list[Any]] = [[] for _ in range(10)]
+    for row, offset, days_left, channel, address, key in fresh:
+        values = (
+            row["customer_id"],
+            row["id"],
+            address,
+            channel,
+            row["customer__language"],
+            key,
+            row["end_date"],
+            offset,
+            days_left < offset,
+            days_left,
         )
-        for row, offset, days_left, channel, address, key in fresh
-    ]
-    # ON CONFLICT DO NOTHING: a concurrent sweep that inserted the same key wins quietly.
-    Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=500)
-    summary.created += len(messages)
-    summary.late += sum(1 for m in messages if m.late)
+        for col, value in zip(cols, values, strict=True):
+            col.append(value)
+    created = late = 0
+    if fresh:
+        with connection.cursor() as cursor:
+            cursor.execute(_INSERT_REMINDERS.format(table=Message._meta.db_table), cols)
+            created = cursor.rowcount
+        late = sum(1 for is_late in cols[8] if is_late)
+    summary.created += created
+    summary.late += late
     _staff_tasks(as_of, fresh, summary)
 
 
@@ -537,6 +555,46 @@ def _staff_tasks(as_of: dt.date, fresh: list[tuple], summary: SweepSummary) -> N
                 )
             )
             summary.escalations += 1
-    # Same idempotency as core.services.task_create (unique dedupe_key), in one statement.
-    Task.objects.bulk_create(tasks, ignore_conflicts=True)
-    summary.tasks += len(tasks)
+    summary.tasks += _tasks_insert(tasks)
+
+
+_INSERT_TASKS = """
+INSERT INTO {table} (created_at, updated_at, assignee_id, kind, title, details, due_date,
+    customer_id, contract_id, dedupe_key)
+SELECT now(), now(), t.assignee_id, t.kind, t.title, t.details, t.due_date, t.customer_id,
+    t.contract_id, t.dedupe_key
+FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::date[], %s::bigint[],
+            %s::bigint[], %s::text[])
+     AS t(assignee_id, kind, title, details, due_date, customer_id, contract_id, dedupe_key)
+ON CONFLICT DO NOTHING
+"""
+
+
+def _tasks_insert(tasks: list[Task]) -> int:
+    """Insert tasks idempotently (unique dedupe_key, as core.services.task_create) in one
+    statement. Falls back to the ORM if core's Task table gained a column this SQL does not
+    know (core owns that table)."""
+    if not tasks:
+        return 0
+    cols: list[list[Any]] = [[] for _ in range(8)]
+    for t in tasks:
+        values = (
+            t.assignee_id,
+            t.kind,
+            t.title,
+            t.details,
+            t.due_date,
+            t.customer_id,
+            t.contract_id,
+            t.dedupe_key,
+        )
+        for col, value in zip(cols, values, strict=True):
+            col.append(value)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_INSERT_TASKS.format(table=Task._meta.db_table), cols)
+            return cursor.rowcount
+    except DatabaseError:
+        logger.warning("set-based task insert failed; using the ORM", exc_info=True)
+        Task.objects.bulk_create(tasks, ignore_conflicts=True)
+        return len(tasks)

@@ -12,9 +12,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import transaction
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from contracts.models import Contract, ContractStatus
+from billing.models import Invoice, Payment, PaymentKind
+from billing.services import invoice_paid
+from contracts.models import Contract, ContractEvent, ContractStatus
 from contracts.services import contract_status_changed
 
 from .webhooks import webhook_event_emit, webhook_subscribed
@@ -75,3 +79,122 @@ def on_contract_status_changed(
             webhook_event_emit(event_type=specific, data=data)
     except Exception:
         logger.exception("could not queue webhooks for contract %s", contract_id)
+
+
+def _emit_after_commit(event_type: str, build: Any) -> None:
+    """Queue the webhook once the surrounding transaction commits (nothing if it rolls
+    back). ``build`` returns the payload data, read fresh after the commit."""
+    if not webhook_subscribed(event_type):
+        return
+
+    def emit() -> None:
+        try:
+            data = build()
+            if data is not None:
+                webhook_event_emit(event_type=event_type, data=data)
+        except Exception:
+            logger.exception("could not queue %s webhooks", event_type)
+
+    transaction.on_commit(emit)
+
+
+def _invoice_data(invoice_id: int) -> dict[str, Any] | None:
+    from .serializers.billing import InvoiceSerializer
+
+    invoice = (
+        Invoice.objects.select_related("customer", "contract")
+        .prefetch_related("lines")
+        .filter(pk=invoice_id)
+        .first()
+    )
+    return {"invoice": dict(InvoiceSerializer(invoice).data)} if invoice else None
+
+
+def _payment_data(payment_id: int) -> dict[str, Any] | None:
+    from .serializers.billing import PaymentSerializer
+
+    payment = (
+        Payment.objects.select_related("customer", "invoice", "recorded_by")
+        .filter(pk=payment_id)
+        .first()
+    )
+    return {"payment": dict(PaymentSerializer(payment).data)} if payment else None
+
+
+@receiver(invoice_paid, dispatch_uid="api.webhooks.invoice_paid")
+def on_invoice_paid(sender: Any, *, invoice: Invoice, payment: Any = None, **kwargs: Any) -> None:
+    # Sent inside billing's transaction: deliver only what commits.
+    invoice_id = invoice.pk
+    payment_id = getattr(payment, "pk", None)
+
+    def build() -> dict[str, Any] | None:
+        data = _invoice_data(invoice_id)
+        if data is not None:
+            data["payment"] = (_payment_data(payment_id) or {}).get("payment")
+        return data
+
+    _emit_after_commit("invoice.paid", build)
+
+
+@receiver(post_save, sender=Payment, dispatch_uid="api.webhooks.payment_recorded")
+def on_payment_saved(sender: Any, *, instance: Payment, created: bool, **kwargs: Any) -> None:
+    if created and instance.kind == PaymentKind.PAYMENT:
+        payment_id = instance.pk
+        _emit_after_commit("payment.recorded", lambda: _payment_data(payment_id))
+
+
+# Events that other apps write on the contract's timeline (in the same transaction as
+# the change) and that integrators subscribe to.
+TIMELINE_EVENTS = {
+    "renewal_signed": "renewal.signed",
+    "renewal_won": "renewal.won",
+    "renewal_lost": "renewal.lost",
+    "cancellation_submitted": "cancellation.requested",
+    "cancellation_confirmed": "cancellation.confirmed",
+    "cancellation_completed": "cancellation.completed",
+    "cancellation_withdrawn": "cancellation.withdrawn",
+    "cancellation_offer_accepted": "cancellation.retained",
+    "cancellation_rejected": "cancellation.rejected",
+}
+
+
+def _renewal_data(case_id: int | None, contract_id: int) -> dict[str, Any] | None:
+    from renewals.models import RenewalCase
+
+    from .serializers.renewals import RenewalCaseSerializer
+
+    qs = RenewalCase.objects.select_related("contract__customer", "owner", "successor", "quote")
+    case = qs.filter(pk=case_id).first() if case_id else qs.filter(contract_id=contract_id).first()
+    return {"renewal_case": dict(RenewalCaseSerializer(case).data)} if case else None
+
+
+def _cancellation_data(request_id: int | None) -> dict[str, Any] | None:
+    from retention.models import CancellationRequest
+
+    from .serializers.retention import CancellationRequestSerializer
+
+    request = (
+        CancellationRequest.objects.select_related("contract", "customer", "offer")
+        .filter(pk=request_id)
+        .first()
+    )
+    if request is None:
+        return None
+    return {"cancellation_request": dict(CancellationRequestSerializer(request).data)}
+
+
+@receiver(post_save, sender=ContractEvent, dispatch_uid="api.webhooks.contract_timeline")
+def on_contract_event(
+    sender: Any, *, instance: ContractEvent, created: bool, **kwargs: Any
+) -> None:
+    event_type = TIMELINE_EVENTS.get(instance.kind) if created else None
+    if event_type is None:
+        return
+    payload = instance.payload or {}
+    contract_id = instance.contract_id
+    if event_type.startswith("renewal."):
+        case_id = payload.get("case")
+        _emit_after_commit(event_type, lambda: _renewal_data(case_id, contract_id))
+    else:
+        request_id = payload.get("request")
+        _emit_after_commit(event_type, lambda: _cancellation_data(request_id))

@@ -51,6 +51,8 @@ WEBHOOK_EVENTS: dict[str, Any] = {
     "cancellation.confirmed": _("Cancellation confirmed"),
     "cancellation.completed": _("Cancellation completed"),
     "cancellation.withdrawn": _("Cancellation withdrawn"),
+    "cancellation.retained": _("Cancellation withdrawn: retention offer accepted"),
+    "cancellation.rejected": _("Cancellation rejected"),
 }
 
 SIGNATURE_HEADER = "X-RenewDesk-Signature"

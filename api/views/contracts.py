@@ -9,11 +9,13 @@ from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from contracts.models import ContractEvent, Plan
 from contracts.services import contract_create_draft, contract_update_draft
 from core.access import contracts_visible_to
+from retention.selectors import cancellation_preview
 
 from ..filters import ContractEventFilter, ContractFilter
 from ..pagination import EventCursorPagination
@@ -23,6 +25,7 @@ from ..serializers.contracts import (
     ContractSerializer,
     PlanSerializer,
 )
+from ..serializers.retention import CancellationPreviewSerializer
 from .base import FILTERS_WITH_SEARCH, ApiViewSet
 
 
@@ -105,6 +108,31 @@ class ContractViewSet(
         )
         contract = self.get_queryset().get(pk=contract.pk)
         return Response(self.get_serializer(contract).data)
+
+    @extend_schema(
+        summary="Preview the numbers of a cancellation",
+        description=(
+            "What ending this contract would cost today, both ways: not renewing (ends at "
+            "the term end) and early termination (earliest effective date, fee, refund). "
+            "A way that is not possible for this contract's status is null."
+        ),
+        tags=["cancellations"],
+        responses={200: CancellationPreviewSerializer},
+    )
+    @action(detail=True, methods=["get"], url_path="cancellation-preview")
+    def cancellation_preview(self, request: Any, pk: str | None = None) -> Response:
+        contract = self.get_object()
+        preview = cancellation_preview(contract=contract)
+        data = {
+            "contract": contract.pk,
+            "today": preview.today,
+            "paid_known": preview.paid_known,
+            "non_renewal": preview.non_renewal.as_dict() if preview.non_renewal else None,
+            "early_termination": (
+                preview.early_termination.as_dict() if preview.early_termination else None
+            ),
+        }
+        return Response(CancellationPreviewSerializer(data).data)
 
 
 @extend_schema_view(

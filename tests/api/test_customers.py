@@ -250,3 +250,18 @@ def test_updated_since_uses_the_given_offset(client_for, manager):
     response = client_for.get(URL, {"updated_since": later.isoformat()})
 
     assert _codes(response) == []
+
+
+def test_an_offset_postgresql_cannot_store_is_normalised_not_a_crash(client_for, manager):
+    CustomerFactory(account_manager=manager, code="Z1")
+
+    response = client_for.get(URL, {"updated_since": "2000-01-01T00:00:00-23:27"})
+
+    assert _codes(response) == ["Z1"]
+
+
+def test_a_date_time_out_of_range_is_a_400(client_for):
+    response = client_for.get(URL, {"updated_since": "9999-12-31T23:59:59-23:00"})
+
+    assert response.status_code == 400
+    assert "updated_since" in response.json()["error"]["fields"]

@@ -33,6 +33,17 @@ EXPECTED_PATHS = {
     "/api/v1/contracts/",
     "/api/v1/contracts/{id}/",
     "/api/v1/events/",
+    "/api/v1/contracts/{id}/cancellation-preview/",
+    "/api/v1/renewal-cases/",
+    "/api/v1/renewal-cases/{id}/",
+    "/api/v1/cancellation-requests/",
+    "/api/v1/cancellation-requests/{id}/",
+    "/api/v1/cancellation-requests/{id}/continue/",
+    "/api/v1/cancellation-requests/{id}/withdraw/",
+    "/api/v1/invoices/",
+    "/api/v1/invoices/{id}/",
+    "/api/v1/payments/",
+    "/api/v1/payments/{id}/",
 }
 
 
@@ -73,7 +84,7 @@ def test_every_operation_documents_its_errors_and_every_post_its_idempotency_key
 def test_enums_are_documented():
     schema = _schema()
 
-    status = schema["components"]["schemas"]["StatusEnum"]
+    status = schema["components"]["schemas"]["ContractStatusEnum"]
     assert set(status["enum"]) == set(ContractStatus.values)
 
 
@@ -136,7 +147,9 @@ def test_the_live_api_conforms_to_its_schema(live_server, settings):
         "DEFAULT_THROTTLE_RATES": {"token": "100000/min"},
     }
     raw = _seed()
-    raw_schema = requests.get(f"{live_server.url}/api/schema/?format=json", timeout=30).json()
+    # 127.0.0.1 rather than "localhost": no IPv6 attempt before each connection.
+    base_url = live_server.url.replace("localhost", "127.0.0.1")
+    raw_schema = requests.get(f"{base_url}/api/schema/?format=json", timeout=30).json()
     schema = schemathesis.openapi.from_dict(raw_schema)
     checks = [
         not_a_server_error,
@@ -153,8 +166,8 @@ def test_the_live_api_conforms_to_its_schema(live_server, settings):
         operation = result.ok()
         operations += 1
         for mode, examples in (
-            (schemathesis.GenerationMode.POSITIVE, 12),
-            (schemathesis.GenerationMode.NEGATIVE, 6),
+            (schemathesis.GenerationMode.POSITIVE, 8),
+            (schemathesis.GenerationMode.NEGATIVE, 4),
         ):
 
             @hypothesis.settings(
@@ -167,7 +180,7 @@ def test_the_live_api_conforms_to_its_schema(live_server, settings):
             )
             @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
             def run(case) -> None:
-                response = case.call(base_url=live_server.url, session=session, headers=headers)
+                response = case.call(base_url=base_url, session=session, headers=headers)
                 case.validate_response(response, checks=checks, headers=headers)
 
             try:

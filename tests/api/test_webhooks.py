@@ -285,3 +285,102 @@ def test_status_changes_without_subscribers_cost_no_delivery(
         services.contract_expire(contract=contract, by=manager)
 
     assert not WebhookDelivery.objects.exists()
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Deliveries queued for sending (the task itself is not run)."""
+    ids: list[int] = []
+    monkeypatch.setattr("api.webhooks._enqueue", lambda new: ids.extend(new))
+    return ids
+
+
+def _bodies(event_type: str) -> list[dict]:
+    return [json.loads(d.body) for d in WebhookDelivery.objects.filter(event_type=event_type)]
+
+
+def test_a_payment_that_settles_an_invoice_sends_payment_and_invoice_events(
+    manager, queued, django_capture_on_commit_callbacks
+):
+    from decimal import Decimal
+
+    from billing.services import invoice_issue, payment_record
+
+    _endpoint("http://127.0.0.1:1/", ["invoice.paid", "payment.recorded"])
+    contract = ContractFactory(customer__account_manager=manager)
+    invoice = invoice_issue(
+        customer=contract.customer,
+        contract=contract,
+        amount=Decimal("100.00"),
+        due_date=timezone.localdate(),
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_record(
+            invoice=invoice, amount=Decimal("100.00"), method="card", reference="T-1", by=manager
+        )
+
+    (paid,) = _bodies("invoice.paid")
+    assert paid["data"]["invoice"]["number"] == invoice.number
+    assert paid["data"]["invoice"]["status"] == "paid"
+    assert paid["data"]["payment"]["reference"] == "T-1"
+    (recorded,) = _bodies("payment.recorded")
+    assert recorded["data"]["payment"]["amount"] == "100.00"
+    assert len(queued) == 2
+
+
+def test_a_rolled_back_payment_sends_nothing(manager, queued, django_capture_on_commit_callbacks):
+    from decimal import Decimal
+
+    from django.db import transaction
+
+    from billing.services import invoice_issue, payment_record
+
+    _endpoint("http://127.0.0.1:1/", ["*"])
+    invoice = invoice_issue(
+        customer=ContractFactory(customer__account_manager=manager).customer,
+        amount=Decimal("5.00"),
+        due_date=timezone.localdate(),
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            payment_record(
+                invoice=invoice, amount=Decimal("5.00"), method="cash", reference="R", by=manager
+            )
+            raise RuntimeError("the surrounding work failed")
+
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_a_cancellation_request_is_sent_with_its_preview_numbers(
+    manager, queued, django_capture_on_commit_callbacks
+):
+    from retention.services import cancellation_submit
+
+    _endpoint("http://127.0.0.1:1/", ["cancellation.requested"])
+    contract = ContractFactory(customer__account_manager=manager, status=ContractStatus.ACTIVE)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        cancellation_submit(contract=contract, kind="early_termination", reason="price", by=manager)
+
+    (sent,) = _bodies("cancellation.requested")
+    request = sent["data"]["cancellation_request"]
+    assert request["contract_number"] == contract.number
+    assert request["preview"]["kind"] == "early_termination"
+    assert "fee" in request["preview"]
+
+
+def test_a_lost_renewal_is_sent(manager, queued, django_capture_on_commit_callbacks):
+    from renewals import services as renewal_services
+
+    _endpoint("http://127.0.0.1:1/", ["renewal.lost"])
+    contract = ContractFactory(customer__account_manager=manager, status=ContractStatus.ACTIVE)
+    case, _created = renewal_services.case_open(contract=contract)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        renewal_services.case_lose(case=case, reason="price", by=manager)
+
+    (sent,) = _bodies("renewal.lost")
+    assert sent["data"]["renewal_case"]["stage"] == "lost"
+    assert sent["data"]["renewal_case"]["loss_reason"] == "price"

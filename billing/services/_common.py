@@ -1,0 +1,46 @@
+"""Shared by the billing services: numbering, dates, the invoice_paid signal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.dispatch import Signal
+
+from core.sequences import sequence_next
+
+log = logging.getLogger(__name__)
+
+# Sent inside the transaction that settled an invoice (receivers share its fate):
+# invoice, payment (or None when a credit note settled it), by.
+invoice_paid = Signal()
+
+DUNNING_INTERVAL_DAYS = 7
+DUNNING_MAX_LEVEL = 3
+BATCH_SIZE = 500
+
+
+@dataclass(frozen=True)
+class InvoiceLineSpec:
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+
+
+def _number(prefix: str, day: dt.date) -> str:
+    n = sequence_next(name=f"{prefix.lower()}-{day.year}")
+    return f"{prefix}-{day.year}-{n:06d}"
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` moved by whole months, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=d)
+        except ValueError:
+            continue
+    raise ValueError(day)

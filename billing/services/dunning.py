@@ -1,0 +1,105 @@
+"""Reminders for overdue invoices, after a grace period."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from billing.models import (
+    Invoice,
+    InvoiceStatus,
+)
+from contracts.services import event_record
+from core.models import TaskKind
+from core.services import task_create
+
+from ._common import (
+    BATCH_SIZE,
+    DUNNING_INTERVAL_DAYS,
+    DUNNING_MAX_LEVEL,
+)
+
+# --- dunning ----------------------------------------------------------------------------
+
+
+def dunning_due_ids(*, as_of: dt.date) -> Iterable[list[int]]:
+    """Ids of open invoices due for a dunning reminder, in batches (uses invoice_open_due)."""
+    grace = settings.RENEWDESK.get("DUNNING_GRACE_DAYS", 7)
+    qs = (
+        Invoice.objects.filter(
+            status=InvoiceStatus.OPEN,
+            due_date__lt=as_of - dt.timedelta(days=grace),
+            dunning_level__lt=DUNNING_MAX_LEVEL,
+        )
+        .exclude(last_dunning_on__gt=as_of - dt.timedelta(days=DUNNING_INTERVAL_DAYS))
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    last = 0
+    while True:
+        batch = list(qs.filter(id__gt=last)[:BATCH_SIZE])
+        if not batch:
+            return
+        yield batch
+        last = batch[-1]
+
+
+def invoice_dunning_send(*, invoice_id: int, as_of: dt.date) -> bool:
+    """Send the next dunning reminder for one overdue invoice. Returns False if another
+    worker already did (claimed by a compare-and-swap on the dunning level)."""
+    from renewals.messaging import message_to_customer
+
+    invoice = Invoice.objects.select_related("customer", "contract").get(pk=invoice_id)
+    if invoice.status != InvoiceStatus.OPEN:
+        return False
+    with transaction.atomic():
+        level = invoice.dunning_level + 1
+        claimed = Invoice.objects.filter(
+            pk=invoice.pk, status=InvoiceStatus.OPEN, dunning_level=invoice.dunning_level
+        ).update(dunning_level=level, last_dunning_on=as_of)
+        if not claimed:
+            return False
+        if invoice.contract_id:
+            event_record(
+                contract=invoice.contract,
+                kind="dunning_sent",
+                payload={"invoice": invoice.number, "level": level},
+            )
+        message_to_customer(
+            kind="dunning",
+            customer=invoice.customer,
+            contract=invoice.contract,
+            context={
+                "invoice_number": invoice.number,
+                "amount": str(invoice.balance),
+                "currency": invoice.currency,
+                "due_date": invoice.due_date.isoformat(),
+                "level": level,
+            },
+            dedupe_key=f"dunning:{invoice.pk}:{level}",
+        )
+        if level >= 2 and invoice.customer.account_manager_id:
+            task_create(
+                assignee=invoice.customer.account_manager,
+                kind=TaskKind.FOLLOW_UP,
+                title=_("Invoice %(number)s is overdue (reminder %(level)s): call the customer")
+                % {"number": invoice.number, "level": level},
+                due_date=as_of,
+                customer=invoice.customer,
+                contract=invoice.contract,
+                dedupe_key=f"dunning-call:{invoice.pk}:{level}",
+            )
+    return True
+
+
+def dunning_sweep(*, as_of: dt.date) -> int:
+    """Send every dunning reminder due on ``as_of``. Safe to run twice or concurrently."""
+    sent = 0
+    for batch in dunning_due_ids(as_of=as_of):
+        for invoice_id in batch:
+            sent += int(invoice_dunning_send(invoice_id=invoice_id, as_of=as_of))
+    return sent

@@ -7,6 +7,7 @@ from . import views
 app_name = "retention"
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("new/", views.request_new, name="new"),
     path("<int:pk>/", views.request_detail, name="detail"),
     path("<int:pk>/confirm/", views.confirm, name="confirm"),
     path("<int:pk>/reject/", views.reject, name="reject"),

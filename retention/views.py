@@ -20,8 +20,15 @@ from core.auth import staff_required
 from core.errors import DomainError
 
 from . import selectors, services
-from .forms import ConfirmForm, ContactLogForm, OfferMakeForm, RejectForm
-from .models import AWAITING_STAFF, OfferResponse
+from .forms import (
+    CancelForm,
+    ConfirmForm,
+    ContactLogForm,
+    OfferMakeForm,
+    RejectForm,
+    new_submission_token,
+)
+from .models import AWAITING_STAFF, Channel, Kind, OfferResponse
 
 QUEUE_TABS = ("open", "confirmed", "closed")
 
@@ -70,6 +77,51 @@ def queue(request: HttpRequest) -> HttpResponse:
             "counts": counts,
             "sla_days": services.sla_business_days(),
         },
+    )
+
+
+@staff_required
+def request_new(request: HttpRequest) -> HttpResponse:
+    """Record a request the customer made by phone, email or in person (channel "staff"),
+    with the same preview the customer would see."""
+    visible = contracts_visible_to(request.user).select_related("customer")
+    number = (request.GET.get("number") or request.POST.get("number") or "").strip()
+    contract = visible.filter(number__iexact=number).first() if number else None
+    if contract is None:
+        if number:
+            messages.error(request, _("No contract %(number)s in your book.") % {"number": number})
+        return redirect("retention:queue")
+    open_request = selectors.open_request_for_contract(contract)
+    if open_request is not None:
+        messages.info(request, _("This contract already has an open cancellation request."))
+        return redirect("retention:detail", pk=open_request.pk)
+    preview = selectors.cancellation_preview(contract=contract)
+    available = [k for k in (Kind.NON_RENEWAL, Kind.EARLY_TERMINATION) if preview.for_kind(k)]
+    if request.method == "POST":
+        form = CancelForm(request.POST, available_kinds=available)
+        if form.is_valid():
+            try:
+                created = services.cancellation_submit(
+                    contract=contract,
+                    kind=form.cleaned_data["kind"],
+                    reason=form.cleaned_data["reason"],
+                    reason_text=form.cleaned_data["reason_text"],
+                    by=request.user,
+                    channel=Channel.STAFF,
+                    token=form.cleaned_data["token"] or None,
+                    **_client(request),
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("Cancellation request recorded."))
+                return redirect("retention:detail", pk=created.pk)
+    else:
+        form = CancelForm(available_kinds=available, initial={"token": new_submission_token()})
+    return render(
+        request,
+        "retention/request_new.html",
+        {"contract": contract, "form": form, "preview": preview, "available": available},
     )
 
 

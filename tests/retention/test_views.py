@@ -380,3 +380,31 @@ def test_an_offer_waiting_for_an_answer_is_a_pending_action_on_the_dashboard(
     portal_client.post(start_url(contract), form_data())
     html = portal_client.get(reverse("portal:home")).content.decode()
     assert "An offer is waiting for your answer" in html
+
+
+def test_staff_record_a_request_received_by_phone(staff_client, contract, today):
+    url = reverse("retention:new")
+    page = staff_client.get(url, {"number": contract.number.lower()})
+    assert page.status_code == 200
+    assert b"1755.62" in page.content
+    response = staff_client.post(
+        url,
+        {
+            "number": contract.number,
+            "kind": "early_termination",
+            "reason": "competitor",
+            "reason_text": "Called in",
+            "token": "staff-1",
+        },
+    )
+    req = CancellationRequest.objects.get()
+    assert response["Location"] == reverse("retention:detail", args=[req.pk])
+    assert req.channel == "staff"
+    assert req.status == Status.IN_REVIEW
+
+
+def test_staff_cannot_record_a_request_outside_their_book(client, contract, today):
+    client.force_login(StaffFactory())
+    response = client.get(reverse("retention:new"), {"number": contract.number})
+    assert response.status_code == 302
+    assert not CancellationRequest.objects.exists()

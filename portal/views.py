@@ -42,15 +42,15 @@ from .ratelimit import client_ip, rate_hit, rate_limited, rate_reset
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
-def _rate_limited_response(request: HttpRequest) -> HttpResponse:
-    minutes = max(1, _window_minutes())
-    return render(request, "portal/rate_limited.html", {"minutes": minutes}, status=429)
-
-
-def _window_minutes() -> int:
+def _rate_limited_response(request: HttpRequest, scope: str) -> HttpResponse:
     from .ratelimit import limit_for
 
-    return limit_for("login").window // 60
+    window = limit_for(scope).window
+    response = render(
+        request, "portal/rate_limited.html", {"minutes": max(1, window // 60)}, status=429
+    )
+    response["Retry-After"] = str(window)
+    return response
 
 
 def _log_in(request: HttpRequest, user) -> HttpResponse | None:
@@ -83,7 +83,7 @@ def login_request(request: HttpRequest) -> HttpResponse:
         ip = client_ip(request)
         email = request.POST.get("email", "")[:254]
         if rate_limited(scope="link", ip=ip, email=email):
-            return _rate_limited_response(request)
+            return _rate_limited_response(request, "link")
         if form.is_valid():
             rate_hit(scope="link", ip=ip, email=form.cleaned_data["email"])
             services.magic_link_request(email=form.cleaned_data["email"])
@@ -116,7 +116,7 @@ def magic_link(request: HttpRequest, token: str) -> HttpResponse:
     the POST from its button logs in and uses the link up."""
     ip = client_ip(request)
     if request.method == "POST" and rate_limited(scope="login", ip=ip):
-        return _rate_limited_response(request)
+        return _rate_limited_response(request, "login")
     try:
         if request.method == "GET":
             user = services.magic_link_user(token=token)
@@ -140,7 +140,7 @@ def password_login(request: HttpRequest) -> HttpResponse:
         ip = client_ip(request)
         email = request.POST.get("email", "")[:254]
         if rate_limited(scope="login", ip=ip, email=email):
-            return _rate_limited_response(request)
+            return _rate_limited_response(request, "login")
         if form.is_valid():
             user = services.portal_user_for_email(form.cleaned_data["email"])
             if (

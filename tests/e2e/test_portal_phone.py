@@ -248,3 +248,34 @@ def test_every_portal_page_fits_a_phone_without_errors(live_server, phone, world
         _shot(phone, f"{language}-{name}")
 
     assert phone.js_errors == []
+
+
+def test_the_login_and_error_pages_fit_a_phone(live_server, phone, world, settings):
+    settings.RENEWDESK = {
+        **settings.RENEWDESK,
+        "PORTAL_RATE_LIMITS": {"link": {"per_address": 1, "per_ip": 1, "window": 900}},
+    }
+    pages = [
+        ("login", "/portal/login/", 200),
+        ("login-sent", "/portal/login/sent/", 200),
+        ("password-login", "/portal/login/password/?next=/portal/", 200),
+        ("bad-link", "/portal/login/link/not-a-token/", 400),
+    ]
+    for name, path, status in pages:
+        response = phone.goto(f"{live_server.url}{path}")
+        assert response.status == status, path
+        _assert_fits_the_phone(phone, path)
+        _assert_tap_targets_and_labels(phone, path)
+        _shot(phone, f"anon-{name}")
+
+    # two link requests from one IP: the second is refused with the 429 page
+    for _ in range(2):
+        phone.goto(f"{live_server.url}/portal/login/")
+        phone.get_by_label("Your e-mail address").fill("nobody@example.com")
+        phone.get_by_role("button", name="E-mail me a login link").click()
+    assert phone.get_by_role("heading", name="Too many attempts").is_visible()
+    _assert_fits_the_phone(phone, "429 page")
+    _shot(phone, "anon-rate-limited")
+
+    expected = [e for e in phone.js_errors if "400" in e or "429" in e]
+    assert [e for e in phone.js_errors if e not in expected] == []

@@ -58,6 +58,7 @@ def test_the_rate_limited_page_explains_and_is_translated(client, portal_user):
     response = _post_link(client, "ann@acme.example", ip="10.0.2.9")
 
     assert response.status_code == 429
+    assert response["Retry-After"] == "900"
     assert "15" in response.content.decode()
     assert "尝试" in response.content.decode()
 

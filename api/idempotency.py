@@ -55,7 +55,9 @@ class IdempotentPostMixin:
                 raise exceptions.ValidationError(
                     {HEADER: [_("The Idempotency-Key must be 1 to 255 characters.")]}
                 )
-            handler = self.post  # type: ignore[attr-defined]
+            handler = getattr(self, "post", None)
+            if handler is None:
+                return  # no POST here: DRF answers 405
             # DRF looks the handler up after initial(): wrap it for this request only.
             self.post = self._idempotent(handler, key)
 

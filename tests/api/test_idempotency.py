@@ -140,3 +140,13 @@ def test_ten_concurrent_posts_with_the_same_key_create_one_contract():
     number = Contract.objects.get().number
     assert {r.json()["number"] for r in responses} == {number}
     assert sum(1 for r in responses if r.get("Idempotent-Replayed") == "true") == 9
+
+
+@pytest.mark.django_db
+def test_a_key_on_an_endpoint_without_post_is_a_plain_405(client_for):
+    response = client_for.post(
+        "/api/v1/plans/", {"code": "X"}, format="json", HTTP_IDEMPOTENCY_KEY="k1"
+    )
+
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"

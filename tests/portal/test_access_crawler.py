@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import itertools
 import re
+from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from billing.models import Invoice, InvoiceKind
 from contracts.models import Contract
 from core.models import Document, DocumentKind, Task
 from customers.models import Contact, Customer
@@ -161,7 +163,17 @@ def _foreign_world(tmp_path, settings) -> dict:
     RenewalCase.objects.create(
         pk=FOREIGN_BASE + 12, contract=contract, owner=manager_b, opened_at=timezone.now()
     )
-    ids = [FOREIGN_BASE + n for n in range(1, 13)]
+    Invoice.objects.create(
+        pk=FOREIGN_BASE + 13,
+        number="INV-B-1",
+        customer=customer,
+        contract=contract,
+        kind=InvoiceKind.values[0],
+        amount=Decimal("100.00"),
+        issue_date=timezone.localdate(),
+        due_date=timezone.localdate(),
+    )
+    ids = [FOREIGN_BASE + n for n in range(1, 14)]
     return {"ids": ids, "customer": customer, "contract": contract, "draft": draft}
 
 
@@ -180,6 +192,7 @@ def _snapshot(customer: Customer) -> tuple:
     cancellations = tuple(
         CancellationRequest.objects.filter(customer=customer).values_list("status", flat=True)
     )
+    invoices = tuple(Invoice.objects.filter(customer=customer).values_list("status", "amount_paid"))
     cases = tuple(RenewalCase.objects.filter(contract__customer=customer).values_list("stage"))
     return (
         contract_rows,
@@ -189,6 +202,7 @@ def _snapshot(customer: Customer) -> tuple:
         unread,
         cancellations,
         cases,
+        invoices,
         Customer.objects.filter(pk=customer.pk).values_list("name", "notify_email").get(),
     )
 

@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.conf import settings
@@ -229,16 +229,49 @@ def message_render(*, message: Message, cache: TemplateCache | None = None) -> N
     )
 
 
+def _reminder_obsolete(message: Message) -> str:
+    """Why a stored renewal reminder must no longer go out ("" if it still should): the
+    contract ended, was renewed or cancelled, its term changed, or its renewal is signed
+    since the sweep created the row (a retry may come days later)."""
+    if message.kind != MessageKind.RENEWAL_REMINDER or not message.contract_id:
+        return ""
+    from contracts.models import Contract, ContractStatus
+
+    from .reminders import SIGNED_SUCCESSOR
+
+    contract = Contract.objects.filter(pk=message.contract_id).values("status", "end_date").first()
+    if contract is None or contract["status"] != ContractStatus.ACTIVE:
+        return "the contract is no longer active"
+    if message.term_end and contract["end_date"] != message.term_end:
+        return "the contract's term changed"
+    if Contract.objects.filter(
+        predecessor_id=message.contract_id, status__in=SIGNED_SUCCESSOR
+    ).exists():
+        return "the renewal is already signed"
+    return ""
+
+
 def _send_claimed(message: Message, cache: TemplateCache | None = None) -> str:
-    """Send a message this worker has claimed. Returns sent / retry / failed / lost."""
+    """Send a message this worker has claimed. Returns sent / retry / failed / cancelled /
+    lost (the claim was taken over after we were presumed dead)."""
     now = timezone.now
+    obsolete = _reminder_obsolete(message)
+    if obsolete:
+        ok = _finish(message, status=MessageStatus.CANCELLED, last_error=obsolete, updated_at=now())
+        return "cancelled" if ok else "lost"
     try:
         try:
             message_render(message=message, cache=cache)
         except DomainError as exc:  # no template for this kind: it will never render
             raise PermanentDeliveryError(exc.message) from exc
         result = channel_send(message)
-    except (TransientDeliveryError, PermanentDeliveryError) as exc:
+    except Exception as raw:  # noqa: BLE001 - every failure is recorded and classified
+        exc = raw
+        if not isinstance(exc, TransientDeliveryError | PermanentDeliveryError):
+            # A bug or an unknown provider error: retried like a transient one, and
+            # given up on after MAX_ATTEMPTS like any other.
+            logger.exception("unexpected error delivering message %s", message.pk)
+            exc = TransientDeliveryError(repr(raw))
         error = str(exc)[:2000]
         exhausted = message.attempts >= conf("MAX_ATTEMPTS")
         permanent = exc.permanent or exhausted
@@ -265,19 +298,6 @@ def _send_claimed(message: Message, cache: TemplateCache | None = None) -> str:
             updated_at=now(),
         )
         return "retry" if ok else "lost"
-    except Exception as exc:  # noqa: BLE001 - a bug or an unknown provider error
-        logger.exception("unexpected error delivering message %s", message.pk)
-        MessageAttempt.objects.create(
-            message=message, number=message.attempts, ok=False, error=repr(exc)[:2000]
-        )
-        _finish(
-            message,
-            status=MessageStatus.PENDING,
-            last_error=repr(exc)[:2000],
-            next_attempt_at=now() + dt.timedelta(seconds=_backoff_seconds(message.attempts)),
-            updated_at=now(),
-        )
-        return "retry"
     MessageAttempt.objects.create(message=message, number=message.attempts, ok=True)
     _finish(
         message,
@@ -313,11 +333,14 @@ class DeliverySummary:
     sent: int = 0
     retry: int = 0
     failed: int = 0
+    cancelled: int = 0
     lost: int = 0
-    counts: dict[str, int] = field(default_factory=dict)
 
     def add(self, outcome: str) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
 
 
 def outbox_deliver_due(*, max_seconds: float = 50.0, limit: int | None = None) -> DeliverySummary:

@@ -23,7 +23,7 @@ def deliver_outbox_task() -> dict:
 
     summary = outbox_deliver_due()
     logger.info("outbox delivery: %s", summary)
-    return {k: v for k, v in vars(summary).items() if k != "counts"}
+    return summary.as_dict()
 
 
 @shared_task(name="notifications.tasks.send_reminders_task", ignore_result=True)
@@ -35,7 +35,7 @@ def send_reminders_task(as_of: str | None = None) -> dict:
     logger.info("reminder sweep: %s", summary)
     # Deliver what the sweep created now instead of waiting for the next minute.
     deliver_outbox_task.delay()
-    return vars(summary)
+    return summary.as_dict()
 
 
 @shared_task(name="notifications.tasks.send_care_messages_task", ignore_result=True)

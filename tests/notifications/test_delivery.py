@@ -223,3 +223,40 @@ def test_deliver_now_enqueues_after_commit_and_falls_back_when_the_broker_is_dow
     message.refresh_from_db()
     assert message.status == MessageStatus.SENT
     assert len(smtp_server.messages) == 1
+
+
+def test_a_reminder_is_cancelled_when_the_contract_ended_before_delivery(
+    make_contract, smtp_server
+):
+    from contracts.models import Contract
+    from notifications.reminders import reminders_sweep
+
+    from .conftest import AS_OF
+
+    contract = make_contract(30)
+    reminders_sweep(as_of=AS_OF)
+    Contract.objects.filter(pk=contract.pk).update(status="terminated")
+
+    summary = outbox_deliver_due()
+
+    assert summary.cancelled == 1 and summary.sent == 0
+    assert Message.objects.get(contract=contract).status == MessageStatus.CANCELLED
+    assert not smtp_server.messages
+
+
+def test_an_unexpected_error_is_retried_then_given_up_on(make_contract, settings, monkeypatch):
+    from notifications import services
+
+    settings.NOTIFICATIONS = {"RETRY_BASE_SECONDS": 0, "MAX_ATTEMPTS": 2}
+
+    def boom(message):
+        raise RuntimeError("provider library bug")
+
+    monkeypatch.setattr(services, "channel_send", boom)
+    message = reminder_email(make_contract(30))
+
+    outcomes = [message_deliver(message_id=message.pk) for _ in range(3)]
+
+    assert outcomes == ["retry", "failed", "skipped"]
+    message.refresh_from_db()
+    assert "provider library bug" in message.last_error

@@ -17,5 +17,6 @@ class Command(BaseCommand):
         s = outbox_deliver_due(max_seconds=options["max_seconds"])
         self.stdout.write(
             f"delivered {s.sent}, retry later {s.retry}, failed {s.failed}, "
+            f"cancelled {s.cancelled} (no longer relevant), "
             f"re-queued stuck {s.requeued}, claimed by another worker {s.lost}"
         )

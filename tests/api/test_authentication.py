@@ -120,3 +120,13 @@ def test_it_records_when_a_token_was_last_used(make_client, manager):
     client.get(URL)
 
     assert ApiToken.objects.get(user=manager).last_used_at is not None
+
+
+def test_error_messages_follow_the_requested_language(make_client, manager):
+    client = make_client(manager, "read")
+
+    response = client.post(URL, {}, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "insufficient_scope"
+    assert response.json()["error"]["message"] == "此令牌为只读；该请求需要具有写权限的令牌。"

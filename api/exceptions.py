@@ -7,10 +7,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -19,6 +21,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import DomainError, InvalidTransition
 from core.errors import PermissionDenied as DomainPermissionDenied
+
+logger = logging.getLogger(__name__)
 
 
 class Conflict(exceptions.APIException):
@@ -80,6 +84,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             detail=exc.message_dict
             if hasattr(exc, "error_dict")
             else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, IntegrityError):
+        # A uniqueness rule caught a race the service's own check did not (two clients
+        # creating the same customer code at once): the request changed nothing.
+        logger.warning("integrity error answered as 409: %s", exc)
+        exc = Conflict(
+            detail=_("This conflicts with data saved meanwhile; nothing was changed."),
+            code="conflict",
         )
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()

@@ -265,3 +265,17 @@ def test_a_date_time_out_of_range_is_a_400(client_for):
 
     assert response.status_code == 400
     assert "updated_since" in response.json()["error"]["fields"]
+
+
+def test_a_uniqueness_race_is_a_409_not_a_500(client_for, manager, monkeypatch):
+    from django.db import IntegrityError
+
+    def racing_create(**kwargs):
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr("api.views.customers.customer_create", racing_create)
+
+    response = client_for.post(URL, {"code": "RACE", "name": "x"}, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "conflict"

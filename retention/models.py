@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import TimeStampedModel
 
@@ -27,13 +28,21 @@ class Reason(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    SUBMITTED = "submitted", _("Submitted")  # made; a save offer may be waiting for an answer
-    IN_REVIEW = "in_review", _("In review")  # the customer went on; staff must confirm
-    CONFIRMED = "confirmed", _("Confirmed")  # effective date fixed; confirmation sent
-    COMPLETED = "completed", _("Completed")  # contract ended on the effective date
-    WITHDRAWN = "withdrawn", _("Withdrawn")  # by the customer before confirmation
-    RETAINED = "retained", _("Withdrawn: offer accepted")  # a save offer kept the customer
-    REJECTED = "rejected", _("Rejected")  # invalid request (already ended, not theirs)
+    # Labels have a context: "Submitted" / "Confirmed" elsewhere name times, here states.
+    # Made; a save offer may be waiting for the customer's answer.
+    SUBMITTED = "submitted", pgettext_lazy("cancellation status", "Submitted")
+    # The customer went on ("continue to cancel"); staff must confirm.
+    IN_REVIEW = "in_review", pgettext_lazy("cancellation status", "In review")
+    # Effective date fixed; confirmation (email + PDF) sent.
+    CONFIRMED = "confirmed", pgettext_lazy("cancellation status", "Confirmed")
+    # The contract ended on the effective date.
+    COMPLETED = "completed", pgettext_lazy("cancellation status", "Completed")
+    # Withdrawn by the customer.
+    WITHDRAWN = "withdrawn", pgettext_lazy("cancellation status", "Withdrawn")
+    # A save offer kept the customer; the request is withdrawn.
+    RETAINED = "retained", pgettext_lazy("cancellation status", "Withdrawn: offer accepted")
+    # Invalid request (contract already ended, or not the customer's).
+    REJECTED = "rejected", pgettext_lazy("cancellation status", "Rejected")
 
 
 OPEN_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.CONFIRMED)

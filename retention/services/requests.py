@@ -185,7 +185,6 @@ def _submit_locked(
         kind="submitted",
         by=by,
         to_status=Status.SUBMITTED,
-        note=request.get_reason_display(),
         payload={"reason": reason, "channel": channel},
     )
     if offer is not None:

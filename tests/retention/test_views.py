@@ -408,3 +408,12 @@ def test_staff_cannot_record_a_request_outside_their_book(client, contract, toda
     response = client.get(reverse("retention:new"), {"number": contract.number})
     assert response.status_code == 302
     assert not CancellationRequest.objects.exists()
+
+
+def test_request_states_are_translated_as_states_not_times(portal_client, contract, today):
+    portal_client.post(start_url(contract), form_data())
+    req = CancellationRequest.objects.get()
+    portal_client.cookies["django_language"] = "zh-hans"
+    html = portal_client.get(reverse("portal:cancellation-detail", args=[req.pk])).content
+    assert "审核中".encode() in html
+    assert "撤回申请".encode() in html

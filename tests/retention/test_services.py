@@ -411,3 +411,18 @@ def test_a_document_is_stored_once_per_confirmation(
     again = confirmation_document_create(request=req)
     assert again.pk == req.confirmation_document_id
     assert Document.objects.filter(kind="cancellation", contract=contract).count() == 1
+
+
+def test_the_confirmation_email_speaks_the_customers_language(
+    contract, portal_user, today, django_capture_on_commit_callbacks
+):
+    from notifications.models import Message
+
+    contract.customer.language = "zh-hans"
+    contract.customer.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(contract, portal_user, kind="non_renewal", reason="price")
+    email = Message.objects.get(kind="cancellation_confirmed", channel="email")
+    assert "解约已确认" in email.subject
+    assert "不再续约" in email.body_text
+    assert "Early termination" not in email.body_text

@@ -25,7 +25,11 @@ def _active_contract(*, customer, by, days_left: int, price: str):
         by=by,
         start_date=today - dt.timedelta(days=365 - days_left),
         end_date=today + dt.timedelta(days=days_left),
-        lines=[LineSpec(description="Cloud storage 1 TB", quantity=Decimal(1), unit_price=Decimal(price))],
+        lines=[
+            LineSpec(
+                description="Cloud storage 1 TB", quantity=Decimal(1), unit_price=Decimal(price)
+            )
+        ],
     )
     services.contract_send_for_signature(contract=contract, by=by)
     services.contract_record_signature(contract=contract, by=by)

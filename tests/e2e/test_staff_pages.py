@@ -43,7 +43,9 @@ def alices_book(transactional_db):
             start_date=today - dt.timedelta(days=300),
             end_date=today + dt.timedelta(days=20 + 40 * i),
             lines=[
-                LineSpec(description="Storage 1 TB", quantity=Decimal(2), unit_price=Decimal("9000")),
+                LineSpec(
+                    description="Storage 1 TB", quantity=Decimal(2), unit_price=Decimal("9000")
+                ),
                 LineSpec(description="Support", quantity=Decimal(1), unit_price=Decimal("3000")),
             ],
         )
@@ -61,7 +63,10 @@ def alices_book(transactional_db):
         contract=drafts[0],
     )
     Task.objects.create(
-        assignee=alice, kind="reminder", title="Send the quote", due_date=today + dt.timedelta(days=3)
+        assignee=alice,
+        kind="reminder",
+        title="Send the quote",
+        due_date=today + dt.timedelta(days=3),
     )
     return {"alice": alice, "customers": customers, "draft": drafts[0], "active": drafts[1]}
 

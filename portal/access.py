@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -61,7 +62,7 @@ def portal_login_required(view: Callable[..., HttpResponse]) -> Callable[..., Ht
         user = request.user
         if not user.is_authenticated:
             login_url = reverse("portal:login")
-            return redirect(f"{login_url}?next={request.get_full_path()}")
+            return redirect(f"{login_url}?{urlencode({'next': request.get_full_path()})}")
         customer = portal_customer_or_none(request)
         if customer is None:
             return render(request, "portal/not_a_customer.html", status=403)

@@ -125,7 +125,14 @@ def world(db, tmp_path, settings):
 
 
 def _shot(page, name: str) -> None:
+    """A full-page PNG. The bottom tab bar is position:fixed, which a full-page capture
+    would paint over the middle of the page: for the picture only, it is moved to the end
+    of the page, where a phone shows it once scrolled to the bottom."""
     ARTIFACTS.mkdir(exist_ok=True)
+    page.evaluate(
+        """() => { const nav = document.querySelector('.portal-nav');
+                   if (nav) { document.body.appendChild(nav); nav.style.position = 'static'; } }"""
+    )
     page.screenshot(path=str(ARTIFACTS / f"portal-{name}.png"), full_page=True)
 
 

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from billing.forms import PaymentForm
 from billing.selectors import invoices_for_contract
 from contracts.models import ContractEvent, Plan, TermsVersion
+from contracts.selectors import event_kind_label
 from core.access import contracts_visible_to
 from core.auth import staff_required
 from core.errors import DomainError
@@ -38,7 +39,16 @@ from .forms import (
 from .models import IntentChannel, Quote, RenewalCase
 from .selectors import cases_visible_to, pipeline_board, quote_diff, term_months, terms_diff
 
-TIMELINE_PREFIXES = ("renewal_", "quote_", "invoice_", "payment_", "credit_", "dunning", "signed")
+TIMELINE_PREFIXES = (
+    "renewal_",
+    "quote_",
+    "invoice_",
+    "payment_",
+    "credit_",
+    "dunning",
+    "signed",
+    "auto_renew",
+)
 
 
 def _case(request: HttpRequest, pk: int) -> RenewalCase:
@@ -93,6 +103,8 @@ def case_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("-at", "-id")
     )
     timeline = [e for e in events if e.kind.startswith(TIMELINE_PREFIXES) or e.to_status][:80]
+    for e in timeline:
+        e.label = event_kind_label(e.kind)
     return render(
         request,
         "renewals/case_detail.html",

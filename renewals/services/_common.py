@@ -48,6 +48,7 @@ def _set_stage(
     reason: str = "",
     payload: dict[str, Any] | None = None,
     fields: Sequence[str] = (),
+    kind: str | None = None,
 ) -> None:
     """Move a locked case to another stage and write the event on the contract's timeline."""
     current = locked.stage
@@ -62,7 +63,7 @@ def _set_stage(
     locked.save(update_fields=["stage", "closed_at", "updated_at", *fields])
     event_record(
         contract=locked.contract,
-        kind=f"renewal_{to}",
+        kind=kind or f"renewal_{to}",
         by=by,
         from_status="",
         to_status="",

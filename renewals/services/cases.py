@@ -165,6 +165,8 @@ def case_record_intent(
             locked,
             target,
             by=by,
+            # Staying in the stage (an answer while a quote is out) is not a stage change.
+            kind=None if target != locked.stage else "renewal_intent",
             reason=note[:500],
             payload={
                 "intent": intent,

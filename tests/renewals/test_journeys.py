@@ -433,3 +433,31 @@ def test_opening_cases_is_idempotent_and_only_within_the_window(today, renewing_
     assert RenewalCase.objects.filter(contract=renewing_contract).count() == 1
     assert not RenewalCase.objects.filter(contract=later).exists()
     assert renewing_contract.events.filter(kind="renewal_opened").count() == 1
+
+
+def test_an_answer_while_the_quote_is_out_is_logged_as_an_answer_not_a_stage_change(
+    today, renewing_contract, manager
+):
+    case = _open_case(renewing_contract)
+    quote = services.quote_create(case=case, by=manager)
+    services.quote_send(quote=quote, by=manager)
+    services.case_record_intent(case=case, intent=Intent.RENEW_AS_IS, channel=IntentChannel.PORTAL)
+    case.refresh_from_db()
+    assert case.stage == Stage.QUOTE_SENT
+    kinds = list(renewing_contract.events.values_list("kind", flat=True))
+    assert kinds.count("renewal_quote_sent") == 1 and kinds.count("renewal_intent") == 1
+
+
+def test_renewal_events_have_labels_for_staff_and_customers(today, renewing_contract, manager):
+    from contracts.selectors import event_kind_label
+    from portal.selectors import contract_detail_for_customer
+
+    case = _open_case(renewing_contract)
+    quote = services.quote_create(case=case, by=manager)
+    services.quote_send(quote=quote, by=manager)
+    assert event_kind_label("renewal_quote_sent") == "Renewal quote sent"
+    labels = [
+        str(e["label"]) for e in contract_detail_for_customer(contract=renewing_contract)["events"]
+    ]
+    assert "Renewal quote sent to you" in labels
+    assert "Renewal quote prepared" not in labels  # staff bookkeeping stays internal

@@ -1,0 +1,79 @@
+"""Labels for the contract events renewals and billing write, for the staff timeline and
+the customer's history in the portal. Registered into the contracts and portal label
+tables when the app is ready, so those apps need not know about renewals."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+STAFF_LABELS = {
+    "renewal_opened": _("Renewal case opened"),
+    "renewal_intent": _("Customer's answer recorded"),
+    "renewal_responded": _("Customer answered the renewal question"),
+    "renewal_quote_sent": _("Renewal quote sent"),
+    "renewal_signed": _("Renewal signed"),
+    "renewal_paid": _("Renewal paid"),
+    "renewal_won": _("Renewal won"),
+    "renewal_lost": _("Renewal lost"),
+    "renewal_contact": _("Contact with the customer noted"),
+    "renewal_flagged": _("Renewal flagged for the account manager"),
+    "quote_created": _("Renewal quote prepared"),
+    "quote_updated": _("Renewal quote revised"),
+    "auto_renewal": _("Automatic renewal started"),
+    "auto_renewed": _("Renewed automatically"),
+    "scheduled": _("Scheduled to start"),
+    "successor_detached": _("Unsigned renewal draft replaced"),
+    "invoice_issued": _("Invoice issued"),
+    "invoice_voided": _("Invoice voided"),
+    "payment_recorded": _("Payment recorded"),
+    "credit_note_issued": _("Credit note issued"),
+    "refund_recorded": _("Refund paid"),
+    "dunning_sent": _("Overdue reminder sent"),
+}
+
+CUSTOMER_LABELS = {
+    "renewal_responded": _("You answered the renewal question"),
+    "renewal_intent": _("You answered the renewal question"),
+    "renewal_quote_sent": _("Renewal quote sent to you"),
+    "renewal_signed": _("You signed the renewal"),
+    "renewal_paid": _("Renewal paid"),
+    "renewal_won": _("Renewal complete"),
+    "renewal_lost": _("Not renewed"),
+    "auto_renewed": _("Renewed automatically"),
+    "scheduled": _("Scheduled to start"),
+    "invoice_issued": _("Invoice issued"),
+    "payment_recorded": _("Payment received"),
+    "credit_note_issued": _("Credit note issued"),
+    "refund_recorded": _("Refund paid"),
+    "dunning_sent": _("Payment reminder sent"),
+}
+
+# Staff bookkeeping the customer does not need to see.
+INTERNAL_KINDS = {
+    "renewal_opened",
+    "renewal_contact",
+    "renewal_flagged",
+    "quote_created",
+    "quote_updated",
+    "successor_detached",
+    "invoice_voided",
+    "auto_renewal",
+}
+
+
+def register() -> None:
+    try:
+        from contracts import selectors as contract_selectors
+
+        for kind, label in STAFF_LABELS.items():
+            contract_selectors.EVENT_KIND_LABELS.setdefault(kind, label)
+    except (ImportError, AttributeError):
+        pass
+    try:
+        from portal import selectors as portal_selectors
+
+        for kind, label in CUSTOMER_LABELS.items():
+            portal_selectors.EVENT_LABELS.setdefault(kind, label)
+        portal_selectors.INTERNAL_EVENT_KINDS.update(INTERNAL_KINDS)
+    except (ImportError, AttributeError):
+        pass

@@ -29,10 +29,11 @@ EVENT_LABELS: dict[str, Any] = {
     "offer_granted": _("Offer granted for the next term"),
     "offer_used": _("Offer applied to a quote"),
     "winback_offered": _("New contract offered (win-back)"),
+    "winback_from": _("Win-back of an earlier contract"),
 }
 
 # Staff bookkeeping that the customer's history does not show.
-INTERNAL_KINDS = {"cancellation_contact_logged", "winback_offered"}
+INTERNAL_KINDS = {"cancellation_contact_logged", "winback_offered", "winback_from"}
 
 
 def _pending_actions(customer: Any, contracts: list[Any]) -> list[Any]:

@@ -265,16 +265,9 @@ def winback_list(user: Any, *, today: dt.date | None = None) -> QuerySet[Contrac
 
     today = today or timezone.localdate()
     since = policy.add_months(today, -12)
-    current = Contract.objects.filter(
-        customer=OuterRef("customer"),
-        status__in=[
-            ContractStatus.ACTIVE,
-            ContractStatus.SCHEDULED,
-            ContractStatus.AWAITING_PAYMENT,
-            ContractStatus.AWAITING_SIGNATURE,
-            ContractStatus.DRAFT,
-        ],
-    )
+    from .services.winback import CURRENT_STATUSES
+
+    current = Contract.objects.filter(customer=OuterRef("customer"), status__in=CURRENT_STATUSES)
     last_request = CancellationRequest.objects.filter(
         contract=OuterRef("pk"), status=Status.COMPLETED
     ).order_by("-completed_at")

@@ -19,6 +19,15 @@ from .. import policy
 
 log = logging.getLogger(__name__)
 
+# A customer with one of these is not lost (or is already being won back).
+CURRENT_STATUSES = (
+    ContractStatus.DRAFT,
+    ContractStatus.AWAITING_SIGNATURE,
+    ContractStatus.AWAITING_PAYMENT,
+    ContractStatus.SCHEDULED,
+    ContractStatus.ACTIVE,
+)
+
 
 # --- win-back ----------------------------------------------------------------------------
 
@@ -26,13 +35,20 @@ log = logging.getLogger(__name__)
 def winback_contract_offer(
     *, contract: Contract, by: Any, start_date: dt.date | None = None
 ) -> Contract:
-    """Prepare a new contract for a customer whose contract ended: a draft linked to the
-    old one, at today's plan price, which then goes through the renewal flow (quote,
-    signature, payment)."""
+    """Prepare a new contract for a customer whose contract ended: a draft at today's plan
+    price, which then goes through the contract flow (send for signature, signature,
+    first payment activates it).
+
+    It is deliberately not the old contract's *successor*: that one-to-one link belongs
+    to the renewal flow (a just-expired contract may still be renewed through its case).
+    The two contracts are linked by events on both timelines instead.
+    """
     if contract.status not in (ContractStatus.TERMINATED, ContractStatus.EXPIRED):
         raise DomainError(_("Only an ended contract can be won back."))
-    if Contract.objects.filter(predecessor=contract).exists():
-        raise DomainError(_("A new contract has already been prepared for this one."))
+    if Contract.objects.filter(
+        customer_id=contract.customer_id, status__in=CURRENT_STATUSES
+    ).exists():
+        raise DomainError(_("This customer already has a current contract or one in preparation."))
     start = start_date or timezone.localdate()
     months = policy.months_in_term(contract.start_date, contract.end_date)
     end = policy.add_months(start, months) - policy.ONE_DAY
@@ -63,9 +79,11 @@ def winback_contract_offer(
             billing_period=contract.billing_period,
             currency=contract.currency,
             terms_version=contract.terms_version,
-            predecessor=contract,
         )
         contract_services.event_record(
             contract=contract, kind="winback_offered", by=by, payload={"new_contract": new.number}
+        )
+        contract_services.event_record(
+            contract=new, kind="winback_from", by=by, payload={"previous_contract": contract.number}
         )
     return new

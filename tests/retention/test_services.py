@@ -392,7 +392,8 @@ def test_winback_lists_recently_ended_customers_without_a_current_contract(manag
 
     new = services.winback_contract_offer(contract=ended, by=manager)
     assert new.status == ContractStatus.DRAFT
-    assert new.predecessor == ended
+    assert new.predecessor is None  # the successor link belongs to the renewal flow
+    assert ended.events.get(kind="winback_offered").payload == {"new_contract": new.number}
     assert new.start_date == dt.date(2026, 3, 10)
     assert new.end_date == dt.date(2027, 3, 9)
     assert list(selectors.winback_list(manager)) == []

@@ -97,6 +97,25 @@ def _refresh(request: CancellationRequest) -> CancellationRequest:
     return request
 
 
+def task_key(request: CancellationRequest) -> str:
+    return f"cancellation-request-{request.pk}"
+
+
+def _task_close(request: CancellationRequest, *, by: Any) -> None:
+    """The account manager's task for this request is done once the request is decided.
+
+    A direct compare-and-swap update rather than core.services.task_complete: that
+    service checks that a *user* completes their own task, while here the request's
+    outcome closes it (whoever decided, possibly the customer).
+    """
+    from core.models import Task
+
+    actor = _actor(by)
+    Task.objects.filter(dedupe_key=task_key(request), done_at__isnull=True).update(
+        done_at=timezone.now(), done_by=actor if getattr(actor, "is_staff", False) else None
+    )
+
+
 def _offer_decline(locked: CancellationRequest, *, by: Any) -> None:
     locked.offer_response = OfferResponse.DECLINED
     locked.offer_responded_at = timezone.now()

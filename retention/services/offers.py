@@ -29,7 +29,7 @@ from ..models import (
     RetentionOffer,
     Status,
 )
-from ._common import _locked, _message_context, _refresh, _refuse, request_event
+from ._common import _locked, _message_context, _refresh, _refuse, _task_close, request_event
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +125,7 @@ def cancellation_offer_accept(
                 "revenue_saved": str(locked.revenue_saved),
             },
         )
+        _task_close(locked, by=by)
         messaging.message_to_customer(
             kind="cancellation_offer_accepted",
             customer=locked.customer,

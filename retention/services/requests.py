@@ -35,8 +35,10 @@ from ._common import (
     _offer_decline,
     _refresh,
     _refuse,
+    _task_close,
     request_event,
     sla_due_at,
+    task_key,
 )
 
 log = logging.getLogger(__name__)
@@ -206,7 +208,7 @@ def _submit_locked(
             details=request.reason_text,
             customer=contract.customer,
             contract=contract,
-            dedupe_key=f"cancellation-request-{request.pk}",
+            dedupe_key=task_key(request),
         )
     return request
 
@@ -313,6 +315,7 @@ def cancellation_withdraw(*, request: CancellationRequest, by: Any) -> Cancellat
             from_status=previous,
             to_status=Status.WITHDRAWN,
         )
+        _task_close(locked, by=by)
         messaging.message_to_customer(
             kind="cancellation_withdrawn",
             customer=locked.customer,
@@ -345,6 +348,7 @@ def cancellation_confirm(
             raise _refuse(locked, _("confirmed"))
         if locked.offer_id and locked.offer_response == OfferResponse.NONE:
             _offer_decline(locked, by=by)
+        _task_close(locked, by=by)
         _confirm_locked(
             contract=contract,
             locked=locked,
@@ -524,6 +528,7 @@ def cancellation_reject(
             note=note,
             payload={"ground": ground},
         )
+        _task_close(locked, by=by)
         messaging.message_to_customer(
             kind="cancellation_rejected",
             customer=locked.customer,

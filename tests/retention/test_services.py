@@ -427,3 +427,15 @@ def test_the_confirmation_email_speaks_the_customers_language(
     assert "解约已确认" in email.subject
     assert "不再续约" in email.body_text
     assert "Early termination" not in email.body_text
+
+
+def test_the_account_managers_task_closes_when_the_request_is_decided(
+    contract, portal_user, manager, today
+):
+    req = submit(contract, portal_user)
+    task = Task.objects.get(dedupe_key=f"cancellation-request-{req.pk}")
+    assert task.done_at is None
+    services.cancellation_confirm(request=req, by=manager)
+    task.refresh_from_db()
+    assert task.done_at is not None
+    assert task.done_by == manager

@@ -77,3 +77,26 @@ def test_the_admin_previews_a_template_on_a_sample_contract(make_contract, admin
     assert response.status_code == 200
     assert f"{contract.number} ends {contract.end_date:%Y-%m-%d}" in response.text
     assert "/portal/act/renew/" in response.text
+
+
+def test_the_contract_page_lists_every_message_about_the_contract(make_contract, client):
+    from notifications.services import outbox_deliver_due
+
+    contract = make_contract(30)
+    reminders_sweep(as_of=AS_OF)
+    outbox_deliver_due()
+    client.force_login(contract.owner)
+
+    page = client.get(reverse("contracts:detail", args=[contract.pk]))
+
+    assert page.status_code == 200
+    assert 'id="contract-messages"' in page.text
+    subject = contract.messages.get().subject
+    assert subject and subject in page.text
+
+
+def test_the_staff_navbar_shows_the_bell(make_contract, client):
+    contract = make_contract(30)
+    client.force_login(contract.owner)
+    page = client.get(reverse("notifications:outbox"))
+    assert reverse("notifications:mine") in page.text

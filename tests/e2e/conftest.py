@@ -110,7 +110,8 @@ def staff_login() -> Callable[..., None]:
         page.goto(f"{live_server.url}/staff/login/")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", password)
-        page.click("button[type=submit]:has-text('Log in')")
+        # Any interface language: the login form is the one posting to the login URL.
+        page.click("form[action$='/staff/login/'] button[type=submit]")
         page.wait_for_url(re.compile(r".*/staff/$"))
 
     return login

@@ -461,3 +461,25 @@ def test_renewal_events_have_labels_for_staff_and_customers(today, renewing_cont
     ]
     assert "Renewal quote sent to you" in labels
     assert "Renewal quote prepared" not in labels  # staff bookkeeping stays internal
+
+
+def test_messages_reach_the_notifications_outbox_in_the_customers_language(
+    today, renewing_contract, manager, django_capture_on_commit_callbacks
+):
+    from notifications.models import Message
+
+    case = _open_case(renewing_contract)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.case_record_intent(
+            case=case, intent=Intent.UNDECIDED, channel=IntentChannel.PORTAL, note="价格？"
+        )
+        quote = services.quote_create(case=case, by=manager)
+        services.quote_send(quote=quote, by=manager)
+    to_manager = Message.objects.get(user=manager, kind="renewal_intent_staff")
+    assert renewing_contract.number in to_manager.subject
+    to_customer = Message.objects.get(
+        customer=renewing_contract.customer, kind="renewal_quote_sent", channel="email"
+    )
+    assert to_customer.to_address == "buyer@example.com"
+    assert quote.number in to_customer.subject or quote.number in to_customer.body_text
+    assert "续约报价" in to_customer.subject  # the customer's language is Chinese

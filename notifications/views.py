@@ -16,13 +16,25 @@ from .models import Channel, Message, MessageKind, MessageStatus
 from .selectors import outbox_for_staff, staff_notifications_for
 from .services import message_retry, staff_mark_all_read
 
+# The kinds the filter offers (a DISTINCT over the whole outbox would not stay fast).
 KINDS = [
     MessageKind.RENEWAL_REMINDER,
+    MessageKind.MESSAGE_FAILED,
     *MessageKind.CARE,
-    "magic_link",
-    "renewal_confirmation",
-    "cancellation_confirmation",
-    "survey",
+    "portal_login_link",
+    "renewal_quote_sent",
+    "renewal_signed",
+    "auto_renewal_confirmation",
+    "auto_renewal_blocked",
+    "dunning",
+    "satisfaction_survey",
+    "cancellation_submitted",
+    "cancellation_offer",
+    "cancellation_offer_accepted",
+    "cancellation_confirmed",
+    "cancellation_rejected",
+    "cancellation_withdrawn",
+    "cancellation_completed",
 ]
 
 

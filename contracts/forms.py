@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.access import customers_visible_to
+from customers.models import Tier
 
 from .models import BillingPeriod, ContractStatus, Plan, TermsVersion
 from .selectors import CONTRACT_DEFAULT_SORT, CONTRACT_SORTS, ContractFilters
@@ -74,6 +75,14 @@ class ContractFilterForm(forms.Form):
         widget=forms.Select(attrs={"class": "form-select"}),
     )
     customer = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+    tier = forms.ChoiceField(
+        required=False, choices=[("", ""), *Tier.choices], widget=forms.HiddenInput
+    )
+    ended_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    ended_to = forms.DateField(required=False, widget=forms.HiddenInput)
+    cancel_reason = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
+    cancel_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    cancel_to = forms.DateField(required=False, widget=forms.HiddenInput)
     sort = forms.ChoiceField(
         required=False, choices=[(k, k) for k in CONTRACT_SORTS], widget=forms.HiddenInput
     )
@@ -85,7 +94,9 @@ class ContractFilterForm(forms.Form):
             del self.fields["manager"]
 
     def to_filters(self) -> ContractFilters:
-        data = self.cleaned_data if self.is_valid() else {}
+        # Keep the filters that are valid even when another one is not.
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
         manager = data.get("manager")
         plan = data.get("plan")
         return ContractFilters(
@@ -96,6 +107,12 @@ class ContractFilterForm(forms.Form):
             plan_id=plan.pk if plan else None,
             customer_id=data.get("customer"),
             sort=data.get("sort") or CONTRACT_DEFAULT_SORT,
+            tier=data.get("tier") or "",
+            ended_from=data.get("ended_from"),
+            ended_to=data.get("ended_to"),
+            cancel_reason=data.get("cancel_reason") or "",
+            cancel_from=data.get("cancel_from"),
+            cancel_to=data.get("cancel_to"),
         )
 
 

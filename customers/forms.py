@@ -53,7 +53,9 @@ class CustomerFilterForm(forms.Form):
             del self.fields["manager"]
 
     def to_filters(self) -> CustomerFilters:
-        data = self.cleaned_data if self.is_valid() else {}
+        # Keep the filters that are valid even when another one is not.
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
         manager = data.get("manager")
         return CustomerFilters(
             q=data.get("q") or "",

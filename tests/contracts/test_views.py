@@ -175,6 +175,13 @@ def test_it_answers_bad_filter_values_without_an_error(client, manager, book):
     assert len(numbers(response)) == 2
 
 
+def test_it_keeps_the_valid_filters_when_another_is_invalid(client, manager, book):
+    client.force_login(manager)
+    response = client.get(reverse("contracts:list"), {"ending_within": "soon", "q": "000002"})
+    assert numbers(response) == ["HT-2026-000002"]
+    assert "Enter a whole number." in response.content.decode()
+
+
 def test_it_paginates_25_per_page(client, manager):
     customer = CustomerFactory(account_manager=manager)
     for _ in range(30):

@@ -61,6 +61,31 @@ def _pending_actions(customer: Any, contracts: list[Any]) -> list[Any]:
     return actions
 
 
+def _confirmation_attachment(message: Any) -> list[tuple[str, bytes, str]]:
+    """The confirmation email carries its PDF (the durable-medium copy)."""
+    if message.kind != "cancellation_confirmed" or message.channel != "email":
+        return []
+    # dedupe key "cancellation-confirmed-<request id>:email" (retention.messaging).
+    head = message.dedupe_key.split(":", 1)[0]
+    request_id = head.rsplit("-", 1)[-1]
+    if not request_id.isdigit():
+        return []
+    from .models import CancellationRequest
+
+    req = (
+        CancellationRequest.objects.select_related("confirmation_document")
+        .filter(pk=int(request_id), confirmation_document__isnull=False)
+        .first()
+    )
+    if req is None or req.confirmation_document is None:
+        return []
+    document = req.confirmation_document
+    with document.file.open("rb") as fh:
+        data = fh.read()
+    filename = document.file.name.rsplit("/", 1)[-1]
+    return [(filename, data, "application/pdf")]
+
+
 def register() -> None:
     try:
         from contracts import selectors as contract_selectors
@@ -68,6 +93,13 @@ def register() -> None:
         for kind, label in EVENT_LABELS.items():
             contract_selectors.EVENT_KIND_LABELS.setdefault(kind, label)
     except (ImportError, AttributeError):  # pragma: no cover - registry not there
+        pass
+    try:
+        from notifications.channels import email as email_channel
+
+        if _confirmation_attachment not in email_channel.ATTACHMENT_PROVIDERS:
+            email_channel.ATTACHMENT_PROVIDERS.append(_confirmation_attachment)
+    except (ImportError, AttributeError):  # pragma: no cover
         pass
     try:
         from portal import selectors as portal_selectors

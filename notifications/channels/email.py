@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Callable
 from email.utils import make_msgid
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,12 @@ from .base import DeliveryResult, PermanentDeliveryError, TransientDeliveryError
 
 if TYPE_CHECKING:
     from notifications.models import Message
+
+
+# Other apps attach files to emails of their own kinds (retention: the cancellation
+# confirmation PDF). A provider takes the Message and returns (filename, bytes, mimetype)
+# tuples; it is called at delivery time, so a retry attaches the same stored document.
+ATTACHMENT_PROVIDERS: list[Callable[[Message], list[tuple[str, bytes, str]]]] = []
 
 
 def _classify_code(code: int, text: str) -> Exception:
@@ -35,6 +42,9 @@ def email_send(message: Message) -> DeliveryResult:
     )
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")
+    for provider in ATTACHMENT_PROVIDERS:
+        for filename, content, mimetype in provider(message):
+            email.attach(filename, content, mimetype)
     try:
         email.send(fail_silently=False)
     except smtplib.SMTPRecipientsRefused as exc:

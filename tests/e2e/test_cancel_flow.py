@@ -217,7 +217,13 @@ def test_a_customer_cancels_declines_the_offer_and_gets_the_confirmation_by_emai
     assert earliest.isoformat() in body
     path = re.search(r"(/portal/documents/\d+/)", body).group(1)
 
-    # The PDF the email links to is the confirmation, with its hash as stated in the email.
+    # The PDF is attached (the durable-medium copy) ...
+    [attachment] = [p for p in confirmation.iter_attachments()]
+    assert attachment.get_content_type() == "application/pdf"
+    attached = attachment.get_content()
+    assert attached.startswith(b"%PDF")
+
+    # ... and the same bytes are downloadable from the portal, with the hash the email states.
     response = page.request.get(f"{live_server.url}{path}")
     assert response.status == 200
     data = response.body()
@@ -225,6 +231,7 @@ def test_a_customer_cancels_declines_the_offer_and_gets_the_confirmation_by_emai
     import hashlib
 
     assert hashlib.sha256(data).hexdigest() in body
+    assert data == attached
     pdftotext = shutil.which("pdftotext")
     if pdftotext:
         text = subprocess.run(  # noqa: S603 - fixed tool reading stdin

@@ -439,3 +439,23 @@ def test_the_account_managers_task_closes_when_the_request_is_decided(
     task.refresh_from_db()
     assert task.done_at is not None
     assert task.done_by == manager
+
+
+def test_the_confirmation_email_carries_the_pdf(
+    contract, portal_user, today, django_capture_on_commit_callbacks, mailoutbox
+):
+    from notifications.models import Message
+    from notifications.services import message_deliver
+
+    with django_capture_on_commit_callbacks(execute=True):
+        req = submit(contract, portal_user, kind="non_renewal", reason="price")
+    message = Message.objects.get(kind="cancellation_confirmed", channel="email")
+    message_deliver(message_id=message.pk)
+
+    [sent] = mailoutbox
+    [(filename, content, mimetype)] = sent.attachments
+    assert mimetype == "application/pdf"
+    assert filename.endswith(".pdf")
+    req.refresh_from_db()
+    with req.confirmation_document.file.open("rb") as fh:
+        assert content == fh.read()

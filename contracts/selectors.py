@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from core.access import contracts_visible_to
 from core.models import Document
 
-from .models import AutoRenewConsent, Contract, ContractEvent, ContractStatus
+from .models import AutoRenewConsent, ConsentChannel, Contract, ContractEvent, ContractStatus
 
 # Sort keys accepted from the query string, mapped to ORDER BY columns. A stable
 # tie-breaker (number) keeps pagination deterministic.
@@ -50,6 +50,50 @@ EVENT_KIND_LABELS: dict[str, Any] = {
     "imported": _("Imported"),
     "status_changed": _("Status changed"),
 }
+
+
+# Payload keys shown on the timeline, with their labels. Keys not listed here are shown
+# with underscores replaced; internal references (ids, previous flags) are hidden.
+EVENT_PAYLOAD_LABELS: dict[str, Any] = {
+    "channel": _("channel"),
+    "method": _("method"),
+    "note": _("note"),
+    "signer": _("signed by"),
+    "total_amount": _("total for the term"),
+    "total": _("total"),
+    "successor": _("renewed by"),
+    "quote": _("quote"),
+    "reason": _("reason"),
+    "automatic": _("automatic"),
+}
+EVENT_PAYLOAD_HIDDEN = {"previous", "consent_id", "case", "from_stage", "to_stage"}
+
+
+def _payload_value(key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if key == "channel":
+        try:
+            return str(ConsentChannel(value).label)
+        except ValueError:
+            return str(EVENT_CHANNEL_LABELS.get(value, value))
+    return str(value)
+
+
+EVENT_CHANNEL_LABELS: dict[str, Any] = {"offline": _("offline"), "online": _("online")}
+
+
+def event_payload_display(payload: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The event details worth showing to a person, labelled and in a stable order."""
+    rows = []
+    for key, value in (payload or {}).items():
+        if value in ("", None) or key in EVENT_PAYLOAD_HIDDEN or key.endswith("_id"):
+            continue
+        label = EVENT_PAYLOAD_LABELS.get(key)
+        rows.append(
+            (str(label) if label is not None else key.replace("_", " "), _payload_value(key, value))
+        )
+    return sorted(rows)
 
 
 def event_kind_label(kind: str) -> str:

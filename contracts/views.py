@@ -43,6 +43,7 @@ from .selectors import (
     contract_list,
     contract_successor,
     event_kind_label,
+    event_payload_display,
     status_label,
 )
 
@@ -97,11 +98,7 @@ def _timeline(contract: Contract) -> list[dict[str, Any]]:
                 "label": event_kind_label(event.kind),
                 "from_label": status_label(event.from_status) if event.from_status else "",
                 "to_label": status_label(event.to_status) if event.to_status else "",
-                "payload": sorted(
-                    (k.replace("_", " "), v)
-                    for k, v in (event.payload or {}).items()
-                    if v not in ("", None)
-                ),
+                "payload": event_payload_display(event.payload),
             }
         )
     # Newest first: what happened last is what the account manager looks for.

@@ -433,3 +433,20 @@ def test_it_keeps_a_retired_plan_on_a_draft_being_edited(client, manager):
     assert response.status_code == 302
     contract.refresh_from_db()
     assert contract.plan == plan
+
+
+def test_the_timeline_shows_event_details_in_words_and_hides_internal_ids(client, manager, book):
+    from contracts.selectors import event_payload_display
+
+    rows = event_payload_display(
+        {"channel": "staff", "consent_id": 7, "previous": False, "automatic": True, "note": ""}
+    )
+    assert rows == [("automatic", "yes"), ("channel", "Staff on behalf of the customer")]
+    client.force_login(manager)
+    client.post(
+        reverse("contracts:auto-renew", args=[book[1].pk]),
+        {"enabled": "on", "text": "Agreed by phone", "confirmed": "on"},
+    )
+    html = client.get(reverse("contracts:detail", args=[book[1].pk])).content.decode()
+    assert "Auto-renewal switched on" in html
+    assert "consent id" not in html

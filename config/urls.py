@@ -21,6 +21,7 @@ urlpatterns = [
     path("staff/billing/", include("billing.urls")),
     path("webhooks/", include("billing.webhook_urls")),
     path("api/", include("api.urls")),
+    path("staff/insights/", include("insights.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

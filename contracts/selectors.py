@@ -6,14 +6,22 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Case, DateField, F, Prefetch, Q, QuerySet, When
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.access import contracts_visible_to
 from core.models import Document
 
-from .models import AutoRenewConsent, ConsentChannel, Contract, ContractEvent, ContractStatus
+from .models import (
+    ENDED_STATUSES,
+    AutoRenewConsent,
+    ConsentChannel,
+    Contract,
+    ContractEvent,
+    ContractStatus,
+)
 
 # Sort keys accepted from the query string, mapped to ORDER BY columns. A stable
 # tie-breaker (number) keeps pagination deterministic.
@@ -72,7 +80,7 @@ EVENT_PAYLOAD_HIDDEN = {"previous", "consent_id", "case", "from_stage", "to_stag
 def _payload_value(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))
-    if key == "channel":
+    if key in ("channel", "method"):
         try:
             return str(ConsentChannel(value).label)
         except ValueError:
@@ -117,6 +125,43 @@ class ContractFilters:
     plan_id: int | None = None
     customer_id: int | None = None
     sort: str = CONTRACT_DEFAULT_SORT
+    # Dashboard click-through: the customer's tier, and the day the term ended (its end
+    # date, or the termination day for an early termination) within a range.
+    tier: str = ""
+    ended_from: dt.date | None = None
+    ended_to: dt.date | None = None
+    # ... and the contracts behind a "cancellations by reason" figure.
+    cancel_reason: str = ""
+    cancel_from: dt.date | None = None
+    cancel_to: dt.date | None = None
+
+
+def ended_on_expression() -> Case:
+    """The business day a term ended: the termination day (local) for an early
+    termination, the end date otherwise. Shared with the insights dashboard."""
+    return Case(
+        When(
+            status=ContractStatus.TERMINATED,
+            ended_at__isnull=False,
+            then=TruncDate("ended_at", tzinfo=timezone.get_current_timezone()),
+        ),
+        default=F("end_date"),
+        output_field=DateField(),
+    )
+
+
+def _cancelled_contract_ids(filters: ContractFilters) -> QuerySet:
+    # Imported here: retention builds on contracts, not the other way round.
+    from retention.models import CancellationRequest, Status
+
+    requests = CancellationRequest.objects.exclude(status=Status.REJECTED)
+    if filters.cancel_reason:
+        requests = requests.filter(reason=filters.cancel_reason)
+    if filters.cancel_from:
+        requests = requests.filter(submitted_at__date__gte=filters.cancel_from)
+    if filters.cancel_to:
+        requests = requests.filter(submitted_at__date__lte=filters.cancel_to)
+    return requests.values("contract_id")
 
 
 def contract_list(
@@ -144,6 +189,16 @@ def contract_list(
         qs = qs.filter(plan_id=filters.plan_id)
     if filters.customer_id:
         qs = qs.filter(customer_id=filters.customer_id)
+    if filters.tier:
+        qs = qs.filter(customer__tier=filters.tier)
+    if filters.ended_from or filters.ended_to:
+        qs = qs.alias(ended_on=ended_on_expression()).filter(status__in=ENDED_STATUSES)
+        if filters.ended_from:
+            qs = qs.filter(ended_on__gte=filters.ended_from)
+        if filters.ended_to:
+            qs = qs.filter(ended_on__lte=filters.ended_to)
+    if filters.cancel_reason or filters.cancel_from or filters.cancel_to:
+        qs = qs.filter(pk__in=_cancelled_contract_ids(filters))
     q = filters.q.strip()
     if q:
         qs = qs.filter(

@@ -82,7 +82,17 @@ def contract_list_view(request: HttpRequest) -> HttpResponse:
             "filter_customer": customer,
             "ending_presets": (30, 60, 90),
             "is_filtered": any(
-                request.GET.get(k) for k in ("q", "status", "ending_within", "manager", "plan")
+                request.GET.get(k)
+                for k in (
+                    "q",
+                    "status",
+                    "ending_within",
+                    "manager",
+                    "plan",
+                    "tier",
+                    "ended_from",
+                    "cancel_reason",
+                )
             )
             or customer is not None,
         },

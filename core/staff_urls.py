@@ -1,9 +1,10 @@
 from django.urls import path
 
 from core import staff_views
+from insights import views as insights_views
 
 urlpatterns = [
-    path("", staff_views.staff_home, name="staff-home"),
+    path("", insights_views.dashboard, name="staff-home"),
     path("login/", staff_views.StaffLoginView.as_view(), name="staff-login"),
     path("logout/", staff_views.StaffLogoutView.as_view(), name="staff-logout"),
     path("tasks/", staff_views.staff_tasks, name="staff-tasks"),

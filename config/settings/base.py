@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "portal",
     "billing",
     "api",
+    "insights",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,219 @@
+"""Turns the dashboard selectors into what the page and the CSV exports show: tables
+with a link to the contracts behind each figure, and the data the charts draw."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from .selectors import (
+    EXPIRY_WINDOWS,
+    DashboardFilters,
+    ExpiryRow,
+    MonthFigures,
+    cancellation_reasons,
+    dashboard_contracts,
+    fx_rates,
+    monthly_figures,
+    totals,
+    upcoming_expirations,
+)
+
+
+@dataclass
+class Cell:
+    value: Any
+    url: str = ""
+
+
+def contracts_url(base: DashboardFilters, **params: Any) -> str:
+    query = {**base.as_query(), **{k: str(v) for k, v in params.items() if v not in (None, "")}}
+    return reverse("contracts:list") + "?" + urlencode(query)
+
+
+def _pct(value: Decimal | None) -> str:
+    return "–" if value is None else f"{value}%"
+
+
+def expiry_tables(
+    *, expirations: dict[str, list[ExpiryRow]], filters: DashboardFilters
+) -> list[dict[str, Any]]:
+    titles = {
+        "total": _("All"),
+        "tier": _("By tier"),
+        "manager": _("By account manager"),
+        "plan": _("By plan"),
+    }
+    link_param = {"tier": "tier", "manager": "manager", "plan": "plan"}
+    tables = []
+    for dim, rows in expirations.items():
+        header = [_("Group")]
+        for days in EXPIRY_WINDOWS:
+            header += [
+                _("Ending ≤ %(days)s days") % {"days": days},
+                _("Value ≤ %(days)s days") % {"days": days},
+            ]
+        out_rows = []
+        for row in rows:
+            extra: dict[str, Any] = {}
+            linkable = True
+            if dim in link_param:
+                if row.key in (None, ""):
+                    linkable = False
+                extra[link_param[dim]] = row.key
+            cells = [Cell(row.label)]
+            for days in EXPIRY_WINDOWS:
+                url = (
+                    contracts_url(filters, status="active", ending_within=days, **extra)
+                    if linkable
+                    else ""
+                )
+                cells += [Cell(row.counts[days], url), Cell(row.values[days], url)]
+            out_rows.append(cells)
+        tables.append({"key": dim, "title": titles[dim], "header": header, "rows": out_rows})
+    return tables
+
+
+def monthly_table(*, figures: list[MonthFigures], filters: DashboardFilters) -> dict[str, Any]:
+    header = [
+        _("Month"),
+        _("Terms ended"),
+        _("Renewed"),
+        _("Not renewed"),
+        _("Renewal rate (count)"),
+        _("Renewal rate (value)"),
+        _("GRR"),
+        _("NRR"),
+        _("In force at month start"),
+        _("Churn rate"),
+        _("Cancellation requests"),
+        _("Offers shown"),
+        _("Offers accepted"),
+        _("Save rate"),
+    ]
+    rows = []
+    for f in figures:
+        period = {"ended_from": f.month.isoformat(), "ended_to": f.end.isoformat()}
+        ended_url = contracts_url(filters, **period)
+        renewed_url = contracts_url(filters, status="renewed", **period)
+        cancel_url = contracts_url(
+            filters, cancel_from=f.month.isoformat(), cancel_to=f.end.isoformat()
+        )
+        rows.append(
+            [
+                Cell(f.month.strftime("%Y-%m")),
+                Cell(f.ended, ended_url),
+                Cell(f.renewed, renewed_url),
+                Cell(f.lost, ended_url),
+                Cell(_pct(f.renewal_rate_count), ended_url),
+                Cell(_pct(f.renewal_rate_value), ended_url),
+                Cell(_pct(f.grr), renewed_url),
+                Cell(_pct(f.nrr), renewed_url),
+                Cell(f.in_force_at_start),
+                Cell(_pct(f.churn_rate), ended_url),
+                Cell(f.cancellations_total, cancel_url),
+                Cell(f.offers_shown, cancel_url),
+                Cell(f.offers_accepted, cancel_url),
+                Cell(_pct(f.save_rate), cancel_url),
+            ]
+        )
+    return {"key": "monthly", "title": _("By month"), "header": header, "rows": rows}
+
+
+def reasons_table(*, figures: list[MonthFigures], filters: DashboardFilters) -> dict[str, Any]:
+    reasons = cancellation_reasons()
+    header = [_("Month"), *[label for _code, label in reasons]]
+    rows = []
+    for f in figures:
+        row = [Cell(f.month.strftime("%Y-%m"))]
+        for code, _label in reasons:
+            row.append(
+                Cell(
+                    f.cancellations.get(code, 0),
+                    contracts_url(
+                        filters,
+                        cancel_reason=code,
+                        cancel_from=f.month.isoformat(),
+                        cancel_to=f.end.isoformat(),
+                    ),
+                )
+            )
+        rows.append(row)
+    return {"key": "reasons", "title": _("Cancellations by reason"), "header": header, "rows": rows}
+
+
+def _num(value: Decimal | None) -> float | None:
+    # Chart.js needs JSON numbers; these are display-only percentages, never stored.
+    return None if value is None else float(value)
+
+
+def chart_data(*, figures: list[MonthFigures], filters: DashboardFilters) -> dict[str, Any]:
+    labels = [f.month.strftime("%Y-%m") for f in figures]
+    ended_links = [
+        contracts_url(filters, ended_from=f.month.isoformat(), ended_to=f.end.isoformat())
+        for f in figures
+    ]
+    cancel_links = [
+        contracts_url(filters, cancel_from=f.month.isoformat(), cancel_to=f.end.isoformat())
+        for f in figures
+    ]
+    return {
+        "rates": {
+            "type": "line",
+            "labels": labels,
+            "links": ended_links,
+            "percent": True,
+            "datasets": [
+                {
+                    "label": _("Renewal rate (count)"),
+                    "data": [_num(f.renewal_rate_count) for f in figures],
+                },
+                {
+                    "label": _("Renewal rate (value)"),
+                    "data": [_num(f.renewal_rate_value) for f in figures],
+                },
+                {"label": _("GRR"), "data": [_num(f.grr) for f in figures]},
+                {"label": _("NRR"), "data": [_num(f.nrr) for f in figures]},
+                {"label": _("Churn rate"), "data": [_num(f.churn_rate) for f in figures]},
+            ],
+        },
+        "cancellations": {
+            "type": "bar",
+            "stacked": True,
+            "labels": labels,
+            "links": cancel_links,
+            "datasets": [
+                {"label": label, "data": [f.cancellations.get(code, 0) for f in figures]}
+                for code, label in cancellation_reasons()
+            ],
+        },
+        "save_rate": {
+            "type": "bar",
+            "labels": labels,
+            "links": cancel_links,
+            "percent": True,
+            "datasets": [{"label": _("Save rate"), "data": [_num(f.save_rate) for f in figures]}],
+        },
+    }
+
+
+def dashboard_build(*, user: Any, filters: DashboardFilters, today: dt.date) -> dict[str, Any]:
+    contracts = dashboard_contracts(user=user, filters=filters)
+    rates = fx_rates()
+    expirations = upcoming_expirations(contracts=contracts, today=today, rates=rates)
+    figures = monthly_figures(contracts=contracts, today=today, rates=rates)
+    return {
+        "expirations": expirations,
+        "figures": figures,
+        "period": totals(figures),
+        "expiry_tables": expiry_tables(expirations=expirations, filters=filters),
+        "monthly_table": monthly_table(figures=figures, filters=filters),
+        "reasons_table": reasons_table(figures=figures, filters=filters),
+        "charts": chart_data(figures=figures, filters=filters),
+    }

@@ -1,0 +1,55 @@
+"""Forms of the insights pages. GET filters never raise: a bad value is dropped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from contracts.forms import StaffUserChoiceField, staff_users
+from contracts.models import Plan
+from customers.models import Tier
+
+from .selectors import DashboardFilters
+
+
+class DashboardFilterForm(forms.Form):
+    manager = StaffUserChoiceField(
+        label=_("Account manager"),
+        required=False,
+        queryset=staff_users(),
+        empty_label=_("All managers"),
+        widget=forms.Select(attrs={"class": "form-select js-autosubmit"}),
+    )
+    tier = forms.ChoiceField(
+        label=_("Tier"),
+        required=False,
+        choices=[("", _("All tiers")), *Tier.choices],
+        widget=forms.Select(attrs={"class": "form-select js-autosubmit"}),
+    )
+    plan = forms.ModelChoiceField(
+        label=_("Plan"),
+        required=False,
+        queryset=Plan.objects.order_by("code"),
+        empty_label=_("All plans"),
+        widget=forms.Select(attrs={"class": "form-select js-autosubmit"}),
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Managers see their own book only (core.access); the filter is for team leads.
+        self.can_filter_by_manager = bool(user.is_team_lead)
+        if not self.can_filter_by_manager:
+            del self.fields["manager"]
+
+    def to_filters(self) -> DashboardFilters:
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        manager = data.get("manager")
+        plan = data.get("plan")
+        return DashboardFilters(
+            manager_id=manager.pk if manager else None,
+            tier=data.get("tier") or "",
+            plan_id=plan.pk if plan else None,
+        )

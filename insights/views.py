@@ -1,0 +1,80 @@
+"""Staff insights pages: the dashboard (the staff home) and its CSV exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from contracts.models import ContractStatus
+from core.auth import staff_required
+from core.csv_export import csv_response
+from core.models import Task
+
+from .dashboard import dashboard_build
+from .forms import DashboardFilterForm
+from .selectors import EXPIRY_WINDOWS, METRIC_DEFINITIONS, dashboard_contracts
+
+
+@staff_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The staff home: where renewals stand in the user's book, and their open tasks."""
+    today = timezone.localdate()
+    form = DashboardFilterForm(request.GET or None, user=request.user)
+    filters = form.to_filters()
+    data = dashboard_build(user=request.user, filters=filters, today=today)
+    total = data["expirations"]["total"][0]
+    active_count = (
+        dashboard_contracts(user=request.user, filters=filters)
+        .filter(status=ContractStatus.ACTIVE)
+        .count()
+    )
+    open_tasks = Task.objects.filter(assignee=request.user, done_at__isnull=True)
+    task_counts = open_tasks.aggregate(
+        open=Count("id"), overdue=Count("id", filter=Q(due_date__lt=today))
+    )
+    query = request.GET.urlencode()
+    return render(
+        request,
+        "insights/dashboard.html",
+        {
+            **data,
+            "today": today,
+            "form": form,
+            "filters": filters,
+            "query": query,
+            "active_count": active_count,
+            "windows": [
+                {"days": d, "count": total.counts[d], "value": total.values[d]}
+                for d in EXPIRY_WINDOWS
+            ],
+            "definitions": METRIC_DEFINITIONS,
+            "task_counts": task_counts,
+            "upcoming_tasks": list(open_tasks.select_related("customer", "contract")[:5]),
+            "sees_all": request.user.is_team_lead,
+        },
+    )
+
+
+EXPORTABLE = ("monthly", "reasons", "total", "tier", "manager", "plan")
+
+
+@staff_required
+def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
+    """One dashboard table as CSV (cells escaped against formula injection)."""
+    if table not in EXPORTABLE:
+        raise Http404
+    form = DashboardFilterForm(request.GET or None, user=request.user)
+    data = dashboard_build(user=request.user, filters=form.to_filters(), today=timezone.localdate())
+    tables: dict[str, Any] = {t["key"]: t for t in data["expiry_tables"]}
+    tables["monthly"] = data["monthly_table"]
+    tables["reasons"] = data["reasons_table"]
+    chosen = tables[table]
+    return csv_response(
+        filename=f"dashboard-{table}-{timezone.localdate():%Y%m%d}.csv",
+        header=[str(h) for h in chosen["header"]],
+        rows=([cell.value for cell in row] for row in chosen["rows"]),
+    )

@@ -104,7 +104,7 @@ def cancellation_submit(
         # The database's one-open-request rule or the token caught a race the lock did not.
         if token:
             existing = CancellationRequest.objects.filter(submission_token=token).first()
-            if existing is not None:
+            if existing is not None and existing.contract_id == contract.pk:
                 return existing
         raise DomainError(
             _("There is already an open cancellation request for this contract."),
@@ -231,9 +231,10 @@ def cancellation_continue(
     today = today or timezone.localdate()
     with transaction.atomic():
         contract, locked = _locked(request)
-        if locked.status == Status.IN_REVIEW and locked.offer_response == OfferResponse.NONE:
-            # An offer made by staff during the review, declined from the progress page.
-            if locked.offer_id:
+        if locked.status == Status.IN_REVIEW:
+            # Already going on (a second click), or an offer made by staff during the
+            # review that the customer declines from the progress page.
+            if locked.offer_id and locked.offer_response == OfferResponse.NONE:
                 _offer_decline(locked, by=by)
             return _refresh(request)
         if locked.status != Status.SUBMITTED:

@@ -459,3 +459,23 @@ def test_the_confirmation_email_carries_the_pdf(
     req.refresh_from_db()
     with req.confirmation_document.file.open("rb") as fh:
         assert content == fh.read()
+
+
+def test_continue_twice_is_harmless(contract, portal_user, today):
+    offer()
+    req = submit(contract, portal_user, reason="price")
+    services.cancellation_continue(request=req, by=portal_user)
+    req = services.cancellation_continue(request=req, by=portal_user)
+    assert req.status == Status.IN_REVIEW
+    assert req.events.filter(kind="in_review").count() == 1
+
+
+def test_a_staff_offer_during_review_can_be_declined_from_the_progress_page(
+    contract, portal_user, manager, today
+):
+    req = submit(contract, portal_user)
+    o = offer(code="LATE", reasons=[])
+    services.cancellation_offer_make(request=req, offer=o, by=manager)
+    req = services.cancellation_continue(request=req, by=portal_user)
+    assert req.status == Status.IN_REVIEW
+    assert req.offer_response == OfferResponse.DECLINED

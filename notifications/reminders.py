@@ -396,8 +396,17 @@ def _channels_for(row: dict[str, Any], contact: dict[str, str]) -> list[tuple[st
 
 def _customer_has_responded(contract_ids: list[int]) -> dict[int, bool]:
     try:
-        from renewals.selectors import customer_has_responded
+        from renewals import selectors as renewal_selectors
     except ImportError:  # renewals not installed: escalate, the safe side
+        logger.warning("renewals.selectors missing; escalating every contract")
+        return dict.fromkeys(contract_ids, False)
+    # A set-based variant, if renewals offers one, answers a whole batch in one query.
+    batch = getattr(renewal_selectors, "contracts_with_customer_response", None)
+    if batch is not None:
+        responded = set(batch(contract_ids=contract_ids))
+        return {cid: cid in responded for cid in contract_ids}
+    customer_has_responded = getattr(renewal_selectors, "customer_has_responded", None)
+    if customer_has_responded is None:
         logger.warning("renewals.selectors.customer_has_responded missing; escalating")
         return dict.fromkeys(contract_ids, False)
     contracts = Contract.objects.in_bulk(contract_ids)

@@ -298,3 +298,34 @@ def test_two_sweeps_at_once_create_each_reminder_once(make_contract, smtp_server
         assert reminders(contract).get().status == "sent"
     assert len(smtp_server.messages) == len(contracts)
     assert Task.objects.filter(kind=TaskKind.REMINDER).count() == len(contracts)
+
+
+def test_it_does_not_escalate_when_the_customer_has_responded(make_contract, monkeypatch):
+    from renewals import selectors
+
+    monkeypatch.setattr(selectors, "customer_has_responded", lambda *, contract: True)
+    contract = make_contract(7, manager=StaffFactory(team_lead=StaffFactory()))
+
+    reminders_sweep(as_of=AS_OF)
+
+    assert not Task.objects.filter(contract=contract, kind=TaskKind.ESCALATION).exists()
+
+
+def test_it_uses_a_set_based_response_selector_when_renewals_offers_one(make_contract, monkeypatch):
+    from renewals import selectors
+
+    answered = make_contract(7)
+    silent = make_contract(7)
+    monkeypatch.setattr(
+        selectors,
+        "contracts_with_customer_response",
+        lambda *, contract_ids: [answered.pk],
+        raising=False,
+    )
+
+    reminders_sweep(as_of=AS_OF)
+
+    escalated = set(
+        Task.objects.filter(kind=TaskKind.ESCALATION).values_list("contract_id", flat=True)
+    )
+    assert escalated == {silent.pk}

@@ -11,6 +11,7 @@ from contracts.forms import StaffUserChoiceField, staff_users
 from contracts.models import Plan
 from customers.models import Tier
 
+from .models import InteractionKind
 from .selectors import DashboardFilters
 
 
@@ -53,3 +54,22 @@ class DashboardFilterForm(forms.Form):
             tier=data.get("tier") or "",
             plan_id=plan.pk if plan else None,
         )
+
+
+class InteractionForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=InteractionKind.choices)
+    at = forms.DateTimeField(
+        label=_("When"),
+        required=False,
+        help_text=_("Leave empty for now."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    summary = forms.CharField(
+        label=_("Summary"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    next_follow_up = forms.DateField(
+        label=_("Next follow-up"),
+        required=False,
+        help_text=_("Creates a task for the account manager on that day."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from contracts.models import ContractStatus
+from core.access import customers_visible_to
 from core.auth import staff_required
 from core.csv_export import csv_response
+from core.errors import DomainError
 from core.models import Task
 
+from . import services
 from .dashboard import dashboard_build
-from .forms import DashboardFilterForm
+from .forms import DashboardFilterForm, InteractionForm
 from .selectors import EXPIRY_WINDOWS, METRIC_DEFINITIONS, dashboard_contracts
 
 
@@ -78,3 +85,34 @@ def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
         header=[str(h) for h in chosen["header"]],
         rows=([cell.value for cell in row] for row in chosen["rows"]),
     )
+
+
+def _form_errors(form: Any) -> str:
+    return " ".join(
+        f"{form.fields[name].label}: {' '.join(errs)}" if name in form.fields else " ".join(errs)
+        for name, errs in form.errors.items()
+    )
+
+
+@require_POST
+@staff_required
+def interaction_add(request: HttpRequest, customer_pk: int) -> HttpResponse:
+    customer = get_object_or_404(customers_visible_to(request.user), pk=customer_pk)
+    form = InteractionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+    else:
+        try:
+            services.interaction_log(
+                customer=customer,
+                by=request.user,
+                kind=form.cleaned_data["kind"],
+                summary=form.cleaned_data["summary"],
+                at=form.cleaned_data["at"],
+                next_follow_up=form.cleaned_data["next_follow_up"],
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Added to the relationship log."))
+    return redirect(reverse("customers:detail", args=[customer.pk]) + "#relationship")

@@ -1,0 +1,83 @@
+"""Writes of the insights app: the relationship log and feedback assignment."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import DomainError
+from core.models import TaskKind
+from core.services import task_create
+from customers.models import Customer
+from portal.models import Feedback, FeedbackStatus
+
+from .models import FeedbackAssignment, Interaction, InteractionKind
+
+
+@transaction.atomic
+def interaction_log(
+    *,
+    customer: Customer,
+    by: Any,
+    kind: str,
+    summary: str,
+    at: dt.datetime | None = None,
+    next_follow_up: dt.date | None = None,
+) -> Interaction:
+    """Record a call, visit, email, meeting or note; a next follow-up date becomes a task
+    for the customer's account manager (or the author when there is none)."""
+    if kind not in InteractionKind.values:
+        raise DomainError(_("Choose what kind of contact this was."))
+    summary = summary.strip()
+    if not summary:
+        raise DomainError(_("Write a short summary."))
+    at = at or timezone.now()
+    if next_follow_up is not None and next_follow_up < timezone.localdate():
+        raise DomainError(_("The next follow-up cannot be in the past."))
+    interaction = Interaction.objects.create(
+        customer=customer, kind=kind, at=at, summary=summary, by=by, next_follow_up=next_follow_up
+    )
+    if next_follow_up is not None:
+        task, _created = task_create(
+            assignee=customer.account_manager or by,
+            kind=TaskKind.FOLLOW_UP,
+            title=_("Follow up with %(customer)s") % {"customer": customer.name},
+            details=summary[:2000],
+            due_date=next_follow_up,
+            customer=customer,
+            # One task per log entry, however often the form is re-posted.
+            dedupe_key=f"interaction:{interaction.pk}",
+        )
+        interaction.follow_up_task = task
+        interaction.save(update_fields=["follow_up_task", "updated_at"])
+    return interaction
+
+
+@transaction.atomic
+def feedback_assign(*, feedback: Feedback, assignee: Any, by: Any) -> FeedbackAssignment:
+    """(Re)assign a feedback item; the assignee gets a task due at the answer deadline
+    (a new task per assignee, so reassigning hands the work over)."""
+    if not assignee.is_staff or not assignee.is_active:
+        raise DomainError(_("Feedback can only be assigned to an active staff member."))
+    if feedback.status == FeedbackStatus.CLOSED:
+        raise DomainError(_("This request is closed."))
+    assignment, _created = FeedbackAssignment.objects.update_or_create(
+        feedback=feedback,
+        defaults={"assignee": assignee, "assigned_by": by, "assigned_at": timezone.now()},
+    )
+    task_create(
+        assignee=assignee,
+        kind=TaskKind.FEEDBACK,
+        title=_("Answer %(ref)s: %(subject)s")
+        % {"ref": feedback.reference, "subject": feedback.subject},
+        details=feedback.body[:2000],
+        due_date=max(timezone.localtime(feedback.sla_due_at).date(), timezone.localdate()),
+        customer=feedback.customer,
+        contract=feedback.contract,
+        dedupe_key=f"feedback:{feedback.pk}:assignee:{assignee.pk}",
+    )
+    return assignment

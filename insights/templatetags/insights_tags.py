@@ -1,0 +1,29 @@
+"""Blocks the insights app adds to other apps' pages (one include line each)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from insights.forms import InteractionForm
+from insights.models import Interaction
+
+register = template.Library()
+
+
+@register.inclusion_tag("insights/_customer_relationship.html", takes_context=True)
+def customer_relationship(context: dict[str, Any], customer: Any) -> dict[str, Any]:
+    """The relationship log of a customer, with the form to add to it."""
+    interactions = list(
+        Interaction.objects.filter(customer=customer)
+        .select_related("by", "follow_up_task")
+        .order_by("-at", "-id")[:20]
+    )
+    return {
+        "customer": customer,
+        "interactions": interactions,
+        "interaction_form": InteractionForm(),
+        "request": context.get("request"),
+        "csrf_token": context.get("csrf_token"),
+    }

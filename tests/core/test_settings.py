@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 # Placeholders only: nothing connects anywhere while the checks run.
@@ -61,6 +63,12 @@ def _production_settings(env: dict[str, str]) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+@pytest.fixture(scope="module")
+def production_settings() -> dict:
+    # One child process for all the assertions below: each start costs seconds.
+    return _production_settings(PRODUCTION_ENV)
+
+
 def test_it_passes_the_deploy_check_with_dummy_secrets_from_the_environment():
     result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
 
@@ -86,8 +94,8 @@ def test_it_refuses_to_start_without_a_broker():
     assert "REDIS_URL" in result.stderr
 
 
-def test_it_hardens_https_cookies_hashing_framing_and_scripts():
-    settings = _production_settings(PRODUCTION_ENV)
+def test_it_hardens_https_cookies_hashing_framing_and_scripts(production_settings):
+    settings = production_settings
 
     assert settings["DEBUG"] is False
     assert settings["HASHER"] == "django.contrib.auth.hashers.Argon2PasswordHasher"
@@ -100,8 +108,8 @@ def test_it_hardens_https_cookies_hashing_framing_and_scripts():
     assert settings["CSP"]["style-src"] == ["'self'"]
 
 
-def test_it_uses_redis_as_the_broker_and_lets_health_probes_use_plain_http():
-    settings = _production_settings(PRODUCTION_ENV)
+def test_it_uses_redis_as_the_broker_and_lets_health_probes_use_plain_http(production_settings):
+    settings = production_settings
 
     assert settings["BROKER"] == "redis://redis.invalid:6379/0"
     assert settings["EXEMPT"] == [r"^healthz$"]

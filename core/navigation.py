@@ -24,6 +24,7 @@ STAFF_NAV: list[NavItem] = [
     NavItem("retention:queue", _("Cancellations")),
     NavItem("billing:invoices", _("Invoices")),
     NavItem("staff-tasks", _("My tasks")),
+    NavItem("insights:feedback", _("Feedback")),
     NavItem("notifications:outbox", _("Messages")),
 ]
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from contracts.forms import StaffUserChoiceField, staff_users
 from contracts.models import Plan
 from customers.models import Tier
+from portal.models import FeedbackStatus
 
 from .models import InteractionKind
 from .selectors import DashboardFilters
@@ -73,3 +74,31 @@ class InteractionForm(forms.Form):
         help_text=_("Creates a task for the account manager on that day."),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+
+
+class FeedbackAssignForm(forms.Form):
+    assignee = StaffUserChoiceField(
+        label=_("Assign to"),
+        queryset=staff_users(),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+
+class FeedbackReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Reply to the customer"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("The customer sees this reply in the portal."),
+    )
+
+
+class FeedbackStatusForm(forms.Form):
+    to = forms.ChoiceField(
+        choices=[
+            (FeedbackStatus.IN_PROGRESS, _("Reopen")),
+            (FeedbackStatus.RESOLVED, _("Mark resolved")),
+            (FeedbackStatus.CLOSED, _("Close")),
+        ]
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=300)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from insights import views
+from insights import views, views_feedback
 
 app_name = "insights"
 urlpatterns = [
@@ -10,4 +10,9 @@ urlpatterns = [
         views.interaction_add,
         name="interaction-add",
     ),
+    path("feedback/", views_feedback.feedback_list, name="feedback"),
+    path("feedback/<int:pk>/", views_feedback.feedback_detail, name="feedback-detail"),
+    path("feedback/<int:pk>/assign/", views_feedback.feedback_assign, name="feedback-assign"),
+    path("feedback/<int:pk>/reply/", views_feedback.feedback_reply, name="feedback-reply"),
+    path("feedback/<int:pk>/status/", views_feedback.feedback_status, name="feedback-status"),
 ]

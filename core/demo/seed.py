@@ -70,44 +70,45 @@ def demo_seed(
     batch: list[Story] = []
     batch_customers: list[Customer] = []
 
-    def flush() -> None:
-        write_in_bulk(batch, today=today)
-        Customer.objects.bulk_update(batch_customers, ["created_at"], batch_size=1000)
-        batch.clear()
-        batch_customers.clear()
+    def one_customer(index: int, code: str) -> None:
+        customer, kind = teller.customer(code, owners[rng.randrange(len(owners))])
+        portal_user = _portal_user(customer, demo) if index < portal_customers else None
+        stories: list[Story] = []
+        for length in _chains(counts[index], rng):
+            stories.extend(teller.subscription(customer, kind, length, portal_user))
+        if stories:
+            first = min(story.steps[0].at for story in stories)
+            customer.created_at = first - dt.timedelta(days=rng.randint(1, 30))
+        demo.contracts += len(stories)
+        demo.customers += 1
+        if bulk:
+            batch.extend(stories)
+            batch_customers.append(customer)
+        else:
+            write_with_services(stories, today=today)
+            Customer.objects.filter(pk=customer.pk).update(created_at=customer.created_at)
 
-    for index in range(customers):
+    codes = []
+    for _index in range(customers):
         while f"KH{next_code:05d}" in existing_codes:
             next_code += 1
-        code = f"KH{next_code:05d}"
+        codes.append(f"KH{next_code:05d}")
         next_code += 1
-        # Service path: one transaction per customer (fast on SQLite, and a failure loses
-        # one customer). Bulk path: one per batch of customers.
+    # Service path: one transaction per customer (a failure loses one customer). Bulk
+    # path: one per batch of customers, written with a few INSERTs (and few commits,
+    # which is what costs most on SQLite).
+    step = BULK_BATCH_CUSTOMERS if bulk else 1
+    for start in range(0, customers, step):
         with transaction.atomic():
-            customer, kind = teller.customer(code, owners[rng.randrange(len(owners))])
-            portal_user = _portal_user(customer, demo) if index < portal_customers else None
-            stories: list[Story] = []
-            for length in _chains(counts[index], rng):
-                stories.extend(teller.subscription(customer, kind, length, portal_user))
-            if stories:
-                first = min(story.steps[0].at for story in stories)
-                customer.created_at = first - dt.timedelta(days=rng.randint(1, 30))
-            demo.contracts += len(stories)
+            for index in range(start, min(start + step, customers)):
+                one_customer(index, codes[index])
             if bulk:
-                batch.extend(stories)
-                batch_customers.append(customer)
-            else:
-                write_with_services(stories, today=today)
-                Customer.objects.filter(pk=customer.pk).update(created_at=customer.created_at)
-        demo.customers += 1
-        if bulk and len(batch_customers) >= BULK_BATCH_CUSTOMERS:
-            with transaction.atomic():
-                flush()
-        if (index + 1) % 500 == 0:
-            log(f"{index + 1} customers, {demo.contracts} contracts")
-    if bulk and batch_customers:
-        with transaction.atomic():
-            flush()
+                write_in_bulk(batch, today=today)
+                Customer.objects.bulk_update(batch_customers, ["created_at"], batch_size=1000)
+                batch.clear()
+                batch_customers.clear()
+        if demo.customers % 500 == 0 or demo.customers == customers:
+            log(f"{demo.customers} customers, {demo.contracts} contracts")
     tiers = customer_tiers_recompute(as_of=today)
     for customer in Customer.objects.filter(code__startswith="KH").order_by("code")[:2]:
         if not customer.tier_override:

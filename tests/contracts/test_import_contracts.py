@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from contracts.importers import contracts_import_csv
-from contracts.models import AutoRenewConsent, Contract, ContractEvent
+from contracts.models import AutoRenewConsent, Contract, ContractEvent, ContractLine
 from contracts.services import contract_number_next
 from tests.factories import ContractFactory, CustomerFactory, PlanFactory
 
@@ -264,3 +264,131 @@ def test_the_command_dry_run_writes_nothing(tmp_path, customer, capsys):
 
     assert "Dry run" in capsys.readouterr().out
     assert not Contract.objects.exists()
+
+
+def _rows_written():
+    contracts = list(
+        Contract.objects.order_by("number").values(
+            "number",
+            "customer__code",
+            "plan__code",
+            "owner__username",
+            "status",
+            "start_date",
+            "end_date",
+            "billing_period",
+            "currency",
+            "total_amount",
+            "annual_value",
+            "auto_renew",
+            "notice_period_days",
+            "etf_kind",
+            "etf_value",
+            "refund_policy",
+            "terms_version",
+            "predecessor",
+            "signed_at",
+            "ended_at",
+        )
+    )
+    lines = list(
+        ContractLine.objects.order_by("contract__number").values(
+            "contract__number", "plan__code", "description", "quantity", "unit_price", "position"
+        )
+    )
+    events = [
+        (
+            e.contract.number,
+            e.kind,
+            e.from_status,
+            e.to_status,
+            e.actor_id,
+            e.reason,
+            {k: v for k, v in e.payload.items() if k != "consent_id"},
+            "consent_id" in e.payload,
+        )
+        for e in ContractEvent.objects.select_related("contract").order_by("contract__number", "id")
+    ]
+    consents = list(
+        AutoRenewConsent.objects.order_by("contract__number").values(
+            "contract__number",
+            "customer__code",
+            "enabled",
+            "text",
+            "text_version",
+            "channel",
+            "actor",
+            "ip_address",
+            "user_agent",
+        )
+    )
+    return contracts, lines, events, consents
+
+
+def test_the_bulk_path_writes_the_same_rows_as_contract_import(customer, plan, manager):
+    from django.db import transaction
+
+    plan.etf_kind, plan.etf_value, plan.refund_policy = "fixed", Decimal("500"), "pro_rata"
+    plan.save()
+    data = HEADER + "".join(
+        f"R{i},C001,{'CLOUD-1T' if i % 2 else ''},{start},{end},{amount},CNY,"
+        f"{period},{auto},{notice}\n"
+        for i, (start, end, amount, period, auto, notice) in enumerate(
+            [
+                ("2024-01-01", "2024-12-31", "12000", "monthly", "false", "30"),
+                ("2024-01-01", "2024-12-31", "12000", "monthly", "true", "30"),
+                ("2026-01-01", "2026-12-31", "1234.56", "annual", "true", "60"),
+                ("2026-03-01", "2026-08-31", "999.99", "quarterly", "false", "0"),
+                ("2027-01-01", "2027-12-31", "88888.88", "annual", "true", "90"),
+                ("2027-01-01", "2027-06-30", "1", "monthly", "false", "365"),
+                ("2026-06-15", "2026-06-15", "10", "monthly", "true", "7"),
+            ]
+        )
+    )
+
+    class Rollback(Exception):
+        pass
+
+    written = []
+    for bulk in (False, True):
+        try:
+            with transaction.atomic():
+                report = contracts_import_csv(
+                    source=data.encode(), today=TODAY, by=manager, bulk=bulk
+                )
+                assert report.ok and report.created == 7, report.errors
+                written.append(_rows_written())
+                raise Rollback
+        except Rollback:
+            pass
+
+    through_service, in_bulk = written
+    assert through_service[0] == in_bulk[0]
+    assert through_service[1] == in_bulk[1]
+    assert through_service[2] == in_bulk[2]
+    assert through_service[3] == in_bulk[3]
+    assert {c["status"] for c in in_bulk[0]} == {"expired", "active", "scheduled"}
+
+
+def test_a_big_file_is_written_in_bulk(customer, monkeypatch):
+    from contracts import importers
+
+    def refuse(**kwargs):
+        raise AssertionError("contract_import should not be called row by row")
+
+    monkeypatch.setattr(importers, "contract_import", refuse)
+    data = HEADER + "".join(
+        f"B{i:05d},C001,,2026-01-01,2026-12-31,100,CNY,monthly,{'true' if i % 3 else 'false'},30\n"
+        for i in range(importers.BULK_FROM)
+    )
+    seen = []
+
+    report = contracts_import_csv(
+        source=data.encode(), today=TODAY, progress=lambda *args: seen.append(args)
+    )
+
+    assert report.ok and report.created == importers.BULK_FROM
+    assert Contract.objects.count() == importers.BULK_FROM
+    assert ContractEvent.objects.filter(kind="imported").count() == importers.BULK_FROM
+    assert AutoRenewConsent.objects.count() == Contract.objects.filter(auto_renew=True).count()
+    assert ("write", importers.BULK_FROM, importers.BULK_FROM) in seen

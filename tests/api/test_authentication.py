@@ -130,3 +130,15 @@ def test_error_messages_follow_the_requested_language(make_client, manager):
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "insufficient_scope"
     assert response.json()["error"]["message"] == "此令牌为只读；该请求需要具有写权限的令牌。"
+
+
+def test_a_read_only_token_cannot_patch(make_client, manager):
+    customer = CustomerFactory(account_manager=manager, name="Before")
+
+    response = make_client(manager, "read").patch(
+        f"{URL}{customer.pk}/", {"name": "After"}, format="json"
+    )
+
+    assert response.status_code == 403
+    customer.refresh_from_db()
+    assert customer.name == "Before"

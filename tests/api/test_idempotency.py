@@ -150,3 +150,22 @@ def test_a_key_on_an_endpoint_without_post_is_a_plain_405(client_for):
 
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+@pytest.mark.django_db
+def test_keys_are_forgotten_after_a_day(client_for):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from api.services import idempotency_keys_purge
+
+    _post(client_for, {"code": "OLD1", "name": "x"}, "old-key")
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=23)):
+        assert idempotency_keys_purge() == 0
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=25)):
+        assert idempotency_keys_purge() == 1
+
+    response = _post(client_for, {"code": "OLD2", "name": "y"}, "old-key")
+    assert response.status_code == 201

@@ -384,3 +384,19 @@ def test_a_lost_renewal_is_sent(manager, queued, django_capture_on_commit_callba
     (sent,) = _bodies("renewal.lost")
     assert sent["data"]["renewal_case"]["stage"] == "lost"
     assert sent["data"]["renewal_case"]["loss_reason"] == "price"
+
+
+def test_a_status_change_sends_the_generic_and_the_specific_event(
+    manager, queued, django_capture_on_commit_callbacks
+):
+    _endpoint("http://127.0.0.1:1/", ["*"])
+    contract = ContractFactory(customer__account_manager=manager, status=ContractStatus.ACTIVE)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.contract_terminate(contract=contract, by=manager, reason="fraud")
+
+    types = sorted(WebhookDelivery.objects.values_list("event_type", flat=True))
+    assert types == ["contract.status_changed", "contract.terminated"]
+    (body,) = _bodies("contract.terminated")
+    assert body["data"]["contract"]["status"] == "terminated"
+    assert body["data"]["contract_event_id"] == contract.events.get(kind="terminated").pk

@@ -169,3 +169,24 @@ def test_keys_are_forgotten_after_a_day(client_for):
 
     response = _post(client_for, {"code": "OLD2", "name": "y"}, "old-key")
     assert response.status_code == 201
+
+
+@pytest.mark.django_db
+def test_a_server_error_is_not_remembered_so_the_retry_does_the_work(client_for, monkeypatch):
+    import api.views.customers as views
+
+    real = views.customer_create
+
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(views, "customer_create", broken)
+    with pytest.raises(RuntimeError):
+        _post(client_for, {"code": "R1", "name": "x"}, "retry-key")
+    assert not IdempotencyKey.objects.filter(key="retry-key").exists()
+
+    monkeypatch.setattr(views, "customer_create", real)
+    response = _post(client_for, {"code": "R1", "name": "x"}, "retry-key")
+
+    assert response.status_code == 201
+    assert Customer.objects.filter(code="R1").count() == 1

@@ -1,4 +1,6 @@
-"""The staff shell: login, logout, dashboard and the personal task list."""
+"""The staff shell: login, logout, the personal task list and document downloads.
+
+The staff home (dashboard) lives in insights.views."""
 
 from __future__ import annotations
 
@@ -10,7 +12,6 @@ from django.contrib import messages
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView, LogoutView
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, Sum
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,14 +20,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from contracts.models import ContractStatus
-from core.access import contracts_visible_to, customers_visible_to
+from core.access import customers_visible_to
 from core.auth import staff_required
 from core.errors import DomainError
 from core.models import Document, Task
 from core.services import task_complete
-
-ENDING_WINDOWS = (30, 60, 90)
 
 
 class StaffAuthenticationForm(AuthenticationForm):
@@ -60,48 +58,6 @@ class StaffLogoutView(LogoutView):
     """POST only (Django's LogoutView refuses GET)."""
 
     next_page = "staff-login"
-
-
-@staff_required
-def staff_home(request: HttpRequest) -> HttpResponse:
-    """A simple dashboard: the user's book and what ends soon."""
-    today = timezone.localdate()
-    visible = contracts_visible_to(request.user)
-    active = visible.filter(status=ContractStatus.ACTIVE)
-    aggregates: dict[str, Any] = {"active": Count("id")}
-    for days in ENDING_WINDOWS:
-        window = Q(end_date__gte=today, end_date__lte=today + dt.timedelta(days=days))
-        aggregates[f"count_{days}"] = Count("id", filter=window)
-        aggregates[f"value_{days}"] = Sum("annual_value", filter=window)
-    # One row per currency: values in different currencies are never added together.
-    rows = list(active.values("currency").annotate(**aggregates).order_by("currency"))
-    active_count = sum(r["active"] for r in rows)
-    windows = []
-    for days in ENDING_WINDOWS:
-        windows.append(
-            {
-                "days": days,
-                "count": sum(r[f"count_{days}"] for r in rows),
-                "values": [(r["currency"], r[f"value_{days}"]) for r in rows if r[f"value_{days}"]],
-            }
-        )
-    open_tasks = Task.objects.filter(assignee=request.user, done_at__isnull=True)
-    task_counts = open_tasks.aggregate(
-        open=Count("id"), overdue=Count("id", filter=Q(due_date__lt=today))
-    )
-    upcoming_tasks = list(open_tasks.select_related("customer", "contract")[:5])
-    return render(
-        request,
-        "staff/home.html",
-        {
-            "today": today,
-            "active_count": active_count,
-            "windows": windows,
-            "task_counts": task_counts,
-            "upcoming_tasks": upcoming_tasks,
-            "sees_all": request.user.is_team_lead,
-        },
-    )
 
 
 @staff_required

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import Task
-from tests.factories import ContractFactory, CustomerFactory, PortalAccountFactory
+from tests.factories import CustomerFactory, PortalAccountFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -56,19 +56,6 @@ def test_it_shows_the_staff_navigation_and_language_switcher(client, manager):
     assert reverse("customers:list") in html
     assert reverse("contracts:list") in html
     assert 'action="/i18n/setlang/"' in html
-
-
-def test_it_counts_contracts_ending_soon_on_the_dashboard(client, manager):
-    today = timezone.localdate()
-    customer = CustomerFactory(account_manager=manager)
-    ContractFactory(customer=customer, end_date=today + dt.timedelta(days=10))
-    ContractFactory(customer=customer, end_date=today + dt.timedelta(days=75))
-    ContractFactory(end_date=today + dt.timedelta(days=10))  # another manager's book
-    client.force_login(manager)
-    response = client.get(reverse("staff-home"))
-    assert response.context["active_count"] == 2
-    counts = {w["days"]: w["count"] for w in response.context["windows"]}
-    assert counts == {30: 1, 60: 1, 90: 2}
 
 
 def test_it_lists_my_open_tasks_first_and_marks_one_done(client, manager):

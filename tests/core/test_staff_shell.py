@@ -131,3 +131,10 @@ def test_it_serves_a_document_only_to_staff_whose_book_holds_it(client, manager,
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == b"%PDF-1.4 mine"
     assert client.get(reverse("staff-document", args=[theirs.pk])).status_code == 404
+
+
+def test_the_error_pages_render_without_a_request_context():
+    from django.template.loader import render_to_string
+
+    for name in ("403.html", "404.html", "500.html"):
+        assert "RenewDesk" in render_to_string(name)

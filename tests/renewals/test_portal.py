@@ -187,3 +187,16 @@ def test_get_on_portal_actions_changes_nothing(customer_client, renewing_contrac
         assert customer_client.get(reverse(name, args=[renewing_contract.pk])).status_code == 405
     assert Quote.objects.get().status == "sent"
     assert renewing_contract.status == ContractStatus.ACTIVE
+
+
+def test_the_dashboard_lists_renewals_in_progress(customer_client, renewing_contract, sent_quote):
+    page = customer_client.get(reverse("portal:home")).content.decode()
+    assert "Renewals in progress" in page
+    assert reverse("portal:renewal", args=[renewing_contract.pk]) in page
+
+
+def test_the_renewal_page_speaks_chinese(customer_client, renewing_contract, sent_quote):
+    customer_client.cookies["django_language"] = "zh-hans"
+    page = customer_client.get(reverse("portal:renewal", args=[renewing_contract.pk]))
+    body = page.content.decode()
+    assert "第 3 步：签署" in body and "签署合同" in body

@@ -40,6 +40,14 @@ class CreditNoteForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300)
 
 
+class RefundForm(forms.Form):
+    amount = forms.DecimalField(
+        label=_("Amount"), max_digits=14, decimal_places=2, min_value=Decimal("0.01")
+    )
+    method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
+    reference = forms.CharField(label=_("Reference"), max_length=100)
+
+
 class InvoiceFilterForm(forms.Form):
     STATUS_CHOICES = [
         ("", _("All")),

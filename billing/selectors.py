@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from core.access import customers_visible_to
 
-from .models import Invoice, InvoiceStatus, Payment
+from .models import CreditNote, Invoice, InvoiceStatus, Payment
 
 
 def invoices_visible_to(user: Any) -> QuerySet[Invoice]:
@@ -44,3 +44,9 @@ def invoices_for_customer(*, customer: Any) -> QuerySet[Invoice]:
 
 def payments_for_invoice(*, invoice: Invoice) -> QuerySet[Payment]:
     return invoice.payments.select_related("recorded_by").order_by("received_at", "id")
+
+
+def credit_notes_visible_to(user: Any) -> QuerySet[CreditNote]:
+    return CreditNote.objects.filter(customer__in=customers_visible_to(user)).order_by(
+        "-issue_date", "-id"
+    )

@@ -24,9 +24,14 @@ from core.errors import DomainError
 
 from . import services
 from .documents import invoice_document, receipt_document
-from .forms import CreditNoteForm, InvoiceFilterForm, PaymentForm
-from .models import Invoice, Payment
-from .selectors import invoice_list, invoices_visible_to, payments_for_invoice
+from .forms import CreditNoteForm, InvoiceFilterForm, PaymentForm, RefundForm
+from .models import CreditNote, Invoice, Payment
+from .selectors import (
+    credit_notes_visible_to,
+    invoice_list,
+    invoices_visible_to,
+    payments_for_invoice,
+)
 from .webhooks import WebhookRejected, webhook_process, webhook_secret, webhook_verify
 
 
@@ -130,6 +135,48 @@ def invoice_credit_view(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, _("Enter an amount and a reason."))
     return redirect("billing:invoice", pk=invoice.pk)
+
+
+@staff_required
+def credit_note_list_view(request: HttpRequest) -> HttpResponse:
+    notes = list(
+        credit_notes_visible_to(request.user)
+        .select_related("customer", "invoice", "contract")
+        .prefetch_related("refunds")[:200]
+    )
+    return render(
+        request,
+        "billing/credit_note_list.html",
+        {"notes": notes, "refund_form": RefundForm()},
+    )
+
+
+@staff_required
+@require_POST
+def credit_note_refund_view(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        note = credit_notes_visible_to(request.user).get(pk=pk)
+    except CreditNote.DoesNotExist:
+        raise Http404 from None
+    form = RefundForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("billing:credit-notes")
+    try:
+        refund = services.refund_record(
+            credit_note=note,
+            amount=form.cleaned_data["amount"],
+            method=form.cleaned_data["method"],
+            reference=form.cleaned_data["reference"],
+            by=request.user,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Refund %(number)s recorded.") % {"number": refund.number})
+    return redirect("billing:credit-notes")
 
 
 def _pdf_response(doc, filename: str) -> FileResponse:

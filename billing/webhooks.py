@@ -30,6 +30,7 @@ from .models import Invoice, PaymentMethod, PaymentSource, WebhookEvent
 from .services import payment_record
 
 TOLERANCE_SECONDS = 5 * 60
+MAX_AMOUNT = Decimal("1e12")  # fits the amount columns; anything larger is not a payment
 PROVIDER_METHODS = {"card", "wechat_pay", "alipay", "bank_transfer"}
 
 
@@ -113,7 +114,12 @@ def _record_payment(event: WebhookEvent, data: dict[str, Any]) -> WebhookResult:
         amount = Decimal(str(data.get("amount", "")))
     except InvalidOperation:
         amount = None
-    if invoice is None or amount is None or not amount.is_finite():
+    if (
+        invoice is None
+        or amount is None
+        or not amount.is_finite()
+        or not Decimal("0") < amount < MAX_AMOUNT
+    ):
         event.result = "ignored: unknown invoice or bad amount"
         event.save(update_fields=["result"])
         return WebhookResult("ignored", event.result)

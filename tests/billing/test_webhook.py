@@ -163,3 +163,21 @@ def test_twenty_concurrent_deliveries_of_one_event_make_one_payment(settings):
     assert statuses.count((200, "duplicate")) == 19
     assert Payment.objects.filter(invoice=inv).count() == 1
     assert WebhookEvent.objects.filter(event_id="evt_race").count() == 1
+
+
+@pytest.mark.parametrize("amount", ["1e999", "NaN", "-5", "abc", "0"])
+def test_an_absurd_amount_is_ignored_not_a_500(client, invoice, webhook_secret, amount):
+    body = json.dumps(
+        {
+            "id": f"evt_{amount}",
+            "type": "payment.succeeded",
+            "data": {"invoice": invoice.number, "amount": amount},
+        }
+    ).encode()
+    response = _post(client, body, webhook_secret)
+    assert response.status_code == 200 and response.json()["status"] == "ignored"
+    assert not Payment.objects.exists()
+
+
+def test_a_body_that_is_not_json_is_refused(client, webhook_secret):
+    assert _post(client, b"\xff\xfe not json", webhook_secret).status_code == 400

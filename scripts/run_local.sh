@@ -101,8 +101,8 @@ stop_all() {
   wait 2>/dev/null || true
   say "Stopped."
 }
-trap 'stop_all; exit 130' INT
-trap 'stop_all; exit 143' TERM
+trap 'stop_all; exit 0' INT  # a stop the user asked for is not an error
+trap 'stop_all; exit 0' TERM
 trap 'stop_all' EXIT
 
 say "Starting Celery worker (log: $LOG_DIR/worker.log)"

@@ -11,6 +11,15 @@ from tests.factories import ContactFactory, ContractFactory, CustomerFactory, Po
 TODAY = dt.date(2026, 3, 10)
 
 
+@pytest.fixture(autouse=True)
+def _english_by_default():
+    """A request in another test may leave its language active in this thread."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def today():
     """Business 'today' for retention tests: 2026-03-10 10:00 Shanghai (a Tuesday)."""

@@ -72,6 +72,14 @@ def renewal_cases_open_due(*, as_of: dt.date | None = None, days: int | None = N
             end_date__lte=as_of + dt.timedelta(days=days),
             renewal_case__isnull=True,
         )
+        # Already renewed by hand (a signed successor): nothing to work on.
+        .exclude(
+            successor__status__in=[
+                ContractStatus.AWAITING_PAYMENT,
+                ContractStatus.SCHEDULED,
+                ContractStatus.ACTIVE,
+            ]
+        )
         .order_by("id")
         .values_list("id", "owner_id", "customer__account_manager_id")
     )

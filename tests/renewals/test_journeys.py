@@ -483,3 +483,16 @@ def test_messages_reach_the_notifications_outbox_in_the_customers_language(
     assert to_customer.to_address == "buyer@example.com"
     assert quote.number in to_customer.subject or quote.number in to_customer.body_text
     assert "续约报价" in to_customer.subject  # the customer's language is Chinese
+
+
+def test_no_case_opens_for_a_contract_already_renewed_by_hand(today, renewing_contract):
+    from tests.factories import ContractFactory
+
+    ContractFactory(
+        customer=renewing_contract.customer,
+        predecessor=renewing_contract,
+        status=ContractStatus.SCHEDULED,
+        start_date=dt.date(2027, 1, 1),
+        end_date=dt.date(2027, 12, 31),
+    )
+    assert services.renewal_cases_open_due(as_of=today) == 0

@@ -28,3 +28,9 @@ def invoice(db, manager):
         description="Support",
         due_date=dt.date.today() + dt.timedelta(days=14),
     )
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Generated PDFs go to a temporary folder, not the project's media/."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")

@@ -104,3 +104,9 @@ def notice_delivered(monkeypatch):
 
 def localdate() -> dt.date:
     return timezone.localdate()
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Generated PDFs and uploads go to a temporary folder, not the project's media/."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")

@@ -144,7 +144,7 @@ def seed(*, contracts: int, customers: int, today: dt.date) -> None:
     # y: its status rank, status and end date. rank: 1 draft, 2 awaiting signature,
     # 3 awaiting payment, 4 scheduled, 5 active, 6 ended.
     contract_from = f"""
-        generate_series(1, {contracts}) g
+        generate_series(1::bigint, {contracts}) g
         CROSS JOIN LATERAL (SELECT mod(g * 7919, 100) AS b, mod(g * 31, 365) AS d,
                                    1 + mod(g - 1, {customers}) AS cust) x
         CROSS JOIN LATERAL (SELECT

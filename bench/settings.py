@@ -9,7 +9,7 @@ from config.settings.base import MIDDLEWARE, REST_FRAMEWORK, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="bench-only-key")
-ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://renewdesk@127.0.0.1:5432/renewdesk_bench")
 }

@@ -391,11 +391,16 @@ def _confirm_locked(
         earliest = policy.earliest_effective_date(
             kind=locked.kind, today=today, notice_days=terms.notice_days, term_end=terms.end_date
         )
-        raise DomainError(
-            _("The effective date must be between %(earliest)s and %(end)s.")
-            % {"earliest": earliest, "end": terms.end_date},
-            code="bad_effective_date",
-        ) from exc
+        if locked.kind == Kind.NON_RENEWAL:
+            message = _("A non-renewal takes effect the day after the term ends, on %(date)s.") % {
+                "date": earliest
+            }
+        else:
+            message = _("The effective date must be between %(earliest)s and %(end)s.") % {
+                "earliest": earliest,
+                "end": terms.end_date,
+            }
+        raise DomainError(message, code="bad_effective_date") from exc
     if settlement is None:
         raise DomainError(
             _(

@@ -479,3 +479,20 @@ def test_a_staff_offer_during_review_can_be_declined_from_the_progress_page(
     req = services.cancellation_continue(request=req, by=portal_user)
     assert req.status == Status.IN_REVIEW
     assert req.offer_response == OfferResponse.DECLINED
+
+
+def test_the_sla_is_configurable(contract, portal_user, today, settings):
+    settings.RENEWDESK = {**settings.RENEWDESK, "CANCELLATION_SLA_BUSINESS_DAYS": 5}
+    req = submit(contract, portal_user)
+    # Tuesday 10 March + 5 business days = Tuesday 17 March, 10:00 Shanghai.
+    assert req.sla_due_at == dt.datetime(2026, 3, 17, 2, 0, tzinfo=dt.UTC)
+
+
+def test_a_non_renewal_cannot_be_confirmed_for_another_date(contract, portal_user, manager, today):
+    offer(reasons=["price"])
+    req = submit(contract, portal_user, kind="non_renewal", reason="price")
+    with pytest.raises(DomainError) as exc:
+        services.cancellation_confirm(request=req, by=manager, effective_date=dt.date(2026, 6, 1))
+    assert "2027-01-01" in exc.value.message
+    req = services.cancellation_confirm(request=req, by=manager)
+    assert req.effective_date == dt.date(2027, 1, 1)

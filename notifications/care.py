@@ -17,7 +17,7 @@ from contracts.models import Contract, ContractStatus
 from customers.models import Customer
 
 from .models import Channel, FestivalDate, FestivalKind, Message, MessageKind, MessageStatus
-from .reminders import _contacts
+from .selectors import primary_contacts
 
 logger = logging.getLogger("notifications.care")
 
@@ -43,7 +43,7 @@ def _send_batch(
     customers: list[dict[str, Any]],
     extra: dict[int, dict[str, Any]] | None = None,
 ) -> int:
-    contacts = _contacts({c["id"] for c in customers})
+    contacts = primary_contacts(customer_ids={c["id"] for c in customers})
     now = timezone.now()
     messages = []
     for c in customers:

@@ -33,7 +33,6 @@ from contracts.models import PERIOD_MONTHS, Contract, ContractLine, ContractStat
 from core.models import Task, TaskKind
 from core.money import money
 from core.tokens import token_make
-from customers.models import Contact
 
 from .models import (
     Channel,
@@ -42,6 +41,7 @@ from .models import (
     PersonalOffer,
     ReminderRule,
 )
+from .selectors import primary_contacts
 
 logger = logging.getLogger("notifications.reminders")
 
@@ -343,23 +343,6 @@ def _due_contracts(as_of: dt.date, max_offset: int):
     )
 
 
-def _contacts(customer_ids: set[int]) -> dict[int, dict[str, str]]:
-    """Primary (else first) email and phone per customer, in one query."""
-    out: dict[int, dict[str, str]] = {}
-    rows = (
-        Contact.objects.filter(customer_id__in=customer_ids)
-        .order_by("customer_id", "-is_primary", "id")
-        .values_list("customer_id", "email", "phone")
-    )
-    for customer_id, email, phone in rows:
-        entry = out.setdefault(customer_id, {"email": "", "phone": ""})
-        if email and not entry["email"]:
-            entry["email"] = email
-        if phone and not entry["phone"]:
-            entry["phone"] = phone
-    return out
-
-
 def _what(rows_by_id: dict[int, dict[str, Any]], ids: list[int]) -> dict[int, str]:
     """What is ending: the plan's name, else the contract's line descriptions."""
     out = {cid: rows_by_id[cid]["plan__name"] for cid in ids if rows_by_id[cid]["plan__name"]}
@@ -453,7 +436,7 @@ def _sweep_batch(
             due.append((row, offset, days_left))
     if not due:
         return
-    contacts = _contacts({row["customer_id"] for row, _o, _d in due})
+    contacts = primary_contacts(customer_ids={row["customer_id"] for row, _o, _d in due})
     planned: list[tuple[dict[str, Any], int, int, str, str, str]] = []
     for row, offset, days_left in due:
         for channel, address in _channels_for(row, contacts.get(row["customer_id"], {})):

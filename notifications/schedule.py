@@ -63,6 +63,11 @@ BEAT_ENTRIES = [
         "billing.tasks.send_dunning_reminders_task",
         crontab={"minute": "30", "hour": "8"},
     ),
+    BeatEntry(
+        "renewdesk: renewal propensity train and score (nightly)",
+        "insights.tasks.propensity_nightly",
+        crontab={"minute": "30", "hour": "3"},
+    ),
 ]
 
 

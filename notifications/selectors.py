@@ -6,6 +6,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from customers.models import Contact
+
 from .models import Channel, Message, MessageKind, MessageStatus
 
 
@@ -71,3 +73,20 @@ def outbox_for_staff(
         term = q.strip()
         qs = qs.filter(Q(contract__number__icontains=term) | Q(to_address__iexact=term))
     return qs.order_by("-created_at", "-id")
+
+
+def primary_contacts(*, customer_ids: set[int]) -> dict[int, dict[str, str]]:
+    """Primary (else first) email and phone per customer, in one query."""
+    out: dict[int, dict[str, str]] = {}
+    rows = (
+        Contact.objects.filter(customer_id__in=customer_ids)
+        .order_by("customer_id", "-is_primary", "id")
+        .values_list("customer_id", "email", "phone")
+    )
+    for customer_id, email, phone in rows:
+        entry = out.setdefault(customer_id, {"email": "", "phone": ""})
+        if email and not entry["email"]:
+            entry["email"] = email
+        if phone and not entry["phone"]:
+            entry["phone"] = phone
+    return out

@@ -33,6 +33,16 @@ CANCELLABLE = {
 }
 
 
+# A customer with a contract in one of these is not lost (or is already being won back).
+CURRENT_STATUSES = (
+    ContractStatus.DRAFT,
+    ContractStatus.AWAITING_SIGNATURE,
+    ContractStatus.AWAITING_PAYMENT,
+    ContractStatus.SCHEDULED,
+    ContractStatus.ACTIVE,
+)
+
+
 def contract_terms(contract: Contract) -> policy.ContractTerms:
     return policy.ContractTerms(
         start_date=contract.start_date,
@@ -265,8 +275,6 @@ def winback_list(user: Any, *, today: dt.date | None = None) -> QuerySet[Contrac
 
     today = today or timezone.localdate()
     since = policy.add_months(today, -12)
-    from .services.winback import CURRENT_STATUSES
-
     current = Contract.objects.filter(customer=OuterRef("customer"), status__in=CURRENT_STATUSES)
     last_request = CancellationRequest.objects.filter(
         contract=OuterRef("pk"), status=Status.COMPLETED

@@ -16,17 +16,9 @@ from contracts.models import Contract, ContractStatus
 from core.errors import DomainError
 
 from .. import policy
+from ..selectors import CURRENT_STATUSES
 
 log = logging.getLogger(__name__)
-
-# A customer with one of these is not lost (or is already being won back).
-CURRENT_STATUSES = (
-    ContractStatus.DRAFT,
-    ContractStatus.AWAITING_SIGNATURE,
-    ContractStatus.AWAITING_PAYMENT,
-    ContractStatus.SCHEDULED,
-    ContractStatus.ACTIVE,
-)
 
 
 # --- win-back ----------------------------------------------------------------------------

@@ -111,3 +111,104 @@ class PropensityModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.algorithm} {self.trained_at:%Y-%m-%d} AUC {self.holdout_auc:.3f}"
+
+
+class SurveyKind(models.TextChoices):
+    CSAT_RENEWAL = "csat_renewal", _("Satisfaction after a renewal (CSAT)")
+    CSAT_CANCELLATION = "csat_cancellation", _("Satisfaction after a cancellation (CSAT)")
+    NPS = "nps", _("Net Promoter Score (NPS)")
+
+
+# CSAT is answered 1–5, NPS 0–10.
+SURVEY_SCALES = {
+    SurveyKind.CSAT_RENEWAL: (1, 5),
+    SurveyKind.CSAT_CANCELLATION: (1, 5),
+    SurveyKind.NPS: (0, 10),
+}
+
+
+class Survey(TimeStampedModel):
+    """One survey sent to a customer and, once answered, its answer."""
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="surveys",
+    )
+    contract = models.ForeignKey(
+        "contracts.Contract",
+        verbose_name=_("contract"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="surveys",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=SurveyKind.choices)
+    # Makes sending idempotent: one survey per renewal / cancellation / NPS period.
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    score = models.PositiveSmallIntegerField(_("score"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("answered by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("survey")
+        verbose_name_plural = _("surveys")
+        ordering = ["-sent_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "-answered_at"], name="survey_customer_answered")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.customer_id}"
+
+    @property
+    def scale(self) -> tuple[int, int]:
+        return SURVEY_SCALES[SurveyKind(self.kind)]
+
+    @property
+    def is_answered(self) -> bool:
+        return self.answered_at is not None
+
+
+class ScoreMethod(models.TextChoices):
+    RULES = "rules", _("Rule-based")
+    MODEL = "model", _("Trained model")
+
+
+class ContractScore(models.Model):
+    """The latest renewal-propensity score of an active contract ending soon, stored by
+    the nightly scoring sweep so that the at-risk list is one indexed query."""
+
+    contract = models.OneToOneField(
+        "contracts.Contract",
+        verbose_name=_("contract"),
+        on_delete=models.CASCADE,
+        related_name="propensity",
+    )
+    score = models.PositiveSmallIntegerField(_("renewal propensity (0–100)"))
+    # annualised value (default currency) × (1 − score / 100)
+    value_at_risk = models.DecimalField(_("value at risk"), max_digits=20, decimal_places=2)
+    factors = models.JSONField(_("top factors"), default=list)
+    method = models.CharField(_("method"), max_length=10, choices=ScoreMethod.choices)
+    model = models.ForeignKey(
+        PropensityModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("propensity score")
+        verbose_name_plural = _("propensity scores")
+        indexes = [models.Index(fields=["-value_at_risk"], name="score_value_at_risk")]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id}: {self.score}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from insights import views, views_feedback
+from insights import views, views_feedback, views_risk
 
 app_name = "insights"
 urlpatterns = [
@@ -15,4 +15,6 @@ urlpatterns = [
     path("feedback/<int:pk>/assign/", views_feedback.feedback_assign, name="feedback-assign"),
     path("feedback/<int:pk>/reply/", views_feedback.feedback_reply, name="feedback-reply"),
     path("feedback/<int:pk>/status/", views_feedback.feedback_status, name="feedback-status"),
+    path("at-risk/", views_risk.at_risk, name="at-risk"),
+    path("at-risk/export.csv", views_risk.at_risk_export, name="at-risk-export"),
 ]

@@ -1,0 +1,29 @@
+"""Nightly: retrain the propensity model (when there is enough history), then rescore."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import propensity
+from .scoring import propensity_score_all
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="insights.tasks.propensity_nightly", time_limit=3600, soft_time_limit=3500)
+def propensity_nightly() -> dict:
+    today = timezone.localdate()
+    result = propensity.propensity_train(today=today)
+    scoring = propensity_score_all(today=today)
+    logger.info(
+        "propensity: trained=%s auc=%s scored=%s", result.trained, result.auc, scoring.scored
+    )
+    return {
+        "trained": result.trained,
+        "auc": result.auc,
+        "scored": scoring.scored,
+        "method": scoring.method,
+    }

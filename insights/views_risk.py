@@ -1,0 +1,90 @@
+"""The at-risk list: active contracts ending within 120 days, by value at risk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.auth import staff_required
+from core.csv_export import csv_response
+
+from . import propensity as p
+from .forms import DashboardFilterForm
+from .models import ContractScore
+from .scoring import at_risk_list
+
+
+def _factor_labels(score: ContractScore) -> list[dict[str, Any]]:
+    return [
+        {**f, "label": str(p.FEATURE_LABELS.get(f["feature"], f["feature"]))}
+        for f in score.factors or []
+    ]
+
+
+@staff_required
+def at_risk(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    form = DashboardFilterForm(request.GET or None, user=request.user)
+    qs = at_risk_list(user=request.user, filters=form.to_filters(), today=today)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    for score in page.object_list:
+        score.factor_list = _factor_labels(score)
+    model = p.current_model()
+    return render(
+        request,
+        "insights/at_risk.html",
+        {
+            "form": form,
+            "page_obj": page,
+            "model": model,
+            "uses_model": model is not None
+            and model.training_rows + model.holdout_rows >= p.min_history(),
+            "min_history": p.min_history(),
+            "horizon": p.HORIZON_DAYS,
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+@staff_required
+def at_risk_export(request: HttpRequest) -> HttpResponse:
+    form = DashboardFilterForm(request.GET or None, user=request.user)
+    qs = at_risk_list(user=request.user, filters=form.to_filters(), today=timezone.localdate())
+
+    def rows():
+        for s in qs.iterator(chunk_size=2000):
+            c = s.contract
+            yield [
+                c.number,
+                c.customer.code,
+                c.customer.name,
+                c.end_date,
+                c.annual_value,
+                c.currency,
+                s.score,
+                s.value_at_risk,
+                "; ".join(f"{f['label']} {f['effect']:+}" for f in _factor_labels(s)),
+                s.get_method_display(),
+            ]
+
+    return csv_response(
+        filename=f"at-risk-{timezone.localdate():%Y%m%d}.csv",
+        header=[
+            _("Contract"),
+            _("Customer code"),
+            _("Customer"),
+            _("End date"),
+            _("Annualised value"),
+            _("Currency"),
+            _("Renewal propensity"),
+            _("Value at risk"),
+            _("Top factors"),
+            _("Method"),
+        ],
+        rows=rows(),
+    )

@@ -192,7 +192,7 @@ def main() -> None:
         # (renewals.selectors.customer_has_responded), to show its share of the time.
         from django.db import connection
 
-        import notifications.reminders as reminders
+        import notifications.reminders.sweep as reminders
 
         with connection.cursor() as cur:
             cur.execute("TRUNCATE notifications_message, core_task CASCADE")

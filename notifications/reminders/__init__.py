@@ -1,0 +1,41 @@
+"""The daily renewal-reminder sweep (PRODUCT.md section 4).
+
+The rule for a day: a contract with N days left (1 ≤ N ≤ its largest offset) is due for
+the smallest offset ≥ N; it gets that reminder unless it already has it, and nothing for
+larger offsets it missed. Catching up after downtime therefore sends one reminder, marked
+late when N is below its offset.
+
+Exactly once per (contract term, offset, channel, recipient) is enforced by PostgreSQL:
+``Message.dedupe_key`` is unique (and so is the tuple, see the model's constraint), and
+rows are inserted with ON CONFLICT DO NOTHING, so two sweeps running at once, two beats
+or a redelivered task all end with one row. The sweep is set-based: due contracts are read
+in keyset batches in the order of the partial index ``contract_active_end``, with a fixed
+number of queries per batch and memory flat in the number of contracts.
+"""
+
+from __future__ import annotations
+
+from .content import (
+    LINK_PURPOSES,
+    portal_action_url,
+    reminder_context,
+    reminder_context_for_contract,
+    reminder_context_for_message,
+)
+from .rules import ESCALATION_DAYS, RuleBook, due_offset, reminder_dedupe_key
+from .sweep import SIGNED_SUCCESSOR, SweepSummary, reminders_sweep
+
+__all__ = [
+    "ESCALATION_DAYS",
+    "LINK_PURPOSES",
+    "SIGNED_SUCCESSOR",
+    "RuleBook",
+    "SweepSummary",
+    "due_offset",
+    "portal_action_url",
+    "reminder_context",
+    "reminder_context_for_contract",
+    "reminder_context_for_message",
+    "reminder_dedupe_key",
+    "reminders_sweep",
+]

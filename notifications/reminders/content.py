@@ -1,0 +1,214 @@
+"""What a renewal reminder says: the template context and the portal links."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from contracts.models import PERIOD_MONTHS, Contract, ContractLine, Plan
+from core.money import money
+from core.tokens import token_make
+
+from ..models import (
+    Message,
+    PersonalOffer,
+)
+from .rules import _default_offsets, due_offset
+
+LINK_PURPOSES = ("renew", "change", "cancel", "auto_renew_off")
+
+
+def portal_action_url(*, purpose: str, contract_id: int, max_age: int) -> str:
+    """An absolute link to the portal's confirmation page for one action on one contract.
+
+    GET on it only shows a confirmation page; the change happens on POST. The portal
+    serves ``portal:action-link`` (``/portal/act/<purpose>/<token>/``).
+    """
+    token = token_make(purpose=purpose, obj_id=contract_id, max_age=max_age)
+    path = _action_link_pattern().replace("PURPOSE", purpose).replace("TOKEN", token)
+    return settings.SITE_URL + path
+
+
+@functools.lru_cache(maxsize=1)
+def _action_link_pattern() -> str:
+    # Resolved once per process: reverse() (and a NoReverseMatch) per link is what made
+    # rendering thousands of reminders slow.
+    try:
+        return reverse("portal:action-link", kwargs={"purpose": "PURPOSE", "token": "TOKEN"})
+    except NoReverseMatch:
+        return "/portal/act/PURPOSE/TOKEN/"
+
+
+def _periods_in_term(start: dt.date, end: dt.date, billing_period: str) -> int:
+    months = round(((end - start).days + 1) / 30.4375)
+    per = PERIOD_MONTHS.get(billing_period, 1)
+    return max(1, round(months / per))
+
+
+class _PriceCache:
+    def __init__(self) -> None:
+        self._plans: dict[int, Plan] = {}
+        self._prices: dict[tuple[int, dt.date], Decimal] = {}
+
+    def price_on(self, plan_id: int, day: dt.date) -> Decimal:
+        key = (plan_id, day)
+        if key not in self._prices:
+            if plan_id not in self._plans:
+                self._plans[plan_id] = Plan.objects.get(pk=plan_id)
+            self._prices[key] = self._plans[plan_id].price_on(day)
+        return self._prices[key]
+
+
+def reminder_context(
+    *,
+    row: dict[str, Any],
+    offset: int,
+    days_left: int,
+    prices: _PriceCache,
+    what: str,
+    offer: PersonalOffer | None,
+) -> dict[str, Any]:
+    """Everything a reminder template may show, as plain values (no lazy queries)."""
+    end: dt.date = row["end_date"]
+    periods = _periods_in_term(row["start_date"], end, row["billing_period"])
+    current_fee = money(row["total_amount"] / periods)
+    next_fee = (
+        prices.price_on(row["plan_id"], end + dt.timedelta(days=1))
+        if row["plan_id"]
+        else current_fee
+    )
+    next_fee = money(next_fee)
+    change = next_fee - current_fee
+    # Links stay valid a little past the end so a late reader still gets a clear page.
+    max_age = max(1, (end - timezone.localdate()).days + 30) * 86400
+    links = {
+        p: portal_action_url(purpose=p, contract_id=row["id"], max_age=max_age)
+        for p in LINK_PURPOSES
+    }
+    try:
+        links["portal"] = settings.SITE_URL + reverse(
+            "portal:contract-detail", kwargs={"pk": row["id"]}
+        )
+    except NoReverseMatch:
+        links["portal"] = settings.SITE_URL + "/portal/"
+    manager_name = " ".join(
+        p for p in (row["owner__first_name"], row["owner__last_name"]) if p
+    ) or (row["owner__username"] or "")
+    return {
+        "contract_id": row["id"],
+        "contract_number": row["number"],
+        "customer_name": row["customer__name"],
+        "what": what,
+        "start_date": row["start_date"],
+        "end_date": end,
+        "next_start": end + dt.timedelta(days=1),
+        "days_left": days_left,
+        "offset": offset,
+        "late": days_left < offset,
+        "currency": row["currency"],
+        "billing_period": row["billing_period"],
+        "current_fee": current_fee,
+        "next_fee": next_fee,
+        "fee_change": change,
+        "fee_change_abs": abs(change),
+        "fee_up": change > 0,
+        "fee_down": change < 0,
+        "auto_renew": row["auto_renew"],
+        "links": links,
+        "manager": {
+            "name": manager_name,
+            "email": row["owner__email"] or "",
+            "phone": row["owner__phone"] or "",
+        },
+        "offer": {"title": offer.title, "body": offer.body} if offer else None,
+    }
+
+
+def reminder_context_for_contract(*, contract: Contract, today: dt.date | None = None) -> dict:
+    """The reminder context for one contract (template previews in the admin)."""
+    today = today or timezone.localdate()
+    row = contract_rows(Contract.objects.filter(pk=contract.pk))[0]
+    days_left = max(1, (contract.end_date - today).days)
+    offer = _offers().get((contract.customer.effective_tier, contract.customer.language))
+    return reminder_context(
+        row=row,
+        offset=due_offset(days_left, _default_offsets()) or days_left,
+        days_left=days_left,
+        prices=_PriceCache(),
+        what=_what({contract.pk: row}, [contract.pk]).get(contract.pk, contract.number),
+        offer=offer,
+    )
+
+
+def reminder_context_for_message(*, message: Message) -> dict:
+    """The context a stored reminder is rendered with at delivery (its own offset and the
+    days left on the day it was created)."""
+    row = contract_rows(Contract.objects.filter(pk=message.contract_id))[0]
+    days_left = int(message.context.get("days_left") or message.offset_days or 1)
+    tier = row["customer__tier_override"] or row["customer__tier"]
+    return reminder_context(
+        row=row,
+        offset=message.offset_days or days_left,
+        days_left=days_left,
+        prices=_PriceCache(),
+        what=_what({row["id"]: row}, [row["id"]]).get(row["id"], row["number"]),
+        offer=_offers().get((tier, message.language)),
+    )
+
+
+_ROW_FIELDS = (
+    "id",
+    "number",
+    "customer_id",
+    "customer__name",
+    "customer__tier",
+    "customer__tier_override",
+    "customer__language",
+    "customer__notify_email",
+    "customer__notify_sms",
+    "customer__notify_in_app",
+    "customer__account_manager_id",
+    "plan_id",
+    "plan__name",
+    "owner_id",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__username",
+    "owner__email",
+    "owner__phone",
+    "owner__team_lead_id",
+    "start_date",
+    "end_date",
+    "billing_period",
+    "currency",
+    "total_amount",
+    "auto_renew",
+)
+
+
+def contract_rows(qs) -> list[dict[str, Any]]:
+    return list(qs.values(*_ROW_FIELDS))
+
+
+def _what(rows_by_id: dict[int, dict[str, Any]], ids: list[int]) -> dict[int, str]:
+    """What is ending: the plan's name, else the contract's line descriptions."""
+    out = {cid: rows_by_id[cid]["plan__name"] for cid in ids if rows_by_id[cid]["plan__name"]}
+    missing = [cid for cid in ids if cid not in out]
+    if missing:
+        for cid, desc in (
+            ContractLine.objects.filter(contract_id__in=missing)
+            .order_by("contract_id", "position", "id")
+            .values_list("contract_id", "description")
+        ):
+            out[cid] = f"{out[cid]}, {desc}" if cid in out else desc
+    return out
+
+
+def _offers() -> dict[tuple[str, str], PersonalOffer]:
+    return {(o.tier, o.language): o for o in PersonalOffer.objects.filter(is_active=True)}

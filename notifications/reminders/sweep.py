@@ -1,0 +1,313 @@
+"""The daily sweep: due contracts in keyset batches, set-based inserts of the outbox rows
+and the staff tasks (see the package docstring)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from contracts.models import Contract, ContractStatus
+from core.models import Task, TaskKind
+
+from ..models import (
+    Channel,
+    Message,
+)
+from ..selectors import primary_contacts
+from .content import contract_rows
+from .rules import ESCALATION_DAYS, RuleBook, due_offset, reminder_dedupe_key
+
+logger = logging.getLogger("notifications.reminders")
+
+
+# A successor in one of these statuses means the renewal is signed: stop reminding.
+SIGNED_SUCCESSOR = (
+    ContractStatus.AWAITING_PAYMENT,
+    ContractStatus.SCHEDULED,
+    ContractStatus.ACTIVE,
+)
+
+
+@dataclass
+class SweepSummary:
+    as_of: str = ""
+    contracts_seen: int = 0
+    created: int = 0
+    skipped: int = 0
+    late: int = 0
+    tasks: int = 0
+    escalations: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_INSERT_REMINDERS = """
+INSERT INTO {table} (created_at, updated_at, customer_id, contract_id, to_address, channel,
+    kind, template_kind, language, subject, body_text, body_html, dedupe_key, status,
+    attempts, next_attempt_at, last_error, provider_message_id, term_end, offset_days, late,
+    rendered, context)
+SELECT now(), now(), t.customer_id, t.contract_id, t.address, t.channel,
+    'renewal_reminder', 'renewal_reminder', t.language, '', '', '', t.key, 'pending',
+    0, now(), '', '', t.term_end, t.offset_days, t.late,
+    false, jsonb_build_object('days_left', t.days_left)
+FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[],
+            %s::date[], %s::int[], %s::bool[], %s::int[])
+     AS t(customer_id, contract_id, address, channel, language, key, term_end, offset_days,
+          late, days_left)
+ON CONFLICT DO NOTHING
+"""
+
+
+def _due_contracts(as_of: dt.date, max_offset: int):
+    signed_successor = Contract.objects.filter(
+        predecessor_id=OuterRef("pk"), status__in=SIGNED_SUCCESSOR
+    )
+    return (
+        Contract.objects.filter(
+            status=ContractStatus.ACTIVE,
+            end_date__gt=as_of,
+            end_date__lte=as_of + dt.timedelta(days=max_offset),
+        )
+        .filter(~Exists(signed_successor))
+        .order_by("end_date", "id")
+    )
+
+
+def _channels_for(row: dict[str, Any], contact: dict[str, str]) -> list[tuple[str, str]]:
+    """(channel, address) pairs the customer chose and can be reached on.
+
+    A renewal notice is legally required, so a customer who switched every channel off
+    (or has no address) still gets it in the portal inbox.
+    """
+    out = []
+    if row["customer__notify_email"] and contact.get("email"):
+        out.append((Channel.EMAIL.value, contact["email"]))
+    if row["customer__notify_sms"] and contact.get("phone"):
+        out.append((Channel.SMS.value, contact["phone"]))
+    if row["customer__notify_in_app"] or not out:
+        out.append((Channel.IN_APP.value, ""))
+    return out
+
+
+def _customer_has_responded(contract_ids: list[int]) -> dict[int, bool]:
+    try:
+        from renewals import selectors as renewal_selectors
+    except ImportError:  # renewals not installed: escalate, the safe side
+        logger.warning("renewals.selectors missing; escalating every contract")
+        return dict.fromkeys(contract_ids, False)
+    # A set-based variant, if renewals offers one, answers a whole batch in one query.
+    batch = getattr(renewal_selectors, "contracts_with_customer_response", None)
+    if batch is not None:
+        responded = set(batch(contract_ids=contract_ids))
+        return {cid: cid in responded for cid in contract_ids}
+    customer_has_responded = getattr(renewal_selectors, "customer_has_responded", None)
+    if customer_has_responded is None:
+        logger.warning("renewals.selectors.customer_has_responded missing; escalating")
+        return dict.fromkeys(contract_ids, False)
+    contracts = Contract.objects.in_bulk(contract_ids)
+    return {cid: customer_has_responded(contract=c) for cid, c in contracts.items()}
+
+
+def reminders_sweep(*, as_of: dt.date | None = None, batch_size: int = 2000) -> SweepSummary:
+    """Create the renewal reminders (and staff tasks) due on ``as_of``. Safe to repeat."""
+    as_of = as_of or timezone.localdate()
+    summary = SweepSummary(as_of=as_of.isoformat())
+    book = RuleBook()
+    qs = _due_contracts(as_of, book.max_offset())
+    last: tuple[dt.date, int] | None = None
+    while True:
+        page = qs
+        if last is not None:
+            # Keyset pagination in index order: no OFFSET, each batch starts where the
+            # previous one ended.
+            page = page.filter(Q(end_date__gt=last[0]) | Q(end_date=last[0], id__gt=last[1]))
+        rows = contract_rows(page[:batch_size])
+        if not rows:
+            break
+        last = (rows[-1]["end_date"], rows[-1]["id"])
+        summary.contracts_seen += len(rows)
+        _sweep_batch(as_of, rows, book, summary)
+        if len(rows) < batch_size:
+            break
+    return summary
+
+
+def _sweep_batch(
+    as_of: dt.date,
+    rows: list[dict[str, Any]],
+    book: RuleBook,
+    summary: SweepSummary,
+) -> None:
+    due: list[tuple[dict[str, Any], int, int]] = []
+    for row in rows:
+        tier = row["customer__tier_override"] or row["customer__tier"]
+        offsets = book.offsets_for(plan_id=row["plan_id"], tier=tier, auto_renew=row["auto_renew"])
+        days_left = (row["end_date"] - as_of).days
+        offset = due_offset(days_left, offsets)
+        if offset is not None:
+            due.append((row, offset, days_left))
+    if not due:
+        return
+    contacts = primary_contacts(customer_ids={row["customer_id"] for row, _o, _d in due})
+    planned: list[tuple[dict[str, Any], int, int, str, str, str]] = []
+    for row, offset, days_left in due:
+        for channel, address in _channels_for(row, contacts.get(row["customer_id"], {})):
+            key = reminder_dedupe_key(
+                contract_id=row["id"],
+                term_end=row["end_date"],
+                offset=offset,
+                channel=channel,
+                customer_id=row["customer_id"],
+            )
+            planned.append((row, offset, days_left, channel, address, key))
+    existing = set(
+        Message.objects.filter(dedupe_key__in=[p[5] for p in planned]).values_list(
+            "dedupe_key", flat=True
+        )
+    )
+    fresh = [p for p in planned if p[5] not in existing]
+    summary.skipped += len(planned) - len(fresh)
+    # Stored unrendered: delivery renders each row (message_render). Rendering thousands of
+    # templates here would make the sweep's time grow with template work, not with SQL.
+    # One INSERT … SELECT FROM unnest(arrays) per batch; ON CONFLICT DO NOTHING lets a
+    # concurrent sweep that inserted the same key first win quietly, and rowcount tells how
+    # many rows this sweep really created.
+    # One list per column (psycopg2 sends a Python list as a PostgreSQL array).
+    cols: list[list[Any]] = [[] for _ in range(10)]
+    for row, offset, days_left, channel, address, key in fresh:
+        values = (
+            row["customer_id"],
+            row["id"],
+            address,
+            channel,
+            row["customer__language"],
+            key,
+            row["end_date"],
+            offset,
+            days_left < offset,
+            days_left,
+        )
+        for col, value in zip(cols, values, strict=True):
+            col.append(value)
+    created = late = 0
+    if fresh:
+        with connection.cursor() as cursor:
+            cursor.execute(_INSERT_REMINDERS.format(table=Message._meta.db_table), cols)
+            created = cursor.rowcount
+        late = sum(1 for is_late in cols[8] if is_late)
+    summary.created += created
+    summary.late += late
+    _staff_tasks(as_of, fresh, summary)
+
+
+def _staff_tasks(as_of: dt.date, fresh: list[tuple], summary: SweepSummary) -> None:
+    """A task for the account manager at each offset; an escalation to their team lead
+    when the customer has not answered by ESCALATION_DAYS before the end."""
+    tasks: list[Task] = []
+    escalate: dict[int, dict[str, Any]] = {}
+    seen: set[int] = set()
+    for row, offset, days_left, *_rest in fresh:
+        if row["id"] in seen:
+            continue
+        seen.add(row["id"])
+        assignee = row["owner_id"] or row["customer__account_manager_id"]
+        if not assignee:
+            continue
+        with translation.override(settings.LANGUAGE_CODE):
+            title = _("Renewal reminder sent: %(number)s ends on %(date)s (%(days)s days left)") % {
+                "number": row["number"],
+                "date": row["end_date"].isoformat(),
+                "days": days_left,
+            }
+        tasks.append(
+            Task(
+                assignee_id=assignee,
+                kind=TaskKind.REMINDER,
+                title=title[:300],
+                details=_("Follow up with the customer about the renewal."),
+                due_date=as_of,
+                customer_id=row["customer_id"],
+                contract_id=row["id"],
+                dedupe_key=f"renewal_reminder_task:{row['id']}:{row['end_date']}:{offset}",
+            )
+        )
+        if days_left <= ESCALATION_DAYS and offset <= ESCALATION_DAYS:
+            escalate[row["id"]] = row
+    if escalate:
+        responded = _customer_has_responded(list(escalate))
+        for cid, row in escalate.items():
+            if responded.get(cid):
+                continue
+            lead = row["owner__team_lead_id"] or row["owner_id"]
+            if not lead:
+                continue
+            title = _("Escalation: no answer from %(customer)s, %(number)s ends on %(date)s") % {
+                "customer": row["customer__name"],
+                "number": row["number"],
+                "date": row["end_date"].isoformat(),
+            }
+            tasks.append(
+                Task(
+                    assignee_id=lead,
+                    kind=TaskKind.ESCALATION,
+                    title=title[:300],
+                    details=_("The customer has not responded to the renewal reminders."),
+                    due_date=as_of,
+                    customer_id=row["customer_id"],
+                    contract_id=cid,
+                    dedupe_key=f"renewal_escalation:{cid}:{row['end_date']}",
+                )
+            )
+            summary.escalations += 1
+    summary.tasks += _tasks_insert(tasks)
+
+
+_INSERT_TASKS = """
+INSERT INTO {table} (created_at, updated_at, assignee_id, kind, title, details, due_date,
+    customer_id, contract_id, dedupe_key)
+SELECT now(), now(), t.assignee_id, t.kind, t.title, t.details, t.due_date, t.customer_id,
+    t.contract_id, t.dedupe_key
+FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::date[], %s::bigint[],
+            %s::bigint[], %s::text[])
+     AS t(assignee_id, kind, title, details, due_date, customer_id, contract_id, dedupe_key)
+ON CONFLICT DO NOTHING
+"""
+
+
+def _tasks_insert(tasks: list[Task]) -> int:
+    """Insert tasks idempotently (unique dedupe_key, as core.services.task_create) in one
+    statement. Falls back to the ORM if core's Task table gained a column this SQL does not
+    know (core owns that table)."""
+    if not tasks:
+        return 0
+    cols: list[list[Any]] = [[] for _ in range(8)]
+    for t in tasks:
+        values = (
+            t.assignee_id,
+            t.kind,
+            t.title,
+            t.details,
+            t.due_date,
+            t.customer_id,
+            t.contract_id,
+            t.dedupe_key,
+        )
+        for col, value in zip(cols, values, strict=True):
+            col.append(value)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_INSERT_TASKS.format(table=Task._meta.db_table), cols)
+            return cursor.rowcount
+    except DatabaseError:
+        logger.warning("set-based task insert failed; using the ORM", exc_info=True)
+        Task.objects.bulk_create(tasks, ignore_conflicts=True)
+        return len(tasks)

@@ -8,13 +8,13 @@ from django.db import connection
 from core.models import Task
 from notifications.models import Message, MessageAttempt, MessageStatus
 from notifications.services import (
-    _backoff_seconds,
     message_deliver,
     message_deliver_now,
     message_enqueue,
     outbox_deliver_due,
     outbox_requeue_stuck,
 )
+from notifications.services.delivery import _backoff_seconds
 
 
 @pytest.fixture
@@ -245,14 +245,14 @@ def test_a_reminder_is_cancelled_when_the_contract_ended_before_delivery(
 
 
 def test_an_unexpected_error_is_retried_then_given_up_on(make_contract, settings, monkeypatch):
-    from notifications import services
+    from notifications.services import delivery
 
     settings.NOTIFICATIONS = {"RETRY_BASE_SECONDS": 0, "MAX_ATTEMPTS": 2}
 
     def boom(message):
         raise RuntimeError("provider library bug")
 
-    monkeypatch.setattr(services, "channel_send", boom)
+    monkeypatch.setattr(delivery, "channel_send", boom)
     message = reminder_email(make_contract(30))
 
     outcomes = [message_deliver(message_id=message.pk) for _ in range(3)]

@@ -1,0 +1,38 @@
+"""Writes to the outbox: enqueue, claim, deliver, retry, fail, mark read.
+
+Delivery is claim-based, like healthchecks' sendalerts: a worker owns a message only after
+a compare-and-swap ``UPDATE … WHERE status='pending'`` changed the row; if no row changed,
+another worker got there first. PostgreSQL is the source of truth: a row left in
+"sending" by a killed worker is put back to "pending" by ``outbox_requeue_stuck``.
+"""
+
+from __future__ import annotations
+
+from ..rendering import TemplateCache
+from .delivery import (
+    DeliverySummary,
+    message_deliver,
+    message_render,
+    outbox_deliver_due,
+    outbox_requeue_stuck,
+)
+from .failures import message_alert_failure, message_retry
+from .inbox import message_mark_read, staff_mark_all_read
+from .outbox import conf, message_deliver_now, message_enqueue, recipient_address
+
+__all__ = [
+    "DeliverySummary",
+    "TemplateCache",
+    "conf",
+    "message_alert_failure",
+    "message_deliver",
+    "message_deliver_now",
+    "message_enqueue",
+    "message_mark_read",
+    "message_render",
+    "message_retry",
+    "outbox_deliver_due",
+    "outbox_requeue_stuck",
+    "recipient_address",
+    "staff_mark_all_read",
+]

@@ -1,0 +1,229 @@
+"""Claim-based delivery (see the package docstring), retries with backoff, stuck claims."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import DomainError
+
+from ..channels import PermanentDeliveryError, TransientDeliveryError, channel_send
+from ..models import Message, MessageAttempt, MessageKind, MessageStatus
+from ..rendering import TemplateCache, template_render
+from .failures import message_alert_failure
+from .outbox import conf
+
+logger = logging.getLogger("notifications")
+
+
+def _backoff_seconds(attempts: int) -> float:
+    """Exponential backoff with jitter (attempt 1 → ~base, 2 → ~2·base, …), capped."""
+    base = conf("RETRY_BASE_SECONDS") * (2 ** max(0, attempts - 1))
+    delay = min(base, conf("RETRY_MAX_SECONDS"))
+    # Full-range jitter of ±25 % spreads retries of a burst that failed together.
+    return delay * random.uniform(0.75, 1.25)
+
+
+def _claim_one(message_id: int, now: dt.datetime) -> Message | None:
+    updated = Message.objects.filter(
+        pk=message_id, status=MessageStatus.PENDING, next_attempt_at__lte=now
+    ).update(status=MessageStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    if not updated:
+        return None  # another worker claimed it, or it is not due / not pending
+    return Message.objects.get(pk=message_id)
+
+
+def _claim_batch(now: dt.datetime, limit: int) -> list[Message]:
+    with transaction.atomic():
+        # SKIP LOCKED: concurrent sweepers take disjoint batches instead of queueing.
+        ids = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(status=MessageStatus.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "id")
+            .values_list("id", flat=True)[:limit]
+        )
+        if not ids:
+            return []
+        Message.objects.filter(id__in=ids, status=MessageStatus.PENDING).update(
+            status=MessageStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+    return list(Message.objects.filter(id__in=ids, status=MessageStatus.SENDING, claimed_at=now))
+
+
+def _finish(message: Message, **fields: Any) -> bool:
+    """Write the outcome only if we still hold the claim (it was not re-queued meanwhile)."""
+    return bool(
+        Message.objects.filter(
+            pk=message.pk, status=MessageStatus.SENDING, claimed_at=message.claimed_at
+        ).update(**fields)
+    )
+
+
+def message_render(*, message: Message, cache: TemplateCache | None = None) -> None:
+    """Render a message stored unrendered by a sweep, and keep the result on the row."""
+    if message.rendered:
+        return
+    if message.kind == MessageKind.RENEWAL_REMINDER and message.contract_id:
+        from ..reminders import reminder_context_for_message
+
+        context = reminder_context_for_message(message=message)
+    else:
+        context = dict(message.context)
+    rendered = template_render(
+        kind=message.template_kind,
+        language=message.language,
+        channel=message.channel,
+        context=context,
+        cache=cache,
+    )
+    message.subject, message.body_text, message.body_html = (
+        rendered.subject,
+        rendered.text,
+        rendered.html,
+    )
+    message.rendered = True
+    Message.objects.filter(pk=message.pk).update(
+        subject=message.subject,
+        body_text=message.body_text,
+        body_html=message.body_html,
+        rendered=True,
+    )
+
+
+def _reminder_obsolete(message: Message) -> str:
+    """Why a stored renewal reminder must no longer go out ("" if it still should): the
+    contract ended, was renewed or cancelled, its term changed, or its renewal is signed
+    since the sweep created the row (a retry may come days later)."""
+    if message.kind != MessageKind.RENEWAL_REMINDER or not message.contract_id:
+        return ""
+    from contracts.models import Contract, ContractStatus
+
+    from ..reminders import SIGNED_SUCCESSOR
+
+    contract = Contract.objects.filter(pk=message.contract_id).values("status", "end_date").first()
+    if contract is None or contract["status"] != ContractStatus.ACTIVE:
+        return "the contract is no longer active"
+    if message.term_end and contract["end_date"] != message.term_end:
+        return "the contract's term changed"
+    if Contract.objects.filter(
+        predecessor_id=message.contract_id, status__in=SIGNED_SUCCESSOR
+    ).exists():
+        return "the renewal is already signed"
+    return ""
+
+
+def _send_claimed(message: Message, cache: TemplateCache | None = None) -> str:
+    """Send a message this worker has claimed. Returns sent / retry / failed / cancelled /
+    lost (the claim was taken over after we were presumed dead)."""
+    now = timezone.now
+    obsolete = _reminder_obsolete(message)
+    if obsolete:
+        ok = _finish(message, status=MessageStatus.CANCELLED, last_error=obsolete, updated_at=now())
+        return "cancelled" if ok else "lost"
+    try:
+        try:
+            message_render(message=message, cache=cache)
+        except DomainError as exc:  # no template for this kind: it will never render
+            raise PermanentDeliveryError(exc.message) from exc
+        result = channel_send(message)
+    except Exception as raw:  # noqa: BLE001 - every failure is recorded and classified
+        exc = raw
+        if not isinstance(exc, TransientDeliveryError | PermanentDeliveryError):
+            # A bug or an unknown provider error: retried like a transient one, and
+            # given up on after MAX_ATTEMPTS like any other.
+            logger.exception("unexpected error delivering message %s", message.pk)
+            exc = TransientDeliveryError(repr(raw))
+        error = str(exc)[:2000]
+        exhausted = message.attempts >= conf("MAX_ATTEMPTS")
+        permanent = exc.permanent or exhausted
+        MessageAttempt.objects.create(
+            message=message, number=message.attempts, ok=False, permanent=permanent, error=error
+        )
+        if permanent:
+            if exhausted and not exc.permanent:
+                error = _("Gave up after %(n)s attempts: %(error)s") % {
+                    "n": message.attempts,
+                    "error": error,
+                }
+            if _finish(message, status=MessageStatus.FAILED, last_error=error, updated_at=now()):
+                message.refresh_from_db()
+                message_alert_failure(message=message)
+                return "failed"
+            return "lost"
+        delay = _backoff_seconds(message.attempts)
+        ok = _finish(
+            message,
+            status=MessageStatus.PENDING,
+            last_error=error,
+            next_attempt_at=now() + dt.timedelta(seconds=delay),
+            updated_at=now(),
+        )
+        return "retry" if ok else "lost"
+    MessageAttempt.objects.create(message=message, number=message.attempts, ok=True)
+    _finish(
+        message,
+        status=MessageStatus.SENT,
+        sent_at=now(),
+        provider_message_id=result.provider_message_id[:200],
+        last_error="",
+        updated_at=now(),
+    )
+    return "sent"
+
+
+def message_deliver(*, message_id: int) -> str:
+    """Claim and deliver one message. Returns sent / retry / failed / skipped."""
+    message = _claim_one(message_id, timezone.now())
+    if message is None:
+        return "skipped"
+    return _send_claimed(message)
+
+
+def outbox_requeue_stuck(*, now: dt.datetime | None = None) -> int:
+    """Put messages whose worker died mid-send back in the queue."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=conf("STUCK_AFTER_SECONDS"))
+    return Message.objects.filter(status=MessageStatus.SENDING, claimed_at__lt=cutoff).update(
+        status=MessageStatus.PENDING, next_attempt_at=now, claimed_at=None, updated_at=now
+    )
+
+
+@dataclass
+class DeliverySummary:
+    requeued: int = 0
+    sent: int = 0
+    retry: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    lost: int = 0
+
+    def add(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def outbox_deliver_due(*, max_seconds: float = 50.0, limit: int | None = None) -> DeliverySummary:
+    """Deliver every due message, batch by batch, until none is due or time is up."""
+    summary = DeliverySummary(requeued=outbox_requeue_stuck())
+    cache = TemplateCache()
+    started = time.monotonic()
+    done = 0
+    while time.monotonic() - started < max_seconds and (limit is None or done < limit):
+        batch = _claim_batch(timezone.now(), conf("BATCH_SIZE"))
+        if not batch:
+            break
+        for message in batch:
+            summary.add(_send_claimed(message, cache))
+            done += 1
+    return summary

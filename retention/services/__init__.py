@@ -23,7 +23,11 @@ so two services working on the same contract queue instead of deadlocking.
 """
 
 from ._common import CONSENT_TEXT_VERSION, request_event, sla_business_days, sla_due_at
-from .completion import cancellation_complete, cancellations_complete_due
+from .completion import (
+    cancellation_complete,
+    cancellations_complete_due,
+    cancellations_continue_unanswered,
+)
 from .offers import (
     cancellation_offer_accept,
     cancellation_offer_make,
@@ -53,6 +57,7 @@ __all__ = [
     "cancellation_submit",
     "cancellation_withdraw",
     "cancellations_complete_due",
+    "cancellations_continue_unanswered",
     "consent_text_off",
     "contact_log_add",
     "grant_mark_used",

@@ -7,6 +7,7 @@ import logging
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +35,9 @@ def cancellations_complete_due(*, as_of: dt.date) -> int:
     its contract's row lock and re-checked, so a second run finds nothing left to do.
     One failing request is logged and does not stop the others.
     """
+    # First, requests whose save offer was never answered go on as asked: an offer must
+    # never hold a cancellation back (nor let the contract auto-renew meanwhile).
+    cancellations_continue_unanswered(as_of=as_of)
     ids = list(
         selectors.due_for_completion(as_of=as_of)
         .order_by("effective_date", "id")
@@ -46,6 +50,36 @@ def cancellations_complete_due(*, as_of: dt.date) -> int:
                 done += 1
         except Exception:  # noqa: BLE001 - one bad row must not stop the sweep
             log.exception("cancellation request %s could not be completed", pk)
+    return done
+
+
+OFFER_ANSWER_DAYS = 3
+
+
+def cancellations_continue_unanswered(*, as_of: dt.date) -> int:
+    """Continue requests still "submitted" after ``OFFER_ANSWER_DAYS`` days, or whose
+    contract ends by ``as_of``: the customer asked to cancel and never took the offer."""
+    from .requests import cancellation_continue
+
+    cutoff = timezone.now() - dt.timedelta(days=OFFER_ANSWER_DAYS)
+    ids = list(
+        CancellationRequest.objects.filter(status=Status.SUBMITTED)
+        .filter(Q(submitted_at__lte=cutoff) | Q(contract__end_date__lte=as_of))
+        .order_by("id")
+        .values_list("pk", flat=True)
+    )
+    done = 0
+    for pk in ids:
+        try:
+            req = CancellationRequest.objects.get(pk=pk)
+            before = req.status
+            req = cancellation_continue(
+                request=req, by=None, today=min(as_of, req.contract.end_date)
+            )
+            if req.status != before:
+                done += 1
+        except Exception:  # noqa: BLE001 - one bad row must not stop the sweep
+            log.exception("cancellation request %s could not be continued", pk)
     return done
 
 

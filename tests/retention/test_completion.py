@@ -159,3 +159,27 @@ def test_the_daily_end_processing_completes_due_cancellations(
     assert contract.status == ContractStatus.TERMINATED
     again = process_contract_ends(as_of=req.effective_date)
     assert again.cancellations_completed == 0
+
+
+def test_an_unanswered_offer_does_not_hold_the_cancellation_back(
+    contract, portal_user, today, time_machine
+):
+    from retention.models import RetentionOffer
+
+    RetentionOffer.objects.create(code="F", title="Free month", kind="free_months", months=1)
+    req = services.cancellation_submit(
+        contract=contract, kind="non_renewal", reason="price", by=portal_user
+    )
+    assert req.status == Status.SUBMITTED
+
+    services.cancellations_complete_due(as_of=dt.date(2026, 3, 12))
+    req.refresh_from_db()
+    assert req.status == Status.SUBMITTED  # the customer still has time to answer
+
+    time_machine.move_to(dt.datetime(2026, 3, 13, 3, 0, tzinfo=dt.UTC))
+    services.cancellations_complete_due(as_of=dt.date(2026, 3, 13))
+    req.refresh_from_db()
+    contract.refresh_from_db()
+    assert req.status == Status.CONFIRMED
+    assert req.offer_response == "declined"
+    assert contract.auto_renew is False

@@ -232,8 +232,7 @@ def _line_initial(quote: Quote) -> list[dict[str, Any]]:
     ]
 
 
-def _specs_from(formset: Any, quote: Quote) -> list[services.QuoteLineSpec]:
-    months = term_months(quote.start_date, quote.end_date)
+def _specs_from(formset: Any, quote: Quote, months: int) -> list[services.QuoteLineSpec]:
     specs = []
     for form in formset.forms:
         data = form.cleaned_data
@@ -275,17 +274,14 @@ def quote_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
         settings_form = QuoteSettingsForm(request.POST)
         formset = QuoteLineFormSet(request.POST, prefix="lines")
         if settings_form.is_valid() and formset.is_valid():
-            # Lines are priced for the new term length, so apply it first.
+            # Lines without a price are priced for the new term length, in one update.
             s = settings_form.cleaned_data
             try:
                 services.quote_update(
-                    quote=quote, by=request.user, term_months_count=s["term_months"]
-                )
-                quote.refresh_from_db()
-                services.quote_update(
                     quote=quote,
                     by=request.user,
-                    lines=_specs_from(formset, quote),
+                    term_months_count=s["term_months"],
+                    lines=_specs_from(formset, quote, s["term_months"]),
                     terms_version=s["terms_version"],
                     discount_percent=s["discount_percent"],
                     installments=s["installments"],

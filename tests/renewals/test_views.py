@@ -230,3 +230,12 @@ def test_a_case_can_be_started_from_a_contract_without_one(staff_client, manager
     assert reverse("renewals:open", args=[contract.pk]) in page
     staff_client.post(reverse("renewals:open", args=[contract.pk]))
     assert RenewalCase.objects.filter(contract=contract, owner=manager).exists()
+
+
+def test_the_staff_renewal_pages_speak_chinese(staff_client, case, manager):
+    services.quote_create(case=case, by=manager)
+    staff_client.cookies["django_language"] = "zh-hans"
+    board = staff_client.get(reverse("renewals:pipeline")).content.decode()
+    assert "等待意向" in board
+    page = staff_client.get(reverse("renewals:case", args=[case.pk])).content.decode()
+    assert "代客户记录答复" in page and "作为流失关闭" in page

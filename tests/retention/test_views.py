@@ -418,3 +418,30 @@ def test_request_states_are_translated_as_states_not_times(portal_client, contra
     html = portal_client.get(reverse("portal:cancellation-detail", args=[req.pk])).content
     assert "审核中".encode() in html
     assert "撤回申请".encode() in html
+
+
+def test_an_admin_creates_a_targeted_offer(admin_client, today):
+    response = admin_client.post(
+        reverse("admin:retention_retentionoffer_add"),
+        {
+            "code": "Q2",
+            "title": "Quality fix: 2 months free",
+            "description": "",
+            "kind": "free_months",
+            "discount_percent": "0",
+            "terms_count": "1",
+            "months": "2",
+            "installments": "0",
+            "reasons": ["service_quality", "low_usage"],
+            "tiers": ["A"],
+            "valid_until": "2026-12-31",
+            "priority": "10",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    offer = RetentionOffer.objects.get(code="Q2")
+    assert offer.reasons == ["service_quality", "low_usage"]
+    assert offer.tiers == ["A"]
+    assert offer.targets(reason="low_usage", tier="A")
+    assert not offer.targets(reason="price", tier="A")

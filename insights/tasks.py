@@ -27,3 +27,10 @@ def propensity_nightly() -> dict:
         "scored": scoring.scored,
         "method": scoring.method,
     }
+
+
+@shared_task(name="insights.tasks.nps_sweep_task", time_limit=1800, soft_time_limit=1700)
+def nps_sweep_task() -> int:
+    from .surveys import nps_sweep
+
+    return nps_sweep(today=timezone.localdate())

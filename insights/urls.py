@@ -1,6 +1,6 @@
 from django.urls import path
 
-from insights import views, views_feedback, views_risk
+from insights import views, views_feedback, views_risk, views_surveys
 
 app_name = "insights"
 urlpatterns = [
@@ -17,4 +17,5 @@ urlpatterns = [
     path("feedback/<int:pk>/status/", views_feedback.feedback_status, name="feedback-status"),
     path("at-risk/", views_risk.at_risk, name="at-risk"),
     path("at-risk/export.csv", views_risk.at_risk_export, name="at-risk-export"),
+    path("satisfaction/", views_surveys.satisfaction, name="satisfaction"),
 ]

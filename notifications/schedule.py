@@ -68,6 +68,11 @@ BEAT_ENTRIES = [
         "insights.tasks.propensity_nightly",
         crontab={"minute": "30", "hour": "3"},
     ),
+    BeatEntry(
+        "renewdesk: NPS surveys (daily)",
+        "insights.tasks.nps_sweep_task",
+        crontab={"minute": "0", "hour": "10"},
+    ),
 ]
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 
 from insights.forms import InteractionForm
-from insights.models import Interaction
+from insights.models import Interaction, Survey
 
 register = template.Library()
 
@@ -24,6 +24,11 @@ def customer_relationship(context: dict[str, Any], customer: Any) -> dict[str, A
         "customer": customer,
         "interactions": interactions,
         "interaction_form": InteractionForm(),
+        "surveys": list(
+            Survey.objects.filter(customer=customer, answered_at__isnull=False).order_by(
+                "-answered_at"
+            )[:5]
+        ),
         "request": context.get("request"),
         "csrf_token": context.get("csrf_token"),
     }

@@ -6,6 +6,8 @@ retention.services, Post/Redirect/Get.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -145,7 +147,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "contract": contract,
             "customer": cancellation.customer,
             "preview_now": current,
-            "preview_submitted": cancellation.preview,
+            "preview_submitted": _preview_dates(cancellation.preview),
             "paid_known": preview.paid_known,
             "history": selectors.customer_history(customer=cancellation.customer),
             "events": cancellation.events.select_related("actor").order_by("at", "id"),
@@ -165,6 +167,17 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "now": timezone.now(),
         },
     )
+
+
+def _preview_dates(preview: dict) -> dict:
+    """The stored preview (JSON) with its dates as dates, to show like live numbers."""
+    out = dict(preview or {})
+    for key in ("effective_date", "last_service_day"):
+        try:
+            out[key] = dt.date.fromisoformat(out[key])
+        except (KeyError, TypeError, ValueError):
+            pass
+    return out
 
 
 def _done(request: HttpRequest, pk: int, fn, success: str) -> HttpResponse:

@@ -145,16 +145,16 @@ def seed(*, contracts: int, customers: int, today: dt.date) -> None:
     # 3 awaiting payment, 4 scheduled, 5 active, 6 ended.
     contract_from = f"""
         generate_series(1::bigint, {contracts}) g
-        CROSS JOIN LATERAL (SELECT mod(g * 7919, 100) AS b, mod(g * 31, 365) AS d,
-                                   1 + mod(g - 1, {customers}) AS cust) x
+        CROSS JOIN LATERAL (SELECT mod(g * 7919, 100)::int AS b, mod(g * 31, 365)::int AS d,
+                                   (1 + mod(g - 1, {customers}))::int AS cust) x
         CROSS JOIN LATERAL (SELECT
             CASE WHEN b < 55 THEN 'active' WHEN b < 70 THEN 'renewed'
                  WHEN b < 82 THEN 'expired' WHEN b < 86 THEN 'terminated'
                  WHEN b < 90 THEN 'draft' WHEN b < 93 THEN 'awaiting_signature'
                  WHEN b < 95 THEN 'awaiting_payment' ELSE 'scheduled' END AS status,
             CASE WHEN b < 55 THEN {t} + d
-                 WHEN b < 86 THEN {t} - 1 - mod(g * 31, 730)
-                 ELSE {t} + 364 + 1 + mod(g, 60) END AS end_d) y
+                 WHEN b < 86 THEN {t} - 1 - mod(g * 31, 730)::int
+                 ELSE {t} + 364 + 1 + mod(g, 60)::int END AS end_d) y
     """
     with transaction.atomic():
         total += ins(

@@ -496,3 +496,22 @@ def test_no_case_opens_for_a_contract_already_renewed_by_hand(today, renewing_co
         end_date=dt.date(2027, 12, 31),
     )
     assert services.renewal_cases_open_due(as_of=today) == 0
+
+
+def test_after_a_renewal_the_customer_gets_exactly_one_satisfaction_survey(
+    today,
+    renewing_contract,
+    manager,
+    notice_delivered,
+    sent_messages,
+    django_capture_on_commit_callbacks,
+):
+    from insights.models import Survey
+
+    _consent(renewing_contract, manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        process_contract_ends(as_of=TERM_END + dt.timedelta(days=1))
+    renewing_contract.refresh_from_db()
+    assert renewing_contract.status == ContractStatus.RENEWED
+    assert Survey.objects.filter(customer=renewing_contract.customer).count() == 1
+    assert "satisfaction_survey" not in [k for k, _kw in sent_messages]

@@ -190,7 +190,11 @@ def contract_list(
     if filters.customer_id:
         qs = qs.filter(customer_id=filters.customer_id)
     if filters.tier:
-        qs = qs.filter(customer__tier=filters.tier)
+        # The effective tier, as on the customer list: a manual override wins.
+        qs = qs.filter(
+            Q(customer__tier_override=filters.tier)
+            | Q(customer__tier_override="", customer__tier=filters.tier)
+        )
     if filters.ended_from or filters.ended_to:
         qs = qs.alias(ended_on=ended_on_expression()).filter(status__in=ENDED_STATUSES)
         if filters.ended_from:

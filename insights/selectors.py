@@ -102,7 +102,11 @@ def dashboard_contracts(*, user: Any, filters: DashboardFilters) -> QuerySet[Con
     if filters.manager_id:
         qs = qs.filter(customer__account_manager_id=filters.manager_id)
     if filters.tier:
-        qs = qs.filter(customer__tier=filters.tier)
+        # The effective tier: a manual override wins over the computed one.
+        qs = qs.filter(
+            Q(customer__tier_override=filters.tier)
+            | Q(customer__tier_override="", customer__tier=filters.tier)
+        )
     if filters.plan_id:
         qs = qs.filter(plan_id=filters.plan_id)
     return qs
@@ -184,7 +188,16 @@ def upcoming_expirations(
 ) -> dict[str, list[ExpiryRow]]:
     """Totals and breakdowns by tier, manager and plan: four GROUP BY queries."""
     horizon = today + dt.timedelta(days=max(EXPIRY_WINDOWS))
-    base = contracts.filter(status=S.ACTIVE, end_date__gte=today, end_date__lte=horizon).order_by()
+    base = (
+        contracts.filter(status=S.ACTIVE, end_date__gte=today, end_date__lte=horizon)
+        .annotate(
+            effective_tier=Case(
+                When(~Q(customer__tier_override=""), then=F("customer__tier_override")),
+                default=F("customer__tier"),
+            )
+        )
+        .order_by()
+    )
     aggregates = _expiry_aggregates(today, converted("annual_value", rates=rates))
 
     def rows(group: list[str], label: Any) -> list[ExpiryRow]:
@@ -208,7 +221,7 @@ def upcoming_expirations(
 
     return {
         "total": rows([], lambda r: str(_("All"))),
-        "tier": rows(["customer__tier"], lambda r: r["customer__tier"]),
+        "tier": rows(["effective_tier"], lambda r: r["effective_tier"]),
         "manager": rows(
             [
                 "customer__account_manager",

@@ -170,3 +170,16 @@ def test_it_costs_the_same_number_of_queries_with_ten_times_the_contracts(book):
         )
     assert _queries(book.manager) == before
     assert before <= 10
+
+
+def test_a_manual_tier_override_wins_in_filters_and_breakdowns(book):
+    book.tier_b.tier_override = "A"
+    book.tier_b.save()
+    contracts = dashboard_contracts(user=book.manager, filters=DashboardFilters(tier="A"))
+    assert book.a2 in contracts
+    exp = upcoming_expirations(
+        contracts=dashboard_contracts(user=book.manager, filters=NO_FILTERS),
+        today=dt.date(2026, 6, 15),
+        rates=fx_rates(),
+    )
+    assert [r.key for r in exp["tier"]] == ["A"]

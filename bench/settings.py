@@ -32,3 +32,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# Redis as in production (its own database number), for the cache and the rate limits.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("BENCH_REDIS_URL", default="redis://127.0.0.1:6379/12"),
+    }
+}

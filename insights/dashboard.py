@@ -9,7 +9,10 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.core.cache import cache
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .selectors import (
@@ -217,3 +220,34 @@ def dashboard_build(*, user: Any, filters: DashboardFilters, today: dt.date) -> 
         "reasons_table": reasons_table(figures=figures, filters=filters),
         "charts": chart_data(figures=figures, filters=filters),
     }
+
+
+def dashboard_build_cached(
+    *, user: Any, filters: DashboardFilters, today: dt.date
+) -> dict[str, Any]:
+    """``dashboard_build`` kept in the cache (Redis in production) for
+    RENEWDESK["DASHBOARD_CACHE_SECONDS"]. Its monthly figures scan every contract of the
+    book: seconds at 1,000,000 contracts (docs/performance.md). Figures a few minutes old
+    are still right for what the dashboard shows (counts by window, rates by month). The
+    key holds everything the result depends on: the book (all, or the manager's own),
+    the filters, the day and the language of the labels."""
+    seconds = settings.RENEWDESK.get("DASHBOARD_CACHE_SECONDS", 0)
+    if not seconds:
+        return dashboard_build(user=user, filters=filters, today=today)
+    book = "all" if user.is_team_lead else f"user{user.pk}"
+    key = ":".join(
+        [
+            "insights:dashboard:v1",
+            book,
+            str(filters.manager_id or ""),
+            filters.tier,
+            str(filters.plan_id or ""),
+            today.isoformat(),
+            translation.get_language() or "",
+        ]
+    )
+    data = cache.get(key)
+    if data is None:
+        data = dashboard_build(user=user, filters=filters, today=today)
+        cache.set(key, data, seconds)
+    return data

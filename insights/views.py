@@ -21,7 +21,7 @@ from core.errors import DomainError
 from core.models import Task
 
 from . import services
-from .dashboard import dashboard_build
+from .dashboard import dashboard_build, dashboard_build_cached
 from .forms import DashboardFilterForm, InteractionForm
 from .selectors import EXPIRY_WINDOWS, METRIC_DEFINITIONS, dashboard_contracts
 
@@ -32,7 +32,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     form = DashboardFilterForm(request.GET or None, user=request.user)
     filters = form.to_filters()
-    data = dashboard_build(user=request.user, filters=filters, today=today)
+    data = dashboard_build_cached(user=request.user, filters=filters, today=today)
     total = data["expirations"]["total"][0]
     active_count = (
         dashboard_contracts(user=request.user, filters=filters)

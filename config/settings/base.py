@@ -187,6 +187,9 @@ RENEWDESK = {
     "REMINDER_OFFSETS": [30, 15, 7],
     "MAGIC_LINK_MAX_AGE": 15 * 60,
     "CANCELLATION_SLA_BUSINESS_DAYS": 2,
+    # The staff dashboard's figures are cached this long (0: always live); see
+    # docs/performance.md: at 1,000,000 contracts they take seconds to compute.
+    "DASHBOARD_CACHE_SECONDS": env.int("DASHBOARD_CACHE_SECONDS", default=300),
 }
 
 LOGGING = {

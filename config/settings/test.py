@@ -22,3 +22,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Live dashboard figures in tests: a cached one would leak from one test to the next.
+RENEWDESK = {**RENEWDESK, "DASHBOARD_CACHE_SECONDS": 0}  # noqa: F405

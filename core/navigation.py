@@ -25,7 +25,6 @@ STAFF_NAV: list[NavItem] = [
     NavItem("billing:invoices", _("Invoices")),
     NavItem("staff-tasks", _("My tasks")),
     NavItem("insights:feedback", _("Feedback")),
-    NavItem("insights:at-risk", _("At risk")),
     NavItem("notifications:outbox", _("Messages")),
 ]
 

@@ -212,3 +212,67 @@ class ContractScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract_id}: {self.score}"
+
+
+class ImportKind(models.TextChoices):
+    CUSTOMERS = "customers", _("Customers")
+    CONTRACTS = "contracts", _("Contracts")
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting for a worker")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Imported")
+    CHECKED = "checked", _("Checked, nothing written (dry run)")
+    FAILED = "failed", _("Not imported: see the errors")
+
+
+class ImportJob(TimeStampedModel):
+    """A CSV upload imported in the background (all or nothing), with its progress."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=ImportKind.choices)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    filename = models.CharField(_("file name"), max_length=255, blank=True)
+    dry_run = models.BooleanField(_("check only"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    # Progress, written by the worker on its own connection (visible while the import's
+    # transaction is still open): phase "validate" then "write", done of total rows.
+    phase = models.CharField(_("phase"), max_length=20, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    error_count = models.PositiveIntegerField(_("errors"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.filename}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ImportStatus.DONE, ImportStatus.CHECKED, ImportStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.is_finished:
+            return 100
+        if not self.total:
+            return 0
+        # Validation is the first half of the bar, writing the second.
+        half = 50 * self.done // self.total
+        return half if self.phase == "validate" else 50 + half

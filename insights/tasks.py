@@ -34,3 +34,11 @@ def nps_sweep_task() -> int:
     from .surveys import nps_sweep
 
     return nps_sweep(today=timezone.localdate())
+
+
+@shared_task(name="insights.tasks.import_job_task", time_limit=3600, soft_time_limit=3500)
+def import_job_task(job_id: int) -> str | None:
+    from .imports import import_job_run
+
+    job = import_job_run(job_id=job_id)
+    return job.status if job else None

@@ -1,9 +1,12 @@
 from django.urls import path
 
-from insights import views, views_feedback, views_risk, views_surveys
+from insights import views, views_feedback, views_imports, views_risk, views_surveys
 
 app_name = "insights"
 urlpatterns = [
+    # List exports first: the dashboard's export/<table>.csv would match them too.
+    path("export/contracts.csv", views_imports.contracts_export, name="contracts-export"),
+    path("export/customers.csv", views_imports.customers_export, name="customers-export"),
     path("export/<slug:table>.csv", views.dashboard_export, name="dashboard-export"),
     path(
         "customers/<int:customer_pk>/interactions/",
@@ -18,4 +21,8 @@ urlpatterns = [
     path("at-risk/", views_risk.at_risk, name="at-risk"),
     path("at-risk/export.csv", views_risk.at_risk_export, name="at-risk-export"),
     path("satisfaction/", views_surveys.satisfaction, name="satisfaction"),
+    path("import/", views_imports.import_upload, name="import"),
+    path("import/<int:pk>/", views_imports.import_job, name="import-job"),
+    path("import/<int:pk>/status.json", views_imports.import_job_json, name="import-job-json"),
+    path("import/<int:pk>/errors.csv", views_imports.import_job_errors, name="import-job-errors"),
 ]

@@ -33,6 +33,7 @@ from .selectors import (
 class Cell:
     value: Any
     url: str = ""
+    money: bool = False
 
 
 def contracts_url(base: DashboardFilters, **params: Any) -> str:
@@ -77,7 +78,7 @@ def expiry_tables(
                     if linkable
                     else ""
                 )
-                cells += [Cell(row.counts[days], url), Cell(row.values[days], url)]
+                cells += [Cell(row.counts[days], url), Cell(row.values[days], url, money=True)]
             out_rows.append(cells)
         tables.append({"key": dim, "title": titles[dim], "header": header, "rows": out_rows})
     return tables

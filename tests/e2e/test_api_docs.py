@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import browser, browser_context_args, context, page, playwright_instance
-
-__all__ = ["browser", "browser_context_args", "context", "page", "playwright_instance"]
-
 pytestmark = pytest.mark.e2e
 
 

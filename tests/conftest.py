@@ -9,6 +9,21 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language and leaves it so.
+
+    Requests through the test client (LocaleMiddleware) and services that render in a
+    customer's language activate a language on the thread; without this reset a Chinese
+    test would change the strings a later test sees.
+    """
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def manager(db):
     from tests.factories import StaffFactory

@@ -136,7 +136,9 @@ def contract_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "can_send": contract.status == S.DRAFT,
             "can_return_to_draft": contract.status == S.AWAITING_SIGNATURE,
             "can_sign": contract.status == S.AWAITING_SIGNATURE,
-            "can_pay": contract.status == S.AWAITING_PAYMENT,
+            # A contract billed by invoice starts when its invoice is paid (billing records
+            # the payment); the bare "first payment" action is only for contracts without one.
+            "can_pay": contract.status == S.AWAITING_PAYMENT and not _billed_by_invoice(contract),
             "can_void": S.VOID in allowed,
             "can_change_auto_renew": can_change_auto_renew,
             "void_form": VoidForm(),
@@ -337,13 +339,27 @@ def contract_sign_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _billed_by_invoice(contract) -> bool:
+    from billing.selectors import invoices_for_contract
+
+    return invoices_for_contract(contract=contract).exists()
+
+
+def _record_first_payment(contract, by) -> None:
+    if _billed_by_invoice(contract):
+        raise DomainError(
+            _("This contract is billed by invoice: record the payment on its invoice.")
+        )
+    services.contract_record_first_payment(contract=contract, by=by)
+
+
 @require_POST
 @staff_required
 def contract_pay_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _run_action(
         request,
         pk,
-        lambda c, _d: services.contract_record_first_payment(contract=c, by=request.user),
+        lambda c, _d: _record_first_payment(c, request.user),
         success=_("First payment recorded."),
     )
 

@@ -364,6 +364,27 @@ def test_it_walks_a_draft_through_signature_and_payment(client, manager):
     assert kinds == ["sent_for_signature", "signed", "paid"]
 
 
+def test_a_contract_billed_by_invoice_is_paid_on_its_invoice_not_by_the_bare_action(
+    client, manager
+):
+    from billing.services import invoice_issue
+
+    customer = CustomerFactory(account_manager=manager)
+    contract = ContractFactory(customer=customer, status=ContractStatus.AWAITING_PAYMENT)
+    invoice_issue(
+        customer=customer, contract=contract, due_date=TODAY, amount=Decimal("100.00"), by=manager
+    )
+    client.force_login(manager)
+
+    page = client.get(reverse("contracts:detail", args=[contract.pk])).content.decode()
+    assert reverse("contracts:pay", args=[contract.pk]) not in page
+    response = client.post(reverse("contracts:pay", args=[contract.pk]), follow=True)
+
+    assert "record the payment on its invoice" in response.content.decode()
+    contract.refresh_from_db()
+    assert contract.status == ContractStatus.AWAITING_PAYMENT
+
+
 def test_it_shows_a_message_for_an_invalid_transition(client, manager, book):
     client.force_login(manager)
     response = client.post(reverse("contracts:pay", args=[book[1].pk]), follow=True)

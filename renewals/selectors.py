@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -27,6 +28,23 @@ def customer_has_responded(*, contract: Contract) -> bool:
         RenewalCase.objects.filter(contract=contract)
         .exclude(intent="", stage__in=[Stage.INTENT_PENDING, Stage.LOST])
         .exists()
+    )
+
+
+def contracts_with_customer_response(*, contract_ids: Iterable[int]) -> set[int]:
+    """The ids among ``contract_ids`` for which ``customer_has_responded`` is true, in one
+    query (the reminder sweep asks this for a whole batch of contracts at once).
+
+    Same rule as ``customer_has_responded``: a case with an intent recorded, or one whose
+    stage moved past the question (anything but "intent pending" and "lost").
+    """
+    ids = list(contract_ids)
+    if not ids:
+        return set()
+    return set(
+        RenewalCase.objects.filter(contract_id__in=ids)
+        .exclude(intent="", stage__in=[Stage.INTENT_PENDING, Stage.LOST])
+        .values_list("contract_id", flat=True)
     )
 
 

@@ -4,13 +4,14 @@ and the staff tasks (see the package docstring)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -82,6 +83,99 @@ def _due_contracts(as_of: dt.date, max_offset: int):
     )
 
 
+# Every contract of the window with its due offset and how many reminders it already has for
+# it, in keyset pages of small tuples. Most contracts in the 30-day window got today's due
+# offset on an earlier day (a contract 20 days from its end got its 30-day reminder ten days
+# ago), so only those still missing it are loaded as full rows: the Python work grows with
+# the reminders created, not with the window. The due offset is the smallest of the
+# contract's offsets that is ≥ the days left; the offsets per (plan, tier, auto-renew) come
+# from the RuleBook as a small JSON table (offsets NULL: a rule the table does not know,
+# Python decides). The count probes the unique index of (contract, term_end, offset_days,
+# channel, customer) for renewal reminders.
+_WINDOW_PAGE = """
+WITH rules AS (
+    SELECT * FROM jsonb_to_recordset(%(rules)s::jsonb)
+        AS r(plan_id bigint, tier text, auto_renew bool, offsets int[])
+)
+SELECT c.id, c.end_date, o.offsets IS NULL, d.due,
+    CASE WHEN d.due IS NULL THEN 0 ELSE (
+        SELECT count(*) FROM {message} m
+        WHERE m.kind = 'renewal_reminder' AND m.contract_id = c.id
+          AND m.term_end = c.end_date AND m.offset_days = d.due
+          AND m.customer_id = c.customer_id
+    ) END
+FROM {contract} c
+JOIN {customer} cu ON cu.id = c.customer_id
+LEFT JOIN rules r1 ON r1.plan_id = c.plan_id
+    AND r1.tier = COALESCE(NULLIF(cu.tier_override, ''), cu.tier)
+    AND r1.auto_renew = c.auto_renew
+LEFT JOIN rules r0 ON r0.plan_id IS NULL
+    AND r0.tier = COALESCE(NULLIF(cu.tier_override, ''), cu.tier)
+    AND r0.auto_renew = c.auto_renew
+CROSS JOIN LATERAL (SELECT COALESCE(r1.offsets, r0.offsets) AS offsets) o
+CROSS JOIN LATERAL (
+    SELECT min(x) AS due FROM unnest(o.offsets) x WHERE x >= c.end_date - %(as_of)s::date
+) d
+WHERE c.status = %(active)s
+  AND c.end_date > %(as_of)s::date
+  AND c.end_date <= %(as_of)s::date + %(max_offset)s::int
+  AND (c.end_date, c.id) > (%(last_end)s::date, %(last_id)s::bigint)
+  AND NOT EXISTS (
+      SELECT 1 FROM {contract} s
+      WHERE s.predecessor_id = c.id AND s.status = ANY(%(signed)s::text[])
+  )
+ORDER BY c.end_date, c.id
+LIMIT %(limit)s
+"""
+
+
+def _rules_table(book: RuleBook) -> str:
+    """The RuleBook's offsets for every (plan with its own rule, or none) × tier × auto-renew
+    as JSON, for _DUE_IDS. Plans without a rule of their own fall back like plan None."""
+    from customers.models import Tier
+
+    plans: list[int | None] = sorted({p for p, _t in book.rules if p is not None})
+    plans.append(None)
+    return json.dumps(
+        [
+            {
+                "plan_id": plan_id,
+                "tier": tier,
+                "auto_renew": auto,
+                "offsets": book.offsets_for(plan_id=plan_id, tier=tier, auto_renew=auto),
+            }
+            for plan_id in plans
+            for tier in Tier.values
+            for auto in (False, True)
+        ]
+    )
+
+
+def _window_page(
+    *, as_of: dt.date, max_offset: int, rules: str, last: tuple[dt.date, int], limit: int
+) -> list[tuple[int, dt.date, bool, int | None, int]]:
+    sql = _WINDOW_PAGE.format(
+        contract=Contract._meta.db_table,
+        customer=Contract._meta.get_field("customer").related_model._meta.db_table,
+        message=Message._meta.db_table,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "rules": rules,
+                "as_of": as_of,
+                "active": ContractStatus.ACTIVE.value,
+                "max_offset": max_offset,
+                "last_end": last[0],
+                "last_id": last[1],
+                "signed": [s.value for s in SIGNED_SUCCESSOR],
+                "limit": limit,
+            },
+        )
+        return cursor.fetchall()
+
+
 def _channels_for(row: dict[str, Any], contact: dict[str, str]) -> list[tuple[str, str]]:
     """(channel, address) pairs the customer chose and can be reached on.
 
@@ -122,21 +216,32 @@ def reminders_sweep(*, as_of: dt.date | None = None, batch_size: int = 2000) -> 
     as_of = as_of or timezone.localdate()
     summary = SweepSummary(as_of=as_of.isoformat())
     book = RuleBook()
-    qs = _due_contracts(as_of, book.max_offset())
-    last: tuple[dt.date, int] | None = None
+    max_offset = book.max_offset()
+    rules = _rules_table(book)
+    last: tuple[dt.date, int] = (as_of, 0)
+    pending: list[int] = []
     while True:
-        page = qs
-        if last is not None:
-            # Keyset pagination in index order: no OFFSET, each batch starts where the
-            # previous one ended.
-            page = page.filter(Q(end_date__gt=last[0]) | Q(end_date=last[0], id__gt=last[1]))
-        rows = contract_rows(page[:batch_size])
-        if not rows:
-            break
-        last = (rows[-1]["end_date"], rows[-1]["id"])
-        summary.contracts_seen += len(rows)
-        _sweep_batch(as_of, rows, book, summary)
-        if len(rows) < batch_size:
+        # Keyset pagination in index order (contract_active_end): no OFFSET, each page
+        # starts where the previous one ended. Pages of ids are larger than the batches of
+        # full rows, since most of them need nothing.
+        page = _window_page(
+            as_of=as_of, max_offset=max_offset, rules=rules, last=last, limit=batch_size * 10
+        )
+        if page:
+            last = (page[-1][1], page[-1][0])
+        summary.contracts_seen += len(page)
+        for cid, _end, unknown_rule, due, sent in page:
+            if unknown_rule or (due is not None and not sent):
+                pending.append(cid)
+            else:
+                summary.skipped += sent
+        done = len(page) < batch_size * 10
+        while len(pending) >= batch_size or (done and pending):
+            ids, pending = pending[:batch_size], pending[batch_size:]
+            rows = contract_rows(_due_contracts(as_of, max_offset).filter(id__in=ids))
+            if rows:
+                _sweep_batch(as_of, rows, book, summary)
+        if done:
             break
     return summary
 
@@ -205,6 +310,8 @@ def _sweep_batch(
             created = cursor.rowcount
         late = sum(1 for is_late in cols[8] if is_late)
     summary.created += created
+    # A concurrent sweep inserted these first (ON CONFLICT DO NOTHING): already sent.
+    summary.skipped += len(fresh) - created
     summary.late += late
     _staff_tasks(as_of, fresh, summary)
 
@@ -215,6 +322,10 @@ def _staff_tasks(as_of: dt.date, fresh: list[tuple], summary: SweepSummary) -> N
     tasks: list[Task] = []
     escalate: dict[int, dict[str, Any]] = {}
     seen: set[int] = set()
+    # Translated once per batch, not per row (translation.override is not free).
+    with translation.override(settings.LANGUAGE_CODE):
+        title_format = _("Renewal reminder sent: %(number)s ends on %(date)s (%(days)s days left)")
+        details = _("Follow up with the customer about the renewal.")
     for row, offset, days_left, *_rest in fresh:
         if row["id"] in seen:
             continue
@@ -222,18 +333,17 @@ def _staff_tasks(as_of: dt.date, fresh: list[tuple], summary: SweepSummary) -> N
         assignee = row["owner_id"] or row["customer__account_manager_id"]
         if not assignee:
             continue
-        with translation.override(settings.LANGUAGE_CODE):
-            title = _("Renewal reminder sent: %(number)s ends on %(date)s (%(days)s days left)") % {
-                "number": row["number"],
-                "date": row["end_date"].isoformat(),
-                "days": days_left,
-            }
+        title = title_format % {
+            "number": row["number"],
+            "date": row["end_date"].isoformat(),
+            "days": days_left,
+        }
         tasks.append(
             Task(
                 assignee_id=assignee,
                 kind=TaskKind.REMINDER,
                 title=title[:300],
-                details=_("Follow up with the customer about the renewal."),
+                details=details,
                 due_date=as_of,
                 customer_id=row["customer_id"],
                 contract_id=row["id"],

@@ -131,6 +131,43 @@ def test_it_uses_the_most_specific_rule_for_plan_and_tier(make_contract):
     assert not reminders(default).exists()
 
 
+def test_it_uses_the_tier_override_and_the_plan_rule_for_each_tier_and_auto_renewal(
+    make_contract,
+):
+    plan = PlanFactory()
+    ReminderRule.objects.create(tier="A", offsets="60,30")
+    ReminderRule.objects.create(plan=plan, tier="B", offsets="50")
+    overridden = make_contract(60)
+    overridden.customer.tier_override = "A"
+    overridden.customer.save()
+    plan_and_tier = make_contract(50, plan=plan, auto_renew=True)
+    plan_and_tier.customer.tier = "B"
+    plan_and_tier.customer.save()
+    plan_other_tier = make_contract(50, plan=plan)
+
+    reminders_sweep(as_of=AS_OF)
+
+    assert reminders(overridden).get().offset_days == 60
+    assert reminders(plan_and_tier).get().offset_days == 50
+    assert not reminders(plan_other_tier).exists()
+
+
+def test_it_loads_only_the_contracts_still_missing_their_due_reminder(make_contract):
+    # given three contracts already reminded at their due offset and one that is not
+    for days in (30, 15, 7):
+        make_contract(days)
+    reminders_sweep(as_of=AS_OF)
+    late = make_contract(20)
+
+    # when the next sweep runs, one day later
+    summary = reminders_sweep(as_of=AS_OF + dt.timedelta(days=1))
+
+    # then it sees the whole window but creates only the missing one (late, at 30 days)
+    assert summary.contracts_seen == 4
+    assert summary.created == 1 and summary.skipped == 3
+    assert list(reminders(late).values_list("offset_days", "late")) == [(30, True)]
+
+
 def test_it_adds_the_jurisdiction_notice_day_when_the_offsets_miss_the_window(
     make_contract, jurisdictions
 ):
@@ -236,7 +273,7 @@ def test_it_reads_due_contracts_in_a_number_of_queries_independent_of_their_coun
             reminders_sweep(as_of=as_of)
         return len(ctx.captured_queries)
 
-    # (escalations at 7 days ask renewals.selectors.customer_has_responded per contract)
+    # (escalations at 7 days ask renewals.selectors.contracts_with_customer_response per batch)
     few = queries_for_a_sweep([30, 15, 12], AS_OF)
     many = queries_for_a_sweep([30, 30, 15, 15, 12, 20, 25] * 3, AS_OF + dt.timedelta(days=100))
 
@@ -300,11 +337,18 @@ def test_two_sweeps_at_once_create_each_reminder_once(make_contract, smtp_server
     assert Task.objects.filter(kind=TaskKind.REMINDER).count() == len(contracts)
 
 
-def test_it_does_not_escalate_when_the_customer_has_responded(make_contract, monkeypatch):
-    from renewals import selectors
+def test_it_does_not_escalate_when_the_customer_has_responded(make_contract):
+    from django.utils import timezone
 
-    monkeypatch.setattr(selectors, "customer_has_responded", lambda *, contract: True)
+    from renewals.models import Intent, RenewalCase, Stage
+
     contract = make_contract(7, manager=StaffFactory(team_lead=StaffFactory()))
+    RenewalCase.objects.create(
+        contract=contract,
+        stage=Stage.RESPONDED,
+        intent=Intent.RENEW_AS_IS,
+        opened_at=timezone.now(),
+    )
 
     reminders_sweep(as_of=AS_OF)
 

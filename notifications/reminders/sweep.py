@@ -4,8 +4,10 @@ and the staff tasks (see the package docstring)."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -84,15 +86,16 @@ def _due_contracts(as_of: dt.date, max_offset: int):
 
 
 # Every contract of the window with its due offset and how many reminders it already has for
-# it, in keyset pages of small tuples. Most contracts in the 30-day window got today's due
-# offset on an earlier day (a contract 20 days from its end got its 30-day reminder ten days
-# ago), so only those still missing it are loaded as full rows: the Python work grows with
-# the reminders created, not with the window. The due offset is the smallest of the
-# contract's offsets that is ≥ the days left; the offsets per (plan, tier, auto-renew) come
-# from the RuleBook as a small JSON table (offsets NULL: a rule the table does not know,
-# Python decides). The count probes the unique index of (contract, term_end, offset_days,
-# channel, customer) for renewal reminders.
-_WINDOW_PAGE = """
+# it, as small tuples streamed from one server-side cursor (one pass over the window; a
+# paged version repeated the anti-join and the JIT compilation on every page). Most
+# contracts in the 30-day window got today's due offset on an earlier day (a contract 20
+# days from its end got its 30-day reminder ten days ago), so only those still missing it
+# are loaded as full rows: the Python work grows with the reminders created, not with the
+# window. The due offset is the smallest of the contract's offsets that is ≥ the days left;
+# the offsets per (plan, tier, auto-renew) come from the RuleBook as a small JSON table
+# (offsets NULL: a rule the table does not know, Python decides). The count probes the
+# unique index of (contract, term_end, offset_days, channel, customer) for reminders.
+_WINDOW = """
 WITH rules AS (
     SELECT * FROM jsonb_to_recordset(%(rules)s::jsonb)
         AS r(plan_id bigint, tier text, auto_renew bool, offsets int[])
@@ -119,13 +122,11 @@ CROSS JOIN LATERAL (
 WHERE c.status = %(active)s
   AND c.end_date > %(as_of)s::date
   AND c.end_date <= %(as_of)s::date + %(max_offset)s::int
-  AND (c.end_date, c.id) > (%(last_end)s::date, %(last_id)s::bigint)
   AND NOT EXISTS (
       SELECT 1 FROM {contract} s
       WHERE s.predecessor_id = c.id AND s.status = ANY(%(signed)s::text[])
   )
 ORDER BY c.end_date, c.id
-LIMIT %(limit)s
 """
 
 
@@ -151,15 +152,17 @@ def _rules_table(book: RuleBook) -> str:
     )
 
 
-def _window_page(
-    *, as_of: dt.date, max_offset: int, rules: str, last: tuple[dt.date, int], limit: int
-) -> list[tuple[int, dt.date, bool, int | None, int]]:
-    sql = _WINDOW_PAGE.format(
+def _window(
+    *, as_of: dt.date, max_offset: int, rules: str, chunk: int
+) -> Iterator[list[tuple[int, dt.date, bool, int | None, int]]]:
+    """The window in chunks from a server-side cursor: Python memory stays flat whatever
+    the number of contracts."""
+    sql = _WINDOW.format(
         contract=Contract._meta.db_table,
         customer=Contract._meta.get_field("customer").related_model._meta.db_table,
         message=Message._meta.db_table,
     )
-    with connection.cursor() as cursor:
+    with connection.chunked_cursor() as cursor:
         cursor.execute(
             sql,
             {
@@ -167,13 +170,11 @@ def _window_page(
                 "as_of": as_of,
                 "active": ContractStatus.ACTIVE.value,
                 "max_offset": max_offset,
-                "last_end": last[0],
-                "last_id": last[1],
                 "signed": [s.value for s in SIGNED_SUCCESSOR],
-                "limit": limit,
             },
         )
-        return cursor.fetchall()
+        while rows := cursor.fetchmany(chunk):
+            yield rows
 
 
 def _channels_for(row: dict[str, Any], contact: dict[str, str]) -> list[tuple[str, str]]:
@@ -218,31 +219,21 @@ def reminders_sweep(*, as_of: dt.date | None = None, batch_size: int = 2000) -> 
     book = RuleBook()
     max_offset = book.max_offset()
     rules = _rules_table(book)
-    last: tuple[dt.date, int] = (as_of, 0)
     pending: list[int] = []
-    while True:
-        # Keyset pagination in index order (contract_active_end): no OFFSET, each page
-        # starts where the previous one ended. Pages of ids are larger than the batches of
-        # full rows, since most of them need nothing.
-        page = _window_page(
-            as_of=as_of, max_offset=max_offset, rules=rules, last=last, limit=batch_size * 10
-        )
-        if page:
-            last = (page[-1][1], page[-1][0])
-        summary.contracts_seen += len(page)
-        for cid, _end, unknown_rule, due, sent in page:
+    chunks = _window(as_of=as_of, max_offset=max_offset, rules=rules, chunk=batch_size * 10)
+    for chunk in itertools.chain(chunks, [[]]):
+        summary.contracts_seen += len(chunk)
+        for cid, _end, unknown_rule, due, sent in chunk:
             if unknown_rule or (due is not None and not sent):
                 pending.append(cid)
             else:
                 summary.skipped += sent
-        done = len(page) < batch_size * 10
+        done = not chunk
         while len(pending) >= batch_size or (done and pending):
             ids, pending = pending[:batch_size], pending[batch_size:]
             rows = contract_rows(_due_contracts(as_of, max_offset).filter(id__in=ids))
             if rows:
                 _sweep_batch(as_of, rows, book, summary)
-        if done:
-            break
     return summary
 
 
@@ -274,13 +265,10 @@ def _sweep_batch(
                 customer_id=row["customer_id"],
             )
             planned.append((row, offset, days_left, channel, address, key))
-    existing = set(
-        Message.objects.filter(dedupe_key__in=[p[5] for p in planned]).values_list(
-            "dedupe_key", flat=True
-        )
-    )
-    fresh = [p for p in planned if p[5] not in existing]
-    summary.skipped += len(planned) - len(fresh)
+    # No query for the keys that exist already: the window query loaded only contracts
+    # without their due reminder, and ON CONFLICT DO NOTHING below skips the rest (a
+    # concurrent sweep, a channel already reminded); the row count tells them apart.
+    fresh = planned
     # Stored unrendered: delivery renders each row (message_render). Rendering thousands of
     # templates here would make the sweep's time grow with template work, not with SQL.
     # One INSERT … SELECT FROM unnest(arrays) per batch; ON CONFLICT DO NOTHING lets a
@@ -304,22 +292,24 @@ def _sweep_batch(
         for col, value in zip(cols, values, strict=True):
             col.append(value)
     created = late = 0
-    if fresh:
-        with connection.cursor() as cursor:
-            cursor.execute(_INSERT_REMINDERS.format(table=Message._meta.db_table), cols)
-            created = cursor.rowcount
-        late = sum(1 for is_late in cols[8] if is_late)
+    # The messages and their staff tasks commit together (one commit per batch, too).
+    with transaction.atomic():
+        if fresh:
+            with connection.cursor() as cursor:
+                cursor.execute(_INSERT_REMINDERS.format(table=Message._meta.db_table), cols)
+                created = cursor.rowcount
+            late = sum(1 for is_late in cols[8] if is_late)
+        _staff_tasks(as_of, fresh, summary)
     summary.created += created
-    # A concurrent sweep inserted these first (ON CONFLICT DO NOTHING): already sent.
+    # Inserted before (ON CONFLICT DO NOTHING): already sent.
     summary.skipped += len(fresh) - created
     summary.late += late
-    _staff_tasks(as_of, fresh, summary)
 
 
 def _staff_tasks(as_of: dt.date, fresh: list[tuple], summary: SweepSummary) -> None:
     """A task for the account manager at each offset; an escalation to their team lead
     when the customer has not answered by ESCALATION_DAYS before the end."""
-    tasks: list[Task] = []
+    tasks: list[tuple[Any, ...]] = []
     escalate: dict[int, dict[str, Any]] = {}
     seen: set[int] = set()
     # Translated once per batch, not per row (translation.override is not free).
@@ -339,20 +329,21 @@ def _staff_tasks(as_of: dt.date, fresh: list[tuple], summary: SweepSummary) -> N
             "days": days_left,
         }
         tasks.append(
-            Task(
-                assignee_id=assignee,
-                kind=TaskKind.REMINDER,
-                title=title[:300],
-                details=details,
-                due_date=as_of,
-                customer_id=row["customer_id"],
-                contract_id=row["id"],
-                dedupe_key=f"renewal_reminder_task:{row['id']}:{row['end_date']}:{offset}",
+            (
+                assignee,
+                TaskKind.REMINDER.value,
+                title[:300],
+                details,
+                as_of,
+                row["customer_id"],
+                row["id"],
+                f"renewal_reminder_task:{row['id']}:{row['end_date']}:{offset}",
             )
         )
         if days_left <= ESCALATION_DAYS and offset <= ESCALATION_DAYS:
             escalate[row["id"]] = row
     if escalate:
+        escalation_details = _("The customer has not responded to the renewal reminders.")
         responded = _customer_has_responded(list(escalate))
         for cid, row in escalate.items():
             if responded.get(cid):
@@ -366,15 +357,15 @@ def _staff_tasks(as_of: dt.date, fresh: list[tuple], summary: SweepSummary) -> N
                 "date": row["end_date"].isoformat(),
             }
             tasks.append(
-                Task(
-                    assignee_id=lead,
-                    kind=TaskKind.ESCALATION,
-                    title=title[:300],
-                    details=_("The customer has not responded to the renewal reminders."),
-                    due_date=as_of,
-                    customer_id=row["customer_id"],
-                    contract_id=cid,
-                    dedupe_key=f"renewal_escalation:{cid}:{row['end_date']}",
+                (
+                    lead,
+                    TaskKind.ESCALATION.value,
+                    title[:300],
+                    escalation_details,
+                    as_of,
+                    row["customer_id"],
+                    cid,
+                    f"renewal_escalation:{cid}:{row['end_date']}",
                 )
             )
             summary.escalations += 1
@@ -393,31 +384,33 @@ ON CONFLICT DO NOTHING
 """
 
 
-def _tasks_insert(tasks: list[Task]) -> int:
-    """Insert tasks idempotently (unique dedupe_key, as core.services.task_create) in one
-    statement. Falls back to the ORM if core's Task table gained a column this SQL does not
-    know (core owns that table)."""
+_TASK_FIELDS = (
+    "assignee_id",
+    "kind",
+    "title",
+    "details",
+    "due_date",
+    "customer_id",
+    "contract_id",
+    "dedupe_key",
+)
+
+
+def _tasks_insert(tasks: list[tuple[Any, ...]]) -> int:
+    """Insert tasks (tuples in _TASK_FIELDS order) idempotently (unique dedupe_key, as
+    core.services.task_create) in one statement. Falls back to the ORM if core's Task table
+    gained a column this SQL does not know (core owns that table)."""
     if not tasks:
         return 0
-    cols: list[list[Any]] = [[] for _ in range(8)]
-    for t in tasks:
-        values = (
-            t.assignee_id,
-            t.kind,
-            t.title,
-            t.details,
-            t.due_date,
-            t.customer_id,
-            t.contract_id,
-            t.dedupe_key,
-        )
-        for col, value in zip(cols, values, strict=True):
-            col.append(value)
+    cols = [list(col) for col in zip(*tasks, strict=True)]
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(_INSERT_TASKS.format(table=Task._meta.db_table), cols)
             return cursor.rowcount
     except DatabaseError:
         logger.warning("set-based task insert failed; using the ORM", exc_info=True)
-        Task.objects.bulk_create(tasks, ignore_conflicts=True)
+        Task.objects.bulk_create(
+            [Task(**dict(zip(_TASK_FIELDS, t, strict=True))) for t in tasks],
+            ignore_conflicts=True,
+        )
         return len(tasks)

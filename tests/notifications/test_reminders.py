@@ -168,6 +168,23 @@ def test_it_loads_only_the_contracts_still_missing_their_due_reminder(make_contr
     assert list(reminders(late).values_list("offset_days", "late")) == [(30, True)]
 
 
+def test_it_sends_every_due_reminder_across_several_batches_and_cursor_chunks(
+    make_contract, monkeypatch
+):
+    from notifications.reminders import sweep
+
+    monkeypatch.setattr(sweep, "WINDOW_CHUNK", 3)
+    contracts = [make_contract(days) for days in (30, 29, 20, 15, 12, 7, 3)]
+    make_contract(31)
+
+    summary = reminders_sweep(as_of=AS_OF, batch_size=2)
+
+    assert summary.contracts_seen == 7 and summary.created == 7
+    for contract in contracts:
+        assert reminders(contract).count() == 1
+    assert Task.objects.filter(kind=TaskKind.REMINDER).count() == 7
+
+
 def test_it_adds_the_jurisdiction_notice_day_when_the_offsets_miss_the_window(
     make_contract, jurisdictions
 ):

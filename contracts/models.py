@@ -241,6 +241,13 @@ class Contract(TimeStampedModel):
             models.Index(fields=["status", "end_date"], name="contract_status_end"),
             models.Index(fields=["owner", "status", "end_date"], name="contract_owner_status_end"),
             models.Index(fields=["customer", "end_date"], name="contract_customer_end"),
+            # A manager's book (core.access: customer__account_manager) walks the manager's
+            # customers and probes their contracts; with the status in the index those
+            # probes are index-only (counts, "ending within", dashboard): at 1,000,000
+            # contracts 35-40 ms instead of 100-320 ms (docs/performance.md).
+            models.Index(
+                fields=["customer", "status", "end_date"], name="contract_customer_status_end"
+            ),
             models.Index(fields=["plan", "end_date"], name="contract_plan_end"),
             # The staff contract list's default order (end date, number) for a team lead
             # with no filter: an index scan with LIMIT instead of sorting every contract.

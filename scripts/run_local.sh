@@ -69,6 +69,14 @@ if has_command setup_periodic_tasks; then
   say "Creating the periodic task schedule"
   "$PY" manage.py setup_periodic_tasks
 fi
+# Beat opens renewal cases once a day at a fixed hour; open today's now so that the renewal
+# pipeline is not empty until then (idempotent: contracts that have a case are skipped).
+if "$PY" -c "import renewals" 2>/dev/null; then
+  say "Opening today's renewal cases (the daily sweep, run once now)"
+  "$PY" manage.py shell --no-imports -c '
+from renewals.services import renewal_cases_open_due
+print(f"{renewal_cases_open_due()} renewal case(s) opened")'
+fi
 
 # --- Start the three processes, each in its own process group ---------------------------------
 # Job control gives every background job its own process group, so that stopping one group
@@ -142,11 +150,11 @@ cat <<EOF
 
   RenewDesk is running.
 
-    App:           $BASE/
-    Staff login:   $BASE/staff/login/
+    App:             $BASE/
+    Staff login:     $BASE/staff/login/
     Customer portal: $BASE/portal/
-    Django admin:  $BASE/admin/
-    Health check:  $BASE/healthz
+    Django admin:    $BASE/admin/
+    Health check:    $BASE/healthz
 
 EOF
 # The demo logins, read from the database so that they are shown on every start, not only on

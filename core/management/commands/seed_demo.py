@@ -81,7 +81,7 @@ class Command(BaseCommand):
             w(f"  {manager.username:<10} (account manager)     password: {password(manager)}")
         if demo.portal_users:
             w(f"  Portal {site}/portal/ : sign in with one of these emails (a login link is")
-            w("  emailed; with the console email backend it is printed by the web server)")
+            w("  emailed; with the console email backend it is printed by the Celery worker)")
             for user in demo.portal_users:
                 account = getattr(user, "portal_account", None)
                 customer = account.customer if account else ""

@@ -6,6 +6,7 @@ import gettext
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from tests.core.test_catalogues import ROOT, _unescape, entries, untranslated_or_fuzzy
 
@@ -24,7 +25,15 @@ def test_every_insights_string_has_a_chinese_translation_and_the_mo_matches():
     assert stale == []
 
 
+@pytest.fixture
+def _english_afterwards():
+    # The middleware activates the user's language in this thread: leave English behind.
+    yield
+    translation.activate("en")
+
+
 @pytest.mark.django_db
+@pytest.mark.usefixtures("_english_afterwards")
 def test_the_dashboard_and_insights_pages_speak_chinese(client, team_lead):
     team_lead.language = "zh-hans"
     team_lead.save()

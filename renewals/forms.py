@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from contracts.models import Plan, TermsVersion
 
@@ -37,7 +38,9 @@ class ContactForm(forms.Form):
     note = forms.CharField(label=_("What was said"), max_length=500, required=False)
     next_action = forms.CharField(label=_("Next action"), max_length=200, required=False)
     next_action_date = forms.DateField(
-        label=_("By"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=pgettext_lazy("before a date", "By"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
 

@@ -119,11 +119,19 @@ def survey_answer(*, survey: Survey, score: int, comment: str = "", by: Any = No
 # --- triggers ------------------------------------------------------------------------
 
 
+# A CSAT is asked only about a term that ended at most this many days ago.
+CSAT_MAX_AGE_DAYS = 30
+
+
 def on_contract_status_changed(*, contract_id: int, to_status: str) -> Survey | None:
     """CSAT after a renewal (the renewed term) or after a cancellation (a terminated
     term, or an expired one that a cancellation request ended)."""
     contract = Contract.objects.select_related("customer").filter(pk=contract_id).first()
     if contract is None:
+        return None
+    # A term that ended long ago is history being written (seed_demo, a back-filled
+    # import), not an experience to ask about: no survey about a renewal from 2023.
+    if contract.end_date < timezone.localdate() - dt.timedelta(days=CSAT_MAX_AGE_DAYS):
         return None
     if to_status == ContractStatus.RENEWED:
         kind = SurveyKind.CSAT_RENEWAL

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from contracts import services as contract_services
 from contracts.models import ContractStatus as S
@@ -68,6 +69,25 @@ def test_a_terminated_contract_or_a_cancelled_expiry_sends_a_cancellation_csat(
     assert sorted(Survey.objects.values_list("contract_id", "kind")) == sorted(
         [(terminated.pk, "csat_cancellation"), (cancelled.pk, "csat_cancellation")]
     )
+
+
+def test_it_sends_no_csat_about_a_term_that_ended_long_ago(
+    customer, django_capture_on_commit_callbacks
+):
+    # given history written today about a term that ended in the past (seed_demo, an import)
+    today = timezone.localdate()
+    old = ContractFactory(
+        customer=customer,
+        start_date=today - dt.timedelta(days=800),
+        end_date=today - dt.timedelta(days=435),
+    )
+    successor = ContractFactory(customer=customer, predecessor=old, status=S.SCHEDULED)
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        contract_services.contract_mark_renewed(contract=old, successor=successor)
+    # then
+    assert not Survey.objects.exists()
+    assert not Message.objects.filter(kind="satisfaction_survey_request").exists()
 
 
 def test_the_tokenised_link_shows_the_form_on_get_and_records_on_post(customer):

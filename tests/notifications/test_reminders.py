@@ -185,6 +185,19 @@ def test_it_sends_every_due_reminder_across_several_batches_and_cursor_chunks(
     assert Task.objects.filter(kind=TaskKind.REMINDER).count() == 7
 
 
+def test_it_leaves_the_connections_planner_settings_as_it_found_them(make_contract):
+    make_contract(30)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW cursor_tuple_fraction")
+        before = cursor.fetchone()[0]
+
+    reminders_sweep(as_of=AS_OF)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW cursor_tuple_fraction")
+        assert cursor.fetchone()[0] == before
+
+
 def test_it_adds_the_jurisdiction_notice_day_when_the_offsets_miss_the_window(
     make_contract, jurisdictions
 ):

@@ -7,6 +7,25 @@ from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
 
 
+class AddIndexConcurrentlyOnPostgres(AddIndexConcurrently):
+    """CONCURRENTLY on PostgreSQL; a plain CREATE INDEX on other databases (the SQLite
+    database of `make run`, where AddIndexConcurrently fails and stops the start)."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        return migrations.AddIndex.database_forwards(
+            self, app_label, schema_editor, from_state, to_state
+        )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().database_backwards(app_label, schema_editor, from_state, to_state)
+        return migrations.AddIndex.database_backwards(
+            self, app_label, schema_editor, from_state, to_state
+        )
+
+
 class Migration(migrations.Migration):
     atomic = False
 
@@ -17,7 +36,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        AddIndexConcurrently(
+        AddIndexConcurrentlyOnPostgres(
             model_name="contract",
             index=models.Index(
                 fields=["customer", "status", "end_date"], name="contract_customer_status_end"

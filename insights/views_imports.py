@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from contracts.forms import ContractFilterForm
 from contracts.importers import CONTRACT_COLUMNS
@@ -101,7 +101,7 @@ def import_job_errors(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     return csv_response(
         filename=f"import-{job.pk}-errors.csv",
-        header=[_("Line"), _("Column"), _("Problem")],
+        header=[pgettext("row number", "Line"), _("Column"), _("Problem")],
         rows=([e.get("line"), e.get("column"), e.get("message")] for e in job.errors),
     )
 
@@ -177,7 +177,7 @@ def customers_export(request: HttpRequest) -> HttpResponse:
         filename=f"customers-{timezone.localdate():%Y%m%d}.csv",
         header=[
             _("Code"),
-            _("Name"),
+            pgettext("customer", "Name"),
             _("Kind"),
             _("Tier"),
             _("Account manager"),

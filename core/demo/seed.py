@@ -6,9 +6,11 @@ import datetime as dt
 import random
 from collections.abc import Callable
 
+from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import DomainError
 from core.models import User
 from customers.models import Contact, Customer, PortalAccount
 from customers.services import customer_set_tier_override, customer_tiers_recompute
@@ -116,7 +118,61 @@ def demo_seed(
                 customer=customer, by=demo.lead, tier="A", reason="战略客户：集团框架协议"
             )
     log(f"tiers: {tiers.counts}")
+    requested = _cancellation_requests(today=today, count=min(3, customers // 10))
+    if requested:
+        log(f"cancellation requests: {requested}")
     return demo
+
+
+# Contract ends within this many days: the demo's open cancellation requests come from here.
+CANCELLATION_WINDOW_DAYS = 90
+
+
+def _cancellation_requests(*, today: dt.date, count: int) -> int:
+    """A few customers who asked (by phone, recorded by their account manager) to end a
+    contract, so that the cancellations queue, the manager's tasks and the retention figures
+    have something to show. Through the retention service, like the staff form; skipped
+    when the retention app is not installed."""
+    if count <= 0 or not apps.is_installed("retention"):
+        return 0
+    from contracts.models import Contract, ContractStatus
+    from retention.models import Channel, Kind, Reason
+    from retention.services import cancellation_submit
+
+    reasons = [Reason.PRICE, Reason.BUDGET, Reason.COMPETITOR]
+    # An early termination waits for the manager to confirm it: the queue's first tab.
+    kinds = [Kind.EARLY_TERMINATION, Kind.NON_RENEWAL, Kind.NON_RENEWAL]
+    # Customers without a portal login, so the demo portal customers start untouched.
+    candidates = (
+        Contract.objects.filter(
+            status=ContractStatus.ACTIVE,
+            end_date__gt=today,
+            end_date__lte=today + dt.timedelta(days=CANCELLATION_WINDOW_DAYS),
+            customer__account_manager__isnull=False,
+            customer__portal_accounts__isnull=True,
+        )
+        .select_related("customer__account_manager")
+        .order_by("end_date", "pk")
+    )
+    made = 0
+    for contract in candidates[: count * 3]:
+        if made == count:
+            break
+        try:
+            with transaction.atomic():
+                cancellation_submit(
+                    contract=contract,
+                    kind=kinds[made % len(kinds)],
+                    reason=reasons[made % len(reasons)],
+                    reason_text="",
+                    by=contract.customer.account_manager,
+                    channel=Channel.STAFF,
+                    today=today,
+                )
+        except DomainError:  # e.g. a renewal already signed for it: try the next one
+            continue
+        made += 1
+    return made
 
 
 def _portal_user(customer: Customer, demo: Demo) -> User | None:

@@ -108,11 +108,12 @@ def test_the_bulk_path_writes_the_same_payloads_and_actors():
         )
 
     def normalise(rows):
-        # consent ids differ between two runs; whether there is one does not
+        # consent and cancellation request ids differ between two runs; whether there is
+        # one does not
         return [
             (
                 *row[:5],
-                {k: v for k, v in row[5].items() if k != "consent_id"},
+                {k: v for k, v in row[5].items() if k not in ("consent_id", "request")},
                 "consent_id" in row[5],
             )
             for row in rows
@@ -289,3 +290,15 @@ def test_it_prints_the_demo_logins(capsys):
     out = capsys.readouterr().out
     for expected in ["admin-pass-2026", "zhao.min", "wang.li", "chen.jie", "demo-pass-2026", "@"]:
         assert expected in out
+
+
+def test_it_records_a_few_cancellation_requests_one_awaiting_the_manager():
+    from retention.models import CancellationRequest
+
+    _seed()
+
+    requests = CancellationRequest.objects.select_related("contract__customer")
+    assert requests.count() == 3
+    assert {r.kind for r in requests} == {"early_termination", "non_renewal"}
+    assert requests.filter(status="in_review").exists()
+    assert not requests.filter(contract__customer__portal_accounts__isnull=False).exists()

@@ -54,8 +54,11 @@ check: $(STAMP) messages
 	$(PY) -m ruff format --check .
 
 # The environment passes through (TEST_DATABASE_NAME, DATABASE_URL, REDIS_URL, ...).
+# Two pytest workers (pytest-xdist), one per core, each with its own test database;
+# --dist loadfile keeps a file's tests (and its session fixtures) in one worker.
+PYTEST_WORKERS ?= 2
 test: $(STAMP) services check
-	$(PY) -m pytest --create-db $(PYTEST_ARGS)
+	$(PY) -m pytest --create-db -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .

@@ -198,7 +198,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # WeasyPrint logs seven INFO "Step n" lines per PDF (seed_demo, the worker).
+        "weasyprint": {"level": "WARNING"},
+    },
 }
 
 # Integration API (api/): DRF + drf-spectacular. Tokens act as their user; see docs/api.md.

@@ -8,9 +8,11 @@ late when N is below its offset.
 Exactly once per (contract term, offset, channel, recipient) is enforced by PostgreSQL:
 ``Message.dedupe_key`` is unique (and so is the tuple, see the model's constraint), and
 rows are inserted with ON CONFLICT DO NOTHING, so two sweeps running at once, two beats
-or a redelivered task all end with one row. The sweep is set-based: due contracts are read
-in keyset batches in the order of the partial index ``contract_active_end``, with a fixed
-number of queries per batch and memory flat in the number of contracts.
+or a redelivered task all end with one row. The sweep is set-based: one query streams the
+window (in the order of the partial index ``contract_active_end``) with each contract's due
+offset and whether it already has it; the contracts still missing it are processed in
+batches with a fixed number of queries per batch, and memory is flat in the number of
+contracts (see sweep.py).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ class PaymentForm(forms.Form):
     received_on = forms.DateField(
         label=_("Received on"),
         initial=timezone.localdate,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 

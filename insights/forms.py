@@ -72,7 +72,7 @@ class InteractionForm(forms.Form):
         label=_("Next follow-up"),
         required=False,
         help_text=_("Creates a task for the account manager on that day."),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
 

@@ -40,7 +40,7 @@ class ContactForm(forms.Form):
     next_action_date = forms.DateField(
         label=pgettext_lazy("before a date", "By"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
 
@@ -104,7 +104,7 @@ class OfflineSignatureForm(forms.Form):
     signed_on = forms.DateField(
         label=_("Signed on"),
         initial=timezone.localdate,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     scan = forms.FileField(label=_("Signed scan (PDF, JPG or PNG, at most 10 MB)"))
 

@@ -44,7 +44,7 @@ class CancelForm(forms.Form):
 class ConfirmForm(forms.Form):
     effective_date = forms.DateField(
         label=_("Effective date"),
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
         help_text=_(
             "The first day without the contract; the day before is the last day of service."
         ),

@@ -15,6 +15,7 @@ from core.models import User
 from customers.models import Contact, Customer, PortalAccount
 from customers.services import customer_set_tier_override, customer_tiers_recompute
 
+from .history import Traits, history_write
 from .story import Demo, Story, Storyteller
 from .writers import write_in_bulk, write_with_services
 
@@ -31,11 +32,13 @@ def _split(total: int, parts: int, rng: random.Random) -> list[int]:
     return counts
 
 
-def _chains(count: int, rng: random.Random) -> list[int]:
-    """A customer's contracts as subscriptions (chains of renewals) of 1 to 4 terms."""
+def _chains(count: int, rng: random.Random, *, risky: bool = False) -> list[int]:
+    """A customer's contracts as subscriptions (chains of renewals) of 1 to 4 terms;
+    late payers and complainers keep fewer renewals going."""
+    weights = [55, 30, 12, 3] if risky else [30, 35, 25, 10]
     chains = []
     while count > 0:
-        length = min(count, rng.choices([1, 2, 3, 4], weights=[30, 35, 25, 10])[0])
+        length = min(count, rng.choices([1, 2, 3, 4], weights=weights)[0])
         chains.append(length)
         count -= length
     return chains
@@ -76,7 +79,12 @@ def demo_seed(
         customer, kind = teller.customer(code, owners[rng.randrange(len(owners))])
         portal_user = _portal_user(customer, demo) if index < portal_customers else None
         stories: list[Story] = []
-        for length in _chains(counts[index], rng):
+        traits = teller.traits[customer.code]
+        if portal_user is not None:
+            # The demo's portal logins show a customer in good standing (and their
+            # auto-renewal consents given in the portal): not a late payer or complainer.
+            traits = teller.traits[customer.code] = Traits(late_payer=False, complainer=False)
+        for length in _chains(counts[index], rng, risky=traits.late_payer or traits.complainer):
             stories.extend(teller.subscription(customer, kind, length, portal_user))
         if stories:
             first = min(story.steps[0].at for story in stories)
@@ -88,6 +96,7 @@ def demo_seed(
             batch_customers.append(customer)
         else:
             write_with_services(stories, today=today)
+            history_write(stories)
             Customer.objects.filter(pk=customer.pk).update(created_at=customer.created_at)
 
     codes = []
@@ -106,6 +115,7 @@ def demo_seed(
                 one_customer(index, codes[index])
             if bulk:
                 write_in_bulk(batch, today=today)
+                history_write(batch)
                 Customer.objects.bulk_update(batch_customers, ["created_at"], batch_size=1000)
                 batch.clear()
                 batch_customers.clear()
@@ -155,7 +165,8 @@ def _cancellation_requests(*, today: dt.date, count: int) -> int:
         .order_by("end_date", "pk")
     )
     made = 0
-    for contract in candidates[: count * 3]:
+    # Early terminations are refused when the notice runs past the term: look further.
+    for contract in candidates[: count * 10]:
         if made == count:
             break
         try:

@@ -47,6 +47,7 @@ from .data import (
     TRADES,
     USER_AGENTS,
 )
+from .history import History, Traits, history_for, traits_draw
 
 # How a subscription (a chain of renewals) ends up.
 ACTIVE = "active"
@@ -147,6 +148,7 @@ class Story:
     predecessor: Story | None
     steps: list[Step]
     contract: Any = None  # the Contract, once a writer has written it
+    history: History | None = None  # invoices and complaints of a paid term
 
     def step(self, kind: str) -> Step | None:
         return next((s for s in self.steps if s.kind == kind), None)
@@ -175,6 +177,7 @@ class Storyteller:
         self.terms: list[TermsVersion] = []
         self.used_names: set[str] = set()
         self.guaranteed = list(GUARANTEED)
+        self.traits: dict[str, Traits] = {}  # by customer code
 
     # -- users ------------------------------------------------------------------------------
 
@@ -393,16 +396,23 @@ class Storyteller:
             founded_on=birth_or_founding if is_company else None,
             tags=",".join(rng.sample(TAGS, rng.choice([0, 0, 1, 2]))),
         )
+        self.traits[code] = traits_draw(rng)
         return customer, kind
 
     # -- contracts --------------------------------------------------------------------------
 
-    def _scenario(self, chain_length: int) -> str:
+    def _scenario(self, chain_length: int, traits: Traits) -> str:
         if self.guaranteed:
             wanted = self.guaranteed[0]
             if chain_length >= 2 or wanted not in (SCHEDULED_RENEWAL, RENEWAL_IN_PROGRESS):
                 return self.guaranteed.pop(0)
-        names, weights = zip(*SCENARIO_WEIGHTS, strict=True)
+        # Whether the subscription ends un-renewed depends on how the customer pays and
+        # how often they complain (history.py): the signal the propensity model learns.
+        if self.rng.random() < traits.churn_probability:
+            return EXPIRED if self.rng.random() < 0.8 else TERMINATED
+        names, weights = zip(
+            *[(n, w) for n, w in SCENARIO_WEIGHTS if n not in (EXPIRED, TERMINATED)], strict=True
+        )
         scenario = self.rng.choices(names, weights=weights)[0]
         if chain_length < 2 and scenario in (SCHEDULED_RENEWAL, RENEWAL_IN_PROGRESS):
             return NEW_SCHEDULED if scenario == SCHEDULED_RENEWAL else ACTIVE
@@ -487,7 +497,8 @@ class Storyteller:
         elif plan.billing_period == BillingPeriod.QUARTERLY:
             months = rng.choice([12, 12, 6, 3])
         seats = rng.choice([5, 10, 20, 35, 50, 80, 120, 200]) if plan.code in self.seat_plans else 1
-        scenario = self._scenario(length)
+        traits = self.traits.get(customer.code) or Traits(late_payer=False, complainer=False)
+        scenario = self._scenario(length, traits)
         wants_auto = plan.default_auto_renew and rng.random() < 0.65
         stories: list[Story] = []
         previous: Story | None = None
@@ -504,6 +515,21 @@ class Storyteller:
                 portal_user=portal_user,
             )
             paid = story.step("paid")
+            if paid is not None:
+                story.history = history_for(
+                    rng=rng,
+                    traits=traits,
+                    start=term.start,
+                    end=term.end,
+                    months=months,
+                    period_months=PERIOD_MONTHS[plan.billing_period],
+                    total=money(
+                        sum((line.quantity * line.unit_price for line in story.lines), Decimal(0))
+                    ),
+                    first_paid_at=paid.at,
+                    today=self.today,
+                    now=self.now,
+                )
             if previous is not None and paid is not None and term.start <= self.today:
                 # The successor took over: the term it renews ends as renewed.
                 last = previous.steps[-1].at
@@ -583,7 +609,8 @@ class Storyteller:
     ) -> None:
         rng, today, term, manager = self.rng, self.today, story.term, story.manager
         if auto_renew:
-            by_portal = portal_user is not None and rng.random() < 0.7
+            # A customer with a portal login gives the consent there (the demo shows it).
+            by_portal = portal_user is not None
             consent_on = min(paid_on + dt.timedelta(days=rng.randint(0, 20)), term.end, today)
             on = ConsentSpec(
                 enabled=True,

@@ -6,9 +6,11 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
+from billing.models import Invoice, Payment
 from contracts.models import AutoRenewConsent, Contract, ContractEvent, Plan, PlanPrice
 from core.models import User
 from customers.models import Customer, PortalAccount
+from portal.models import Feedback
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +58,37 @@ def _snapshot() -> dict:
                 "contract__number", "enabled", "channel", "at"
             )
         ),
+        "invoices": list(
+            Invoice.objects.order_by("number").values_list(
+                "number",
+                "contract__number",
+                "kind",
+                "status",
+                "amount",
+                "amount_paid",
+                "installment_no",
+                "issue_date",
+                "due_date",
+                "paid_at",
+                "created_at",
+            )
+        ),
+        "payments": list(
+            Payment.objects.order_by("number").values_list(
+                "number", "invoice__number", "amount", "method", "reference", "received_at"
+            )
+        ),
+        "feedback": list(
+            Feedback.objects.order_by("created_at", "contract__number", "subject").values_list(
+                "customer__code",
+                "contract__number",
+                "category",
+                "severity",
+                "status",
+                "created_at",
+                "resolved_at",
+            )
+        ),
     }
 
 
@@ -94,6 +127,8 @@ def test_the_bulk_path_writes_the_same_data_as_the_services():
     assert through_services["contracts"] == in_bulk["contracts"]
     assert through_services["consents"] == in_bulk["consents"]
     assert through_services["events"] == in_bulk["events"]
+    assert through_services["invoices"] == in_bulk["invoices"]
+    assert through_services["feedback"] == in_bulk["feedback"]
     assert through_services == in_bulk
 
 
@@ -302,3 +337,25 @@ def test_it_records_a_few_cancellation_requests_one_awaiting_the_manager():
     assert {r.kind for r in requests} == {"early_termination", "non_renewal"}
     assert requests.filter(status="in_review").exists()
     assert not requests.filter(contract__customer__portal_accounts__isnull=False).exists()
+
+
+def test_late_payers_and_complainers_renew_less_often():
+    from django.db.models import Count, F, Q
+
+    from contracts.models import ContractStatus as S
+
+    _seed("--customers", "300", "--contracts", "900", "--seed", "5", "--bulk")
+    late = Invoice.objects.filter(paid_at__date__gt=F("due_date")).values("customer")
+    complained = Feedback.objects.values("customer")
+    ended = Contract.objects.filter(
+        status__in=[S.RENEWED, S.EXPIRED, S.TERMINATED], end_date__lt=TODAY
+    )
+
+    def renewal_rate(qs) -> float:
+        counts = qs.aggregate(n=Count("id"), renewed=Count("id", filter=Q(status=S.RENEWED)))
+        return counts["renewed"] / counts["n"]
+
+    risky = ended.filter(Q(customer__in=late) | Q(customer__in=complained))
+    others = ended.exclude(Q(customer__in=late) | Q(customer__in=complained))
+    assert Invoice.objects.exists() and Payment.objects.exists() and Feedback.objects.exists()
+    assert renewal_rate(risky) < renewal_rate(others) - 0.1

@@ -83,6 +83,11 @@ class ContractFilterForm(forms.Form):
     cancel_reason = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
     cancel_from = forms.DateField(required=False, widget=forms.HiddenInput)
     cancel_to = forms.DateField(required=False, widget=forms.HiddenInput)
+    offer = forms.ChoiceField(
+        required=False,
+        choices=[("", ""), ("shown", "shown"), ("accepted", "accepted")],
+        widget=forms.HiddenInput,
+    )
     sort = forms.ChoiceField(
         required=False, choices=[(k, k) for k in CONTRACT_SORTS], widget=forms.HiddenInput
     )
@@ -113,6 +118,7 @@ class ContractFilterForm(forms.Form):
             cancel_reason=data.get("cancel_reason") or "",
             cancel_from=data.get("cancel_from"),
             cancel_to=data.get("cancel_to"),
+            offer=data.get("offer") or "",
         )
 
 

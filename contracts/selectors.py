@@ -134,6 +134,9 @@ class ContractFilters:
     cancel_reason: str = ""
     cancel_from: dt.date | None = None
     cancel_to: dt.date | None = None
+    # ... and those behind the retention-offer figures: "shown" or "accepted" (the dates
+    # above then bound the day the offer was shown, as the save rate counts it).
+    offer: str = ""
 
 
 def ended_on_expression() -> Case:
@@ -152,15 +155,23 @@ def ended_on_expression() -> Case:
 
 def _cancelled_contract_ids(filters: ContractFilters) -> QuerySet:
     # Imported here: retention builds on contracts, not the other way round.
-    from retention.models import CancellationRequest, Status
+    from retention.models import CancellationRequest, OfferResponse, Status
 
-    requests = CancellationRequest.objects.exclude(status=Status.REJECTED)
+    if filters.offer:
+        # The same requests the dashboard's offer figures count (rejected ones included).
+        requests = CancellationRequest.objects.filter(offer_shown_at__isnull=False)
+        if filters.offer == "accepted":
+            requests = requests.filter(offer_response=OfferResponse.ACCEPTED)
+        day = "offer_shown_at__date"
+    else:
+        requests = CancellationRequest.objects.exclude(status=Status.REJECTED)
+        day = "submitted_at__date"
     if filters.cancel_reason:
         requests = requests.filter(reason=filters.cancel_reason)
     if filters.cancel_from:
-        requests = requests.filter(submitted_at__date__gte=filters.cancel_from)
+        requests = requests.filter(**{f"{day}__gte": filters.cancel_from})
     if filters.cancel_to:
-        requests = requests.filter(submitted_at__date__lte=filters.cancel_to)
+        requests = requests.filter(**{f"{day}__lte": filters.cancel_to})
     return requests.values("contract_id")
 
 
@@ -201,7 +212,7 @@ def contract_list(
             qs = qs.filter(ended_on__gte=filters.ended_from)
         if filters.ended_to:
             qs = qs.filter(ended_on__lte=filters.ended_to)
-    if filters.cancel_reason or filters.cancel_from or filters.cancel_to:
+    if filters.cancel_reason or filters.cancel_from or filters.cancel_to or filters.offer:
         qs = qs.filter(pk__in=_cancelled_contract_ids(filters))
     q = filters.q.strip()
     if q:

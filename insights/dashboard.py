@@ -109,6 +109,16 @@ def monthly_table(*, figures: list[MonthFigures], filters: DashboardFilters) -> 
         cancel_url = contracts_url(
             filters, cancel_from=f.month.isoformat(), cancel_to=f.end.isoformat()
         )
+        # The offer figures count requests by the day the offer was shown.
+        offers_url = contracts_url(
+            filters, offer="shown", cancel_from=f.month.isoformat(), cancel_to=f.end.isoformat()
+        )
+        accepted_url = contracts_url(
+            filters,
+            offer="accepted",
+            cancel_from=f.month.isoformat(),
+            cancel_to=f.end.isoformat(),
+        )
         rows.append(
             [
                 Cell(f.month.strftime("%Y-%m")),
@@ -122,9 +132,9 @@ def monthly_table(*, figures: list[MonthFigures], filters: DashboardFilters) -> 
                 Cell(f.in_force_at_start),
                 Cell(_pct(f.churn_rate), ended_url),
                 Cell(f.cancellations_total, cancel_url),
-                Cell(f.offers_shown, cancel_url),
-                Cell(f.offers_accepted, cancel_url),
-                Cell(_pct(f.save_rate), cancel_url),
+                Cell(f.offers_shown, offers_url),
+                Cell(f.offers_accepted, accepted_url),
+                Cell(_pct(f.save_rate), offers_url),
             ]
         )
     return {"key": "monthly", "title": _("By month"), "header": header, "rows": rows}
@@ -167,6 +177,12 @@ def chart_data(*, figures: list[MonthFigures], filters: DashboardFilters) -> dic
         contracts_url(filters, cancel_from=f.month.isoformat(), cancel_to=f.end.isoformat())
         for f in figures
     ]
+    offer_links = [
+        contracts_url(
+            filters, offer="shown", cancel_from=f.month.isoformat(), cancel_to=f.end.isoformat()
+        )
+        for f in figures
+    ]
     return {
         "rates": {
             "type": "line",
@@ -200,7 +216,7 @@ def chart_data(*, figures: list[MonthFigures], filters: DashboardFilters) -> dic
         "save_rate": {
             "type": "bar",
             "labels": labels,
-            "links": cancel_links,
+            "links": offer_links,
             "percent": True,
             "datasets": [{"label": _("Save rate"), "data": [_num(f.save_rate) for f in figures]}],
         },

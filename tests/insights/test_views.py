@@ -55,6 +55,23 @@ def test_cancellation_figures_link_to_their_contracts(client, book):
     assert {c.number for c in listed} == {book.a2.number, book.a3.number}
 
 
+def test_offer_figures_link_to_the_contracts_shown_and_accepting_an_offer(client, book):
+    # given May: offers shown on a2 (accepted) and a3 (declined); a1 cancelled without one
+    client.force_login(book.manager)
+    table = client.get(reverse("staff-home")).context["monthly_table"]
+    may = next(row for row in table["rows"] if row[0].value == "2026-05")
+    shown, accepted, save_rate = may[-3], may[-2], may[-1]
+    assert (shown.value, accepted.value) == (2, 1)
+
+    def listed(cell):
+        return {c.number for c in client.get(cell.url).context["page_obj"].object_list}
+
+    # then each figure lists exactly the contracts it counts
+    assert listed(shown) == {book.a2.number, book.a3.number}
+    assert listed(accepted) == {book.a2.number}
+    assert listed(save_rate) == {book.a2.number, book.a3.number}
+
+
 def test_expiry_breakdown_links_keep_the_tier_and_window(client, book):
     client.force_login(book.manager)
     tables = {t["key"]: t for t in client.get(reverse("staff-home")).context["expiry_tables"]}

@@ -274,13 +274,9 @@ class Contract(TimeStampedModel):
         return self.status == ContractStatus.DRAFT
 
 
-class ContractLine(models.Model):
-    contract = models.ForeignKey(
-        Contract, verbose_name=_("contract"), on_delete=models.CASCADE, related_name="lines"
-    )
-    plan = models.ForeignKey(
-        Plan, verbose_name=_("product"), null=True, blank=True, on_delete=models.PROTECT
-    )
+class PricedLine(models.Model):
+    """A priced line: what contract lines and renewal quote lines share."""
+
     description = models.CharField(_("description"), max_length=300)
     quantity = models.DecimalField(
         _("quantity"),
@@ -298,8 +294,7 @@ class ContractLine(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
-        verbose_name = _("contract line")
-        verbose_name_plural = _("contract lines")
+        abstract = True
         ordering = ["position", "id"]
 
     def __str__(self) -> str:
@@ -308,6 +303,19 @@ class ContractLine(models.Model):
     @property
     def amount(self) -> Decimal:
         return (self.quantity * self.unit_price).quantize(Decimal("0.01"))
+
+
+class ContractLine(PricedLine):
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("contract"), on_delete=models.CASCADE, related_name="lines"
+    )
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("product"), null=True, blank=True, on_delete=models.PROTECT
+    )
+
+    class Meta(PricedLine.Meta):
+        verbose_name = _("contract line")
+        verbose_name_plural = _("contract lines")
 
 
 class ContractEvent(models.Model):

@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from contracts.models import PricedLine
 from core.models import TimeStampedModel
 
 
@@ -210,7 +211,7 @@ class Quote(TimeStampedModel):
         return self.status in (QuoteStatus.DRAFT, QuoteStatus.SENT)
 
 
-class QuoteLine(models.Model):
+class QuoteLine(PricedLine):
     quote = models.ForeignKey(
         Quote, verbose_name=_("quote"), on_delete=models.CASCADE, related_name="lines"
     )
@@ -231,33 +232,10 @@ class QuoteLine(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    description = models.CharField(_("description"), max_length=300)
-    quantity = models.DecimalField(
-        _("quantity"),
-        max_digits=10,
-        decimal_places=2,
-        default=Decimal("1"),
-        validators=[MinValueValidator(Decimal("0.01"))],
-    )
-    unit_price = models.DecimalField(
-        _("unit price (per term)"),
-        max_digits=12,
-        decimal_places=2,
-        validators=[MinValueValidator(Decimal("0"))],
-    )
-    position = models.PositiveSmallIntegerField(default=0)
 
-    class Meta:
+    class Meta(PricedLine.Meta):
         verbose_name = _("quote line")
         verbose_name_plural = _("quote lines")
-        ordering = ["position", "id"]
-
-    def __str__(self) -> str:
-        return self.description
-
-    @property
-    def amount(self) -> Decimal:
-        return (self.quantity * self.unit_price).quantize(Decimal("0.01"))
 
 
 class SignatureMethod(models.TextChoices):

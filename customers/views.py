@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from core.auth import staff_required
 from core.errors import DomainError
+from core.pagination import paginate
 
 from . import services
 from .forms import ContactForm, CustomerFilterForm, CustomerForm, TierOverrideForm
@@ -42,8 +42,13 @@ def _get_customer(request: HttpRequest, pk: int) -> Customer:
 def customer_list_view(request: HttpRequest) -> HttpResponse:
     form = CustomerFilterForm(request.GET or None, user=request.user)
     filters = form.to_filters()
-    page = Paginator(customer_list(user=request.user, filters=filters), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    # Keyset links where the sort is over plain columns (code, name); sorting by a
+    # computed figure (value, next end, tier) or the nullable manager pages by offset.
+    page = paginate(
+        request,
+        customer_list(user=request.user, filters=filters),
+        per_page=PAGE_SIZE,
+        keyset=filters.sort.lstrip("-") in ("code", "name", ""),
     )
     return render(
         request,

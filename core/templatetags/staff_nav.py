@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 
 from core.navigation import staff_nav_for
+from core.pagination import PAGING_PARAMS
 
 register = template.Library()
 
@@ -36,10 +37,14 @@ def staff_nav(context: dict[str, Any]) -> list[dict]:
 def query_with(context: dict[str, Any], **changes: Any) -> str:
     """The current query string with some parameters replaced (None or "" removes one).
 
-    Used by pagination and sortable headers so filters survive a page change.
+    Used by pagination and sortable headers so filters survive a page change. Changing
+    anything but the paging parameters also drops them: other filters, other pages.
     """
     request = context["request"]
     params = request.GET.copy()
+    if any(key not in PAGING_PARAMS for key in changes):
+        for key in PAGING_PARAMS:
+            params.pop(key, None)
     for key, value in changes.items():
         if value is None or value == "":
             params.pop(key, None)
@@ -58,7 +63,8 @@ def sort_header(context: dict[str, Any], field: str, label: str, css: str = "") 
     next_sort = field if (active and descending) or not active else f"-{field}"
     params = request.GET.copy()
     params["sort"] = next_sort
-    params.pop("page", None)
+    for key in PAGING_PARAMS:
+        params.pop(key, None)
     return {
         "label": label,
         "query": params.urlencode(),

@@ -5,7 +5,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from contracts.ends import process_contract_ends
+from contracts.ends import process_contract_ends, process_contract_ends_fan_out
 
 
 class Command(BaseCommand):
@@ -16,6 +16,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--as-of", dest="as_of", help="business date YYYY-MM-DD")
+        parser.add_argument(
+            "--fan-out",
+            action="store_true",
+            help="share the chunks with the Celery workers, as the daily task does "
+            "(needs the shared cache, REDIS_URL; otherwise runs here alone)",
+        )
 
     def handle(self, *args, **options):
         if options["as_of"]:
@@ -25,7 +31,10 @@ class Command(BaseCommand):
                 raise CommandError("--as-of must be a date like 2026-11-30") from exc
         else:
             as_of = timezone.localdate()
-        report = process_contract_ends(as_of=as_of)
+        if options["fan_out"]:
+            report = process_contract_ends_fan_out(as_of=as_of)
+        else:
+            report = process_contract_ends(as_of=as_of)
         for key, value in report.as_dict().items():
             self.stdout.write(f"{key}: {value}")
         for line in report.errors:

@@ -1,6 +1,6 @@
 """process_contract_ends for one busy day (~3,000 contracts ending), seconds and queries.
 
-    .venv/bin/python bench/end_processing.py [--ending 3000] [--terminations 150]
+    .venv/bin/python bench/end_processing.py [--ending 3000] [--terminations 150] [--workers N]
 
 Works on the bench database filled by bench/seed.py and changes it (the contracts of the
 day end): each run takes the next day that still has active contracts ending. It
@@ -11,6 +11,11 @@ request effective the next day. Then it runs ``process_contract_ends(as_of=next 
 twice: the real run and a second one, which must find nothing left to do.
 Side effects go to a Redis broker database of their own (redis db 11, flushed at the end).
 Prints seconds, SQL queries and what was done; asserts nothing.
+
+With ``--workers N`` it starts a Celery worker with N processes on the bench database
+(broker redis db 11, shared cache redis db 12) and runs ``process_contract_ends_fan_out``
+as the daily task does: this process coordinates and works on chunks too, so up to N + 1
+processes handle contracts. Queries are then counted in this process only.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ import argparse
 import datetime as dt
 import os
 import time
+from pathlib import Path
 
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/11")
+FAN_OUT_CACHE_URL = "redis://127.0.0.1:6379/12"
 
 from common import django_setup, machine_line, scale_line  # noqa: E402
 
@@ -92,10 +99,49 @@ def prepare(*, ending: int, terminations: int) -> dt.date:
     return as_of
 
 
-def run(as_of: dt.date) -> tuple[object, float, int]:
+def start_workers(n: int) -> object:
+    """A Celery worker with ``n`` processes on the bench database; returns the process."""
+    import subprocess
+    import sys
+
+    from common import ROOT, bench_env
+
+    env = bench_env()
+    env["CELERY_BROKER_URL"] = os.environ["CELERY_BROKER_URL"]
+    env["REDIS_URL"] = FAN_OUT_CACHE_URL
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "config.celery_app",
+            "worker",
+            "--concurrency",
+            str(n),
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            f"bench-ends-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    from config.celery_app import app
+
+    for _ in range(60):
+        if app.control.ping(timeout=1.0):
+            return proc
+        time.sleep(1)
+    proc.terminate()
+    raise SystemExit("the Celery worker did not answer within a minute")
+
+
+def run(as_of: dt.date, fan_out: bool = False) -> tuple[object, float, int]:
     from django.db import connection
 
-    from contracts.ends import process_contract_ends
+    from contracts.ends import process_contract_ends, process_contract_ends_fan_out
 
     queries = [0]
 
@@ -105,7 +151,10 @@ def run(as_of: dt.date) -> tuple[object, float, int]:
 
     with connection.execute_wrapper(count):
         started = time.perf_counter()
-        report = process_contract_ends(as_of=as_of)
+        if fan_out:
+            report = process_contract_ends_fan_out(as_of=as_of)
+        else:
+            report = process_contract_ends(as_of=as_of)
         seconds = time.perf_counter() - started
     return report, seconds, queries[0]
 
@@ -114,7 +163,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ending", type=int, default=3000)
     parser.add_argument("--terminations", type=int, default=150)
+    parser.add_argument(
+        "--workers", type=int, default=0, help="fan out to a Celery worker with N processes"
+    )
     args = parser.parse_args()
+    if args.workers:
+        os.environ["REDIS_URL"] = FAN_OUT_CACHE_URL  # the cache the workers report to
     django_setup()
     print(machine_line())
     print(scale_line())
@@ -132,23 +186,33 @@ def main() -> None:
         f"as_of {as_of}: {due} active contracts ended the day before ({auto} auto-renew), "
         f"{args.terminations} confirmed terminations due"
     )
-    for label in ("first run", "second run"):
-        report, seconds, queries = run(as_of)
-        handled = (
-            report.auto_renewed
-            + report.expired
-            + report.renewed
-            + report.cancellations_completed
-            + report.activated
-        )
-        print(
-            f"{label:<11} {seconds:8.1f} s {queries:>8,} queries "
-            f"{(handled / seconds if seconds and handled else 0):8.1f} contracts/s "
-            f"{(queries / handled if handled else 0):6.1f} queries/contract  {report.as_dict()}"
-        )
+    workers = start_workers(args.workers) if args.workers else None
+    if workers is not None:
+        print(f"fan-out: a Celery worker with {args.workers} processes + this coordinator")
+    try:
+        for label in ("first run", "second run"):
+            report, seconds, queries = run(as_of, fan_out=workers is not None)
+            handled = (
+                report.auto_renewed
+                + report.expired
+                + report.renewed
+                + report.cancellations_completed
+                + report.activated
+            )
+            print(
+                f"{label:<11} {seconds:8.1f} s {queries:>8,} queries "
+                f"{(handled / seconds if seconds and handled else 0):8.1f} contracts/s "
+                f"{(queries / handled if handled else 0):6.1f} queries/contract  {report.as_dict()}"
+            )
+    finally:
+        if workers is not None:
+            workers.terminate()
+            workers.wait(timeout=60)
     import redis
 
     redis.Redis.from_url(os.environ["CELERY_BROKER_URL"]).flushdb()
+    if args.workers:
+        redis.Redis.from_url(FAN_OUT_CACHE_URL).flushdb()
     print(machine_line())
 
 

@@ -1,11 +1,40 @@
 from __future__ import annotations
 
+import hashlib
+
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import Cursor, CursorPagination, PageNumberPagination
 from rest_framework.utils.urls import remove_query_param
 
+# Up to this many rows a list's count is live and exact; above it the exact count is
+# kept for COUNT_TTL seconds per query (the same query, so the same user's scope and
+# filters): paging through a list of a million contracts counts them once a minute
+# instead of once per page (COUNT(*) over 1,000,000 rows is ~90 ms; docs/performance.md).
+LIVE_COUNT_LIMIT = 1_000
+COUNT_TTL = 60
+
+
+class CachedCountPaginator(Paginator):
+    @cached_property
+    def count(self) -> int:
+        qs = self.object_list
+        counted = qs.order_by().values("pk")[: LIVE_COUNT_LIMIT + 1].count()
+        if counted <= LIVE_COUNT_LIMIT:
+            return counted
+        sql, params = qs.order_by().query.sql_with_params()
+        key = "api-count:" + hashlib.sha256(f"{sql}|{params!r}".encode()).hexdigest()
+        total = cache.get(key)
+        if total is None:
+            total = qs.count()
+            cache.set(key, total, COUNT_TTL)
+        return total
+
 
 class StandardPagination(PageNumberPagination):
+    django_paginator_class = CachedCountPaginator
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.access import customers_visible_to
+from core.widgets import FastSelect
 from customers.models import Tier
 
 from .models import BillingPeriod, ContractStatus, Plan, TermsVersion
@@ -65,14 +66,14 @@ class ContractFilterForm(forms.Form):
         required=False,
         queryset=staff_users(),
         empty_label=_("All managers"),
-        widget=forms.Select(attrs={"class": "form-select"}),
+        widget=FastSelect(attrs={"class": "form-select"}),
     )
     plan = forms.ModelChoiceField(
         label=_("Plan"),
         required=False,
         queryset=Plan.objects.order_by("code"),
         empty_label=_("All plans"),
-        widget=forms.Select(attrs={"class": "form-select"}),
+        widget=FastSelect(attrs={"class": "form-select"}),
     )
     customer = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
     tier = forms.ChoiceField(

@@ -195,7 +195,7 @@ def contract_list(
             end_date__gte=today, end_date__lte=today + dt.timedelta(days=filters.ending_within)
         )
     if filters.manager_id:
-        qs = qs.filter(customer__account_manager_id=filters.manager_id)
+        qs = qs.filter(customer_manager_id=filters.manager_id)
     if filters.plan_id:
         qs = qs.filter(plan_id=filters.plan_id)
     if filters.customer_id:

@@ -30,4 +30,7 @@ def contracts_visible_to(user: Any) -> QuerySet[Contract]:
         return qs.none()
     if user.is_team_lead:
         return qs
-    return qs.filter(customer__account_manager=user)
+    # Contract.customer_manager is the customer's account manager, copied by a database
+    # trigger (contracts migration 0005): the same rule as customer__account_manager,
+    # read from the contract's own index instead of a join over the manager's customers.
+    return qs.filter(customer_manager=user)

@@ -5,7 +5,7 @@ costs more than the rest of the page) and reaches page N with ``OFFSET``, which 
 and throws away every row before it (seconds for the middle of a million rows). Here:
 
 * **Bounded count.** At most ``count_cap`` + 1 rows are counted: up to the cap the page
-  says "1–25 of 812"; beyond it "1–25 of more than 10,000". The cost no longer grows
+  says "1–25 of 812"; beyond it "1–25 of more than 1,000". The cost no longer grows
   with the table.
 * **Keyset links.** "Next" and "Previous" carry the sort values of the page's last (or
   first) row (``?after=`` / ``?before=``) and the query continues from there over the
@@ -36,7 +36,7 @@ from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 PAGING_PARAMS = ("page", "after", "before", "last")
 
 

@@ -8,6 +8,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from core.widgets import FastSelect
+
 from .models import Contact, Customer, Tier
 from .selectors import CUSTOMER_DEFAULT_SORT, CUSTOMER_SORTS, CustomerFilters
 
@@ -33,14 +35,14 @@ class CustomerFilterForm(forms.Form):
         label=_("Tier"),
         required=False,
         choices=[("", _("All tiers")), *Tier.choices],
-        widget=forms.Select(attrs={"class": "form-select"}),
+        widget=FastSelect(attrs={"class": "form-select"}),
     )
     manager = StaffUserChoiceField(
         label=_("Account manager"),
         required=False,
         queryset=staff_users(),
         empty_label=_("All managers"),
-        widget=forms.Select(attrs={"class": "form-select"}),
+        widget=FastSelect(attrs={"class": "form-select"}),
     )
     sort = forms.ChoiceField(
         required=False, choices=[(k, k) for k in CUSTOMER_SORTS], widget=forms.HiddenInput

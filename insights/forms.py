@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contracts.forms import StaffUserChoiceField, staff_users
 from contracts.models import Plan
+from core.widgets import FastSelect
 from customers.models import Tier
 from portal.models import FeedbackStatus
 
@@ -22,20 +23,20 @@ class DashboardFilterForm(forms.Form):
         required=False,
         queryset=staff_users(),
         empty_label=_("All managers"),
-        widget=forms.Select(attrs={"class": "form-select js-autosubmit"}),
+        widget=FastSelect(attrs={"class": "form-select js-autosubmit"}),
     )
     tier = forms.ChoiceField(
         label=_("Tier"),
         required=False,
         choices=[("", _("All tiers")), *Tier.choices],
-        widget=forms.Select(attrs={"class": "form-select js-autosubmit"}),
+        widget=FastSelect(attrs={"class": "form-select js-autosubmit"}),
     )
     plan = forms.ModelChoiceField(
         label=_("Plan"),
         required=False,
         queryset=Plan.objects.order_by("code"),
         empty_label=_("All plans"),
-        widget=forms.Select(attrs={"class": "form-select js-autosubmit"}),
+        widget=FastSelect(attrs={"class": "form-select js-autosubmit"}),
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
@@ -80,7 +81,7 @@ class FeedbackAssignForm(forms.Form):
     assignee = StaffUserChoiceField(
         label=_("Assign to"),
         queryset=staff_users(),
-        widget=forms.Select(attrs={"class": "form-select"}),
+        widget=FastSelect(attrs={"class": "form-select"}),
     )
 
 

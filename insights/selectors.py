@@ -100,7 +100,7 @@ class DashboardFilters:
 def dashboard_contracts(*, user: Any, filters: DashboardFilters) -> QuerySet[Contract]:
     qs = contracts_visible_to(user)
     if filters.manager_id:
-        qs = qs.filter(customer__account_manager_id=filters.manager_id)
+        qs = qs.filter(customer_manager_id=filters.manager_id)
     if filters.tier:
         # The effective tier: a manual override wins over the computed one.
         qs = qs.filter(

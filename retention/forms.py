@@ -5,6 +5,7 @@ import secrets
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.widgets import FastSelect
 from customers.models import Tier
 
 from .models import ContactChannel, Kind, Reason, RetentionOffer
@@ -63,7 +64,7 @@ class ContactLogForm(forms.Form):
     channel = forms.ChoiceField(
         label=_("Channel"),
         choices=ContactChannel.choices,
-        widget=forms.Select(attrs={"class": "form-select"}),
+        widget=FastSelect(attrs={"class": "form-select"}),
     )
     summary = forms.CharField(
         label=_("What was said"),
@@ -76,7 +77,7 @@ class OfferMakeForm(forms.Form):
     offer = forms.ModelChoiceField(
         label=_("Offer"),
         queryset=RetentionOffer.objects.none(),
-        widget=forms.Select(attrs={"class": "form-select"}),
+        widget=FastSelect(attrs={"class": "form-select"}),
     )
 
     def __init__(self, *args, offers=None, **kwargs):

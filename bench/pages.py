@@ -63,10 +63,19 @@ def targets() -> list[tuple[str, str, dict[str, str]]]:
     portal_cookie = {"Cookie": f"sessionid={session_cookie_for(account.user.username)}"}
     _token, raw = api_token_create(user=lead, name=f"bench {timezone.now():%H%M%S}", scope="read")
     api = {"Authorization": f"Bearer {raw}", "Accept": "application/json"}
-    # A deep page of the unfiltered list (OFFSET 10,000): offset pagination reads and
-    # throws away every row before it; the middle page of 1M rows (OFFSET 500,000) takes
-    # seconds, see docs/performance.md, and is measured only with --deep-page.
+    # A deep page of the unfiltered list reached by ?page=N (OFFSET 10,000 by default:
+    # offset pagination reads and throws away every row before it), and the middle of
+    # the list (row 500,000 of 1M) as the list's own "Next" link reaches it: a keyset
+    # cursor made from the row before it, as core.pagination writes it.
     deep = DEEP_PAGE
+    from contracts.selectors import CONTRACT_DEFAULT_SORT, CONTRACT_SORTS
+    from core.pagination import encode_cursor
+
+    order = CONTRACT_SORTS[CONTRACT_DEFAULT_SORT]
+    total = Contract.objects.count()
+    middle = Contract.objects.order_by(*order).select_related("customer")[total // 2]
+    middle_page = total // 2 // 25 + 1
+    cursor = encode_cursor(middle, order, middle_page)
     return [
         ("ok (minimal Django view)", "/bench/ok", {}),
         ("contracts: ending ≤30 d (lead)", "/staff/contracts/?ending_within=30", lead_cookie),
@@ -77,7 +86,14 @@ def targets() -> list[tuple[str, str, dict[str, str]]]:
             lead_cookie,
         ),
         ("contracts: ending ≤30 d (manager)", "/staff/contracts/?ending_within=30", manager_cookie),
-        (f"contracts: page {deep} (lead)", f"/staff/contracts/?page={deep}", lead_cookie),
+        (f"contracts: ?page={deep} (lead)", f"/staff/contracts/?page={deep}", lead_cookie),
+        (
+            f"contracts: page {middle_page:,} by Next (lead)",
+            f"/staff/contracts/?after={cursor}",
+            lead_cookie,
+        ),
+        ("customers list (lead)", "/staff/customers/", lead_cookie),
+        ("customers list (manager)", "/staff/customers/", manager_cookie),
         ("customer detail", f"/staff/customers/{customer.pk}/", manager_cookie),
         ("dashboard /staff/ (lead)", "/staff/", lead_cookie),
         ("dashboard /staff/ (manager)", "/staff/", manager_cookie),

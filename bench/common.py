@@ -24,6 +24,10 @@ BENCH_DATABASE_URL = os.environ.get(
 )
 BENCH_DB_NAME = BENCH_DATABASE_URL.rsplit("/", 1)[-1].split("?")[0]
 
+# The CSRF cookie a browser holds after its first page (any 32 letters and digits are a
+# valid secret); the staff page cache (core.page_cache) keys on it.
+CSRF_COOKIE = "csrftoken=" + "b" * 32
+
 # Users seed.py creates (passwords unusable: benchmarks log in by writing a session).
 TEAM_LEAD = "bench-lead"
 MANAGER_PREFIX = "bench-manager-"

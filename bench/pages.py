@@ -16,8 +16,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
+import os
 
 from common import (
+    CSRF_COOKIE,
     MANAGER_PREFIX,
     PORTAL_PREFIX,
     TEAM_LEAD,
@@ -45,8 +47,9 @@ def targets() -> list[tuple[str, str, dict[str, str]]]:
 
     lead = User.objects.get(username=TEAM_LEAD)
     manager = User.objects.get(username=f"{MANAGER_PREFIX}1")
-    lead_cookie = {"Cookie": f"sessionid={session_cookie_for(TEAM_LEAD)}"}
-    manager_cookie = {"Cookie": f"sessionid={session_cookie_for(manager.username)}"}
+    # Session and CSRF cookie, as a browser sends them after its first page.
+    lead_cookie = {"Cookie": f"sessionid={session_cookie_for(TEAM_LEAD)}; {CSRF_COOKIE}"}
+    manager_cookie = {"Cookie": f"sessionid={session_cookie_for(manager.username)}; {CSRF_COOKIE}"}
     # A customer of manager 1 with as many contracts as customers usually have.
     customer = (
         Customer.objects.filter(account_manager=manager)
@@ -60,7 +63,9 @@ def targets() -> list[tuple[str, str, dict[str, str]]]:
         .order_by("id")
         .first()
     )
-    portal_cookie = {"Cookie": f"sessionid={session_cookie_for(account.user.username)}"}
+    portal_cookie = {
+        "Cookie": f"sessionid={session_cookie_for(account.user.username)}; {CSRF_COOKIE}"
+    }
     _token, raw = api_token_create(user=lead, name=f"bench {timezone.now():%H%M%S}", scope="read")
     api = {"Authorization": f"Bearer {raw}", "Accept": "application/json"}
     # A deep page of the unfiltered list reached by ?page=N (OFFSET 10,000 by default:
@@ -118,7 +123,8 @@ def main() -> None:
     print(scale_line())
     print(
         f"today {dt.date.today()}, {args.requests} requests per page, gunicorn "
-        f"{args.workers} sync worker(s), one request at a time",
+        f"{args.workers} sync worker(s), one request at a time, STAFF_PAGE_CACHE_SECONDS="
+        f"{os.environ.get('STAFF_PAGE_CACHE_SECONDS', 'default (10)')}",
         flush=True,
     )
     pages = targets()

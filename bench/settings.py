@@ -33,7 +33,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
 
-# Redis as in production (its own database number), for the cache and the rate limits.
+# Redis as in production (its own database number), for the cache, the sessions
+# (cached_db, as config.settings.base sets it when REDIS_URL is given) and the rate limits.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -13,11 +13,13 @@ responses and each figure's ratio to the "ok" view. Asserts nothing.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
 
 from common import (
+    CSRF_COOKIE,
     MANAGER_PREFIX,
     PORTAL_PREFIX,
     TEAM_LEAD,
@@ -43,7 +45,7 @@ def wrk(url: str, cookie: str, seconds: int, connections: int) -> dict[str, str]
         "30s",
     ]
     if cookie:
-        cmd += ["-H", f"Cookie: sessionid={cookie}"]
+        cmd += ["-H", f"Cookie: sessionid={cookie}; {CSRF_COOKIE}"]
     out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout  # noqa: S603
     rps = re.search(r"Requests/sec:\s+([0-9.]+)", out)
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
@@ -98,7 +100,8 @@ def main() -> None:
     ]
     print(
         f"gunicorn {args.workers} sync workers, wrk 1 thread {args.connections} connections, "
-        f"{args.seconds} s per target"
+        f"{args.seconds} s per target, "
+        f"STAFF_PAGE_CACHE_SECONDS={os.environ.get('STAFF_PAGE_CACHE_SECONDS', 'default (10)')}"
     )
     rows = []
     with Gunicorn(workers=args.workers, port=args.port) as server:

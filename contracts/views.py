@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from core.access import customers_visible_to
 from core.auth import staff_required
 from core.errors import DomainError
+from core.page_cache import cache_staff_page
 from core.pagination import paginate
 
 from . import services
@@ -59,6 +60,7 @@ def _get_contract(request: HttpRequest, pk: int) -> Contract:
 
 
 @staff_required
+@cache_staff_page
 def contract_list_view(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     form = ContractFilterForm(request.GET or None, user=request.user)

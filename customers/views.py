@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from core.auth import staff_required
 from core.errors import DomainError
+from core.page_cache import cache_staff_page
 from core.pagination import paginate
 
 from . import services
@@ -39,6 +40,7 @@ def _get_customer(request: HttpRequest, pk: int) -> Customer:
 
 
 @staff_required
+@cache_staff_page
 def customer_list_view(request: HttpRequest) -> HttpResponse:
     form = CustomerFilterForm(request.GET or None, user=request.user)
     filters = form.to_filters()

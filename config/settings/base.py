@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.page_cache.StaffPageGenerationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -129,6 +130,8 @@ if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
+    # Sessions read from Redis, written through to the database (survive a Redis restart).
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -190,6 +193,9 @@ RENEWDESK = {
     # The staff dashboard's figures are cached this long (0: always live); see
     # docs/performance.md: at 1,000,000 contracts they take seconds to compute.
     "DASHBOARD_CACHE_SECONDS": env.int("DASHBOARD_CACHE_SECONDS", default=300),
+    # A staff user's list pages are kept this long (0: never); their own changes show at
+    # once, colleagues' within this many seconds (core/page_cache.py).
+    "STAFF_PAGE_CACHE_SECONDS": env.int("STAFF_PAGE_CACHE_SECONDS", default=10),
 }
 
 LOGGING = {

@@ -23,4 +23,4 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # Live dashboard figures in tests: a cached one would leak from one test to the next.
-RENEWDESK = {**RENEWDESK, "DASHBOARD_CACHE_SECONDS": 0}  # noqa: F405
+RENEWDESK = {**RENEWDESK, "DASHBOARD_CACHE_SECONDS": 0, "STAFF_PAGE_CACHE_SECONDS": 0}  # noqa: F405

@@ -1,0 +1,105 @@
+"""core.page_cache on the staff lists, against the real Redis: a reload is a cache hit,
+the user's own POST makes the next page fresh, and nothing leaks between users,
+sessions or languages."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.core.cache import cache
+
+from tests.factories import ContractFactory, CustomerFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def page_cache(settings):
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": settings.REDIS_TEST_URL,
+            "KEY_PREFIX": f"page-cache-test-{worker}",
+        }
+    }
+    settings.RENEWDESK = {**settings.RENEWDESK, "STAFF_PAGE_CACHE_SECONDS": 30}
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _login(client, user):
+    client.force_login(user)
+    client.cookies["csrftoken"] = "c" * 32
+    return client
+
+
+def test_reload_is_a_hit_and_own_post_makes_it_fresh(client, manager, page_cache):
+    customer = CustomerFactory(account_manager=manager, name="Before GmbH")
+    ContractFactory(customer=customer)
+    _login(client, manager)
+
+    first = client.get("/staff/contracts/")
+    assert first.status_code == 200 and "X-Page-Cache" not in first
+    assert "Before GmbH" in first.content.decode()
+
+    # A colleague (or the nightly job) renames the customer: the cached page is served.
+    customer.name = "After GmbH"
+    customer.save()
+    second = client.get("/staff/contracts/")
+    assert second["X-Page-Cache"] == "hit"
+    assert "Before GmbH" in second.content.decode()
+
+    # Any POST of this user, even one that fails, and the next page is rendered again.
+    assert client.post("/staff/tasks/999999/done/").status_code == 404
+    third = client.get("/staff/contracts/")
+    assert "X-Page-Cache" not in third
+    assert "After GmbH" in third.content.decode()
+
+
+def test_no_sharing_between_users_sessions_queries_or_languages(client, manager, page_cache):
+    other = StaffFactory(username="bob")
+    ContractFactory(customer=CustomerFactory(account_manager=manager, name="Alice Co"))
+    ContractFactory(customer=CustomerFactory(account_manager=other, name="Bob Co"))
+    _login(client, manager).get("/staff/contracts/")
+
+    from django.test import Client
+
+    bob = _login(Client(), other)
+    page = bob.get("/staff/contracts/")
+    assert "X-Page-Cache" not in page and "Bob Co" in page.content.decode()
+    assert "Alice Co" not in page.content.decode()
+
+    # Same user, another browser session: its own entry.
+    again = _login(Client(), manager).get("/staff/contracts/")
+    assert "X-Page-Cache" not in again
+    # Another query string, another language: their own entries.
+    assert "X-Page-Cache" not in client.get("/staff/contracts/?status=active")
+    manager.language = "zh-hans"
+    manager.save()
+    chinese = client.get("/staff/contracts/")
+    assert "X-Page-Cache" not in chinese
+    assert "合同" in chinese.content.decode()
+
+
+def test_pages_with_a_message_or_without_csrf_cookie_are_not_cached(client, manager, page_cache):
+    ContractFactory(customer=CustomerFactory(account_manager=manager))
+    client.force_login(manager)  # no CSRF cookie yet
+    client.get("/staff/contracts/")
+    assert "X-Page-Cache" not in client.get("/staff/contracts/")
+
+    _login(client, manager)
+    # A bad cursor puts a message on the page: that page is not kept.
+    client.get("/staff/contracts/?after=garbage")
+    assert "X-Page-Cache" not in client.get("/staff/contracts/?after=garbage")
+
+
+def test_off_without_a_shared_cache(client, manager, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.RENEWDESK = {**settings.RENEWDESK, "STAFF_PAGE_CACHE_SECONDS": 30}
+    ContractFactory(customer=CustomerFactory(account_manager=manager))
+    _login(client, manager)
+    client.get("/staff/customers/")
+    assert "X-Page-Cache" not in client.get("/staff/customers/")

@@ -35,7 +35,9 @@ def main() -> None:
         extra = {}
         for key, value in headers.items():
             if key == "Cookie":
-                client.cookies["sessionid"] = value.split("=", 1)[1]
+                for part in value.split("; "):
+                    name, _eq, cookie = part.partition("=")
+                    client.cookies[name] = cookie
             else:
                 extra["HTTP_" + key.upper().replace("-", "_")] = value
         client.get(path, **extra)  # warm-up

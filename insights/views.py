@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from contracts.models import ContractStatus
 from core.access import customers_visible_to
 from core.auth import staff_required
 from core.csv_export import csv_response
@@ -23,7 +22,7 @@ from core.models import Task
 from . import services
 from .dashboard import dashboard_build, dashboard_build_cached
 from .forms import DashboardFilterForm, InteractionForm
-from .selectors import EXPIRY_WINDOWS, METRIC_DEFINITIONS, dashboard_contracts
+from .selectors import EXPIRY_WINDOWS, METRIC_DEFINITIONS
 
 
 @staff_required
@@ -34,11 +33,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     filters = form.to_filters()
     data = dashboard_build_cached(user=request.user, filters=filters, today=today)
     total = data["expirations"]["total"][0]
-    active_count = (
-        dashboard_contracts(user=request.user, filters=filters)
-        .filter(status=ContractStatus.ACTIVE)
-        .count()
-    )
     open_tasks = Task.objects.filter(assignee=request.user, done_at__isnull=True)
     task_counts = open_tasks.aggregate(
         open=Count("id"), overdue=Count("id", filter=Q(due_date__lt=today))
@@ -53,7 +47,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "form": form,
             "filters": filters,
             "query": query,
-            "active_count": active_count,
             "windows": [
                 {"days": d, "count": total.counts[d], "value": total.values[d]}
                 for d in EXPIRY_WINDOWS

@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from django.db import transaction
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from billing.models import Invoice, Payment, PaymentKind
@@ -21,7 +21,8 @@ from billing.services import invoice_paid
 from contracts.models import Contract, ContractEvent, ContractStatus
 from contracts.services import contract_status_changed
 
-from .webhooks import webhook_event_emit, webhook_subscribed
+from .models import WebhookEndpoint
+from .webhooks import webhook_event_emit, webhook_subscribed, webhook_subscriptions_changed
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,13 @@ def _contract_data(contract_id: int) -> dict[str, Any] | None:
         .first()
     )
     return dict(ContractSerializer(contract).data) if contract is not None else None
+
+
+@receiver(post_save, sender=WebhookEndpoint, dispatch_uid="api.webhooks.endpoint_saved")
+@receiver(post_delete, sender=WebhookEndpoint, dispatch_uid="api.webhooks.endpoint_deleted")
+def on_endpoint_changed(sender: Any, **kwargs: Any) -> None:
+    # The cached union of subscribed events (api.webhooks) must be read again.
+    webhook_subscriptions_changed()
 
 
 @receiver(contract_status_changed, dispatch_uid="api.webhooks.contract_status_changed")

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
@@ -120,10 +121,88 @@ def _body(*, event_id: uuid.UUID, event_type: str, data: Mapping[str, Any], at: 
     return json.dumps(envelope, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True)
 
 
+# --- which events anyone subscribed to ---------------------------------------------------
+#
+# Every contract status change (and several timeline events) asks webhook_subscribed()
+# before building a payload, so the nightly sweep would read all active endpoints a few
+# times per contract. The union of the active endpoints' events is therefore kept per
+# process, tagged with a token that lives in the shared cache (Redis): saving or deleting
+# an endpoint writes a new token (at once and again on commit), so every process reads the
+# endpoints again on its next call. Without a shared cache (local memory, dummy) a change
+# in one process could not reach the others: then every call reads the database, as
+# before. If the cache cannot be reached the database is read too; the entry also expires
+# after API_WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS (default 60) in case a token write was lost
+# or endpoints were changed with a bulk update that sends no signal. A stale entry can
+# only ever be a superset after a rollback (an extra read in webhook_event_emit); an
+# endpoint committed before an event happens always gets it.
+
+SUBSCRIPTIONS_KEY = "renewdesk:api:webhook-subscriptions"
+_subscriptions: tuple[str, float, frozenset[str]] | None = None  # (token, read at, events)
+
+
+def _shared_cache() -> bool:
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    return not backend.endswith(("LocMemCache", "DummyCache"))
+
+
+def _subscriptions_seconds() -> float:
+    return float(getattr(settings, "API_WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS", 60))
+
+
+def _subscribed_events_read() -> frozenset[str]:
+    rows = WebhookEndpoint.objects.filter(is_active=True).values_list("events", flat=True)
+    return frozenset(event for events in rows for event in events or ())
+
+
+def _subscribed_events() -> frozenset[str]:
+    """The events at least one active endpoint subscribed to ("*" for all of them)."""
+    global _subscriptions
+    if not _shared_cache():
+        return _subscribed_events_read()
+    try:
+        token = cache.get(SUBSCRIPTIONS_KEY)
+        if token is None:
+            # First call since the cache was emptied: this read is not kept, the next
+            # call keeps what it reads under the token added here (or by another process).
+            cache.add(SUBSCRIPTIONS_KEY, uuid.uuid4().hex, timeout=None)
+            return _subscribed_events_read()
+    except Exception:  # noqa: BLE001 - the cache is a shortcut, the table the truth
+        logger.warning("cache unavailable: webhook subscriptions read from the database")
+        return _subscribed_events_read()
+    kept = _subscriptions
+    now = time.monotonic()
+    if kept is not None and kept[0] == token and now - kept[1] < _subscriptions_seconds():
+        return kept[2]
+    # Read after the token: an endpoint committed before the token changed is in it.
+    events = _subscribed_events_read()
+    _subscriptions = (token, now, events)
+    return events
+
+
+def _subscriptions_token_renew() -> None:
+    try:
+        cache.set(SUBSCRIPTIONS_KEY, uuid.uuid4().hex, timeout=None)
+    except Exception:  # noqa: BLE001 - the entries expire on their own
+        logger.warning("cache unavailable: webhook subscription change not announced")
+
+
+def webhook_subscriptions_changed() -> None:
+    """An endpoint was saved or deleted: every process reads the endpoints again.
+
+    The token changes at once (this transaction's own reads see the change) and again
+    after the commit (a process that read the old rows in between forgets them)."""
+    global _subscriptions
+    _subscriptions = None
+    if not _shared_cache():
+        return
+    _subscriptions_token_renew()
+    transaction.on_commit(_subscriptions_token_renew)
+
+
 def webhook_subscribed(*event_types: str) -> bool:
     """Whether any active endpoint wants one of these events (skip building payloads if not)."""
-    endpoints = WebhookEndpoint.objects.filter(is_active=True).only("events", "is_active")
-    return any(e.wants(t) for e in endpoints for t in event_types)
+    events = _subscribed_events()
+    return any(t in events or "*" in events for t in event_types)
 
 
 def webhook_event_emit(

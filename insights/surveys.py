@@ -24,6 +24,7 @@ from core.access import customers_visible_to
 from core.errors import DomainError
 from core.tokens import token_make, token_read
 from customers.models import Customer
+from retention.models import CancellationRequest
 
 from .models import SURVEY_SCALES, Survey, SurveyKind
 
@@ -126,7 +127,23 @@ CSAT_MAX_AGE_DAYS = 30
 def on_contract_status_changed(*, contract_id: int, to_status: str) -> Survey | None:
     """CSAT after a renewal (the renewed term) or after a cancellation (a terminated
     term, or an expired one that a cancellation request ended)."""
-    contract = Contract.objects.select_related("customer").filter(pk=contract_id).first()
+    # Most status changes (sent, signed, activated…) never lead to a survey: decide that
+    # from the signal before reading anything.
+    if to_status not in (
+        ContractStatus.RENEWED,
+        ContractStatus.TERMINATED,
+        ContractStatus.EXPIRED,
+    ):
+        return None
+    contracts = Contract.objects.select_related("customer").filter(pk=contract_id)
+    if to_status == ContractStatus.EXPIRED:
+        # Read with the contract: only an expiry that a cancellation request ended counts.
+        contracts = contracts.annotate(
+            cancellation_requested=Exists(
+                CancellationRequest.objects.filter(contract=OuterRef("pk"))
+            )
+        )
+    contract = contracts.first()
     if contract is None:
         return None
     # A term that ended long ago is history being written (seed_demo, a back-filled
@@ -135,9 +152,7 @@ def on_contract_status_changed(*, contract_id: int, to_status: str) -> Survey | 
         return None
     if to_status == ContractStatus.RENEWED:
         kind = SurveyKind.CSAT_RENEWAL
-    elif to_status == ContractStatus.TERMINATED or (
-        to_status == ContractStatus.EXPIRED and contract.cancellation_requests.exists()
-    ):
+    elif to_status == ContractStatus.TERMINATED or contract.cancellation_requested:
         kind = SurveyKind.CSAT_CANCELLATION
     else:
         return None

@@ -7,9 +7,17 @@ recipient's language active, so their {% translate %} strings come out in that l
 
 from __future__ import annotations
 
+import logging
+import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.template import Context, Engine, Template, TemplateDoesNotExist
 from django.template.loader import select_template
 from django.utils import translation
@@ -18,6 +26,8 @@ from django.utils.translation import gettext as _
 from core.errors import DomainError
 
 from .models import Channel, MessageTemplate
+
+logger = logging.getLogger("notifications")
 
 
 class TemplateMissing(DomainError):
@@ -47,11 +57,85 @@ class TemplateCache:
     def db_template(self, kind: str, language: str, channel: str) -> _DbTemplate | None:
         key = (kind, language, channel)
         if key not in self._db:
-            row = MessageTemplate.objects.filter(
-                kind=kind, language=language, channel=channel, is_active=True
-            ).first()
-            self._db[key] = _compile(row) if row else None
+            self._db[key] = _db_template_shared(key)
         return self._db[key]
+
+
+# --- the admin-edited templates, kept per process ----------------------------------------
+#
+# Every message asks for its (kind, language, channel) row, almost always to learn that
+# there is none. With a shared cache (Redis) what was read is kept per process under a
+# token stored in that cache; saving or deleting a MessageTemplate writes a new token (at
+# once and again on commit), so every process reads the rows again. Without a shared
+# cache, or when it cannot be reached, the row is read for every message as before.
+# Entries also expire after NOTIFICATIONS["TEMPLATE_CACHE_SECONDS"] (default 60), for a
+# lost token write or a bulk update that sends no signal.
+
+TEMPLATES_KEY = "renewdesk:notifications:message-templates"
+_templates: tuple[str, float, dict[tuple[str, str, str], _DbTemplate | None]] | None = None
+
+
+def _shared_cache() -> bool:
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    return not backend.endswith(("LocMemCache", "DummyCache"))
+
+
+def _templates_seconds() -> float:
+    return float(getattr(settings, "NOTIFICATIONS", {}).get("TEMPLATE_CACHE_SECONDS", 60))
+
+
+def _db_template_read(kind: str, language: str, channel: str) -> _DbTemplate | None:
+    row = MessageTemplate.objects.filter(
+        kind=kind, language=language, channel=channel, is_active=True
+    ).first()
+    return _compile(row) if row else None
+
+
+def _db_template_shared(key: tuple[str, str, str]) -> _DbTemplate | None:
+    global _templates
+    if not _shared_cache():
+        return _db_template_read(*key)
+    try:
+        token = cache.get(TEMPLATES_KEY)
+        if token is None:
+            # The cache was emptied: read this one, keep from the next call on.
+            cache.add(TEMPLATES_KEY, uuid.uuid4().hex, timeout=None)
+            return _db_template_read(*key)
+    except Exception:  # noqa: BLE001 - the cache is a shortcut, the table the truth
+        logger.warning("cache unavailable: message templates read from the database")
+        return _db_template_read(*key)
+    kept = _templates
+    now = time.monotonic()
+    if kept is None or kept[0] != token or now - kept[1] >= _templates_seconds():
+        kept = (token, now, {})
+        _templates = kept
+    if key not in kept[2]:
+        # Read after the token: a template committed before the token changed is in it.
+        kept[2][key] = _db_template_read(*key)
+    return kept[2][key]
+
+
+def _templates_token_renew() -> None:
+    try:
+        cache.set(TEMPLATES_KEY, uuid.uuid4().hex, timeout=None)
+    except Exception:  # noqa: BLE001 - the entries expire on their own
+        logger.warning("cache unavailable: message template change not announced")
+
+
+def message_templates_changed() -> None:
+    """A MessageTemplate was saved or deleted: every process reads the rows again."""
+    global _templates
+    _templates = None
+    if not _shared_cache():
+        return
+    _templates_token_renew()
+    transaction.on_commit(_templates_token_renew)
+
+
+@receiver(post_save, sender=MessageTemplate, dispatch_uid="notifications.template_saved")
+@receiver(post_delete, sender=MessageTemplate, dispatch_uid="notifications.template_deleted")
+def on_message_template_changed(sender: Any, **kwargs: Any) -> None:
+    message_templates_changed()
 
 
 def _compile(row: MessageTemplate) -> _DbTemplate:

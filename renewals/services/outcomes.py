@@ -54,44 +54,48 @@ def case_on_successor_paid(*, successor: Contract, by: Any = None) -> None:
         successor.status == ContractStatus.ACTIVE
         and locked.contract.status != ContractStatus.ACTIVE
     ):
-        # The old term is already over: the renewal is complete now.
-        case_mark_won(case=locked, by=by)
+        # The old term is already over: the renewal is complete now (the case is locked).
+        _mark_won_locked(locked, by=by)
 
 
 def case_mark_won(*, case: RenewalCase, by: Any = None, automatic: bool = False) -> RenewalCase:
     """The renewal is done (predecessor renewed). Follow-up task and satisfaction survey."""
     with transaction.atomic():
-        locked = _lock_case(case)
-        if locked.stage == Stage.WON:
-            return locked
-        locked.next_action = ""
-        _set_stage(
-            locked, Stage.WON, by=by, payload={"automatic": automatic}, fields=["next_action"]
+        return _mark_won_locked(_lock_case(case), by=by, automatic=automatic)
+
+
+def _mark_won_locked(
+    locked: RenewalCase, *, by: Any = None, automatic: bool = False
+) -> RenewalCase:
+    """case_mark_won for a case the caller has locked in its transaction."""
+    if locked.stage == Stage.WON:
+        return locked
+    locked.next_action = ""
+    _set_stage(locked, Stage.WON, by=by, payload={"automatic": automatic}, fields=["next_action"])
+    contract = locked.contract
+    owner = locked.owner or contract.customer.account_manager
+    successor = locked.successor
+    if owner is not None:
+        task_create(
+            assignee=owner,
+            kind=TaskKind.FOLLOW_UP,
+            title=_("Follow up with %(customer)s after the renewal of %(number)s")
+            % {"customer": contract.customer.name, "number": contract.number},
+            due_date=timezone.localdate() + dt.timedelta(days=14),
+            customer=contract.customer,
+            contract=successor or contract,
+            dedupe_key=f"renewal-followup:{locked.pk}",
         )
-        contract = locked.contract
-        owner = locked.owner or contract.customer.account_manager
-        successor = locked.successor
-        if owner is not None:
-            task_create(
-                assignee=owner,
-                kind=TaskKind.FOLLOW_UP,
-                title=_("Follow up with %(customer)s after the renewal of %(number)s")
-                % {"customer": contract.customer.name, "number": contract.number},
-                due_date=timezone.localdate() + dt.timedelta(days=14),
-                customer=contract.customer,
-                contract=successor or contract,
-                dedupe_key=f"renewal-followup:{locked.pk}",
-            )
-        # The insights app sends its own CSAT survey (with a rating link) when the old
-        # contract becomes "renewed"; only without it do we ask in a plain message.
-        if not apps.is_installed("insights"):
-            message_to_customer(
-                kind="satisfaction_survey",
-                customer=contract.customer,
-                contract=successor or contract,
-                context={"contract_number": (successor or contract).number},
-                dedupe_key=f"renewal-survey:{locked.pk}",
-            )
+    # The insights app sends its own CSAT survey (with a rating link) when the old
+    # contract becomes "renewed"; only without it do we ask in a plain message.
+    if not apps.is_installed("insights"):
+        message_to_customer(
+            kind="satisfaction_survey",
+            customer=contract.customer,
+            contract=successor or contract,
+            context={"contract_number": (successor or contract).number},
+            dedupe_key=f"renewal-survey:{locked.pk}",
+        )
     return locked
 
 
@@ -107,7 +111,8 @@ def case_attach_auto_renewal(*, predecessor: Contract, successor: Contract) -> R
         if quote is not None and quote.status in (QuoteStatus.DRAFT, QuoteStatus.SENT):
             quote.status = QuoteStatus.WITHDRAWN
             quote.save(update_fields=["status", "updated_at"])
-    return case_mark_won(case=locked, automatic=True)
+        # Still under the lock taken above: no second lock of the same case.
+        return _mark_won_locked(locked, automatic=True)
 
 
 def successor_void_if_unsigned(*, predecessor: Contract, by: Any = None) -> bool:

@@ -74,14 +74,14 @@ def survey_send(
             defaults={"customer": customer, "kind": kind, "contract": contract},
         )
         if created:
-            transaction.on_commit(lambda: _send_message(survey.pk))
+            transaction.on_commit(lambda: _send_message(survey))
     return survey, created
 
 
-def _send_message(survey_id: int) -> None:
+def _send_message(survey: Survey) -> None:
     from notifications.services import message_enqueue
 
-    survey = Survey.objects.select_related("customer", "contract").get(pk=survey_id)
+    # The survey was created with the customer and contract the caller had just read.
     customer = survey.customer
     channel = "email" if customer.notify_email else "in_app"
     message_enqueue(

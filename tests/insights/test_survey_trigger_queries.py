@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from contracts.models import ContractStatus as S
 from insights.models import Survey
 from insights.surveys import on_contract_status_changed
+from notifications.models import Message
 from retention.models import CancellationRequest
 from tests.factories import ContactFactory, ContractFactory, CustomerFactory
 
@@ -88,3 +89,27 @@ def test_a_missing_contract_or_an_old_term_asks_nothing(contract):
         assert on_contract_status_changed(contract_id=contract.pk, to_status=to_status) is None
         assert on_contract_status_changed(contract_id=0, to_status=to_status) is None
     assert not Survey.objects.exists()
+
+
+def test_the_survey_message_is_queued_without_reading_the_survey_again(
+    contract, django_capture_on_commit_callbacks
+):
+    with (
+        CaptureQueriesContext(connection) as queries,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        survey = on_contract_status_changed(contract_id=contract.pk, to_status=S.RENEWED)
+
+    message = Message.objects.get(kind="satisfaction_survey_request")
+    assert (message.customer, message.contract, message.to_address) == (
+        contract.customer,
+        contract,
+        "li@acme.example",
+    )
+    assert message.dedupe_key == f"survey:{survey.pk}:email"
+    survey_reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and 'FROM "insights_survey"' in q["sql"]
+    ]
+    assert len(survey_reads) == 1  # get_or_create's lookup only

@@ -5,21 +5,29 @@ soon, customers). ``cache_staff_page`` keeps the rendered page in the cache for
 ``RENEWDESK["STAFF_PAGE_CACHE_SECONDS"]`` (default 10; 0 turns it off), so a reload,
 a back button or "Previous" costs a cache read instead of the queries and the render.
 
+A page kept this way is served by ``StaffPageCacheMiddleware`` before the session, the
+user or the view are loaded: two cache reads instead of session, user, permissions,
+queries and the render.
+
 What keeps it correct:
 
-* **Per person and per browser.** The key holds the user, the session, the CSRF cookie
-  (the page's forms carry a token for it), the language, the business date (days
-  left to the end change at midnight) and the full path with its query string.
+* **One browser's.** The key is made of the session and CSRF cookies the browser sends
+  (both unguessable; the page's forms carry a token for that CSRF cookie), the full
+  path with its query string, the business date (days to the end change at midnight)
+  and whether it is an htmx request. No one without that browser's cookies can reach
+  the entry; it is marked ``Cache-Control: private`` and ``Vary: Cookie``.
 * **Your own changes show at once.** Every POST, PUT, PATCH or DELETE a logged-in user
-  makes moves that user's generation on, after the response (so after the commit);
-  pages cached before it are never served again.
+  makes (an edit, a language change, logging out) moves that user's generation on after
+  the response, so after the commit; entries stored under an older one are never served.
 * **Others' changes show within the TTL.** A contract changed by a colleague, the
-  nightly end-of-term job or the API appears at the latest after
-  ``STAFF_PAGE_CACHE_SECONDS`` seconds, like a list refreshed that long ago.
+  nightly end-of-term job or the API, and an account deactivated or a permission removed
+  by an admin, take effect at the latest after ``STAFF_PAGE_CACHE_SECONDS`` seconds,
+  like a list loaded that long ago.
 * Only with a cache all web processes share (Redis); off with the per-process memory
   cache of ``make run`` without ``REDIS_URL``.
-* Never cached: anything but a 200 to a GET, a page with a message waiting to be shown,
-  a response that sets a cookie, a request without a session or CSRF cookie.
+* Never kept: anything but a 200 to a GET, a page with a message waiting to be shown,
+  a response that sets a cookie, a request without a session or CSRF cookie; never
+  served while a message cookie is waiting.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control, patch_vary_headers
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -72,42 +81,46 @@ def _has_pending_messages(request: HttpRequest) -> bool:
 
 
 def _page_key(request: HttpRequest) -> str | None:
-    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    """From what the browser sends, so that a hit needs neither the session nor the user:
+    the session and CSRF cookies (unguessable, one browser's), the URL, the business date
+    and whether it is an htmx request. None without both cookies."""
+    session_cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
     csrf_cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
-    if not session_key or not csrf_cookie:
+    if not session_cookie or not csrf_cookie:
         return None
     parts = "|".join(
         (
-            session_key,
+            session_cookie,
             csrf_cookie,
-            translation.get_language() or "",
             timezone.localdate().isoformat(),
             request.get_full_path(),
+            request.headers.get("HX-Request", ""),
         )
     )
-    return f"staff-page:{request.user.pk}:{hashlib.sha256(parts.encode()).hexdigest()}"
+    return "staff-page:" + hashlib.sha256(parts.encode()).hexdigest()
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    # A page for one person: no shared cache on the way may keep it.
+    patch_cache_control(response, private=True)
+    patch_vary_headers(response, ("Cookie",))
+    return response
 
 
 def cache_staff_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """For GET views of staff pages that only read. Put it under ``staff_required``."""
+    """Keeps what a read-only staff GET view renders; ``StaffPageCacheMiddleware`` serves
+    it again. Put it under ``staff_required`` (only pages a logged-in staff user got)."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         seconds = _seconds()
-        if not seconds or request.method != "GET" or _has_pending_messages(request):
+        key = _page_key(request) if seconds and request.method == "GET" else None
+        if key is None or _has_pending_messages(request):
             return view(request, *args, **kwargs)
-        key = _page_key(request)
-        if key is None:
-            return view(request, *args, **kwargs)
-        gen_key = _generation_key(request.user.pk)
-        found = cache.get_many([gen_key, key])
-        generation = found.get(gen_key, 0)
-        entry = found.get(key)
-        if entry is not None and entry[0] == generation:
-            _generation, content, content_type = entry
-            response = HttpResponse(content, content_type=content_type)
-            response["X-Page-Cache"] = "hit"
-            return response
+        user_id = request.user.pk
+        # Read before rendering: a change committed meanwhile moves it on, so this
+        # entry (maybe rendered from older data) is never served.
+        generation = cache.get(_generation_key(user_id), 0)
         response = view(request, *args, **kwargs)
         if (
             response.status_code == 200
@@ -115,22 +128,56 @@ def cache_staff_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
             and not response.cookies
             and not _has_pending_messages(request)
         ):
-            cache.set(key, (generation, response.content, response["Content-Type"]), seconds)
-        return response
+            entry = (
+                user_id,
+                generation,
+                translation.get_language() or "",
+                response["Content-Type"],
+                response.content,
+            )
+            cache.set(key, entry, seconds)
+        return _private(response)
 
     return wrapper
 
 
-class StaffPageGenerationMiddleware:
-    """After a logged-in user's POST/PUT/PATCH/DELETE: their cached pages are stale."""
+class StaffPageCacheMiddleware:
+    """Serves a kept staff page before the session, the user or the view are loaded;
+    after a logged-in user's POST/PUT/PATCH/DELETE moves that user's generation on.
+
+    Sits after every middleware that adds response headers (security, CSP, frame
+    options, locale), so a page from the cache gets the same headers as a fresh one."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not _seconds():
+            return self.get_response(request)
+        if request.method == "GET" and "messages" not in request.COOKIES:
+            hit = self._cached(request)
+            if hit is not None:
+                return hit
+            return self.get_response(request)
+        if request.method not in UNSAFE_METHODS:
+            return self.get_response(request)
+        user = getattr(request, "user", None)
+        user_id = user.pk if user is not None and user.is_authenticated else None
         response = self.get_response(request)
-        if request.method in UNSAFE_METHODS and _seconds():
-            user = getattr(request, "user", None)
-            if user is not None and user.is_authenticated:
-                user_pages_changed(user.pk)
+        if user_id is not None:
+            user_pages_changed(user_id)
         return response
+
+    @staticmethod
+    def _cached(request: HttpRequest) -> HttpResponse | None:
+        key = _page_key(request)
+        entry = cache.get(key) if key else None
+        if entry is None:
+            return None
+        user_id, generation, language, content_type, content = entry
+        if cache.get(_generation_key(user_id), 0) != generation:
+            return None
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Language"] = language
+        response["X-Page-Cache"] = "hit"
+        return _private(response)

@@ -52,11 +52,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "core.page_cache.StaffPageGenerationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    # After every middleware that adds response headers, before anything loads the user.
+    "core.page_cache.StaffPageCacheMiddleware",
     "core.middleware.UserLanguageMiddleware",
 ]
 

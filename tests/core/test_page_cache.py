@@ -43,6 +43,7 @@ def test_reload_is_a_hit_and_own_post_makes_it_fresh(client, manager, page_cache
 
     first = client.get("/staff/contracts/")
     assert first.status_code == 200 and "X-Page-Cache" not in first
+    assert "private" in first["Cache-Control"] and "Cookie" in first["Vary"]
     assert "Before GmbH" in first.content.decode()
 
     # A colleague (or the nightly job) renames the customer: the cached page is served.
@@ -50,6 +51,9 @@ def test_reload_is_a_hit_and_own_post_makes_it_fresh(client, manager, page_cache
     customer.save()
     second = client.get("/staff/contracts/")
     assert second["X-Page-Cache"] == "hit"
+    assert "private" in second["Cache-Control"] and "Cookie" in second["Vary"]
+    assert second["Content-Security-Policy"] == first["Content-Security-Policy"]
+    assert second["X-Frame-Options"] == "DENY" and second["Content-Language"] == "en"
     assert "Before GmbH" in second.content.decode()
 
     # Any POST of this user, even one that fails, and the next page is rendered again.
@@ -77,8 +81,10 @@ def test_no_sharing_between_users_sessions_queries_or_languages(client, manager,
     assert "X-Page-Cache" not in again
     # Another query string, another language: their own entries.
     assert "X-Page-Cache" not in client.get("/staff/contracts/?status=active")
+    # A language change is a POST of the user: the next page is rendered in it.
     manager.language = "zh-hans"
     manager.save()
+    client.post("/staff/tasks/999999/done/")
     chinese = client.get("/staff/contracts/")
     assert "X-Page-Cache" not in chinese
     assert "合同" in chinese.content.decode()
@@ -94,6 +100,32 @@ def test_pages_with_a_message_or_without_csrf_cookie_are_not_cached(client, mana
     # A bad cursor puts a message on the page: that page is not kept.
     client.get("/staff/contracts/?after=garbage")
     assert "X-Page-Cache" not in client.get("/staff/contracts/?after=garbage")
+
+
+def test_a_hit_needs_neither_session_nor_user(client, manager, page_cache):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ContractFactory(customer=CustomerFactory(account_manager=manager))
+    _login(client, manager)
+    client.get("/staff/customers/")
+    with CaptureQueriesContext(connection) as queries:
+        hit = client.get("/staff/customers/")
+    assert hit["X-Page-Cache"] == "hit"
+    assert len(queries) == 0
+
+
+def test_another_users_cookie_jar_gets_nothing(client, manager, page_cache):
+    from django.test import Client
+
+    ContractFactory(customer=CustomerFactory(account_manager=manager, name="Secret AG"))
+    _login(client, manager)
+    client.get("/staff/contracts/")
+    stranger = Client()
+    stranger.cookies["csrftoken"] = client.cookies["csrftoken"].value
+    stranger.cookies["sessionid"] = "not-" + client.cookies["sessionid"].value[4:]
+    response = stranger.get("/staff/contracts/")
+    assert response.status_code == 302 and "X-Page-Cache" not in response
 
 
 def test_off_without_a_shared_cache(client, manager, settings):

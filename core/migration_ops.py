@@ -50,3 +50,41 @@ class RunSQLByVendor(migrations.RunSQL):
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         for statement in self.backwards_by_vendor.get(schema_editor.connection.vendor, []):
             schema_editor.execute(statement, params=None)
+
+
+def trigram_indexes(indexes: list[tuple[str, str, str]]) -> migrations.RunPython:
+    """GIN trigram indexes for substring search (``icontains``) on PostgreSQL.
+
+    ``indexes``: (index name, table, column). Django's ``icontains`` compares
+    ``UPPER(column::text)``, so that is what is indexed. Creates the ``pg_trgm``
+    extension (trusted since PostgreSQL 13: the database owner may create it) and builds
+    each index CONCURRENTLY (the migration must set ``atomic = False``). If the extension
+    cannot be created (a role without the right), it warns and goes on: search works,
+    only slower. Other databases (SQLite of ``make run``): nothing to do.
+    """
+
+    def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        import warnings
+
+        from django.db import DatabaseError
+
+        try:
+            schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        except DatabaseError as exc:
+            warnings.warn(f"pg_trgm not available, search stays unindexed: {exc}", stacklevel=1)
+            return
+        for name, table, column in indexes:
+            schema_editor.execute(
+                f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} "
+                f"USING gin ((UPPER({column}::text)) gin_trgm_ops)"
+            )
+
+    def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for name, _table, _column in indexes:
+            schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+
+    return migrations.RunPython(forwards, backwards)

@@ -38,7 +38,7 @@ LOGGING = {
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.cache.RedisCache",
         "LOCATION": env("BENCH_REDIS_URL", default="redis://127.0.0.1:6379/12"),
     }
 }

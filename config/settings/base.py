@@ -129,7 +129,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {"BACKEND": "core.cache.RedisCache", "LOCATION": REDIS_URL}
     }
     # Sessions read from Redis, written through to the database (survive a Redis restart).
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

@@ -19,7 +19,7 @@ def page_cache(settings):
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": settings.REDIS_TEST_URL,
             "KEY_PREFIX": f"page-cache-test-{worker}",
         }

@@ -42,3 +42,11 @@ def import_job_task(job_id: int) -> str | None:
 
     job = import_job_run(job_id=job_id)
     return job.status if job else None
+
+
+@shared_task(name="insights.tasks.dashboard_warm_task", time_limit=600, soft_time_limit=570)
+def dashboard_warm_task() -> list[str]:
+    """Beat, every 4 minutes: the whole book's dashboard recomputed before it expires."""
+    from .dashboard import dashboard_warm
+
+    return dashboard_warm()

@@ -69,6 +69,11 @@ BEAT_ENTRIES = [
         crontab={"minute": "30", "hour": "3"},
     ),
     BeatEntry(
+        "renewdesk: dashboard figures for the whole book (every 4 minutes)",
+        "insights.tasks.dashboard_warm_task",
+        every_seconds=240,
+    ),
+    BeatEntry(
         "renewdesk: NPS surveys (daily)",
         "insights.tasks.nps_sweep_task",
         crontab={"minute": "0", "hour": "10"},

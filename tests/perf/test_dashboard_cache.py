@@ -75,3 +75,33 @@ def test_it_recomputes_when_the_setting_is_zero(client, manager, settings):
     _first, live = _queries(client)
     _second, again = _queries(client)
     assert again == live
+
+
+def test_beat_keeps_the_whole_books_dashboard_warm(client, team_lead, manager):
+    from insights.dashboard import dashboard_warm
+    from insights.tasks import dashboard_warm_task
+    from notifications.schedule import BEAT_ENTRIES
+
+    assert dashboard_warm_task.name in {entry.task for entry in BEAT_ENTRIES}
+    ContractFactory(customer=CustomerFactory(account_manager=manager))
+    client.force_login(team_lead)
+    _cold, live = _queries(client)
+    cache.clear()
+
+    assert dashboard_warm() == ["zh-hans", "en"]
+    warm, warmed = _queries(client)
+    assert warmed < live
+    assert _active_in_book(warm) == 1
+    # A new contract appears at the next refresh, not before.
+    ContractFactory(customer=CustomerFactory(account_manager=manager))
+    assert _active_in_book(client.get(reverse("staff-home"))) == 1
+    dashboard_warm()
+    assert _active_in_book(client.get(reverse("staff-home"))) == 2
+
+
+def test_warming_needs_a_team_lead_and_the_cache(settings, manager):
+    from insights.dashboard import dashboard_warm
+
+    assert dashboard_warm() == []  # only account managers: nothing to warm
+    settings.RENEWDESK = {**settings.RENEWDESK, "DASHBOARD_CACHE_SECONDS": 0}
+    assert dashboard_warm() == []

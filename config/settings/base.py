@@ -128,9 +128,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Cache: Redis when REDIS_URL is set, otherwise local memory.
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "core.cache.RedisCache", "LOCATION": REDIS_URL}
-    }
+    CACHES = {"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": REDIS_URL}}
     # Sessions read from Redis, written through to the database (survive a Redis restart).
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:

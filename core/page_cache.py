@@ -33,6 +33,7 @@ What keeps it correct:
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -44,6 +45,9 @@ from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Only staff pages are ever kept: other requests do not even look.
+STAFF_PREFIX = "/staff/"
+log = logging.getLogger(__name__)
 
 
 # Only a cache every web process shares (Redis) can carry the per-user generation: with a
@@ -66,10 +70,13 @@ def user_pages_changed(user_id: Any) -> None:
     """Nothing cached for this user before now is served again."""
     key = _generation_key(user_id)
     try:
-        cache.incr(key)
-    except ValueError:
-        # Not there (never set, or evicted): a fresh value no entry was stored under.
-        cache.set(key, timezone.now().timestamp(), None)
+        try:
+            cache.incr(key)
+        except ValueError:
+            # Not there (never set, or evicted): a fresh value no entry was stored under.
+            cache.set(key, timezone.now().timestamp(), None)
+    except Exception:  # the cache is down: its entries cannot be served either
+        log.warning("staff page cache: could not move the generation of user %s", user_id)
 
 
 def _has_pending_messages(request: HttpRequest) -> bool:
@@ -120,7 +127,11 @@ def cache_staff_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
         user_id = request.user.pk
         # Read before rendering: a change committed meanwhile moves it on, so this
         # entry (maybe rendered from older data) is never served.
-        generation = cache.get(_generation_key(user_id), 0)
+        try:
+            generation = cache.get(_generation_key(user_id), 0)
+        except Exception:  # the cache is down: the page is simply rendered
+            log.warning("staff page cache unavailable", exc_info=True)
+            return view(request, *args, **kwargs)
         response = view(request, *args, **kwargs)
         if (
             response.status_code == 200
@@ -135,7 +146,10 @@ def cache_staff_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
                 response["Content-Type"],
                 response.content,
             )
-            cache.set(key, entry, seconds)
+            try:
+                cache.set(key, entry, seconds)
+            except Exception:
+                log.warning("staff page cache unavailable", exc_info=True)
         return _private(response)
 
     return wrapper
@@ -154,7 +168,11 @@ class StaffPageCacheMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not _seconds():
             return self.get_response(request)
-        if request.method == "GET" and "messages" not in request.COOKIES:
+        if (
+            request.method == "GET"
+            and request.path.startswith(STAFF_PREFIX)
+            and "messages" not in request.COOKIES
+        ):
             hit = self._cached(request)
             if hit is not None:
                 return hit
@@ -171,11 +189,17 @@ class StaffPageCacheMiddleware:
     @staticmethod
     def _cached(request: HttpRequest) -> HttpResponse | None:
         key = _page_key(request)
-        entry = cache.get(key) if key else None
-        if entry is None:
+        if key is None:
             return None
-        user_id, generation, language, content_type, content = entry
-        if cache.get(_generation_key(user_id), 0) != generation:
+        try:
+            entry = cache.get(key)
+            if entry is None:
+                return None
+            user_id, generation, language, content_type, content = entry
+            if cache.get(_generation_key(user_id), 0) != generation:
+                return None
+        except Exception:  # the cache is down: render the page as without it
+            log.warning("staff page cache unavailable", exc_info=True)
             return None
         response = HttpResponse(content, content_type=content_type)
         response["Content-Language"] = language

@@ -135,3 +135,18 @@ def test_off_without_a_shared_cache(client, manager, settings):
     _login(client, manager)
     client.get("/staff/customers/")
     assert "X-Page-Cache" not in client.get("/staff/customers/")
+
+
+def test_a_cache_outage_renders_the_page(client, manager, settings):
+    ContractFactory(customer=CustomerFactory(account_manager=manager, name="Still There"))
+    _login(client, manager)
+    settings.RENEWDESK = {**settings.RENEWDESK, "STAFF_PAGE_CACHE_SECONDS": 30}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "core.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    response = client.get("/staff/contracts/")
+    assert response.status_code == 200 and "Still There" in response.content.decode()
+    assert client.post("/staff/tasks/999999/done/").status_code == 404

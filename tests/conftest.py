@@ -40,3 +40,31 @@ def team_lead(db):
     lead = StaffFactory(username="lead")
     lead.user_permissions.add(Permission.objects.get(codename="view_all_books"))
     return lead
+
+
+def _redis_settings(settings, prefix: str) -> dict:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return {
+        "default": {
+            "BACKEND": "core.cache.RedisCache",
+            "LOCATION": settings.REDIS_TEST_URL,
+            "KEY_PREFIX": f"{prefix}-{worker}",
+        }
+    }
+
+
+@pytest.fixture
+def shared_cache(settings, request):
+    """The real Redis as the default cache, as in production; each test module and xdist
+    worker under its own key prefix, cleared before and after."""
+    from django.core.cache import cache
+
+    settings.CACHES = _redis_settings(settings, request.module.__name__.rsplit(".", 1)[-1])
+    cache.clear()
+    yield
+    cache.clear()
+
+
+UNREACHABLE_CACHE = {
+    "default": {"BACKEND": "core.cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+}

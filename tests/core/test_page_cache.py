@@ -4,30 +4,17 @@ sessions or languages."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
-from django.core.cache import cache
 
+from tests.conftest import UNREACHABLE_CACHE
 from tests.factories import ContractFactory, CustomerFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def page_cache(settings):
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "core.cache.RedisCache",
-            "LOCATION": settings.REDIS_TEST_URL,
-            "KEY_PREFIX": f"page-cache-test-{worker}",
-        }
-    }
+def page_cache(shared_cache, settings):
     settings.RENEWDESK = {**settings.RENEWDESK, "STAFF_PAGE_CACHE_SECONDS": 30}
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _login(client, user):
@@ -141,12 +128,7 @@ def test_a_cache_outage_renders_the_page(client, manager, settings):
     ContractFactory(customer=CustomerFactory(account_manager=manager, name="Still There"))
     _login(client, manager)
     settings.RENEWDESK = {**settings.RENEWDESK, "STAFF_PAGE_CACHE_SECONDS": 30}
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "core.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
-        }
-    }
+    settings.CACHES = UNREACHABLE_CACHE  # nothing listens there
     response = client.get("/staff/contracts/")
     assert response.status_code == 200 and "Still There" in response.content.decode()
     assert client.post("/staff/tasks/999999/done/").status_code == 404

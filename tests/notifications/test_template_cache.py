@@ -3,16 +3,14 @@ holds the token; saving or deleting one is seen by the very next message."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from notifications import rendering
 from notifications.models import MessageTemplate
 from notifications.rendering import template_render
+from tests.conftest import UNREACHABLE_CACHE
 
 pytestmark = pytest.mark.django_db
 
@@ -24,21 +22,6 @@ def _nothing_kept():
     rendering._templates = None
     yield
     rendering._templates = None
-
-
-@pytest.fixture
-def shared_cache(settings):
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": settings.REDIS_TEST_URL,
-            "KEY_PREFIX": f"message-templates-test-{worker}",
-        }
-    }
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _render(channel: str = "email") -> tuple[str, int]:
@@ -119,12 +102,7 @@ def test_a_bulk_update_is_seen_once_the_kept_templates_expire(shared_cache, sett
 
 
 def test_an_unreachable_cache_means_reading_the_table(settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-        }
-    }
+    settings.CACHES = UNREACHABLE_CACHE
     assert _render() == ("Happy birthday from RenewDesk", 1)
     _edit()  # announcing the change fails quietly
     assert _render() == ("Hello Acme Ltd", 1)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import (
     Case,
+    CharField,
     Count,
     DecimalField,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     Min,
@@ -22,13 +26,13 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 
 from contracts.models import Contract, ContractStatus
 from core.access import customers_visible_to
 from core.models import Task
 
-from .models import Contact, Customer
+from .models import Contact, Customer, TierSettings
 
 CUSTOMER_SORTS: dict[str, tuple[str, ...]] = {
     "code": ("code",),
@@ -79,6 +83,65 @@ def customer_search(q: str) -> Q:
     return Q(code__icontains=q) | Q(name__icontains=q) | Q(pk__in=set(ids))
 
 
+ACTIVE_VALUE = DecimalField(max_digits=20, decimal_places=2)
+
+
+def _active_value_annotations(active: QuerySet[Contract]) -> dict[str, Any]:
+    """The annual value of the active contracts in the default currency, converted at the
+    exchange rates the dashboard and the tiers use (TierSettings.fx_rates), in SQL so the
+    list stays sortable by it. A contract in a currency without a rate is left out of
+    ``active_value`` rather than added as if it were the default currency (or counted 0
+    silently): ``unconverted_currency`` names the first such currency (alphabetically)
+    and ``unconverted_currencies`` says how many there are, for the page to show;
+    ``active_value_currency`` is the default currency the figure is in."""
+    tier_settings = TierSettings.objects.filter(pk=1).first()
+    rates = tier_settings.fx_rate_map() if tier_settings else {}
+    default = settings.RENEWDESK["DEFAULT_CURRENCY"]
+    rates = {code: rate for code, rate in rates.items() if code != default}
+    known = [default, *sorted(rates)]
+    # The same conversion as insights.selectors.converted (the dashboard); no default
+    # branch is needed as only contracts in a known currency are summed.
+    converted = Case(
+        When(currency=default, then=F("annual_value")),
+        *[
+            When(
+                currency=code,
+                then=ExpressionWrapper(F("annual_value") * Value(rate), output_field=ACTIVE_VALUE),
+            )
+            for code, rate in sorted(rates.items())
+        ],
+        output_field=ACTIVE_VALUE,
+    )
+    unconverted = active.exclude(currency__in=known).order_by().values("customer")
+    return {
+        # What the page labels the figure with (the same on every row).
+        "active_value_currency": Value(default, output_field=CharField()),
+        "active_value": Coalesce(
+            Subquery(
+                active.filter(currency__in=known)
+                .order_by()
+                .values("customer")
+                # Rounded to cents once, after summing (rates carry more decimals).
+                .annotate(v=Cast(Sum(converted), output_field=ACTIVE_VALUE))
+                .values("v"),
+                output_field=ACTIVE_VALUE,
+            ),
+            Value(Decimal("0"), output_field=ACTIVE_VALUE),
+        ),
+        "unconverted_currency": Subquery(
+            unconverted.annotate(c=Min("currency")).values("c"),
+            output_field=CharField(),
+        ),
+        "unconverted_currencies": Coalesce(
+            Subquery(
+                unconverted.annotate(n=Count("currency", distinct=True)).values("n"),
+                output_field=IntegerField(),
+            ),
+            0,
+        ),
+    }
+
+
 def customer_list(*, user: Any, filters: CustomerFilters) -> QuerySet[Customer]:
     """Customers for the list page with their primary contact and active-contract
     figures, in a constant number of queries whatever the page size."""
@@ -100,13 +163,7 @@ def customer_list(*, user: Any, filters: CustomerFilters) -> QuerySet[Customer]:
             ),
             0,
         ),
-        active_value=Coalesce(
-            Subquery(
-                active.order_by().values("customer").annotate(v=Sum("annual_value")).values("v"),
-                output_field=DecimalField(max_digits=16, decimal_places=2),
-            ),
-            Value(0, output_field=DecimalField(max_digits=16, decimal_places=2)),
-        ),
+        **_active_value_annotations(active),
         next_end_date=Subquery(
             active.order_by().values("customer").annotate(d=Min("end_date")).values("d")
         ),

@@ -4,7 +4,9 @@ Each receiver runs after the commit of the change it reports (the signals are se
 from ``transaction.on_commit``), builds the payload with the API's own serializers
 (so a webhook carries the same shape as ``GET`` on the object) and queues deliveries.
 A failure here must never break the business action that already committed: it is
-logged instead.
+logged instead. Events stored as ``ContractEvent`` rows are claimed with a marker in
+the same transaction as their deliveries, and ``api.catchup`` queues those whose
+receiver never ran (process died after the commit) or failed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from billing.services import invoice_paid
 from contracts.models import Contract, ContractEvent, ContractStatus
 from contracts.services import contract_status_changed
 
+from .catchup import CONTRACT_EVENT, webhook_emission_claim
 from .models import WebhookEndpoint
 from .webhooks import webhook_event_emit, webhook_subscribed, webhook_subscriptions_changed
 
@@ -82,23 +85,39 @@ def on_contract_status_changed(
             "to_status": to_status,
             "contract_event_id": event_id,
         }
-        webhook_event_emit(event_type="contract.status_changed", data=data)
-        if specific:
-            webhook_event_emit(event_type=specific, data=data)
+        with transaction.atomic():
+            # The marker goes in with the deliveries: if the catch-up sweep queued this
+            # event already, do nothing; if this process dies first, the sweep will.
+            if event_id is not None and not webhook_emission_claim(
+                source=CONTRACT_EVENT, source_ids=[event_id]
+            ):
+                return
+            webhook_event_emit(event_type="contract.status_changed", data=data)
+            if specific:
+                webhook_event_emit(event_type=specific, data=data)
     except Exception:
         logger.exception("could not queue webhooks for contract %s", contract_id)
 
 
-def _emit_after_commit(event_type: str, build: Any) -> None:
+def _emit_after_commit(
+    event_type: str, build: Any, *, contract_event_id: int | None = None
+) -> None:
     """Queue the webhook once the surrounding transaction commits (nothing if it rolls
-    back). ``build`` returns the payload data, read fresh after the commit."""
+    back). ``build`` returns the payload data, read fresh after the commit. With a
+    ``contract_event_id`` the event is claimed first (see api.catchup)."""
     if not webhook_subscribed(event_type):
         return
 
     def emit() -> None:
         try:
             data = build()
-            if data is not None:
+            if data is None:
+                return
+            with transaction.atomic():
+                if contract_event_id is not None and not webhook_emission_claim(
+                    source=CONTRACT_EVENT, source_ids=[contract_event_id]
+                ):
+                    return  # the catch-up sweep queued it already
                 webhook_event_emit(event_type=event_type, data=data)
         except Exception:
             logger.exception("could not queue %s webhooks", event_type)
@@ -202,7 +221,13 @@ def on_contract_event(
     contract_id = instance.contract_id
     if event_type.startswith("renewal."):
         case_id = payload.get("case")
-        _emit_after_commit(event_type, lambda: _renewal_data(case_id, contract_id))
+        _emit_after_commit(
+            event_type,
+            lambda: _renewal_data(case_id, contract_id),
+            contract_event_id=instance.pk,
+        )
     else:
         request_id = payload.get("request")
-        _emit_after_commit(event_type, lambda: _cancellation_data(request_id))
+        _emit_after_commit(
+            event_type, lambda: _cancellation_data(request_id), contract_event_id=instance.pk
+        )

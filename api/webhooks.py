@@ -206,12 +206,19 @@ def webhook_subscribed(*event_types: str) -> bool:
 
 
 def webhook_event_emit(
-    *, event_type: str, data: Mapping[str, Any], at: dt.datetime | None = None
+    *,
+    event_type: str,
+    data: Mapping[str, Any],
+    at: dt.datetime | None = None,
+    endpoints: list[WebhookEndpoint] | None = None,
 ) -> list[WebhookDelivery]:
-    """Queue one delivery of this event for every active endpoint subscribed to it."""
+    """Queue one delivery of this event for every active endpoint subscribed to it (or
+    for the given ``endpoints``, which the catch-up sweep picks itself)."""
     if event_type not in WEBHOOK_EVENTS:
         raise ValueError(f"unknown webhook event {event_type}")
-    endpoints = [e for e in WebhookEndpoint.objects.filter(is_active=True) if e.wants(event_type)]
+    if endpoints is None:
+        endpoints = WebhookEndpoint.objects.filter(is_active=True)
+    endpoints = [e for e in endpoints if e.wants(event_type)]
     if not endpoints:
         return []
     at = at or timezone.now()

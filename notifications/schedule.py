@@ -59,6 +59,11 @@ BEAT_ENTRIES = [
         every_seconds=60,
     ),
     BeatEntry(
+        "renewdesk: webhook catch-up (every minute)",
+        "api.tasks.catch_up_webhooks_task",
+        every_seconds=60,
+    ),
+    BeatEntry(
         "renewdesk: dunning reminders for overdue invoices (daily)",
         "billing.tasks.send_dunning_reminders_task",
         crontab={"minute": "30", "hour": "8"},

@@ -1,7 +1,8 @@
 """Staff work on customer feedback and complaints: queue, detail, assign, reply, status.
 
 Replies and status changes go through portal.services (the same functions the portal
-uses), so the customer sees the staff reply on their feedback page.
+uses), so the customer sees the staff reply on their feedback page; a staff reply is
+also sent to the customer (insights.feedback.feedback_staff_reply).
 """
 
 from __future__ import annotations
@@ -19,7 +20,12 @@ from portal import services as portal_services
 from portal.models import Feedback, FeedbackCategory, FeedbackStatus
 
 from . import services
-from .feedback import feedback_assignee, feedback_for_staff, feedback_get_for_staff
+from .feedback import (
+    feedback_assignee,
+    feedback_for_staff,
+    feedback_get_for_staff,
+    feedback_staff_reply,
+)
 from .forms import FeedbackAssignForm, FeedbackReplyForm, FeedbackStatusForm
 
 SHOW_CHOICES = ("open", "overdue", "all", *FeedbackStatus.values)
@@ -103,13 +109,14 @@ def feedback_reply(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Write a reply first."))
     else:
         try:
-            portal_services.feedback_reply_add(
-                feedback=item, by=request.user, body=form.cleaned_data["body"], from_staff=True
-            )
+            feedback_staff_reply(feedback=item, by=request.user, body=form.cleaned_data["body"])
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, _("Reply sent. The customer sees it in the portal."))
+            messages.success(
+                request,
+                _("Reply sent. The customer sees it in the portal and is notified of it."),
+            )
     return redirect("insights:feedback-detail", pk=item.pk)
 
 

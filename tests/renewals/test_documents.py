@@ -69,7 +69,7 @@ def test_the_quote_pdf_embeds_a_cjk_font_and_shows_the_price_change(signed):
     _assert_cjk_embedded(path)
     text = _text(path)
     assert quote.number in text and case.contract.number in text
-    assert "12000.00" in text and "13200.00" in text and "+10.0%" in text
+    assert "12,000.00" in text and "13,200.00" in text and "+10.0%" in text
     assert "2027-01-01" in text and "2027-12-31" in text
     assert "数据保护" in text  # the added clause of the new terms version
     assert "上海示例科技有限公司" in text
@@ -81,7 +81,7 @@ def test_the_contract_pdf_shows_the_successor_its_term_and_total(signed):
     _assert_cjk_embedded(path)
     text = _text(path)
     successor = case.successor
-    assert successor.number in text and "13200.00" in text
+    assert successor.number in text and "CNY 13,200.00" in text
     assert "2027-01-01" in text and "2027-12-31" in text
     assert case.contract.number in text  # "renews contract ..."
 
@@ -94,7 +94,7 @@ def test_the_invoice_and_receipt_pdfs_carry_their_numbers_and_amounts(signed, ma
     path = Path(doc.file.path)
     _assert_cjk_embedded(path)
     text = _text(path)
-    assert invoice.number in text and "13200.00" in text
+    assert invoice.number in text and "CNY 13,200.00" in text
     assert invoice.due_date.isoformat() in text
     payment = payment_record(
         invoice=invoice,
@@ -105,5 +105,5 @@ def test_the_invoice_and_receipt_pdfs_carry_their_numbers_and_amounts(signed, ma
     )
     receipt = receipt_document(payment=payment)
     rtext = _text(Path(receipt.file.path))
-    assert payment.number in rtext and invoice.number in rtext and "13200.00" in rtext
+    assert payment.number in rtext and invoice.number in rtext and "CNY 13,200.00" in rtext
     _assert_cjk_embedded(Path(receipt.file.path))

@@ -63,7 +63,7 @@ def test_the_customer_reviews_the_difference_and_signs_online(
 ):
     page = customer_client.get(reverse("portal:renewal", args=[renewing_contract.pk]))
     body = page.content.decode()
-    assert page.context["can_sign"] and "12000.00 → 12000.00" in body
+    assert page.context["can_sign"] and "12,000.00 → 12,000.00" in body
     assert sent_quote.contract_document.sha256 in body
     # the PDF the customer reads is downloadable and is the one whose hash is on the page
     pdf = customer_client.get(

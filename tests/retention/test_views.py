@@ -48,7 +48,7 @@ def test_the_cancel_page_previews_both_ways_before_anything_is_submitted(
     # Non-renewal: effective the day after the term; early termination: today + 30 days.
     assert "2027-01-01" in html
     assert "2026-04-09" in html
-    assert "1755.62" in html  # the fee
+    assert "CNY 1,755.62" in html  # the fee
     assert "What happens to the service" in html
     assert not CancellationRequest.objects.exists()  # GET changes nothing
 

@@ -5,10 +5,46 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Contact
 
 from .models import Channel, Message, MessageKind, MessageStatus
+
+# What staff read for Message.kind. A kind is any template name (other apps add their own,
+# see MessageKind), so this is a label map rather than model choices: an unknown kind shows
+# its key instead of failing.
+MESSAGE_KIND_LABELS = {
+    MessageKind.RENEWAL_REMINDER: _("Renewal reminder"),
+    MessageKind.MESSAGE_FAILED: _("Delivery failure alert"),
+    MessageKind.CARE_BIRTHDAY: _("Birthday greeting"),
+    MessageKind.CARE_COMPANY_ANNIVERSARY: _("Company anniversary greeting"),
+    MessageKind.CARE_SPRING_FESTIVAL: _("Spring Festival greeting"),
+    MessageKind.CARE_MID_AUTUMN: _("Mid-Autumn Festival greeting"),
+    MessageKind.CARE_CONTRACT_ANNIVERSARY: _("Contract anniversary greeting"),
+    "portal_login_link": _("Portal login link"),
+    "renewal_quote_sent": _("Renewal quote sent"),
+    "renewal_signed": _("Renewal signed"),
+    "renewal_intent_staff": _("Customer's renewal answer (staff)"),
+    "auto_renewal_confirmation": _("Automatic renewal confirmation"),
+    "auto_renewal_blocked": _("Automatic renewal blocked"),
+    "auto_renewal_blocked_staff": _("Automatic renewal blocked (staff)"),
+    "dunning": _("Payment reminder"),
+    "satisfaction_survey": _("Satisfaction survey"),
+    "cancellation_submitted": _("Cancellation request received"),
+    "cancellation_offer": _("Retention offer"),
+    "cancellation_offer_accepted": _("Retention offer accepted"),
+    "cancellation_confirmed": _("Cancellation confirmed"),
+    "cancellation_rejected": _("Cancellation rejected"),
+    "cancellation_withdrawn": _("Cancellation withdrawn"),
+    "cancellation_completed": _("Cancellation completed"),
+}
+
+
+def message_kind_label(kind: str) -> str:
+    """The translated label of a message kind; the key itself for a kind not listed."""
+    label = MESSAGE_KIND_LABELS.get(kind)
+    return str(label) if label is not None else kind
 
 
 def renewal_notice_delivered(*, contract: Any) -> bool:

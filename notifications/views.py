@@ -13,7 +13,7 @@ from core.auth import staff_required
 from core.errors import DomainError
 
 from .models import Channel, Message, MessageKind, MessageStatus
-from .selectors import outbox_for_staff, staff_notifications_for
+from .selectors import message_kind_label, outbox_for_staff, staff_notifications_for
 from .services import message_retry, staff_mark_all_read
 
 # The kinds the filter offers (a DISTINCT over the whole outbox would not stay fast).
@@ -56,7 +56,7 @@ def _outbox(request, *, heading, forced_status: str = ""):
             "filters": filters,
             "statuses": MessageStatus.choices,
             "channels": Channel.choices,
-            "kinds": KINDS,
+            "kinds": [(kind, message_kind_label(kind)) for kind in KINDS],
         },
     )
 

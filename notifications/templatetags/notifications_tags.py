@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import template
 
-from notifications.selectors import messages_for_contract, staff_unread_count
+from notifications.selectors import message_kind_label, messages_for_contract, staff_unread_count
 
 register = template.Library()
 
@@ -18,3 +18,9 @@ def staff_bell(context):
 @register.simple_tag
 def contract_messages(contract):
     return messages_for_contract(contract=contract).select_related("customer")[:200]
+
+
+@register.filter
+def kind_label(kind: str) -> str:
+    """``{{ m.kind|kind_label }}``: "Renewal reminder" for ``renewal_reminder``."""
+    return message_kind_label(kind)

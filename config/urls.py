@@ -2,9 +2,15 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from core import views as core_views
+
+# Lazy: the admin renders them in the language of each request.
+admin.site.site_header = _("RenewDesk administration")
+admin.site.site_title = _("RenewDesk admin")
+admin.site.index_title = _("Plans, terms, rules and users")
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:home", permanent=False)),

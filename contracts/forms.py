@@ -8,13 +8,13 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.validators import RegexValidator
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.access import customers_visible_to
 from core.widgets import FastSelect
-from customers.models import Tier
+from customers.models import Customer, Tier
 
 from .models import BillingPeriod, ContractStatus, Plan, TermsVersion
 from .selectors import CONTRACT_DEFAULT_SORT, CONTRACT_SORTS, ContractFilters
@@ -37,9 +37,16 @@ STAFF_CONSENT_TEXT_OFF = _(
 
 
 def staff_users() -> Any:
+    """The people who can hold a book of customers, for manager selects and filters.
+
+    Active staff except superusers (the "admin" account is not an account manager), plus
+    whoever manages a customer today, whatever their flags: an existing assignment must
+    stay visible and selectable. One query: the book check is an EXISTS subquery.
+    """
+    holds_a_book = Exists(Customer.objects.filter(account_manager_id=OuterRef("pk")))
     return (
         get_user_model()
-        .objects.filter(is_staff=True, is_active=True)
+        .objects.filter(Q(is_staff=True, is_active=True, is_superuser=False) | Q(holds_a_book))
         .order_by("first_name", "last_name", "username")
     )
 

@@ -5,23 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from contracts.forms import staff_users
 from core.widgets import FastSelect
 
 from .models import Contact, Customer, Tier
 from .selectors import CUSTOMER_DEFAULT_SORT, CUSTOMER_SORTS, CustomerFilters
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def staff_users() -> Any:
-    return (
-        get_user_model()
-        .objects.filter(is_staff=True, is_active=True)
-        .order_by("first_name", "last_name", "username")
-    )
 
 
 class StaffUserChoiceField(forms.ModelChoiceField):

@@ -31,6 +31,7 @@ MESSAGE_KIND_LABELS = {
     "auto_renewal_blocked_staff": _("Automatic renewal blocked (staff)"),
     "dunning": _("Payment reminder"),
     "satisfaction_survey": _("Satisfaction survey"),
+    "feedback_reply": _("Reply to feedback"),
     "cancellation_submitted": _("Cancellation request received"),
     "cancellation_offer": _("Retention offer"),
     "cancellation_offer_accepted": _("Retention offer accepted"),

@@ -28,6 +28,7 @@ KINDS = [
     "auto_renewal_blocked",
     "dunning",
     "satisfaction_survey",
+    "feedback_reply",
     "cancellation_submitted",
     "cancellation_offer",
     "cancellation_offer_accepted",

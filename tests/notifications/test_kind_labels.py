@@ -26,6 +26,7 @@ def test_the_outbox_shows_the_translated_kind_in_english_and_chinese(make_contra
     # the kind filter offers the labels too, and still submits the key
     assert '<option value="renewal_reminder">续约提醒</option>' in chinese
     assert '<option value="dunning">付款提醒</option>' in chinese
+    assert '<option value="feedback_reply">反馈回复</option>' in chinese
 
 
 def test_an_unknown_kind_shows_its_key(make_contract, client):

@@ -170,7 +170,7 @@ def test_a_customer_renews_from_the_reminder_link_and_the_manager_records_the_pa
     page.wait_for_url(re.compile(rf".*/portal/contracts/{world['contract'].pk}/renewal/$"))
     assert page.locator(".diff-table").is_visible()
     diff_text = page.locator(".diff-table").inner_text()
-    assert "9600.00 → 10560.00" in diff_text and "+10.0%" in diff_text
+    assert "9,600.00 → 10,560.00" in diff_text and "+10.0%" in diff_text
     page.get_by_text("What changes in the contract text").click()
     assert page.get_by_text("3. Data protection.").is_visible()
     screenshot(page, "renewal-2-review-quote")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -182,7 +183,10 @@ def customers_export(request: HttpRequest) -> HttpResponse:
             _("Tier"),
             _("Account manager"),
             _("Active contracts"),
-            _("Active annualised value"),
+            # The figure is converted to the default currency (customers.selectors); the
+            # values stay plain decimals for spreadsheets, so the header names the currency.
+            _("Active annualised value (%(currency)s)")
+            % {"currency": settings.RENEWDESK["DEFAULT_CURRENCY"]},
             _("Next end date"),
             _("Language"),
         ],

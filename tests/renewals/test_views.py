@@ -31,7 +31,7 @@ def test_the_pipeline_groups_cases_by_stage_with_value_and_days_to_end(staff_cli
     response = staff_client.get(reverse("renewals:pipeline"))
     assert response.status_code == 200
     body = response.content.decode()
-    assert "上海示例科技有限公司" in body and "12000.00" in body
+    assert "上海示例科技有限公司" in body and "CNY 12,000.00" in body
     columns = [c.stage for c in response.context["columns"]]
     assert columns == ["intent_pending", "responded", "quote_sent", "signed", "paid", "won", "lost"]
     assert response.context["columns"][0].cases == [case]

@@ -203,7 +203,7 @@ def test_the_request_page_shows_the_numbers_history_and_actions(
         contract=contract, kind="early_termination", reason="price", by=portal_user
     )
     html = staff_client.get(reverse("retention:detail", args=[req.pk])).content.decode()
-    assert "1755.62" in html
+    assert "CNY 1,755.62" in html
     assert "Customer history and risk" in html
     assert "Confirm with this effective date" in html
     assert "Log contact" in html
@@ -287,7 +287,7 @@ def test_the_offers_page_shows_statistics(staff_client, contract, portal_user, t
     html = staff_client.get(reverse("retention:offers")).content.decode()
     assert "A free month" in html
     assert "100.0 %" in html
-    assert "11000.00" in html
+    assert "11,000.00" in html
 
 
 def test_the_winback_list_offers_a_new_contract(staff_client, manager, today):
@@ -387,7 +387,7 @@ def test_staff_record_a_request_received_by_phone(staff_client, contract, today)
     url = reverse("retention:new")
     page = staff_client.get(url, {"number": contract.number.lower()})
     assert page.status_code == 200
-    assert b"1755.62" in page.content
+    assert "CNY 1,755.62" in page.content.decode()
     response = staff_client.post(
         url,
         {

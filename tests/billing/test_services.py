@@ -46,7 +46,15 @@ def test_an_over_payment_settles_the_invoice_and_asks_the_manager_to_refund(invo
     assert invoice.status == InvoiceStatus.PAID and invoice.amount_paid == Decimal("3000.00")
     assert payment.unapplied_amount == Decimal("500.00")
     task = Task.objects.get(dedupe_key=f"overpayment:{payment.pk}")
-    assert task.assignee == manager and "500" in task.title
+    assert task.assignee == manager and "500.00 CNY" in task.title
+
+
+def test_over_payment_and_refund_messages_group_thousands(invoice, manager):
+    payment = payment_record(
+        invoice=invoice, amount=Decimal("4500"), method="wechat_pay", reference="WX-2", by=manager
+    )
+    task = Task.objects.get(dedupe_key=f"overpayment:{payment.pk}")
+    assert "1,500.00" in task.title
 
 
 def test_the_same_reference_is_recorded_once_per_method(invoice, manager):

@@ -1,11 +1,14 @@
-"""Writes of the insights app: the relationship log and feedback assignment."""
+"""Writes of the insights app: the relationship log, feedback assignment and the staff
+reply to feedback."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,9 +16,14 @@ from core.errors import DomainError
 from core.models import TaskKind
 from core.services import task_create
 from customers.models import Customer
-from portal.models import Feedback, FeedbackStatus
+from portal import services as portal_services
+from portal.models import Feedback, FeedbackReply, FeedbackStatus
+from renewals import messaging
 
 from .models import FeedbackAssignment, Interaction, InteractionKind
+
+# Templates: insights/templates/emails/feedback_reply.{subject.txt,txt}.
+FEEDBACK_REPLY_KIND = "feedback_reply"
 
 
 @transaction.atomic
@@ -81,3 +89,33 @@ def feedback_assign(*, feedback: Feedback, assignee: Any, by: Any) -> FeedbackAs
         dedupe_key=f"feedback:{feedback.pk}:assignee:{assignee.pk}",
     )
     return assignment
+
+
+def feedback_reply_link(*, reply: FeedbackReply) -> str:
+    """The reply in the customer's feedback thread in the portal."""
+    path = reverse("portal:feedback-detail", kwargs={"pk": reply.feedback_id})
+    return f"{settings.SITE_URL}{path}#reply-{reply.pk}"
+
+
+@transaction.atomic
+def feedback_staff_reply(*, feedback: Feedback, by: Any, body: str) -> FeedbackReply:
+    """A staff answer: the reply the customer sees in the portal thread and, once the
+    transaction commits, a message carrying it to the customer on the channels they
+    chose (email, in the portal), in their language, with a link to the thread.
+
+    The message is keyed on the reply: each reply is sent once, however often this
+    message is queued again (a retried task, a replayed on_commit)."""
+    reply = portal_services.feedback_reply_add(feedback=feedback, by=by, body=body, from_staff=True)
+    messaging.message_to_customer(
+        kind=FEEDBACK_REPLY_KIND,
+        customer=feedback.customer,
+        contract=feedback.contract,
+        context={
+            "reference": feedback.reference,
+            "subject": feedback.subject,
+            "reply_body": reply.body,
+            "portal_url": feedback_reply_link(reply=reply),
+        },
+        dedupe_key=f"{FEEDBACK_REPLY_KIND}:{reply.pk}",
+    )
+    return reply

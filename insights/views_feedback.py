@@ -2,7 +2,7 @@
 
 Replies and status changes go through portal.services (the same functions the portal
 uses), so the customer sees the staff reply on their feedback page; a staff reply is
-also sent to the customer (insights.feedback.feedback_staff_reply).
+also sent to the customer (insights.services.feedback_staff_reply).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from .feedback import (
     feedback_assignee,
     feedback_for_staff,
     feedback_get_for_staff,
-    feedback_staff_reply,
 )
 from .forms import FeedbackAssignForm, FeedbackReplyForm, FeedbackStatusForm
 
@@ -109,7 +108,9 @@ def feedback_reply(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Write a reply first."))
     else:
         try:
-            feedback_staff_reply(feedback=item, by=request.user, body=form.cleaned_data["body"])
+            services.feedback_staff_reply(
+                feedback=item, by=request.user, body=form.cleaned_data["body"]
+            )
         except DomainError as exc:
             messages.error(request, exc.message)
         else:

@@ -23,7 +23,7 @@ from contracts.models import Contract
 from contracts.services import event_record
 from core.errors import DomainError
 from core.models import TaskKind
-from core.money import money
+from core.money import money, money_text
 from core.services import task_create
 
 from ._common import (
@@ -134,7 +134,7 @@ def _overpayment_task(invoice: Invoice, payment: Payment, excess: Decimal) -> No
         assignee=manager,
         kind=TaskKind.OTHER,
         title=_("Over-payment of %(amount)s %(currency)s on %(invoice)s: refund or apply it")
-        % {"amount": f"{excess:,.2f}", "currency": invoice.currency, "invoice": invoice.number},
+        % {"amount": money_text(excess), "currency": invoice.currency, "invoice": invoice.number},
         due_date=timezone.localdate() + dt.timedelta(days=3),
         customer=invoice.customer,
         contract=invoice.contract,
@@ -230,7 +230,7 @@ def refund_record(
             if amount > note.refund_due:
                 raise DomainError(
                     _("Only %(due)s %(currency)s is due for refund on this credit note.")
-                    % {"due": f"{note.refund_due:,.2f}", "currency": note.currency}
+                    % {"due": money_text(note.refund_due), "currency": note.currency}
                 )
             refund = Payment.objects.create(
                 number=_number("RF", timezone.localdate()),

@@ -1,8 +1,5 @@
-"""Money in templates: two decimals with comma grouping in every language.
-
-Django's zh-hans number format has no thousands separator; contracts and invoices in
-China are written 21,232.69 like everywhere else, so amounts do not follow the locale.
-"""
+"""Money in templates: two decimals with comma grouping in every language
+(core.money.money_text)."""
 
 from __future__ import annotations
 
@@ -10,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 
-from core.money import money as to_money
+from core.money import money_text
 
 register = template.Library()
 
@@ -21,8 +18,6 @@ def money(value: object, currency: str = "") -> str:
     if value is None or value == "":
         return ""
     try:
-        amount = to_money(value if isinstance(value, Decimal | int) else str(value))
+        return money_text(value if isinstance(value, Decimal | int) else str(value), currency)
     except (InvalidOperation, TypeError, ValueError):
         return str(value)
-    text = f"{amount:,.2f}"
-    return f"{currency} {text}" if currency else text

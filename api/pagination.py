@@ -9,6 +9,8 @@ from rest_framework.exceptions import NotFound
 from rest_framework.pagination import Cursor, CursorPagination, PageNumberPagination
 from rest_framework.utils.urls import remove_query_param
 
+from core.pagination import bounded_count
+
 # Up to this many rows a list's count is live and exact; above it the exact count is
 # kept for COUNT_TTL seconds per query (the same query, so the same user's scope and
 # filters): paging through a list of a million contracts counts them once a minute
@@ -21,8 +23,8 @@ class CachedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         qs = self.object_list
-        counted = qs.order_by().values("pk")[: LIVE_COUNT_LIMIT + 1].count()
-        if counted <= LIVE_COUNT_LIMIT:
+        counted, exact = bounded_count(qs, LIVE_COUNT_LIMIT)
+        if exact:
             return counted
         sql, params = qs.order_by().query.sql_with_params()
         key = "api-count:" + hashlib.sha256(f"{sql}|{params!r}".encode()).hexdigest()

@@ -27,7 +27,7 @@ import base64
 import binascii
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -60,7 +60,6 @@ class ListPage:
     previous_before: str = ""
     previous_is_first: bool = False
     keyset: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self.object_list)
@@ -79,10 +78,6 @@ class ListPage:
         if not self.count_is_exact:
             return None
         return max(1, -(-self.count // self.per_page))
-
-    @property
-    def is_last(self) -> bool:
-        return not self.has_next
 
     @property
     def start_index(self) -> int | None:

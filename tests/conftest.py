@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import socket
 
 import pytest
 
@@ -68,3 +69,50 @@ def shared_cache(settings, request):
 UNREACHABLE_CACHE = {
     "default": {"BACKEND": "core.cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
 }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RecordingHandler:
+    """An SMTP server's DATA handler: answers the queued replies first, then 250."""
+
+    def __init__(self) -> None:
+        self.replies: list[str] = []
+        self.messages: list = []
+        self.data_commands = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        self.data_commands += 1
+        if self.replies:
+            return self.replies.pop(0)
+        self.messages.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (aiosmtpd) in the test process; Django's SMTP backend points at
+    it. Shared by the notification tests and the browser journeys."""
+    from aiosmtpd.controller import Controller
+
+    handler = RecordingHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+    handler.port = port
+    try:
+        yield handler
+    finally:
+        controller.stop()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKER_URL = "redis://127.0.0.1:6379/13"
@@ -27,12 +28,6 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(envelope)
         return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -71,7 +66,7 @@ def test_a_real_worker_and_beat_deliver_a_reminder_to_the_smtp_server(tmp_path):
     redis.Redis.from_url(BROKER_URL).flushdb()
 
     inbox = Inbox()
-    port = _free_port()
+    port = free_port()
     smtp = Controller(inbox, hostname="127.0.0.1", port=port)
     smtp.start()
     db = connection.settings_dict

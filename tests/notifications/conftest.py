@@ -1,57 +1,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import socket
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from tests.factories import ContactFactory, ContractFactory, CustomerFactory, StaffFactory
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class RecordingHandler:
-    """An SMTP server's DATA handler: answers the queued replies first, then 250."""
-
-    def __init__(self) -> None:
-        self.replies: list[str] = []
-        self.messages: list = []
-        self.data_commands = 0
-
-    async def handle_DATA(self, server, session, envelope):
-        self.data_commands += 1
-        if self.replies:
-            return self.replies.pop(0)
-        self.messages.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp_server(settings):
-    """A real SMTP server in the test process; Django's SMTP backend points at it."""
-    handler = RecordingHandler()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 5
-    handler.port = port
-    try:
-        yield handler
-    finally:
-        controller.stop()
-
 
 AS_OF = dt.date(2026, 6, 1)
 

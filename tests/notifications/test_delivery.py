@@ -109,7 +109,7 @@ def test_it_fails_at_once_on_550_and_alerts_the_account_manager(make_contract, s
 
 
 def test_it_retries_when_the_smtp_server_is_down(make_contract, settings):
-    from .conftest import free_port
+    from tests.conftest import free_port
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()

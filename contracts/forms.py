@@ -56,7 +56,20 @@ class StaffUserChoiceField(forms.ModelChoiceField):
         return obj.get_full_name() or obj.username
 
 
-class ContractFilterForm(forms.Form):
+class ManagerFilterMixin:
+    """A filter form's "manager" field, for team leads only: an account manager sees
+    their own book (core.access), so the field is removed for them."""
+
+    fields: dict[str, Any]
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        self.can_filter_by_manager = bool(user.is_team_lead)
+        if not self.can_filter_by_manager:
+            del self.fields["manager"]
+
+
+class ContractFilterForm(ManagerFilterMixin, forms.Form):
     """The GET filters of the contract list. Bad values become form errors, not 500s."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
@@ -99,12 +112,6 @@ class ContractFilterForm(forms.Form):
     sort = forms.ChoiceField(
         required=False, choices=[(k, k) for k in CONTRACT_SORTS], widget=forms.HiddenInput
     )
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.can_filter_by_manager = bool(user.is_team_lead)
-        if not self.can_filter_by_manager:
-            del self.fields["manager"]
 
     def to_filters(self) -> ContractFilters:
         # Keep the filters that are valid even when another one is not.

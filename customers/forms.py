@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from contracts.forms import staff_users
+from contracts.forms import ManagerFilterMixin, StaffUserChoiceField, staff_users
 from core.widgets import FastSelect
 
 from .models import Contact, Customer, Tier
@@ -16,12 +16,7 @@ from .selectors import CUSTOMER_DEFAULT_SORT, CUSTOMER_SORTS, CustomerFilters
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class StaffUserChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return obj.get_full_name() or obj.username
-
-
-class CustomerFilterForm(forms.Form):
+class CustomerFilterForm(ManagerFilterMixin, forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     tier = forms.ChoiceField(
         label=_("Tier"),
@@ -39,12 +34,6 @@ class CustomerFilterForm(forms.Form):
     sort = forms.ChoiceField(
         required=False, choices=[(k, k) for k in CUSTOMER_SORTS], widget=forms.HiddenInput
     )
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.can_filter_by_manager = bool(user.is_team_lead)
-        if not self.can_filter_by_manager:
-            del self.fields["manager"]
 
     def to_filters(self) -> CustomerFilters:
         # Keep the filters that are valid even when another one is not.

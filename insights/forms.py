@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from contracts.forms import StaffUserChoiceField, staff_users
+from contracts.forms import ManagerFilterMixin, StaffUserChoiceField, staff_users
 from contracts.models import Plan
 from core.widgets import FastSelect
 from customers.models import Tier
@@ -17,7 +15,7 @@ from .models import InteractionKind
 from .selectors import DashboardFilters
 
 
-class DashboardFilterForm(forms.Form):
+class DashboardFilterForm(ManagerFilterMixin, forms.Form):
     manager = StaffUserChoiceField(
         label=_("Account manager"),
         required=False,
@@ -38,13 +36,6 @@ class DashboardFilterForm(forms.Form):
         empty_label=_("All plans"),
         widget=FastSelect(attrs={"class": "form-select js-autosubmit"}),
     )
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Managers see their own book only (core.access); the filter is for team leads.
-        self.can_filter_by_manager = bool(user.is_team_lead)
-        if not self.can_filter_by_manager:
-            del self.fields["manager"]
 
     def to_filters(self) -> DashboardFilters:
         self.is_valid()

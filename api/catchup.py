@@ -93,17 +93,11 @@ def _contracts_data(contract_ids: set[int]) -> dict[int, dict[str, Any]]:
     """The contracts as the API shows them, read in a fixed number of queries."""
     from contracts.models import Contract
 
-    from .serializers.contracts import ContractSerializer
+    from .serializers.contracts import ContractSerializer, with_serializer_relations
 
     if not contract_ids:
         return {}
-    contracts = (
-        # As the API's contract list reads them: the successor is prefetched too, or the
-        # serializer would fetch it once per contract.
-        Contract.objects.select_related("customer", "plan", "owner")
-        .prefetch_related("terms_version", "predecessor", "successor", "lines__plan")
-        .filter(pk__in=contract_ids)
-    )
+    contracts = with_serializer_relations(Contract.objects.filter(pk__in=contract_ids))
     return {row["id"]: dict(row) for row in ContractSerializer(contracts, many=True).data}
 
 

@@ -44,14 +44,9 @@ CONTRACT_EVENTS = {
 
 
 def _contract_data(contract_id: int) -> dict[str, Any] | None:
-    from .serializers.contracts import ContractSerializer
+    from .serializers.contracts import ContractSerializer, with_serializer_relations
 
-    contract = (
-        Contract.objects.select_related("customer", "plan", "owner", "terms_version", "predecessor")
-        .prefetch_related("lines__plan")
-        .filter(pk=contract_id)
-        .first()
-    )
+    contract = with_serializer_relations(Contract.objects.filter(pk=contract_id)).first()
     return dict(ContractSerializer(contract).data) if contract is not None else None
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -84,6 +85,17 @@ class ContractLineSerializer(serializers.ModelSerializer):
         model = ContractLine
         fields = ["id", "plan", "description", "quantity", "unit_price", "amount"]
         read_only_fields = ["id", "amount"]
+
+
+def with_serializer_relations(qs: QuerySet[Contract]) -> QuerySet[Contract]:
+    """Contracts with everything ``ContractSerializer`` reads, in a fixed number of
+    queries (the API list, webhook payloads). Three joins and the rest prefetched: one
+    query joining all six relations took PostgreSQL 14 ms to plan for 1 ms of execution
+    at 1,000,000 contracts, and without the successor prefetched the serializer reads
+    it once per contract."""
+    return qs.select_related("customer", "plan", "owner").prefetch_related(
+        "terms_version", "predecessor", "successor", "lines__plan"
+    )
 
 
 class ContractSerializer(serializers.ModelSerializer):

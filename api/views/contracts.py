@@ -24,6 +24,7 @@ from ..serializers.contracts import (
     ContractEventSerializer,
     ContractSerializer,
     PlanSerializer,
+    with_serializer_relations,
 )
 from ..serializers.retention import CancellationPreviewSerializer
 from .base import FILTERS_WITH_SEARCH, ApiViewSet
@@ -73,13 +74,7 @@ class ContractViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet:
-        return (
-            contracts_visible_to(self.request.user)
-            # Three joins, three prefetches: one query joining all six relations took
-            # PostgreSQL 14 ms to plan for a 1 ms execution at 1,000,000 contracts.
-            .select_related("customer", "plan", "owner")
-            .prefetch_related("terms_version", "predecessor", "successor", "lines__plan")
-        )
+        return with_serializer_relations(contracts_visible_to(self.request.user))
 
     def create(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         serializer = ContractDraftSerializer(

@@ -15,6 +15,8 @@ admin.site.index_title = _("Plans, terms, rules and users")
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:home", permanent=False)),
     path("healthz", core_views.healthz, name="healthz"),
+    # Pages without the site's <link rel="icon"> (the admin) make browsers ask for this.
+    path("favicon.ico", core_views.favicon),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("staff/", include("core.staff_urls")),

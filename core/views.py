@@ -4,7 +4,9 @@ import logging
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -56,3 +58,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "broker_url_scheme": settings.CELERY_BROKER_URL.split(":", 1)[0],
     }
     return JsonResponse(body, status=200 if ok else 503)
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for on pages without our icon link (the admin).
+    Resolved per request: in production the hashed name comes from the static manifest."""
+    return redirect(static("img/favicon.svg"), permanent=True)

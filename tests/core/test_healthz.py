@@ -82,3 +82,9 @@ def test_it_refuses_post(client):
     response = client.post(reverse("healthz"))
 
     assert response.status_code == 405
+
+
+def test_favicon_ico_points_at_the_site_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("img/favicon.svg")

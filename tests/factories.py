@@ -91,8 +91,10 @@ class ContractFactory(factory.django.DjangoModelFactory):
     owner = factory.LazyAttribute(lambda o: o.customer.account_manager)
     plan = None
     status = ContractStatus.ACTIVE
-    start_date = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=300))
     end_date = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=64))
+    # From the end date, not from today: a test that fixes only the end date (a past or a
+    # far one) still gets a term that starts before it ends, whatever today's date is.
+    start_date = factory.LazyAttribute(lambda o: o.end_date - dt.timedelta(days=364))
     billing_period = "monthly"
     currency = "CNY"
     total_amount = Decimal("12000.00")

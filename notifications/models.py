@@ -144,7 +144,22 @@ class Message(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} → {self.to_address or self.customer_id or self.user_id}"
+        return f"{self.kind} → {self.recipient_label or '-'}"
+
+    @property
+    def recipient_label(self) -> str:
+        """Who the message is for, whatever kind of recipient it has: the address (email,
+        SMS), else the customer (portal inbox) or the staff user (bell), else "" (a row
+        with no recipient). Every listing shows this instead of guessing which one is set:
+        a staff alert has no customer, and ``m.customer.name`` as a filter argument raises
+        VariableDoesNotExist in a template."""
+        if self.to_address:
+            return self.to_address
+        if self.customer_id:
+            return self.customer.name
+        if self.user_id:
+            return self.user.get_full_name() or self.user.get_username()
+        return ""
 
 
 class MessageAttempt(models.Model):

@@ -86,6 +86,21 @@ def messages_for_contract(*, contract: Any) -> QuerySet[Message]:
     return Message.objects.filter(contract_id=contract.pk).order_by("-created_at", "-id")
 
 
+def messages_visible_to(*, user: Any) -> QuerySet[Message]:
+    """Messages a staff user may open: their own notifications, messages to customers they
+    may see, and every message about a contract they may see (the contract page lists them
+    all, staff alerts and rows without a recipient included)."""
+    from core.access import contracts_visible_to, customers_visible_to
+
+    if not (user and user.is_authenticated and user.is_staff):
+        return Message.objects.none()
+    return Message.objects.filter(
+        Q(user_id=user.pk)
+        | Q(customer__in=customers_visible_to(user))
+        | Q(contract__in=contracts_visible_to(user))
+    )
+
+
 def outbox_for_staff(
     *,
     user: Any,

@@ -13,7 +13,12 @@ from core.auth import staff_required
 from core.errors import DomainError
 
 from .models import Channel, Message, MessageKind, MessageStatus
-from .selectors import message_kind_label, outbox_for_staff, staff_notifications_for
+from .selectors import (
+    message_kind_label,
+    messages_visible_to,
+    outbox_for_staff,
+    staff_notifications_for,
+)
 from .services import message_retry, staff_mark_all_read
 
 # The kinds the filter offers (a DISTINCT over the whole outbox would not stay fast).
@@ -75,20 +80,8 @@ def failed(request):
 
 
 def _visible_message(request, pk: int) -> Message:
-    from core.access import customers_visible_to
-
-    qs = Message.objects.select_related("customer", "contract", "user")
-    message = get_object_or_404(qs, pk=pk)
-    if message.user_id == request.user.pk:
-        return message
-    if (
-        message.customer_id
-        and customers_visible_to(request.user).filter(pk=message.customer_id).exists()
-    ):
-        return message
-    from django.http import Http404
-
-    raise Http404
+    qs = messages_visible_to(user=request.user).select_related("customer", "contract", "user")
+    return get_object_or_404(qs, pk=pk)
 
 
 @require_GET

@@ -17,7 +17,7 @@ def staff_bell(context):
 
 @register.simple_tag
 def contract_messages(contract):
-    return messages_for_contract(contract=contract).select_related("customer")[:200]
+    return messages_for_contract(contract=contract).select_related("customer", "user")[:200]
 
 
 @register.filter

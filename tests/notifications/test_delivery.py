@@ -260,3 +260,25 @@ def test_an_unexpected_error_is_retried_then_given_up_on(make_contract, settings
     assert outcomes == ["retry", "failed", "skipped"]
     message.refresh_from_db()
     assert "provider library bug" in message.last_error
+
+
+def test_the_failure_alert_names_a_recipient_without_an_address(make_contract):
+    # given an in-app message to the customer's portal inbox whose template does not exist
+    contract = make_contract(30)
+    message = Message.objects.create(
+        customer=contract.customer,
+        contract=contract,
+        channel="in_app",
+        kind="no_such_kind",
+        template_kind="no_such_kind",
+        language="en",
+        dedupe_key="inbox-without-template",
+        rendered=False,
+    )
+
+    # when it fails for good
+    assert message_deliver(message_id=message.pk) == "failed"
+
+    # then the account manager's alert says whose inbox it was for
+    alert = Message.objects.get(kind="message_failed")
+    assert f"to {contract.customer.name} could not be delivered" in alert.body_text

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from django.urls import reverse
 
 from notifications.models import MessageTemplate
@@ -100,3 +101,101 @@ def test_the_staff_navbar_shows_the_bell(make_contract, client):
     client.force_login(contract.owner)
     page = client.get(reverse("notifications:outbox"))
     assert reverse("notifications:mine") in page.text
+
+
+# Every kind of recipient a message can have, in every staff listing (issue #13, item 5).
+
+
+@pytest.fixture
+def every_recipient_kind(make_contract, smtp_server):
+    """Messages about one contract for every kind of recipient: the customer's contact by
+    email and SMS, the customer's portal inbox, a staff user, and nobody (a row written by
+    hand or an import); plus the staff alert the failure service writes when the email
+    bounces with a permanent 550."""
+    from notifications.models import Message
+    from notifications.services import message_deliver
+
+    contract = make_contract(30)
+    owner, customer = contract.owner, contract.customer
+
+    def enqueue(key, channel, **recipient):
+        return message_enqueue(
+            channel=channel,
+            kind="care_birthday",
+            language="en",
+            context={"customer_name": customer.name},
+            dedupe_key=key,
+            contract=contract,
+            **recipient,
+        )
+
+    email = enqueue("to-contact-email", "email", recipient_customer=customer)
+    sms = enqueue("to-contact-phone", "sms", recipient_customer=customer)
+    portal = enqueue("to-portal", "in_app", recipient_customer=customer)
+    staff = enqueue("to-staff", "email", recipient_user=owner)
+    nobody = Message.objects.create(
+        contract=contract,
+        channel="in_app",
+        kind="care_birthday",
+        template_kind="care_birthday",
+        language="en",
+        subject="Orphan",
+        dedupe_key="to-nobody",
+    )
+    smtp_server.replies = ["550 No such user"]
+    assert message_deliver(message_id=email.pk) == "failed"
+    alert = Message.objects.get(kind="message_failed")
+    assert alert.customer is None and alert.user == owner
+    return contract, [email, sms, portal, staff, nobody, alert]
+
+
+def test_every_listing_shows_a_message_of_every_recipient_kind(every_recipient_kind, client):
+    contract, messages = every_recipient_kind
+    client.force_login(contract.owner)
+
+    pages = {
+        "contract": client.get(reverse("contracts:detail", args=[contract.pk])),
+        "outbox": client.get(reverse("notifications:outbox")),
+        "failed": client.get(reverse("notifications:failed")),
+        "mine": client.get(reverse("notifications:mine")),
+        **{
+            f"detail {m.dedupe_key}": client.get(reverse("notifications:detail", args=[m.pk]))
+            for m in messages
+        },
+    }
+
+    assert {name: page.status_code for name, page in pages.items()} == dict.fromkeys(pages, 200)
+    contract_page = pages["contract"].text
+    for m in messages:
+        assert reverse("notifications:detail", args=[m.pk]) in contract_page
+    owner_name = contract.owner.get_full_name()
+    assert f"<td>{owner_name}</td>" in contract_page  # the alert's staff recipient
+    assert f"<td>{contract.customer.name}</td>" in contract_page  # the portal inbox
+    assert 'data-testid="bell-count">1' in pages["mine"].text
+
+
+def test_a_team_lead_opens_every_message_listed_on_a_contract_page(
+    every_recipient_kind, client, team_lead
+):
+    contract, messages = every_recipient_kind
+    client.force_login(team_lead)
+
+    assert client.get(reverse("contracts:detail", args=[contract.pk])).status_code == 200
+    statuses = {
+        m.dedupe_key: client.get(reverse("notifications:detail", args=[m.pk])).status_code
+        for m in messages
+    }
+    assert statuses == dict.fromkeys(statuses, 200)
+
+
+def test_a_manager_cannot_open_a_message_about_another_managers_contract(
+    every_recipient_kind, client
+):
+    _contract, messages = every_recipient_kind
+    client.force_login(StaffFactory())
+
+    statuses = {
+        m.dedupe_key: client.get(reverse("notifications:detail", args=[m.pk])).status_code
+        for m in messages
+    }
+    assert statuses == dict.fromkeys(statuses, 404)

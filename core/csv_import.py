@@ -27,6 +27,9 @@ PROGRESS_EVERY = 500
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
+# PostgreSQL refuses the NUL character in text: a value holding one is refused up front.
+NUL = "\x00"
+
 
 @dataclass(frozen=True)
 class RowError:
@@ -139,6 +142,22 @@ def csv_read(
         header = next(reader)
     except csv.Error as exc:
         raise CsvFileError([RowError(line=1, message=_("Unreadable header: %s") % exc)]) from exc
+    nul_columns = [str(i) for i, h in enumerate(header, start=1) if NUL in h]
+    if nul_columns:
+        # Checked first: the other header messages quote the names, and a NUL in a report
+        # could not be stored either.
+        raise CsvFileError(
+            [
+                RowError(
+                    line=1,
+                    message=_(
+                        "The header contains a NUL character (\\0) in column %(columns)s. "
+                        "Remove it and retry."
+                    )
+                    % {"columns": ", ".join(nul_columns)},
+                )
+            ]
+        )
     names = [h.strip().lower() for h in header]
     expected = list(columns)
     problems: list[RowError] = []
@@ -179,10 +198,19 @@ def csv_read(
                 )
             )
             continue
-        rows.append(
-            CsvRow(line=line, values={n: v.strip() for n, v in zip(names, record, strict=True)})
-        )
+        values = {n: v.strip() for n, v in zip(names, record, strict=True)}
+        nul_fields = [n for n, v in values.items() if NUL in v]
+        if nul_fields:
+            # PostgreSQL cannot store NUL in text, nor look it up: such a row is reported
+            # here and never reaches the importers' queries.
+            errors.extend(RowError(line=line, message=nul_message(), column=n) for n in nul_fields)
+            continue
+        rows.append(CsvRow(line=line, values=values))
     return rows, errors
+
+
+def nul_message() -> str:
+    return _("This field contains a NUL character (\\0), which cannot be stored. Remove it.")
 
 
 def _records(reader: Any, errors: list[RowError]) -> Iterator[list[str]]:

@@ -274,3 +274,44 @@ def test_the_command_exits_non_zero_from_the_shell(tmp_path):
 def test_a_missing_file_is_a_clean_command_error(tmp_path):
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_customers", str(tmp_path / "nope.csv"))
+
+
+@pytest.mark.parametrize(
+    ("row", "column"),
+    [
+        ("C\x001,Name Ltd,company,,,,en,\n", "code"),
+        ("C1,Na\x00me Ltd,company,,,,en,\n", "name"),
+        ("C1,Name Ltd,company,Li\x00,,,en,\n", "contact_name"),
+        ("C1,Name Ltd,company,,,,en,wang\x00.li\n", "account_manager"),
+    ],
+)
+def test_a_nul_character_is_reported_with_its_line_and_field(wang, row, column):
+    data = HEADER + "GOOD1,Fine Ltd,company,,,,en,wang.li\n" + row
+
+    report = customers_import_csv(source=data.encode())
+
+    assert [(e.line, e.column) for e in report.errors] == [(3, column)]
+    assert "NUL" in report.errors[0].message
+    assert f"line 3, {column}: " in str(report.errors[0])
+    assert not Customer.objects.exists()
+
+
+def test_a_nul_character_in_the_header_is_reported_without_echoing_it():
+    data = HEADER.replace("kind", "ki\x00nd") + "C1,X,company,,,,en,\n"
+
+    report = customers_import_csv(source=data.encode())
+
+    assert [(e.line, e.column) for e in report.errors] == [(1, "")]
+    assert "column 3" in report.errors[0].message
+    assert "\x00" not in report.errors[0].message
+
+
+def test_the_command_reports_a_nul_character_instead_of_crashing(tmp_path, capsys):
+    path = tmp_path / "customers.csv"
+    path.write_bytes((HEADER + "C1,X\x00,company,,,,en,\n").encode())
+
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_customers", str(path))
+
+    assert "line 2, name: " in capsys.readouterr().err
+    assert not Customer.objects.exists()

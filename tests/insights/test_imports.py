@@ -137,3 +137,14 @@ def test_list_exports_keep_to_the_managers_book(client, manager):
         )
     )
     assert [r[1] for r in rows[1:]] == ["Mine"]
+
+
+def test_a_nul_character_fails_the_job_with_the_line_and_field(team_lead, media):
+    text = CUSTOMERS_HEADER + "K1,Acme,company,,,,en,\nK\x002,Bo,company,,,,en,\n"
+
+    job = import_job_create(kind="customers", upload=upload("nul.csv", text), by=team_lead)
+    job = import_job_run(job_id=job.pk)
+
+    assert job.status == "failed"
+    assert [(e["line"], e["column"]) for e in job.errors] == [(3, "code")]
+    assert not Customer.objects.filter(code="K1").exists()

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from contracts.models import Contract, ContractLine, TermsVersion
 from core.access import contracts_visible_to
+from core.money import MoneyTotals, sums_by_currency
 
 from .models import PIPELINE_STAGES, Quote, RenewalCase, Stage
 
@@ -62,7 +63,9 @@ class PipelineColumn:
     stage: str
     label: str
     cases: list[RenewalCase] = field(default_factory=list)
-    total: Decimal = Decimal("0")
+    # The contracts' term totals of every case in the stage, per currency: USD is never
+    # added to CNY.
+    total: MoneyTotals = field(default_factory=MoneyTotals)
 
 
 def pipeline_board(
@@ -71,12 +74,15 @@ def pipeline_board(
     """The board: cases by stage, soonest contract end first, with the contract's value.
 
     Each column is capped at ``per_stage`` cards (a large book pages through the list view);
-    closed stages show the most recently closed first.
+    closed stages show the most recently closed first. A column's total is the contracts'
+    term totals of all its cases, one amount per currency (one GROUP BY for the board).
     """
     today = today or timezone.localdate()
-    base = cases_visible_to(user).select_related(
-        "contract", "contract__customer", "owner", "successor"
+    visible = cases_visible_to(user)
+    totals = sums_by_currency(
+        visible, "stage", "contract__total_amount", currency="contract__currency"
     )
+    base = visible.select_related("contract", "contract__customer", "owner", "successor")
     columns = []
     for stage in PIPELINE_STAGES:
         qs = base.filter(stage=stage)
@@ -92,7 +98,7 @@ def pipeline_board(
                 stage=stage,
                 label=str(Stage(stage).label),
                 cases=cases,
-                total=sum((c.contract.total_amount for c in cases), Decimal("0")),
+                total=totals.get(stage, MoneyTotals()),
             )
         )
     return columns

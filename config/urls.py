@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
@@ -32,5 +30,6 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("staff/insights/", include("insights.urls")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# MEDIA_ROOT is never served as such, not even with DEBUG on: it holds every customer's
+# invoices, signed contracts and uploads. Files go out only through views that check who
+# asks (core.staff_views, portal.views, billing / renewals views); docs/security.md.

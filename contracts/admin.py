@@ -20,6 +20,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -354,7 +355,7 @@ class ContractAdmin(admin.ModelAdmin):
         "etf_value",
         "refund_policy",
         "successor_link",
-        "signed_document",
+        "signed_document_link",
         "signed_at",
         "ended_at",
         "created_at",
@@ -437,7 +438,7 @@ class ContractAdmin(admin.ModelAdmin):
                 _("Signature and history"),
                 {
                     "fields": (
-                        "signed_document",
+                        "signed_document_link",
                         "signed_at",
                         "ended_at",
                         "successor_link",
@@ -454,6 +455,15 @@ class ContractAdmin(admin.ModelAdmin):
         return (*self.readonly_fields, "customer", "predecessor")
 
     @admin.display(description=_("renewed by"))
+    @admin.display(description=_("signed document"))
+    def signed_document_link(self, obj):
+        # MEDIA_ROOT is not served: the file goes out through the staff view that checks
+        # the contract is in the user's book.
+        if not (obj and obj.pk and obj.signed_document):
+            return "—"
+        url = reverse("staff-contract-signed-document", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.signed_document.name)
+
     def successor_link(self, obj):
         successor = getattr(obj, "successor", None) if obj and obj.pk else None
         return successor.number if successor else "—"

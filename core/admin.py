@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -130,7 +132,7 @@ class DocumentAdmin(admin.ModelAdmin):
     fields = (
         "title",
         "kind",
-        "file",
+        "file_link",
         "sha256",
         "size",
         "customer",
@@ -139,6 +141,15 @@ class DocumentAdmin(admin.ModelAdmin):
         "created_at",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("file"))
+    def file_link(self, obj):
+        # MEDIA_ROOT is not served: the staff download view checks the customer's book.
+        if not (obj and obj.pk):
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("staff-document", args=[obj.pk]), obj.file.name
+        )
 
     def has_add_permission(self, request):
         return False

@@ -10,4 +10,9 @@ urlpatterns = [
     path("tasks/", staff_views.staff_tasks, name="staff-tasks"),
     path("tasks/<int:pk>/done/", staff_views.staff_task_done, name="staff-task-done"),
     path("documents/<int:pk>/", staff_views.staff_document_download, name="staff-document"),
+    path(
+        "documents/contracts/<int:pk>/signed/",
+        staff_views.staff_contract_signed_document,
+        name="staff-contract-signed-document",
+    ),
 ]

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from core.access import customers_visible_to
+from core.access import contracts_visible_to, customers_visible_to
 from core.auth import staff_required
 from core.errors import DomainError
 from core.models import Document, Task
@@ -104,15 +104,31 @@ def staff_task_done(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(target)
 
 
+def _file_response(field_file: Any) -> FileResponse:
+    """The stored file inline under its own name; 404 when there is none on disk."""
+    if not field_file:
+        raise Http404
+    try:
+        handle = field_file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
+    name = field_file.name.rsplit("/", 1)[-1]
+    return FileResponse(handle, filename=name, as_attachment=False)
+
+
 @staff_required
 def staff_document_download(request: HttpRequest, pk: int) -> FileResponse:
     """A stored document, for staff whose book holds its customer (404 otherwise)."""
     document = get_object_or_404(
         Document.objects.filter(customer__in=customers_visible_to(request.user)), pk=pk
     )
-    try:
-        handle = document.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    name = document.file.name.rsplit("/", 1)[-1]
-    return FileResponse(handle, filename=name, as_attachment=False)
+    return _file_response(document.file)
+
+
+@staff_required
+def staff_contract_signed_document(request: HttpRequest, pk: int) -> FileResponse:
+    """A contract's signed document, for staff whose book holds the contract (404 otherwise).
+
+    MEDIA_ROOT is not served (config/urls.py): this is the way to the file."""
+    contract = get_object_or_404(contracts_visible_to(request.user), pk=pk)
+    return _file_response(contract.signed_document)

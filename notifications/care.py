@@ -73,8 +73,18 @@ def _send_batch(
                 context=context,
             )
         )
-    Message.objects.bulk_create(messages, ignore_conflicts=True)
-    return len(messages)
+    # Report the messages this run wrote, not the customers that were due: a second sweep
+    # on the same day (a beat restart, a redelivered task) finds every key taken and
+    # creates nothing. (bulk_create with ignore_conflicts cannot say which rows it skipped;
+    # only a sweep racing this one between the two statements makes the count too high.)
+    taken = set(
+        Message.objects.filter(dedupe_key__in=[m.dedupe_key for m in messages]).values_list(
+            "dedupe_key", flat=True
+        )
+    )
+    new = [m for m in messages if m.dedupe_key not in taken]
+    Message.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
 
 
 _CUSTOMER_FIELDS = ("id", "name", "language", "notify_email", "notify_in_app")

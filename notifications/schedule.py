@@ -104,16 +104,20 @@ def _schedule_kwargs(entry: BeatEntry) -> dict:
 
 
 @transaction.atomic
-def periodic_tasks_setup() -> list[tuple[str, bool]]:
+def periodic_tasks_setup() -> list[tuple[str, str]]:
+    """(name, what was done) per beat entry: "created", "updated" (its task path was out of
+    date) or "kept" (nothing written)."""
     out = []
     for entry in BEAT_ENTRIES:
         task = PeriodicTask.objects.select_for_update().filter(name=entry.name).first()
         if task is None:
             PeriodicTask.objects.create(name=entry.name, task=entry.task, **_schedule_kwargs(entry))
-            out.append((entry.name, True))
+            out.append((entry.name, "created"))
             continue
         if task.task != entry.task:
             task.task = entry.task
             task.save(update_fields=["task"])
-        out.append((entry.name, False))
+            out.append((entry.name, "updated"))
+            continue
+        out.append((entry.name, "kept"))
     return out

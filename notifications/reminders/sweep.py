@@ -42,13 +42,17 @@ SIGNED_SUCCESSOR = (
 
 @dataclass
 class SweepSummary:
+    """What one sweep did. Every count but ``contracts_seen`` is of rows this run wrote
+    (or found written): a rerun, or a sweep that a concurrent one beat to every insert,
+    reports zeros however many contracts were due."""
+
     as_of: str = ""
-    contracts_seen: int = 0
-    created: int = 0
-    skipped: int = 0
-    late: int = 0
-    tasks: int = 0
-    escalations: int = 0
+    contracts_seen: int = 0  # contracts in the window (read, not written)
+    created: int = 0  # reminder messages inserted
+    skipped: int = 0  # reminder messages due that existed already
+    late: int = 0  # of ``created``, the late ones (catch-up after their offset day)
+    tasks: int = 0  # staff tasks inserted, escalations included
+    escalations: int = 0  # of ``tasks``, the escalations to a team lead
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,6 +72,7 @@ FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::
      AS t(customer_id, contract_id, address, channel, language, key, term_end, offset_days,
           late, days_left)
 ON CONFLICT DO NOTHING
+RETURNING late
 """
 
 
@@ -301,8 +306,9 @@ def _sweep_batch(
     # Stored unrendered: delivery renders each row (message_render). Rendering thousands of
     # templates here would make the sweep's time grow with template work, not with SQL.
     # One INSERT … SELECT FROM unnest(arrays) per batch; ON CONFLICT DO NOTHING lets a
-    # concurrent sweep that inserted the same key first win quietly, and rowcount tells how
-    # many rows this sweep really created.
+    # concurrent sweep that inserted the same key first win quietly, and RETURNING gives
+    # the rows this sweep really created: the summary counts those (and which of them are
+    # late), never what was planned.
     # One list per column (psycopg2 sends a Python list as a PostgreSQL array).
     cols: list[list[Any]] = [[] for _ in range(10)]
     for row, offset, days_left, channel, address, key in fresh:
@@ -320,27 +326,29 @@ def _sweep_batch(
         )
         for col, value in zip(cols, values, strict=True):
             col.append(value)
-    created = late = 0
+    inserted: list[bool] = []  # the late flag of each row inserted
     # The messages and their staff tasks commit together (one commit per batch, too).
     with transaction.atomic():
         if fresh and connection.vendor != "postgresql":
-            created = _reminders_insert_portable(fresh)
+            inserted = _reminders_insert_portable(fresh)
         elif fresh:
             with connection.cursor() as cursor:
                 cursor.execute(_INSERT_REMINDERS.format(table=Message._meta.db_table), cols)
-                created = cursor.rowcount
-            late = sum(1 for is_late in cols[8] if is_late)
+                inserted = [is_late for (is_late,) in cursor.fetchall()]
         _staff_tasks(as_of, fresh, summary)
+    created = len(inserted)
+    late = sum(inserted)
     summary.created += created
     # Inserted before (ON CONFLICT DO NOTHING): already sent.
     summary.skipped += len(fresh) - created
     summary.late += late
 
 
-def _reminders_insert_portable(fresh: list[tuple]) -> int:
+def _reminders_insert_portable(fresh: list[tuple]) -> list[bool]:
     """The ORM version of _INSERT_REMINDERS for databases other than PostgreSQL (the
     embedded SQLite of `make run`, a single writer): skip the keys that exist, insert the
-    rest; the unique constraints still refuse a duplicate."""
+    rest; the unique constraints still refuse a duplicate. Returns the late flag of each
+    row inserted."""
     keys = [key for *_rest, key in fresh]
     existing = set(Message.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
     now = timezone.now()
@@ -366,7 +374,7 @@ def _reminders_insert_portable(fresh: list[tuple]) -> int:
         if key not in existing
     ]
     Message.objects.bulk_create(new, ignore_conflicts=True)
-    return len(new)
+    return [m.late for m in new]
 
 
 def _staff_tasks(as_of: dt.date, fresh: list[tuple], summary: SweepSummary) -> None:
@@ -431,8 +439,11 @@ def _staff_tasks(as_of: dt.date, fresh: list[tuple], summary: SweepSummary) -> N
                     f"renewal_escalation:{cid}:{row['end_date']}",
                 )
             )
-            summary.escalations += 1
-    summary.tasks += _tasks_insert(tasks)
+    # Counted from the rows inserted: a task (or escalation) that exists already, from an
+    # earlier or a concurrent sweep, is not created again and not reported again.
+    created = _tasks_insert(tasks)
+    summary.tasks += len(created)
+    summary.escalations += created.count(TaskKind.ESCALATION.value)
 
 
 _INSERT_TASKS = """
@@ -444,6 +455,7 @@ FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::date[], %s::bi
             %s::bigint[], %s::text[])
      AS t(assignee_id, kind, title, details, due_date, customer_id, contract_id, dedupe_key)
 ON CONFLICT DO NOTHING
+RETURNING kind
 """
 
 
@@ -459,31 +471,31 @@ _TASK_FIELDS = (
 )
 
 
-def _tasks_insert(tasks: list[tuple[Any, ...]]) -> int:
+def _tasks_insert(tasks: list[tuple[Any, ...]]) -> list[str]:
     """Insert tasks (tuples in _TASK_FIELDS order) idempotently (unique dedupe_key, as
-    core.services.task_create) in one statement. Falls back to the ORM if core's Task table
-    gained a column this SQL does not know (core owns that table)."""
+    core.services.task_create) in one statement; returns the kind of each task inserted.
+    Falls back to the ORM if core's Task table gained a column this SQL does not know
+    (core owns that table)."""
     if not tasks:
-        return 0
+        return []
     if connection.vendor != "postgresql":
-        # The embedded SQLite of `make run`: no arrays; skip existing keys, insert the rest.
-        keys = [t[_TASK_FIELDS.index("dedupe_key")] for t in tasks]
-        existing = set(
-            Task.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
-        )
-        new = [dict(zip(_TASK_FIELDS, t, strict=True)) for t in tasks]
-        new = [t for t in new if t["dedupe_key"] not in existing]
-        Task.objects.bulk_create([Task(**t) for t in new], ignore_conflicts=True)
-        return len(new)
+        return _tasks_insert_portable(tasks)
     cols = [list(col) for col in zip(*tasks, strict=True)]
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(_INSERT_TASKS.format(table=Task._meta.db_table), cols)
-            return cursor.rowcount
+            return [kind for (kind,) in cursor.fetchall()]
     except DatabaseError:
         logger.warning("set-based task insert failed; using the ORM", exc_info=True)
-        Task.objects.bulk_create(
-            [Task(**dict(zip(_TASK_FIELDS, t, strict=True))) for t in tasks],
-            ignore_conflicts=True,
-        )
-        return len(tasks)
+        return _tasks_insert_portable(tasks)
+
+
+def _tasks_insert_portable(tasks: list[tuple[Any, ...]]) -> list[str]:
+    """The ORM version of _INSERT_TASKS (the embedded SQLite of `make run`, or its
+    fallback): skip the keys that exist, insert the rest; returns the kinds inserted."""
+    keys = [t[_TASK_FIELDS.index("dedupe_key")] for t in tasks]
+    existing = set(Task.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+    new = [dict(zip(_TASK_FIELDS, t, strict=True)) for t in tasks]
+    new = [t for t in new if t["dedupe_key"] not in existing]
+    Task.objects.bulk_create([Task(**t) for t in new], ignore_conflicts=True)
+    return [t["kind"] for t in new]

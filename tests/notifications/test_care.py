@@ -59,3 +59,21 @@ def test_it_marks_company_and_contract_anniversaries(db):
     anniversary = Message.objects.get(kind="care_contract_anniversary")
     assert anniversary.contract == contract
     assert "2 years" in anniversary.body_text
+
+
+def test_it_reports_the_messages_it_created_and_none_on_a_second_run(db):
+    FestivalDate.objects.get_or_create(kind="mid_autumn", date=DAY)
+    company = customer(founded_on=dt.date(2010, 9, 25), birthday=dt.date(1980, 9, 25))
+    ContractFactory(customer=company, start_date=dt.date(2024, 9, 25), end_date=DAY.replace(2027))
+
+    first = care_sweep(as_of=DAY)
+    again = care_sweep(as_of=DAY)
+
+    assert first == {
+        "care_birthday": 1,
+        "care_company_anniversary": 1,
+        "care_mid_autumn": 1,
+        "care_contract_anniversary": 1,
+    }
+    assert sum(again.values()) == 0
+    assert Message.objects.count() == 4

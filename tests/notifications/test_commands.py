@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from notifications.models import Message
+from tests.factories import StaffFactory
 
 
 def run(*args) -> str:
@@ -21,8 +22,19 @@ def test_send_reminders_creates_what_is_due_for_the_given_date_and_is_repeatable
     second = run("send_reminders", "--as-of", "2026-06-01")
 
     assert "created 1 messages" in first
-    assert "created 0 messages" in second and "skipped 1 already sent" in second
+    assert "created 0 messages" in second and "1 reminders existed already" in second
     assert Message.objects.get(contract=contract).offset_days == 15
+
+
+def test_send_reminders_reports_what_it_wrote(make_contract):
+    make_contract(20)  # caught up late: the 30-day reminder at 20 days
+    make_contract(7, manager=StaffFactory(team_lead=StaffFactory()))  # escalated
+
+    first = run("send_reminders", "--as-of", "2026-06-01")
+    again = run("send_reminders", "--as-of", "2026-06-01")
+
+    assert "created 2 messages (late: 1) and 3 staff tasks (escalations: 1)" in first
+    assert "created 0 messages (late: 0) and 0 staff tasks (escalations: 0)" in again
 
 
 def test_send_reminders_refuses_a_bad_date(db):

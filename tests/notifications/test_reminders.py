@@ -403,3 +403,62 @@ def test_it_uses_a_set_based_response_selector_when_renewals_offers_one(make_con
         Task.objects.filter(kind=TaskKind.ESCALATION).values_list("contract_id", flat=True)
     )
     assert escalated == {silent.pk}
+
+
+# Honest counts (issue #13, item 16): a summary reports the rows this run wrote.
+
+
+@pytest.fixture
+def late_and_escalated(make_contract):
+    """A contract caught up late (30-day reminder at 20 days) and one whose 7-day reminder
+    escalates to the team lead of a manager."""
+    late = make_contract(20)
+    escalated = make_contract(7, manager=StaffFactory(team_lead=StaffFactory()))
+    return late, escalated
+
+
+def test_a_sweep_reports_what_it_created(late_and_escalated):
+    summary = reminders_sweep(as_of=AS_OF)
+
+    assert (summary.created, summary.late, summary.skipped) == (2, 1, 0)
+    assert (summary.tasks, summary.escalations) == (3, 1)
+
+
+def test_a_sweep_that_lost_every_insert_to_a_concurrent_one_reports_nothing_created(
+    late_and_escalated, monkeypatch
+):
+    from notifications.reminders import sweep
+
+    real_window = sweep._window
+    concurrent = []
+
+    def window_then_a_concurrent_sweep(**kwargs):
+        chunks = list(real_window(**kwargs))  # this sweep has read the window ...
+        if not concurrent:
+            concurrent.append(None)
+            concurrent[0] = reminders_sweep(as_of=AS_OF)  # ... when another one runs
+        yield from chunks
+
+    monkeypatch.setattr(sweep, "_window", window_then_a_concurrent_sweep)
+
+    summary = reminders_sweep(as_of=AS_OF)
+
+    assert (concurrent[0].created, concurrent[0].late, concurrent[0].escalations) == (2, 1, 1)
+    assert (summary.created, summary.late, summary.skipped) == (0, 0, 2)
+    assert (summary.tasks, summary.escalations) == (0, 0)
+    assert Task.objects.filter(kind=TaskKind.ESCALATION).count() == 1
+
+
+def test_the_portable_sweep_reports_what_it_created_and_nothing_on_a_rerun(
+    late_and_escalated, monkeypatch
+):
+    # given the ORM path used on databases other than PostgreSQL (`make run`'s SQLite),
+    # which plans every contract of the window again on each run
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+
+    first = reminders_sweep(as_of=AS_OF)
+    again = reminders_sweep(as_of=AS_OF)
+
+    assert (first.created, first.late, first.tasks, first.escalations) == (2, 1, 3, 1)
+    assert (again.created, again.late, again.tasks, again.escalations) == (0, 0, 0, 0)
+    assert again.skipped == 2

@@ -36,3 +36,19 @@ def test_it_never_overwrites_an_admins_timing(db):
 
     sweep.refresh_from_db()
     assert (sweep.crontab.hour, sweep.crontab.minute, sweep.enabled) == ("6", "15", False)
+
+
+def test_it_says_which_rows_it_created_updated_or_kept(db):
+    from io import StringIO
+
+    call_command("setup_periodic_tasks")
+    sweep = PeriodicTask.objects.get(task="notifications.tasks.send_reminders_task")
+    PeriodicTask.objects.filter(pk=sweep.pk).update(task="notifications.tasks.old_name")
+    out = StringIO()
+
+    call_command("setup_periodic_tasks", stdout=out)
+
+    lines = out.getvalue().splitlines()
+    assert f"updated {sweep.name}" in lines
+    assert sum(line.startswith("kept") for line in lines) == len(BEAT_ENTRIES) - 1
+    assert not any(line.startswith("created") for line in lines)

@@ -21,9 +21,10 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError("--as-of must be a date like 2026-05-31") from exc
         s = reminders_sweep(as_of=as_of)
+        # Every figure but the window counts rows this run wrote (see SweepSummary).
         self.stdout.write(
-            f"as of {s.as_of}: {s.contracts_seen} contracts in the window, "
-            f"created {s.created} messages ({s.late} late), "
-            f"skipped {s.skipped} already sent, {s.tasks} staff tasks, "
-            f"{s.escalations} escalations"
+            f"as of {s.as_of}: {s.contracts_seen} contracts in the window; "
+            f"created {s.created} messages (late: {s.late}) "
+            f"and {s.tasks} staff tasks (escalations: {s.escalations}); "
+            f"{s.skipped} reminders existed already"
         )

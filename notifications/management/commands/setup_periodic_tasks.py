@@ -12,5 +12,5 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        for name, created in periodic_tasks_setup():
-            self.stdout.write(f"{'created' if created else 'kept   '} {name}")
+        for name, done in periodic_tasks_setup():
+            self.stdout.write(f"{done:<7} {name}")

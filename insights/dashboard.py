@@ -43,6 +43,61 @@ def contracts_url(base: DashboardFilters, **params: Any) -> str:
     return reverse("contracts:list") + "?" + urlencode(query)
 
 
+def value_rates_note(period: MonthFigures) -> str:
+    """What the rates by value (renewal rate by value, GRR, NRR) were computed in: which
+    currencies were converted to the default one, and which were left out for want of an
+    exchange rate. Empty when every term was in the default currency."""
+    default = settings.RENEWDESK["DEFAULT_CURRENCY"]
+    notes = []
+    if period.converted:
+        notes.append(
+            _(
+                "Rates by value: %(currencies)s converted to %(currency)s at the exchange "
+                "rates of the tier settings."
+            )
+            % {"currencies": ", ".join(sorted(period.converted)), "currency": default}
+        )
+    if period.left_out:
+        notes.append(
+            _("Left out of the rates by value (no exchange rate): %(currencies)s.")
+            % {"currencies": ", ".join(sorted(period.left_out))}
+        )
+    return " ".join(notes)
+
+
+def csv_table(table: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """A dashboard table for a spreadsheet: a money column becomes one column per
+    currency ("Value ≤ 30 days (CNY)", "… (USD)") of plain decimals, so that no cell
+    and no column sum adds one currency to another."""
+    rows = table["rows"]
+    width = len(table["header"])
+    currencies: dict[int, list[str]] = {}
+    for i in range(width):
+        cells = [row[i] for row in rows]
+        if cells and all(cell.money for cell in cells):
+            found = sorted({code for cell in cells for code in cell.value.currencies})
+            currencies[i] = found or [settings.RENEWDESK["DEFAULT_CURRENCY"]]
+    header: list[str] = []
+    for i, title in enumerate(table["header"]):
+        if i in currencies:
+            header += [
+                _("%(column)s (%(currency)s)") % {"column": title, "currency": code}
+                for code in currencies[i]
+            ]
+        else:
+            header.append(str(title))
+    out = []
+    for row in rows:
+        values: list[Any] = []
+        for i, cell in enumerate(row):
+            if i in currencies:
+                values += [cell.value.get(code) for code in currencies[i]]
+            else:
+                values.append(cell.value)
+        out.append(values)
+    return header, out
+
+
 def _pct(value: Decimal | None) -> str:
     return "–" if value is None else f"{value}%"
 
@@ -230,13 +285,15 @@ def dashboard_build(*, user: Any, filters: DashboardFilters, today: dt.date) -> 
     rates = fx_rates()
     expirations = upcoming_expirations(contracts=contracts, today=today, rates=rates)
     figures = monthly_figures(contracts=contracts, today=today, rates=rates)
+    period = totals(figures)
     return {
         # Counted here, not in the view: over the whole book it is a scan of every active
         # contract (260 ms for 550,000 of them), so it is cached with the rest.
         "active_count": contracts.filter(status=ContractStatus.ACTIVE).count(),
         "expirations": expirations,
         "figures": figures,
-        "period": totals(figures),
+        "period": period,
+        "value_rates_note": value_rates_note(period),
         "expiry_tables": expiry_tables(expirations=expirations, filters=filters),
         "monthly_table": monthly_table(figures=figures, filters=filters),
         "reasons_table": reasons_table(figures=figures, filters=filters),
@@ -248,7 +305,7 @@ def _cache_key(*, user: Any, filters: DashboardFilters, today: dt.date) -> str:
     book = "all" if user.is_team_lead else f"user{user.pk}"
     return ":".join(
         [
-            "insights:dashboard:v2",
+            "insights:dashboard:v3",
             book,
             str(filters.manager_id or ""),
             filters.tier,

@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from contracts.models import ENDED_STATUSES, Contract, ContractStatus
 from contracts.selectors import ended_on_expression
 from core.access import contracts_visible_to
+from core.money import MoneyTotals
 from customers.models import TierSettings
 from retention.models import CancellationRequest, OfferResponse, Reason, Status
 
@@ -46,14 +47,17 @@ IN_FORCE_STATUSES = (S.ACTIVE, S.RENEWED, S.EXPIRED, S.TERMINATED)
 METRIC_DEFINITIONS: dict[str, Any] = {
     "expiring": _(
         "Active contracts whose end date is from today to today + N days; value is the "
-        "annualised contract value in the default currency."
+        "annualised contract value, summed per currency (currencies are never added "
+        "together)."
     ),
     "renewal_rate_count": _(
         "Of the terms that ended in the month (renewed, expired or terminated), the share "
         "that was renewed."
     ),
     "renewal_rate_value": _(
-        "As the renewal rate by count, weighted by the annualised value of the ended terms."
+        "As the renewal rate by count, weighted by the annualised value of the ended "
+        "terms, converted to the default currency at the exchange rates of the tier "
+        "settings; terms in a currency without a rate are left out."
     ),
     "grr": _(
         "Gross revenue retention: annualised value kept from the terms that ended in the "
@@ -118,8 +122,9 @@ def fx_rates() -> dict[str, Decimal]:
 
 
 def converted(field_name: str, *, rates: dict[str, Decimal], currency_field: str = "currency"):
-    """``field_name`` in the default currency; a currency without a rate counts 0 (the
-    same rule as the tier computation)."""
+    """``field_name`` in the default currency. A currency without a rate comes out 0
+    here: callers that sum it leave such rows out (``monthly_figures``) or only order by
+    it (the at-risk list)."""
     default = settings.RENEWDESK["DEFAULT_CURRENCY"]
     return Case(
         When(**{currency_field: default}, then=F(field_name)),
@@ -171,22 +176,25 @@ class ExpiryRow:
     key: Any
     label: str
     counts: dict[int, int] = field(default_factory=dict)
-    values: dict[int, Decimal] = field(default_factory=dict)
+    # Per currency: a row never adds USD to CNY (core.money.MoneyTotals).
+    values: dict[int, MoneyTotals] = field(default_factory=dict)
 
 
-def _expiry_aggregates(today: dt.date, value: Any) -> dict[str, Any]:
+def _expiry_aggregates(today: dt.date) -> dict[str, Any]:
     aggregates: dict[str, Any] = {}
     for days in EXPIRY_WINDOWS:
         window = Q(end_date__lte=today + dt.timedelta(days=days))
         aggregates[f"c{days}"] = Count("id", filter=window)
-        aggregates[f"v{days}"] = Coalesce(Sum(value, filter=window), Value(Decimal("0")))
+        aggregates[f"v{days}"] = Coalesce(Sum("annual_value", filter=window), Value(Decimal("0")))
     return aggregates
 
 
 def upcoming_expirations(
     *, contracts: QuerySet[Contract], today: dt.date, rates: dict[str, Decimal]
 ) -> dict[str, list[ExpiryRow]]:
-    """Totals and breakdowns by tier, manager and plan: four GROUP BY queries."""
+    """Totals and breakdowns by tier, manager and plan: four GROUP BY queries (each also
+    by currency). Values are summed per currency, never converted; ``rates`` only orders
+    the rows (most value within 90 days first, at the configured exchange rates)."""
     horizon = today + dt.timedelta(days=max(EXPIRY_WINDOWS))
     base = (
         contracts.filter(status=S.ACTIVE, end_date__gte=today, end_date__lte=horizon)
@@ -198,21 +206,38 @@ def upcoming_expirations(
         )
         .order_by()
     )
-    aggregates = _expiry_aggregates(today, converted("annual_value", rates=rates))
+    aggregates = _expiry_aggregates(today)
 
     def rows(group: list[str], label: Any) -> list[ExpiryRow]:
-        out = []
-        qs = base.values(*group).annotate(**aggregates) if group else [base.aggregate(**aggregates)]
-        for r in qs:
-            out.append(
-                ExpiryRow(
-                    key=r[group[0]] if group else None,
-                    label=label(r),
-                    counts={d: r[f"c{d}"] for d in EXPIRY_WINDOWS},
-                    values={d: _money(r[f"v{d}"]) for d in EXPIRY_WINDOWS},
-                )
+        merged: dict[tuple[Any, ...], tuple[dict[str, Any], dict[int, int], dict[int, list]]] = {}
+        for r in base.values(*group, "currency").annotate(**aggregates):
+            first, counts, pairs = merged.setdefault(
+                tuple(r[g] for g in group),
+                (r, dict.fromkeys(EXPIRY_WINDOWS, 0), {d: [] for d in EXPIRY_WINDOWS}),
             )
-        return sorted(out, key=lambda row: (-row.values[90], row.label))
+            for d in EXPIRY_WINDOWS:
+                if r[f"c{d}"]:
+                    counts[d] += r[f"c{d}"]
+                    pairs[d].append((r["currency"], r[f"v{d}"]))
+        out = [
+            ExpiryRow(
+                key=key[0] if group else None,
+                label=label(first),
+                counts=counts,
+                values={d: MoneyTotals.of(pairs[d]) for d in EXPIRY_WINDOWS},
+            )
+            for key, (first, counts, pairs) in merged.items()
+        ]
+        if not group and not out:
+            out = [
+                ExpiryRow(
+                    key=None,
+                    label=label({}),
+                    counts=dict.fromkeys(EXPIRY_WINDOWS, 0),
+                    values={d: MoneyTotals() for d in EXPIRY_WINDOWS},
+                )
+            ]
+        return sorted(out, key=lambda row: (-row.values[90].converted(rates).amount, row.label))
 
     def manager_label(r: dict[str, Any]) -> str:
         first = r["customer__account_manager__first_name"] or ""
@@ -247,10 +272,16 @@ class MonthFigures:
     ended: int = 0
     renewed: int = 0
     lost: int = 0
+    # The value figures feed only the rates by value (a ratio needs one scale): in the
+    # default currency at the exchange rates of the tier settings. ``converted`` names
+    # the other currencies counted that way; ``left_out`` those without a rate, whose
+    # terms are in neither side of the value rates (never counted as 0).
     ended_value: Decimal = Decimal("0.00")
     renewed_value: Decimal = Decimal("0.00")
     kept_value: Decimal = Decimal("0.00")  # renewals at most at the old value (GRR)
     successor_value: Decimal = Decimal("0.00")  # renewals at their new value (NRR)
+    converted: set[str] = field(default_factory=set)
+    left_out: set[str] = field(default_factory=set)
     in_force_at_start: int = 0
     cancellations: dict[str, int] = field(default_factory=dict)
     offers_shown: int = 0
@@ -297,6 +328,8 @@ def monthly_figures(
     months: int = MONTHS,
 ) -> list[MonthFigures]:
     """The last ``months`` months (oldest first), in four queries."""
+    default = settings.RENEWDESK["DEFAULT_CURRENCY"]
+    known = {default, *rates}
     starts = month_starts(today=today, count=months)
     first, last = starts[0], month_end(starts[-1])
     figures = {m: MonthFigures(month=m) for m in starts}
@@ -305,14 +338,15 @@ def monthly_figures(
         "successor__annual_value", rates=rates, currency_field="successor__currency"
     )
 
-    # 1. Ended terms by the month they ended in (one GROUP BY).
+    # 1. Ended terms by the month they ended in and their (and their successor's)
+    # currency (one GROUP BY).
     ended = (
         contracts.filter(status__in=ENDED_STATUSES)
         .alias(ended_on=ended_on_expression())
         .filter(ended_on__gte=first, ended_on__lte=last)
         .annotate(month=TruncMonth("ended_on"))
         .order_by()
-        .values("month")
+        .values("month", "currency", "successor__currency")
         .annotate(
             ended=Count("id"),
             renewed=Count("id", filter=Q(status=S.RENEWED)),
@@ -331,12 +365,18 @@ def monthly_figures(
         month = _as_date(r["month"])
         if month in figures:
             f = figures[month]
-            f.ended, f.renewed = r["ended"], r["renewed"]
-            f.lost = r["ended"] - r["renewed"]
-            f.ended_value = _money(r["ended_value"])
-            f.renewed_value = _money(r["renewed_value"])
-            f.kept_value = _money(r["kept_value"])
-            f.successor_value = _money(r["successor_value"])
+            f.ended += r["ended"]
+            f.renewed += r["renewed"]
+            f.lost += r["ended"] - r["renewed"]
+            currencies = {c for c in (r["currency"], r["successor__currency"]) if c}
+            if currencies - known:
+                f.left_out |= currencies - known
+                continue
+            f.converted |= currencies - {default}
+            f.ended_value += _money(r["ended_value"])
+            f.renewed_value += _money(r["renewed_value"])
+            f.kept_value += _money(r["kept_value"])
+            f.successor_value += _money(r["successor_value"])
 
     # 2. Contracts in force on each month's first day (one query, a filtered count each).
     in_force = contracts.filter(status__in=IN_FORCE_STATUSES).alias(ended_on=ended_on_expression())
@@ -414,6 +454,8 @@ def totals(figures: list[MonthFigures]) -> MonthFigures:
         total.successor_value += f.successor_value
         total.offers_shown += f.offers_shown
         total.offers_accepted += f.offers_accepted
+        total.converted |= f.converted
+        total.left_out |= f.left_out
         for reason, n in f.cancellations.items():
             total.cancellations[reason] = total.cancellations.get(reason, 0) + n
     # Churn over the period: lost over those in force at its start.

@@ -20,7 +20,7 @@ from core.errors import DomainError
 from core.models import Task
 
 from . import services
-from .dashboard import dashboard_build, dashboard_build_cached
+from .dashboard import csv_table, dashboard_build, dashboard_build_cached
 from .forms import DashboardFilterForm, InteractionForm
 from .selectors import EXPIRY_WINDOWS, METRIC_DEFINITIONS
 
@@ -72,11 +72,9 @@ def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
     tables: dict[str, Any] = {t["key"]: t for t in data["expiry_tables"]}
     tables["monthly"] = data["monthly_table"]
     tables["reasons"] = data["reasons_table"]
-    chosen = tables[table]
+    header, rows = csv_table(tables[table])
     return csv_response(
-        filename=f"dashboard-{table}-{timezone.localdate():%Y%m%d}.csv",
-        header=[str(h) for h in chosen["header"]],
-        rows=([cell.value for cell in row] for row in chosen["rows"]),
+        filename=f"dashboard-{table}-{timezone.localdate():%Y%m%d}.csv", header=header, rows=rows
     )
 
 

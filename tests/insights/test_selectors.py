@@ -46,18 +46,19 @@ def test_it_counts_upcoming_expirations_by_window_value_tier_and_plan(book):
     contracts = dashboard_contracts(user=book.manager, filters=DashboardFilters())
     exp = upcoming_expirations(contracts=contracts, today=dt.date(2026, 6, 15), rates=fx_rates())
     total = exp["total"][0]
-    # a1 (10 days, 20,000) and a5 (20 days, 1,000 USD x 7); a2 at 47 days; a3 at 87 days.
+    # a1 (10 days, 20,000) and a5 (20 days, 1,000 USD, kept in USD); a2 at 47 days; a3
+    # at 87 days. Values are per currency, never added together.
     assert total.counts == {30: 2, 60: 3, 90: 4}
-    assert total.values == {
-        30: Decimal("27000.00"),
-        60: Decimal("32000.00"),
-        90: Decimal("39000.00"),
+    assert {d: v.amounts for d, v in total.values.items()} == {
+        30: {"CNY": Decimal("20000.00"), "USD": Decimal("1000.00")},
+        60: {"CNY": Decimal("25000.00"), "USD": Decimal("1000.00")},
+        90: {"CNY": Decimal("32000.00"), "USD": Decimal("1000.00")},
     }
     by_tier = {r.key: r for r in exp["tier"]}
     assert by_tier["A"].counts == {30: 2, 60: 2, 90: 2}
-    assert by_tier["A"].values[90] == Decimal("27000.00")
+    assert by_tier["A"].values[90].text() == "CNY 20,000.00 · USD 1,000.00"
     assert by_tier["B"].counts == {30: 0, 60: 1, 90: 2}
-    assert by_tier["B"].values[90] == Decimal("12000.00")
+    assert by_tier["B"].values[90].text() == "CNY 12,000.00"
     by_plan = {r.key: r for r in exp["plan"]}
     assert by_plan[book.plan.pk].counts == {30: 0, 60: 1, 90: 1}
     assert by_plan[None].counts == {30: 2, 60: 2, 90: 3}

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
 from django import forms
@@ -42,7 +43,20 @@ class CancelForm(forms.Form):
         self.fields["reason_text"].widget.attrs["class"] = "form-control"
 
 
+class OfferAnswerForm(forms.Form):
+    """The offer the customer accepts: only the one they were shown counts."""
+
+    offer = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
 class ConfirmForm(forms.Form):
+    """Staff's effective date, within what the policy allows (``earliest``..``latest``).
+
+    When the range is a single day there is nothing to choose: the date is shown as text
+    and travels in a hidden field (a date input would invite picking a day that is
+    refused).
+    """
+
     effective_date = forms.DateField(
         label=_("Effective date"),
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
@@ -50,6 +64,41 @@ class ConfirmForm(forms.Form):
             "The first day without the contract; the day before is the last day of service."
         ),
     )
+
+    def __init__(
+        self,
+        *args,
+        earliest: dt.date | None = None,
+        latest: dt.date | None = None,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.earliest, self.latest = earliest, latest
+        field = self.fields["effective_date"]
+        if self.single_day:
+            field.widget = forms.HiddenInput()
+        elif earliest and latest:
+            field.widget.attrs.update(min=earliest.isoformat(), max=latest.isoformat())
+
+    @property
+    def single_day(self) -> bool:
+        return self.earliest is not None and self.earliest == self.latest
+
+    def clean_effective_date(self) -> dt.date:
+        day = self.cleaned_data["effective_date"]
+        if self.earliest and self.latest and not self.earliest <= day <= self.latest:
+            if self.single_day:
+                raise forms.ValidationError(
+                    _("The effective date can only be %(date)s."),
+                    params={"date": self.earliest.isoformat()},
+                    code="out_of_range",
+                )
+            raise forms.ValidationError(
+                _("Choose a date between %(earliest)s and %(latest)s."),
+                params={"earliest": self.earliest.isoformat(), "latest": self.latest.isoformat()},
+                code="out_of_range",
+            )
+        return day
 
 
 class RejectForm(forms.Form):

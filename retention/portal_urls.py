@@ -7,6 +7,10 @@ from . import portal_views
 
 urlpatterns = [
     path("contracts/<int:pk>/cancel/", portal_views.cancel_start, name="cancellation-start"),
+    path("contracts/<int:pk>/cancel/offer/", portal_views.cancel_offer, name="cancellation-offer"),
+    path(
+        "contracts/<int:pk>/cancel/confirm/", portal_views.cancel_review, name="cancellation-review"
+    ),
     path("cancellations/<int:pk>/", portal_views.cancellation_detail, name="cancellation-detail"),
     path(
         "cancellations/<int:pk>/continue/",

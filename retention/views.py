@@ -15,13 +15,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from core.access import contracts_visible_to
 from core.auth import staff_required
 from core.errors import DomainError
 
-from . import selectors, services
+from . import policy, selectors, services
 from .forms import (
     CancelForm,
     ConfirmForm,
@@ -139,6 +139,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         reason=cancellation.reason, tier=cancellation.customer.effective_tier, today=today
     )
     can_act = cancellation.status in AWAITING_STAFF
+    earliest, latest = _effective_range(cancellation, today)
     return render(
         request,
         "retention/request_detail.html",
@@ -154,8 +155,11 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "contacts": cancellation.contacts.select_related("by"),
             "can_act": can_act,
             "confirm_form": ConfirmForm(
-                initial={"effective_date": current.effective_date if current else None}
+                earliest=earliest,
+                latest=latest,
+                initial={"effective_date": current.effective_date if current else None},
             ),
+            "renewal": services.renewal_in_progress(contract),
             "reject_form": RejectForm(),
             "rejection_ground": services.rejection_ground(cancellation),
             "offer_form": OfferMakeForm(offers=offers, initial={"offer": suggested}),
@@ -206,23 +210,72 @@ def _client(request: HttpRequest) -> dict:
     }
 
 
+def _effective_range(cancellation, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
+    """The effective dates staff may choose: (earliest, latest), both None when the
+    contract can no longer be cancelled this way. A non-renewal has exactly one."""
+    terms = selectors.contract_terms(cancellation.contract)
+    earliest = policy.earliest_effective_date(
+        kind=cancellation.kind, today=today, notice_days=terms.notice_days, term_end=terms.end_date
+    )
+    if earliest is None:
+        return None, None
+    return earliest, (earliest if cancellation.kind == Kind.NON_RENEWAL else terms.end_date)
+
+
 @staff_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """Asks before it acts: the request page's date goes to a page that shows what
+    confirming with it means (date, fee, refund, a renewal in progress); only its
+    "Yes, confirm" button (POST with ``confirmed=yes``) confirms. Works without JS."""
     cancellation = _get_request(request, pk)
-    form = ConfirmForm(request.POST)
+    if cancellation.status not in AWAITING_STAFF and request.method == "GET":
+        return redirect("retention:detail", pk=pk)
+    today = timezone.localdate()
+    earliest, latest = _effective_range(cancellation, today)
+    data = request.POST if request.method == "POST" else request.GET
+    form = ConfirmForm(data, earliest=earliest, latest=latest)
     if not form.is_valid():
         return _invalid(request, pk, form)
-    return _done(
+    day = form.cleaned_data["effective_date"]
+    if request.method == "POST" and request.POST.get("confirmed") == "yes":
+        return _done(
+            request,
+            pk,
+            lambda: services.cancellation_confirm(
+                request=cancellation, by=request.user, effective_date=day, **_client(request)
+            ),
+            _("Cancellation confirmed; the customer receives the confirmation by email and PDF."),
+        )
+    contract = cancellation.contract
+    paid, paid_known = selectors.contract_paid_amount(contract)
+    try:
+        settlement = policy.settlement_compute(
+            kind=cancellation.kind,
+            terms=selectors.contract_terms(contract),
+            today=today,
+            paid=paid,
+            effective_date=day,
+        )
+    except ValueError:
+        settlement = None
+    if settlement is None:
+        messages.error(request, _("This contract can no longer be cancelled this way."))
+        return redirect("retention:detail", pk=pk)
+    return render(
         request,
-        pk,
-        lambda: services.cancellation_confirm(
-            request=cancellation,
-            by=request.user,
-            effective_date=form.cleaned_data["effective_date"],
-            **_client(request),
-        ),
-        _("Cancellation confirmed; the customer receives the confirmation by email and PDF."),
+        "retention/confirm.html",
+        {
+            "cancellation": cancellation,
+            "contract": contract,
+            "customer": cancellation.customer,
+            "s": settlement,
+            "paid_known": paid_known,
+            "form": form,
+            "renewal": services.renewal_in_progress(contract),
+            "offer_waiting": cancellation.offer_id is not None
+            and cancellation.offer_response == OfferResponse.NONE,
+        },
     )
 
 

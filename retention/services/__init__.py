@@ -34,6 +34,11 @@ from .offers import (
     grant_mark_used,
     revenue_saved,
 )
+from .renewal_link import (
+    grant_apply_to_open_quote,
+    renewal_in_progress,
+    renewal_withdraw_for_cancellation,
+)
 from .requests import (
     cancellation_confirm,
     cancellation_continue,
@@ -60,8 +65,11 @@ __all__ = [
     "cancellations_continue_unanswered",
     "consent_text_off",
     "contact_log_add",
+    "grant_apply_to_open_quote",
     "grant_mark_used",
     "rejection_ground",
+    "renewal_in_progress",
+    "renewal_withdraw_for_cancellation",
     "request_event",
     "revenue_saved",
     "sla_business_days",

@@ -30,6 +30,7 @@ from ..models import (
     Status,
 )
 from ._common import _locked, _message_context, _refresh, _refuse, _task_close, request_event
+from .renewal_link import schedule_grant_apply
 
 log = logging.getLogger(__name__)
 
@@ -85,55 +86,62 @@ def cancellation_offer_accept(
         contract, locked = _locked(request)
         if locked.status == Status.RETAINED:
             return _refresh(request)
-        if locked.status not in AWAITING_STAFF or locked.offer_id is None:
-            raise _refuse(locked, _("kept with an offer"))
-        if locked.offer_response == OfferResponse.DECLINED:
-            raise DomainError(_("This offer was declined."))
-        offer = locked.offer
-        assert offer is not None
-        if not offer.is_valid_on(today):
-            raise DomainError(_("This offer has expired."), code="offer_expired")
-        # Valued on the contract as it was: applying the offer may move its end date.
-        saved = revenue_saved(contract=contract, request=locked, offer=offer)
-        grant = _offer_apply(contract=contract, request=locked, offer=offer, by=by, today=today)
-        previous = locked.status
-        locked.status = Status.RETAINED
-        locked.offer_response = OfferResponse.ACCEPTED
-        locked.offer_responded_at = timezone.now()
-        locked.withdrawn_at = locked.offer_responded_at
-        locked.revenue_saved = saved
-        locked.save(
-            update_fields=[
-                "status",
-                "offer_response",
-                "offer_responded_at",
-                "withdrawn_at",
-                "revenue_saved",
-                "updated_at",
-            ]
-        )
-        request_event(
-            request=locked,
-            kind="offer_accepted",
-            by=by,
-            from_status=previous,
-            to_status=Status.RETAINED,
-            note=offer.title,
-            payload={
-                "offer": offer.code,
-                "grant": grant.pk,
-                "revenue_saved": str(locked.revenue_saved),
-            },
-        )
-        _task_close(locked, by=by)
-        messaging.message_to_customer(
-            kind="cancellation_offer_accepted",
-            customer=locked.customer,
-            contract=contract,
-            context=_message_context(locked),
-            dedupe_key=f"cancellation-offer-accepted-{locked.pk}",
-        )
+        _offer_accept_locked(contract=contract, locked=locked, by=by, today=today)
     return _refresh(request)
+
+
+def _offer_accept_locked(
+    *, contract: Contract, locked: CancellationRequest, by: Any, today: dt.date
+) -> None:
+    """Accept the request's offer, with the contract and the request locked by the caller."""
+    if locked.status not in AWAITING_STAFF or locked.offer_id is None:
+        raise _refuse(locked, _("kept with an offer"))
+    if locked.offer_response == OfferResponse.DECLINED:
+        raise DomainError(_("This offer was declined."))
+    offer = locked.offer
+    assert offer is not None
+    if not offer.is_valid_on(today):
+        raise DomainError(_("This offer has expired."), code="offer_expired")
+    # Valued on the contract as it was: applying the offer may move its end date.
+    saved = revenue_saved(contract=contract, request=locked, offer=offer)
+    grant = _offer_apply(contract=contract, request=locked, offer=offer, by=by, today=today)
+    previous = locked.status
+    locked.status = Status.RETAINED
+    locked.offer_response = OfferResponse.ACCEPTED
+    locked.offer_responded_at = timezone.now()
+    locked.withdrawn_at = locked.offer_responded_at
+    locked.revenue_saved = saved
+    locked.save(
+        update_fields=[
+            "status",
+            "offer_response",
+            "offer_responded_at",
+            "withdrawn_at",
+            "revenue_saved",
+            "updated_at",
+        ]
+    )
+    request_event(
+        request=locked,
+        kind="offer_accepted",
+        by=by,
+        from_status=previous,
+        to_status=Status.RETAINED,
+        note=offer.title,
+        payload={
+            "offer": offer.code,
+            "grant": grant.pk,
+            "revenue_saved": str(locked.revenue_saved),
+        },
+    )
+    _task_close(locked, by=by)
+    messaging.message_to_customer(
+        kind="cancellation_offer_accepted",
+        customer=locked.customer,
+        contract=contract,
+        context=_message_context(locked),
+        dedupe_key=f"cancellation-offer-accepted-{locked.pk}",
+    )
 
 
 def revenue_saved(
@@ -254,6 +262,7 @@ def _offer_apply(
                 dedupe_key=f"retention-grant-{request.pk}",
             )
     grant.save()
+    schedule_grant_apply(grant=grant, by=by)
     return grant
 
 

@@ -40,6 +40,8 @@ from ._common import (
     sla_due_at,
     task_key,
 )
+from .offers import _offer_accept_locked
+from .renewal_link import renewal_in_progress, schedule_renewal_withdraw
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +60,24 @@ def cancellation_submit(
     today: dt.date | None = None,
     ip_address: str | None = None,
     user_agent: str = "",
+    offer_answer: str | None = None,
+    offer_id: int | None = None,
 ) -> CancellationRequest:
     """Record the customer's request and pick at most one save offer for it.
 
     The same form posted twice (same ``token``) returns the first request. When no offer
     fits, the request goes straight on as if the customer had pressed "continue".
+
+    ``offer_answer`` is for a flow that showed the fitting offer *before* submitting (the
+    portal: offer, then a final confirmation): ``"declined"`` records offer ``offer_id``
+    as shown and declined (if it is still the one that fits) and goes on; ``"accepted"``
+    keeps the customer with it at once (the request ends ``retained``), and is refused
+    unless ``offer_id`` is the offer that fits this reason, tier and day. Without it the
+    fitting offer waits on the request for the customer's answer (staff, API).
     """
     today = today or timezone.localdate()
+    if offer_answer not in (None, OfferResponse.DECLINED, OfferResponse.ACCEPTED):
+        raise ValueError(f"unknown offer answer {offer_answer!r}")
     if kind not in Kind.values:
         raise DomainError(_("Choose how you want to end the contract."))
     if reason not in Reason.values:
@@ -90,8 +103,12 @@ def cancellation_submit(
                 channel=channel,
                 token=token,
                 today=today,
+                offer_answer=offer_answer,
+                offer_id=offer_id,
             )
-            if request.offer_id is None:
+            if offer_answer == OfferResponse.ACCEPTED:
+                _offer_accept_locked(contract=locked, locked=request, by=by, today=today)
+            elif request.offer_id is None or offer_answer == OfferResponse.DECLINED:
                 _continue_locked(
                     contract=locked,
                     locked=request,
@@ -123,6 +140,8 @@ def _submit_locked(
     channel: str,
     token: str | None,
     today: dt.date,
+    offer_answer: str | None = None,
+    offer_id: int | None = None,
 ) -> CancellationRequest:
     if contract.status not in selectors.CANCELLABLE[kind]:
         raise InvalidTransition(
@@ -164,6 +183,13 @@ def _submit_locked(
         )
     now = timezone.now()
     offer = selectors.offer_for(reason=reason, tier=contract.customer.effective_tier, today=today)
+    if offer_answer and (offer is None or offer.pk != offer_id):
+        # The customer answered an offer that no longer fits (it expired meanwhile, the
+        # catalogue changed) or never did (a tampered form): accept nothing of the kind,
+        # and record no offer for a decline.
+        if offer_answer == OfferResponse.ACCEPTED:
+            raise DomainError(_("This offer is no longer available."), code="offer_unavailable")
+        offer = None
     request = CancellationRequest.objects.create(
         contract=contract,
         customer_id=contract.customer_id,
@@ -472,6 +498,10 @@ def _confirm_locked(
 
     # After commit, robust: a PDF or outbox hiccup never undoes the confirmation.
     transaction.on_commit(send_confirmation, robust=True)
+    if renewal_in_progress(contract) is not None:
+        # What the customer and staff were told before confirming: the unsigned renewal
+        # is withdrawn (after commit: renewals take their locks in the other order).
+        schedule_renewal_withdraw(request=locked, by=by)
 
 
 def consent_text_off(*, contract: Contract, request: CancellationRequest) -> str:

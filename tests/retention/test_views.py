@@ -36,6 +36,16 @@ def form_data(**kw):
     return data
 
 
+def review_url(contract):
+    return reverse("portal:cancellation-review", args=[contract.pk])
+
+
+def portal_cancel(client, contract, **kw):
+    """The whole portal flow without an offer: the form, then the final confirmation."""
+    client.post(start_url(contract), form_data(**kw))
+    return client.post(review_url(contract), {"token": form_data(**kw)["token"]})
+
+
 # --- portal ------------------------------------------------------------------------------------
 
 
@@ -60,7 +70,7 @@ def test_the_contract_page_links_to_the_cancel_flow(portal_client, contract, tod
 
 
 def test_submitting_creates_the_request_and_shows_its_progress(portal_client, contract, today):
-    response = portal_client.post(start_url(contract), form_data(reason_text="Budget cut"))
+    response = portal_cancel(portal_client, contract, reason_text="Budget cut")
     req = CancellationRequest.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("portal:cancellation-detail", args=[req.pk])
@@ -71,8 +81,9 @@ def test_submitting_creates_the_request_and_shows_its_progress(portal_client, co
 
 
 def test_the_same_form_posted_twice_makes_one_request(portal_client, contract, today):
-    first = portal_client.post(start_url(contract), form_data())
-    second = portal_client.post(start_url(contract), form_data())
+    portal_client.post(start_url(contract), form_data())
+    first = portal_client.post(review_url(contract), {"token": "t-1"})
+    second = portal_client.post(review_url(contract), {"token": "t-1"})
     assert CancellationRequest.objects.count() == 1
     assert first.status_code == second.status_code == 302
     assert first["Location"] == second["Location"]
@@ -109,34 +120,40 @@ def test_the_offer_and_continue_to_cancel_are_on_the_same_screen(portal_client, 
     assert "Two months free" in html
     assert "Accept the offer and keep my contract" in html
     assert "No thanks, continue to cancel" in html
+    assert not CancellationRequest.objects.exists()  # nothing sent yet
 
 
 def test_declining_the_offer_goes_on_and_accepting_keeps_the_contract(
     portal_client, contract, customer, today
 ):
-    RetentionOffer.objects.create(
+    offer = RetentionOffer.objects.create(
         code="FREE2", title="Two months free", kind="free_months", months=2, reasons=[]
     )
+    offer_url = reverse("portal:cancellation-offer", args=[contract.pk])
     portal_client.post(start_url(contract), form_data())
+    portal_client.get(offer_url)
+    portal_client.post(offer_url, {"answer": "decline", "offer": offer.pk})
+    portal_client.post(review_url(contract), {"token": "t-1"})
     req = CancellationRequest.objects.get()
-    portal_client.post(reverse("portal:cancellation-continue", args=[req.pk]))
-    req.refresh_from_db()
     assert req.status == Status.IN_REVIEW
+    assert req.offer == offer
+    assert req.offer_response == "declined"
 
     second = ContractFactory(
         customer=customer, start_date=dt.date(2026, 1, 1), end_date=dt.date(2026, 12, 31)
     )
+    second_offer_url = reverse("portal:cancellation-offer", args=[second.pk])
     portal_client.post(start_url(second), form_data(token="t-2"))
+    portal_client.get(second_offer_url)
+    portal_client.post(second_offer_url, {"answer": "accept", "offer": offer.pk})
     req2 = CancellationRequest.objects.get(contract=second)
-    portal_client.post(reverse("portal:cancellation-accept-offer", args=[req2.pk]))
-    req2.refresh_from_db()
     second.refresh_from_db()
     assert req2.status == Status.RETAINED
     assert second.end_date == dt.date(2027, 2, 28)
 
 
 def test_withdrawing_from_the_progress_page(portal_client, contract, today):
-    portal_client.post(start_url(contract), form_data())
+    portal_cancel(portal_client, contract)
     req = CancellationRequest.objects.get()
     response = portal_client.post(
         reverse("portal:cancellation-withdraw", args=[req.pk]), follow=True
@@ -151,7 +168,7 @@ def test_withdrawing_from_the_progress_page(portal_client, contract, today):
 
 
 def test_get_on_an_action_url_changes_nothing(portal_client, contract, today):
-    portal_client.post(start_url(contract), form_data())
+    portal_cancel(portal_client, contract)
     req = CancellationRequest.objects.get()
     response = portal_client.get(reverse("portal:cancellation-withdraw", args=[req.pk]))
     assert response.status_code == 405
@@ -163,7 +180,7 @@ def test_the_portal_speaks_chinese(portal_client, contract, today):
     portal_client.cookies["django_language"] = "zh-hans"
     html = portal_client.get(start_url(contract)).content.decode()
     assert "生效日期" in html
-    assert "提交解约申请" in html
+    assert "下一步" in html
 
 
 # --- staff -------------------------------------------------------------------------------------
@@ -215,7 +232,8 @@ def test_staff_confirm_with_an_effective_date(staff_client, contract, portal_use
         contract=contract, kind="early_termination", reason="price", by=portal_user
     )
     response = staff_client.post(
-        reverse("retention:confirm", args=[req.pk]), {"effective_date": "2026-07-01"}
+        reverse("retention:confirm", args=[req.pk]),
+        {"effective_date": "2026-07-01", "confirmed": "yes"},
     )
     assert response.status_code == 302
     req.refresh_from_db()
@@ -230,12 +248,16 @@ def test_staff_confirm_with_a_too_early_date_gets_a_message(
         contract=contract, kind="early_termination", reason="price", by=portal_user
     )
     response = staff_client.post(
-        reverse("retention:confirm", args=[req.pk]), {"effective_date": "2026-03-11"}, follow=True
+        reverse("retention:confirm", args=[req.pk]),
+        {"effective_date": "2026-03-11", "confirmed": "yes"},
+        follow=True,
     )
     assert response.status_code == 200
-    assert b"The effective date must be between" in response.content
+    assert b"Choose a date between 2026-04-09 and 2026-12-31" in response.content
     response = staff_client.post(
-        reverse("retention:confirm", args=[req.pk]), {"effective_date": "not a date"}, follow=True
+        reverse("retention:confirm", args=[req.pk]),
+        {"effective_date": "not a date", "confirmed": "yes"},
+        follow=True,
     )
     assert response.status_code == 200
     req.refresh_from_db()
@@ -355,7 +377,7 @@ def test_a_portal_user_of_another_customer_cannot_accept_an_offer(client, contra
 def test_the_contract_history_shows_the_cancellation_but_not_staff_notes(
     portal_client, contract, manager, today
 ):
-    portal_client.post(start_url(contract), form_data())
+    portal_cancel(portal_client, contract)
     req = CancellationRequest.objects.get()
     services.contact_log_add(request=req, by=manager, channel="phone", summary="Internal note")
     html = portal_client.get(reverse("portal:contract-detail", args=[contract.pk])).content
@@ -377,8 +399,11 @@ def test_the_staff_contract_timeline_labels_cancellation_events(
 def test_an_offer_waiting_for_an_answer_is_a_pending_action_on_the_dashboard(
     portal_client, contract, today
 ):
+    # A request recorded by staff (by phone) waits for the customer's answer to its offer.
     RetentionOffer.objects.create(code="F", title="Free month", kind="free_months", months=1)
-    portal_client.post(start_url(contract), form_data())
+    services.cancellation_submit(
+        contract=contract, kind="early_termination", reason="price", by=None, channel="staff"
+    )
     html = portal_client.get(reverse("portal:home")).content.decode()
     assert "An offer is waiting for your answer" in html
 
@@ -412,7 +437,7 @@ def test_staff_cannot_record_a_request_outside_their_book(client, contract, toda
 
 
 def test_request_states_are_translated_as_states_not_times(portal_client, contract, today):
-    portal_client.post(start_url(contract), form_data())
+    portal_cancel(portal_client, contract)
     req = CancellationRequest.objects.get()
     portal_client.cookies["django_language"] = "zh-hans"
     html = portal_client.get(reverse("portal:cancellation-detail", args=[req.pk])).content
@@ -445,3 +470,129 @@ def test_an_admin_creates_a_targeted_offer(admin_client, today):
     assert offer.tiers == ["A"]
     assert offer.targets(reason="low_usage", tier="A")
     assert not offer.targets(reason="price", tier="A")
+
+
+# --- staff: confirming asks first, and a one-day range is no choice ---------------------------
+
+
+def test_the_confirm_form_leads_to_a_page_that_asks_before_anything_changes(
+    staff_client, contract, portal_user, today
+):
+    req = services.cancellation_submit(
+        contract=contract, kind="early_termination", reason="price", by=portal_user
+    )
+    confirm_url = reverse("retention:confirm", args=[req.pk])
+    detail = staff_client.get(reverse("retention:detail", args=[req.pk])).content.decode()
+    assert f'<form method="get" action="{confirm_url}"' in detail
+    assert 'min="2026-04-09" max="2026-12-31"' in detail
+
+    page = staff_client.get(confirm_url, {"effective_date": "2026-07-01"})
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Yes, confirm with 2026-07-01" in html
+    assert "2026-06-30" in html  # last day of service
+    assert 'name="confirmed" value="yes"' in html
+    # Without the second step's answer, a POST only asks too.
+    staff_client.post(confirm_url, {"effective_date": "2026-07-01"})
+    req.refresh_from_db()
+    assert req.status == Status.IN_REVIEW
+
+    staff_client.post(confirm_url, {"effective_date": "2026-07-01", "confirmed": "yes"})
+    req.refresh_from_db()
+    assert req.status == Status.CONFIRMED
+    assert req.effective_date == dt.date(2026, 7, 1)
+
+
+@pytest.mark.parametrize("day", ["2026-03-11", "2027-01-01", "9999-12-31", "x"])
+def test_a_date_outside_the_range_gets_a_message_on_either_step(
+    staff_client, contract, portal_user, today, day
+):
+    req = services.cancellation_submit(
+        contract=contract, kind="early_termination", reason="price", by=portal_user
+    )
+    confirm_url = reverse("retention:confirm", args=[req.pk])
+    for response in (
+        staff_client.get(confirm_url, {"effective_date": day}, follow=True),
+        staff_client.post(confirm_url, {"effective_date": day, "confirmed": "yes"}, follow=True),
+    ):
+        assert response.status_code == 200
+        assert response.redirect_chain[-1][0] == reverse("retention:detail", args=[req.pk])
+    req.refresh_from_db()
+    assert req.status == Status.IN_REVIEW
+
+
+def test_a_one_day_range_shows_the_date_as_text_not_a_date_input(
+    staff_client, customer, portal_user, today
+):
+    # Notice runs to the term's last day: the only effective date is 2026-04-09.
+    short = ContractFactory(
+        customer=customer,
+        start_date=dt.date(2025, 4, 9),
+        end_date=dt.date(2026, 4, 9),
+        notice_period_days=30,
+    )
+    req = services.cancellation_submit(
+        contract=short, kind="early_termination", reason="price", by=portal_user
+    )
+    html = staff_client.get(reverse("retention:detail", args=[req.pk])).content.decode()
+    assert 'type="date"' not in html
+    assert '<input type="hidden" name="effective_date" value="2026-04-09"' in html
+    assert "The only date allowed for this request." in html
+    staff_client.post(
+        reverse("retention:confirm", args=[req.pk]),
+        {"effective_date": "2026-04-09", "confirmed": "yes"},
+    )
+    req.refresh_from_db()
+    assert req.status == Status.CONFIRMED
+
+
+def test_a_non_renewal_waiting_for_its_offer_has_one_date_shown_as_text(
+    staff_client, contract, today
+):
+    RetentionOffer.objects.create(code="F", title="Free month", kind="free_months", months=1)
+    req = services.cancellation_submit(
+        contract=contract, kind="non_renewal", reason="price", by=None, channel="staff"
+    )
+    assert req.status == Status.SUBMITTED
+    html = staff_client.get(reverse("retention:detail", args=[req.pk])).content.decode()
+    assert 'type="date"' not in html
+    assert '<input type="hidden" name="effective_date" value="2027-01-01"' in html
+    page = staff_client.get(
+        reverse("retention:confirm", args=[req.pk]), {"effective_date": "2027-01-01"}
+    )
+    assert "confirming records it as declined" in page.content.decode()
+
+
+def test_the_staff_pages_say_a_renewal_in_progress_is_withdrawn(
+    staff_client, contract, portal_user, today
+):
+    ContractFactory(
+        customer=contract.customer,
+        predecessor=contract,
+        number="HT-2027-000888",
+        status=ContractStatus.AWAITING_SIGNATURE,
+        start_date=dt.date(2027, 1, 1),
+        end_date=dt.date(2027, 12, 31),
+    )
+    req = services.cancellation_submit(
+        contract=contract, kind="early_termination", reason="price", by=portal_user
+    )
+    detail = staff_client.get(reverse("retention:detail", args=[req.pk])).content.decode()
+    page = staff_client.get(
+        reverse("retention:confirm", args=[req.pk]), {"effective_date": "2026-07-01"}
+    ).content.decode()
+    for html in (detail, page):
+        assert "HT-2027-000888" in html
+        assert "Confirming withdraws it" in html
+
+
+def test_the_confirm_page_speaks_chinese(staff_client, contract, portal_user, today):
+    req = services.cancellation_submit(
+        contract=contract, kind="early_termination", reason="price", by=portal_user
+    )
+    staff_client.cookies["django_language"] = "zh-hans"
+    html = staff_client.get(
+        reverse("retention:confirm", args=[req.pk]), {"effective_date": "2026-07-01"}
+    ).content.decode()
+    assert "是，按 2026-07-01 确认" in html
+    assert "否，返回" in html

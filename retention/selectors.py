@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from contracts.models import Contract, ContractStatus
+from core.money import MoneyTotals, sums_by_currency
 from customers.models import Customer
 
 from . import policy
@@ -186,7 +187,8 @@ class OfferStats:
     shown: int
     accepted: int
     declined: int
-    revenue_saved: Decimal
+    # Per currency (the contracts'): USD kept is never added to CNY kept.
+    revenue_saved: MoneyTotals
 
     @property
     def acceptance_rate(self) -> Decimal:
@@ -201,7 +203,12 @@ def offer_stats(offers: QuerySet[RetentionOffer] | None = None) -> list[OfferSta
         n_shown=Count("requests", filter=Q(requests__offer_shown_at__isnull=False)),
         n_accepted=Count("requests", filter=Q(requests__offer_response=OfferResponse.ACCEPTED)),
         n_declined=Count("requests", filter=Q(requests__offer_response=OfferResponse.DECLINED)),
-        saved=Sum("requests__revenue_saved"),
+    )
+    saved = sums_by_currency(
+        CancellationRequest.objects.filter(offer__in=offers).exclude(revenue_saved=0),
+        "offer",
+        "revenue_saved",
+        currency="contract__currency",
     )
     return [
         OfferStats(
@@ -209,7 +216,7 @@ def offer_stats(offers: QuerySet[RetentionOffer] | None = None) -> list[OfferSta
             shown=o.n_shown,
             accepted=o.n_accepted,
             declined=o.n_declined,
-            revenue_saved=o.saved or Decimal("0.00"),
+            revenue_saved=saved.get(o.pk, MoneyTotals()),
         )
         for o in rows
     ]

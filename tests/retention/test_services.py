@@ -347,7 +347,7 @@ def test_offer_statistics_count_shown_accepted_and_revenue_kept(customer, portal
     [stats] = selectors.offer_stats(RetentionOffer.objects.filter(pk=o.pk))
     assert (stats.shown, stats.accepted, stats.declined) == (2, 1, 1)
     # Non-renewal: the next year (12 000) at risk, less one free month (1 000).
-    assert stats.revenue_saved == Decimal("11000.00")
+    assert stats.revenue_saved.amounts == {"CNY": Decimal("11000.00")}
     assert stats.acceptance_rate == Decimal("50.0")
 
 

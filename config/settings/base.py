@@ -59,6 +59,9 @@ MIDDLEWARE = [
     # After every middleware that adds response headers, before anything loads the user.
     "core.page_cache.StaffPageCacheMiddleware",
     "core.middleware.UserLanguageMiddleware",
+    # Refuses a NUL character in a query string (and one that reached the database) with
+    # a 400 page in the user's language, after the language is chosen.
+    "core.middleware.NulInputMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

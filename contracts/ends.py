@@ -12,6 +12,11 @@
 4. active contracts whose term is over and that have a signed successor become renewed;
 5. the remaining active contracts whose term is over expire.
 
+A contract whose renewal (step 3 or 4) fails with an error is *held*: left as it is for
+the rest of the run (neither renewed nor expired: an error is not a decision not to
+renew), named in the report (``renewal_failed``) and retried by the next run. Its
+half-made successor goes with the transaction that failed.
+
 Selection is set-based (ids in batches over the status/end-date indexes), then handled
 in chunks: each contract is locked (renewal case, then contract) and re-checked before it
 changes, so running it twice, or twice at the same time, changes nothing the second
@@ -26,7 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +61,8 @@ class EndsReport:
     renewed: int = 0
     expired: int = 0
     errors: list[str] = field(default_factory=list)
+    # Held contracts (id -> number): their renewal failed with an error in this run.
+    renewal_failed: dict[int, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +74,7 @@ class EndsReport:
             "renewed": self.renewed,
             "expired": self.expired,
             "errors": len(self.errors),
+            "renewal_failed": sorted(self.renewal_failed.values()),
         }
 
 
@@ -81,15 +89,31 @@ def _id_batches(qs: QuerySet[Contract], size: int = BATCH_SIZE) -> Iterator[list
         last = batch[-1]
 
 
-def _each(report: EndsReport, ids: list[int], handle: Callable[[int], bool]) -> int:
-    """One contract at a time, each in its own transaction: errors stay per contract."""
+def _contract_number(contract_id: int) -> str:
+    """For the report, after an error: the database may be what failed."""
+    try:
+        number = Contract.objects.filter(pk=contract_id).values_list("number", flat=True).first()
+    except Exception:  # noqa: BLE001 - the id is enough to find it
+        number = None
+    return number or f"#{contract_id}"
+
+
+def _each(
+    report: EndsReport, ids: list[int], handle: Callable[[int], bool], *, hold: bool = False
+) -> int:
+    """One contract at a time, each in its own transaction: errors stay per contract.
+    ``hold``: a contract whose handling failed is a renewal that failed; the later steps
+    of the run leave it alone (see ``step_chunks``)."""
     done = 0
     for contract_id in ids:
         try:
+            # Counted once handle's transaction has committed: it returns after that.
             done += int(handle(contract_id))
         except Exception as exc:  # one bad contract must not stop the sweep
             log.exception("process_contract_ends failed for contract %s", contract_id)
             report.errors.append(f"{contract_id}: {exc}")
+            if hold:
+                report.renewal_failed[contract_id] = _contract_number(contract_id)
     return done
 
 
@@ -98,6 +122,8 @@ def _batched(
     ids: list[int],
     batch: Callable[[list[int]], int],
     handle: Callable[[int], bool],
+    *,
+    hold: bool = False,
 ) -> int:
     """A chunk in one transaction (its rows locked together, set-based reads); if
     anything in it fails, the chunk is rolled back and redone one contract at a time,
@@ -106,7 +132,7 @@ def _batched(
         return batch(ids)
     except Exception:
         log.warning("process_contract_ends: chunk of %s contracts redone one by one", len(ids))
-        return _each(report, ids, handle)
+        return _each(report, ids, handle, hold=hold)
 
 
 def _lock(contract_id: int) -> Contract:
@@ -194,128 +220,152 @@ def _activate_batch(as_of: dt.date) -> Callable[[list[int]], int]:
 # --- 3. automatic renewal --------------------------------------------------------------
 
 
+def successor_term_end(start: dt.date, months: int) -> dt.date:
+    """The last day of a term of ``months`` months from ``start``: the day before the
+    same day ``months`` later, or the end of that month when it has no such day (a year
+    from 29 February ends on 28 February, not the 27th; a month from 31 January ends on
+    the last day of February), so that the next term starts on the 1st and a term
+    never shrinks from one renewal to the next."""
+    from billing.services import add_months
+
+    after = add_months(start, months)
+    return after if after.day < start.day else after - dt.timedelta(days=1)
+
+
+_RENEWED, _BLOCKED = "renewed", "blocked"
+
+
 def _auto_renew(report: EndsReport, as_of: dt.date) -> Callable[[int], bool]:
-    from billing.services import add_months, invoice_plan_issue
+    from billing.services import invoice_plan_issue
     from renewals import services as renewal_services
     from renewals.messaging import message_to_customer
     from renewals.selectors import term_months
 
-    def handle(contract_id: int) -> bool:
-        with transaction.atomic():
-            contract = _lock(contract_id)
-            if contract.status != S.ACTIVE or not contract.auto_renew or contract.end_date > as_of:
-                return False
-            # The latest consent row decides (read under the contract's lock, which
-            # contract_set_auto_renew takes too); it is also what the successor inherits.
-            consent = _latest_consent(contract)
-            if not (consent and consent.enabled):
-                return False
-            existing = Contract.objects.filter(predecessor=contract).first()
-            if existing is not None and existing.status in SUCCESSOR_TAKES_OVER:
-                return False  # renewed by hand already; step 4 ends this one
-            if not renewal_notice_was_delivered(contract):
-                renewal_services.case_open_for_blocked_auto_renewal(contract=contract)
-                report.auto_renew_blocked += 1
-                return False
-            # Without any successor there is nothing to void (the call would only look).
-            if existing is not None and not renewal_services.successor_void_if_unsigned(
-                predecessor=contract
-            ):
-                return False
-            start = contract.end_date + dt.timedelta(days=1)
-            months = term_months(contract.start_date, contract.end_date)
-            lines = renewal_services.renewal_lines_at_current_prices(
-                contract=contract, start=start, months=months
-            )
-            successor = contract_services.contract_create_draft(
-                customer=contract.customer,
-                by=None,
-                start_date=start,
-                end_date=add_months(start, months) - dt.timedelta(days=1),
-                lines=[
-                    contract_services.LineSpec(
-                        description=s.description,
-                        quantity=s.quantity,
-                        unit_price=s.unit_price,
-                        plan=s.plan,
-                    )
-                    for s in lines
-                ],
-                plan=contract.plan,
-                owner=contract.owner,
-                billing_period=contract.billing_period,
-                currency=contract.currency,
-                terms_version=contract.terms_version,
-                notice_period_days=contract.notice_period_days,
-                predecessor=contract,
-            )
-            # No signature: the consent the customer gave is the agreement. The successor
-            # goes through the same statuses as a signed one, each with its event. It was
-            # created in this transaction (nobody else sees it) and the predecessor is
-            # locked above, so the transitions need no second lock.
-            transition = contract_services.contracts_transition_locked
-            transition(contracts=[successor], to=S.AWAITING_SIGNATURE, kind="auto_renewal")
+    def renew(contract_id: int) -> str:
+        """_RENEWED, _BLOCKED or "" (nothing to do); inside handle's transaction."""
+        contract = _lock(contract_id)
+        if contract.status != S.ACTIVE or not contract.auto_renew or contract.end_date > as_of:
+            return ""
+        # The latest consent row decides (read under the contract's lock, which
+        # contract_set_auto_renew takes too); it is also what the successor inherits.
+        consent = _latest_consent(contract)
+        if not (consent and consent.enabled):
+            return ""
+        existing = Contract.objects.filter(predecessor=contract).first()
+        if existing is not None and existing.status in SUCCESSOR_TAKES_OVER:
+            return ""  # renewed by hand already; step 4 ends this one
+        if not renewal_notice_was_delivered(contract):
+            renewal_services.case_open_for_blocked_auto_renewal(contract=contract)
+            return _BLOCKED
+        # Without any successor there is nothing to void (the call would only look).
+        if existing is not None and not renewal_services.successor_void_if_unsigned(
+            predecessor=contract
+        ):
+            return ""
+        start = contract.end_date + dt.timedelta(days=1)
+        months = term_months(contract.start_date, contract.end_date)
+        lines = renewal_services.renewal_lines_at_current_prices(
+            contract=contract, start=start, months=months
+        )
+        successor = contract_services.contract_create_draft(
+            customer=contract.customer,
+            by=None,
+            start_date=start,
+            end_date=successor_term_end(start, months),
+            lines=[
+                contract_services.LineSpec(
+                    description=s.description,
+                    quantity=s.quantity,
+                    unit_price=s.unit_price,
+                    plan=s.plan,
+                )
+                for s in lines
+            ],
+            plan=contract.plan,
+            owner=contract.owner,
+            billing_period=contract.billing_period,
+            currency=contract.currency,
+            terms_version=contract.terms_version,
+            notice_period_days=contract.notice_period_days,
+            predecessor=contract,
+        )
+        # No signature: the consent the customer gave is the agreement. The successor
+        # goes through the same statuses as a signed one, each with its event. It was
+        # created in this transaction (nobody else sees it) and the predecessor is
+        # locked above, so the transitions need no second lock.
+        transition = contract_services.contracts_transition_locked
+        transition(contracts=[successor], to=S.AWAITING_SIGNATURE, kind="auto_renewal")
+        transition(
+            contracts=[successor],
+            to=S.AWAITING_PAYMENT,
+            kind="signed",
+            reason=_("Renewed automatically under the customer's consent"),
+            payload={"consent_id": consent.pk, "automatic": True},
+            updates={"signed_at": consent.at},
+        )
+        # Auto-renew stays on for the new term, with its own consent row pointing back.
+        contract_services.contract_set_auto_renew(
+            contract=successor,
+            enabled=True,
+            by=None,
+            channel=consent.channel,
+            text=consent.text,
+            text_version=consent.text_version,
+        )
+        # The successor starts the day after the end whether or not it is paid yet.
+        if start <= as_of:
+            # As contract_activate and contract_mark_renewed.
             transition(
                 contracts=[successor],
-                to=S.AWAITING_PAYMENT,
-                kind="signed",
-                reason=_("Renewed automatically under the customer's consent"),
-                payload={"consent_id": consent.pk, "automatic": True},
-                updates={"signed_at": consent.at},
+                to=S.ACTIVE,
+                kind="activated",
+                reason=_("Auto-renewal"),
+                expect_from=[S.SCHEDULED, S.AWAITING_PAYMENT],
             )
-            # Auto-renew stays on for the new term, with its own consent row pointing back.
-            contract_services.contract_set_auto_renew(
-                contract=successor,
-                enabled=True,
-                by=None,
-                channel=consent.channel,
-                text=consent.text,
-                text_version=consent.text_version,
+            transition(
+                contracts=[contract],
+                to=S.RENEWED,
+                kind="renewed",
+                payload={"successor": successor.number},
+                updates={"ended_at": timezone.now()},
             )
-            # The successor starts the day after the end whether or not it is paid yet.
-            if start <= as_of:
-                # As contract_activate and contract_mark_renewed.
-                transition(
-                    contracts=[successor],
-                    to=S.ACTIVE,
-                    kind="activated",
-                    reason=_("Auto-renewal"),
-                    expect_from=[S.SCHEDULED, S.AWAITING_PAYMENT],
-                )
-                transition(
-                    contracts=[contract],
-                    to=S.RENEWED,
-                    kind="renewed",
-                    payload={"successor": successor.number},
-                    updates={"ended_at": timezone.now()},
-                )
-            else:
-                transition(contracts=[successor], to=S.SCHEDULED, kind="scheduled")
-            invoices = invoice_plan_issue(
-                contract=successor, installments=1, first_due_date=max(start, as_of)
-            )
-            contract_services.event_record(
-                contract=contract,
-                kind="auto_renewed",
-                payload={"successor": successor.number, "total": str(successor.total_amount)},
-            )
-            renewal_services.case_attach_auto_renewal(predecessor=contract, successor=successor)
-            message_to_customer(
-                kind="auto_renewal_confirmation",
-                customer=contract.customer,
-                contract=successor,
-                context={
-                    "contract_number": contract.number,
-                    "successor_number": successor.number,
-                    "start_date": successor.start_date.isoformat(),
-                    "end_date": successor.end_date.isoformat(),
-                    "total": str(successor.total_amount),
-                    "currency": successor.currency,
-                    "invoice_number": invoices[0].number if invoices else "",
-                },
-                dedupe_key=f"auto-renewal-confirmation:{successor.pk}",
-            )
-            return True
+        else:
+            transition(contracts=[successor], to=S.SCHEDULED, kind="scheduled")
+        invoices = invoice_plan_issue(
+            contract=successor, installments=1, first_due_date=max(start, as_of)
+        )
+        contract_services.event_record(
+            contract=contract,
+            kind="auto_renewed",
+            payload={"successor": successor.number, "total": str(successor.total_amount)},
+        )
+        renewal_services.case_attach_auto_renewal(predecessor=contract, successor=successor)
+        message_to_customer(
+            kind="auto_renewal_confirmation",
+            customer=contract.customer,
+            contract=successor,
+            context={
+                "contract_number": contract.number,
+                "successor_number": successor.number,
+                "start_date": successor.start_date.isoformat(),
+                "end_date": successor.end_date.isoformat(),
+                "total": str(successor.total_amount),
+                "currency": successor.currency,
+                "invoice_number": invoices[0].number if invoices else "",
+            },
+            dedupe_key=f"auto-renewal-confirmation:{successor.pk}",
+        )
+        return _RENEWED
+
+    def handle(contract_id: int) -> bool:
+        # One transaction per contract (a savepoint inside a caller's transaction): if
+        # anything fails, the successor, its invoice and every other write go with it.
+        with transaction.atomic():
+            outcome = renew(contract_id)
+        # Counted after the commit: a transaction that fails to commit counts nothing.
+        if outcome == _BLOCKED:
+            report.auto_renew_blocked += 1
+        return outcome == _RENEWED
 
     return handle
 
@@ -470,9 +520,12 @@ def step_queryset(step: str, as_of: dt.date) -> QuerySet[Contract]:
     raise ValueError(f"unknown step {step}")
 
 
-def step_chunks(step: str, as_of: dt.date) -> Iterator[list[int]]:
+def step_chunks(step: str, as_of: dt.date, *, held: Collection[int] = ()) -> Iterator[list[int]]:
+    """The ids a step selects, in chunks, without the ``held`` ones (renewals that failed
+    earlier in the run: an error must not let the expiry step end them)."""
     size = AUTO_RENEW_CHUNK_SIZE if step == "auto_renew" else CHUNK_SIZE
-    for ids in _id_batches(step_queryset(step, as_of)):
+    for batch in _id_batches(step_queryset(step, as_of)):
+        ids = [i for i in batch if i not in held]
         for i in range(0, len(ids), size):
             yield ids[i : i + size]
 
@@ -480,13 +533,14 @@ def step_chunks(step: str, as_of: dt.date) -> Iterator[list[int]]:
 def step_run_chunk(step: str, as_of: dt.date, ids: list[int], report: EndsReport) -> int:
     """Handle one chunk of a step: every contract is locked and re-checked first, so a
     chunk may run anywhere, twice, or at the same time as another run of the same day.
-    Adds to the report's counters and errors; returns how many contracts it changed."""
+    Adds to the report's counters, errors and held contracts; returns how many contracts
+    it changed."""
     if step in ("activate", "activate_scheduled"):
         done = _batched(report, ids, _activate_batch(as_of), _activate(as_of))
     elif step == "auto_renew":
-        done = _each(report, ids, _auto_renew(report, as_of))
+        done = _each(report, ids, _auto_renew(report, as_of), hold=True)
     elif step == "mark_renewed":
-        done = _batched(report, ids, _mark_renewed_batch(as_of), _mark_renewed(as_of))
+        done = _batched(report, ids, _mark_renewed_batch(as_of), _mark_renewed(as_of), hold=True)
     elif step == "expire":
         done = _batched(report, ids, _expire_batch(as_of), _expire(as_of))
     else:
@@ -503,7 +557,7 @@ def process_contract_ends(*, as_of: dt.date) -> EndsReport:
         if step == "cancellations":
             _complete_cancellations(report, as_of)
             continue
-        for ids in step_chunks(step, as_of):
+        for ids in step_chunks(step, as_of, held=report.renewal_failed):
             step_run_chunk(step, as_of, ids, report)
     log.info("process_contract_ends %s", report.as_dict())
     return report
@@ -514,10 +568,11 @@ def process_contract_ends(*, as_of: dt.date) -> EndsReport:
 # The coordinator (the daily task, or the command with --fan-out) goes through the steps
 # in order. For each step it selects the ids, sends one task per chunk, then works on
 # the chunks nobody has taken yet itself and waits until every chunk is done before it
-# selects the next step (auto-renewal must be over before expiry looks). Claims and
-# results go through the shared cache (Redis): a chunk is claimed with cache.add, so
-# it normally runs once; if the cache forgets (restart) a chunk runs twice, which the
-# row locks and re-checks make harmless. A chunk not done after CHUNK_STALE_SECONDS
+# selects the next step (auto-renewal must be over before expiry looks, and the renewals
+# that failed in a worker are held from the later steps). Claims and results go through
+# the shared cache (Redis): a chunk is claimed with cache.add, so it normally runs once;
+# if the cache forgets (restart) a chunk runs twice, which the row locks and re-checks
+# make harmless. A chunk not done after CHUNK_STALE_SECONDS
 # (a worker died holding it) is done by the coordinator itself.
 
 CHUNK_STALE_SECONDS = 300
@@ -556,7 +611,12 @@ def _chunk_run_and_record(
 
     part = EndsReport(as_of=as_of)
     done = step_run_chunk(step, as_of, ids, part)
-    result = {"done": done, "blocked": part.auto_renew_blocked, "errors": part.errors}
+    result = {
+        "done": done,
+        "blocked": part.auto_renew_blocked,
+        "errors": part.errors,
+        "renewal_failed": part.renewal_failed,
+    }
     cache.set(_chunk_key(run, step, index, "done"), result, _KEY_SECONDS)
     return result
 
@@ -589,7 +649,8 @@ def process_contract_ends_fan_out(
         if step == "cancellations":
             _complete_cancellations(report, as_of)
             continue
-        chunks = list(step_chunks(step, as_of))
+        # Renewals that failed in an earlier step (merged below) are held from here on.
+        chunks = list(step_chunks(step, as_of, held=report.renewal_failed))
         if len(chunks) <= 1:  # nothing to share
             for ids in chunks:
                 step_run_chunk(step, as_of, ids, report)
@@ -629,5 +690,6 @@ def process_contract_ends_fan_out(
             setattr(report, field_name, getattr(report, field_name) + int(result["done"]))
             report.auto_renew_blocked += int(result.get("blocked", 0))
             report.errors.extend(result.get("errors", []))
+            report.renewal_failed.update(result.get("renewal_failed", {}))
     log.info("process_contract_ends (fan-out) %s", report.as_dict())
     return report

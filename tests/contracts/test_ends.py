@@ -21,15 +21,6 @@ S = ContractStatus
 END = dt.date(2026, 6, 30)
 
 
-@pytest.fixture
-def notice(monkeypatch):
-    state = {"delivered": True}
-    monkeypatch.setattr(
-        "contracts.ends.renewal_notice_was_delivered", lambda contract: state["delivered"]
-    )
-    return state
-
-
 def _auto_renewing(manager=None, **kwargs):
     plan = PlanFactory(price=Decimal("500.00"))
     contract = ContractFactory(

@@ -36,8 +36,15 @@ class Command(BaseCommand):
         else:
             report = process_contract_ends(as_of=as_of)
         for key, value in report.as_dict().items():
+            if isinstance(value, list):
+                value = ", ".join(value) or "none"
             self.stdout.write(f"{key}: {value}")
         for line in report.errors:
             self.stderr.write(f"error: {line}")
+        if report.renewal_failed:
+            self.stderr.write(
+                "renewal failed, held (not expired) and retried on the next run: "
+                + ", ".join(sorted(report.renewal_failed.values()))
+            )
         if report.errors:
             raise CommandError(f"{len(report.errors)} contract(s) failed; see the log")

@@ -1,9 +1,13 @@
 """A customer cancels from the portal on a phone (390×844), in Debian's Chromium.
 
-1. Offer declined: early termination with a preview, the save offer declined on the same
-   screen, the account manager confirms in the staff UI; the confirmation email reaches
-   a real SMTP server and the PDF it links to is the confirmation.
-2. Offer accepted: the request is withdrawn and the contract changes as the offer says.
+1. Offer declined: early termination with a preview, the one save offer that fits shown
+   with "continue to cancel" on the same screen, declined; a final confirmation shows the
+   effective date, fee, refund and what happens to the service before anything is sent;
+   the account manager confirms in the staff UI on a second "are you sure" page; the
+   confirmation email reaches a real SMTP server and the PDF it links to is the
+   confirmation.
+2. Offer accepted: nothing is cancelled, the request ends "retained" and the contract
+   changes as the offer says.
 
 Screenshots: test-artifacts/cancel-*.png.
 """
@@ -72,6 +76,9 @@ def world(transactional_db, settings, tmp_path):
         etf_value=Decimal("20"),
         refund_policy="pro_rata",
     )
+    # Auto-renew on: accepting the offer must leave it on, nothing is cancelled.
+    type(contract).objects.filter(pk=contract.pk).update(auto_renew=True)
+    contract.refresh_from_db()
     offer = RetentionOffer.objects.create(
         code="FREE2",
         title="Two months free",
@@ -125,22 +132,38 @@ def test_a_customer_cancels_declines_the_offer_and_gets_the_confirmation_by_emai
     page.get_by_role("radio", name="Early termination").check()
     page.get_by_label("Main reason").select_option("budget")
     page.get_by_label("Anything you want to tell us (optional)").fill("预算削减 Budget cut")
-    page.get_by_role("button", name="Submit cancellation request").click()
-    page.wait_for_url(re.compile(r".*/portal/cancellations/\d+/$"))
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_url(re.compile(rf".*/portal/contracts/{contract.pk}/cancel/offer/$"))
 
-    # One offer, with "continue to cancel" on the same screen.
+    # One offer, with "continue to cancel" on the same screen; nothing sent yet.
     offer_box = page.locator("#retention-offer")
+    assert offer_box.count() == 1
     assert "Two months free" in offer_box.inner_text()
+    assert page.get_by_role("button", name="Accept the offer and keep my contract").is_visible()
     continue_button = page.get_by_role("button", name="No thanks, continue to cancel")
     assert continue_button.is_visible()
+    assert CancellationRequest.objects.count() == 0
     screenshot(page, "cancel-declined-2-offer")
     continue_button.click()
-    page.wait_for_load_state()
+    page.wait_for_url(re.compile(rf".*/portal/contracts/{contract.pk}/cancel/confirm/$"))
+
+    # The final confirmation: date, fee, refund and the service, before anything is sent.
+    review = page.locator("#cancel-review").inner_text()
+    assert earliest.isoformat() in review
+    assert "Early-termination fee" in review
+    assert "Refund" in review
+    assert "What happens to the service" in review
+    assert CancellationRequest.objects.count() == 0
+    screenshot(page, "cancel-declined-3-confirm")
+    page.get_by_role("button", name="Confirm cancellation").click()
+    page.wait_for_url(re.compile(r".*/portal/cancellations/\d+/$"))
     assert page.locator(".js-request-status").get_attribute("data-status") == "in_review"
-    screenshot(page, "cancel-declined-3-in-review")
+    assert page.locator("#retention-offer").count() == 0  # one offer per request
+    screenshot(page, "cancel-declined-4-in-review")
 
     req = CancellationRequest.objects.get()
     assert req.status == Status.IN_REVIEW
+    assert req.offer_response == "declined"
 
     # The account manager confirms in the staff UI (a desktop browser).
     staff_context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
@@ -154,9 +177,16 @@ def test_a_customer_cancels_declines_the_offer_and_gets_the_confirmation_by_emai
         assert staff_page.locator("input[name=effective_date]").input_value() == (
             earliest.isoformat()
         )
-        screenshot(staff_page, "cancel-declined-4-staff-request")
+        screenshot(staff_page, "cancel-declined-5-staff-request")
         staff_page.get_by_role("button", name="Confirm with this effective date").click()
-        staff_page.wait_for_load_state()
+        # It asks first (a page, no JS dialog): nothing is confirmed yet.
+        staff_page.wait_for_url(re.compile(rf".*/staff/cancellations/{req.pk}/confirm/\?.*"))
+        assert earliest.isoformat() in staff_page.locator("#confirm-numbers").inner_text()
+        req.refresh_from_db()
+        assert req.status == Status.IN_REVIEW
+        screenshot(staff_page, "cancel-declined-6-staff-asks")
+        staff_page.get_by_role("button", name=f"Yes, confirm with {earliest.isoformat()}").click()
+        staff_page.wait_for_url(re.compile(rf".*/staff/cancellations/{req.pk}/$"))
     finally:
         staff_context.close()
 
@@ -169,7 +199,7 @@ def test_a_customer_cancels_declines_the_offer_and_gets_the_confirmation_by_emai
     page.reload()
     assert page.locator(".js-request-status").get_attribute("data-status") == "confirmed"
     assert page.get_by_role("link", name="Download the confirmation (PDF)").is_visible()
-    screenshot(page, "cancel-declined-5-confirmed")
+    screenshot(page, "cancel-declined-7-confirmed")
 
     # The outbox delivers the confirmation to the SMTP server.
     call_command("deliver_messages")
@@ -222,20 +252,23 @@ def test_a_customer_accepts_the_offer_and_keeps_the_contract_extended(
 
     page.get_by_role("radio", name="Do not renew (end at term end)").check()
     page.get_by_label("Main reason").select_option("price")
-    page.get_by_role("button", name="Submit cancellation request").click()
-    page.wait_for_url(re.compile(r".*/portal/cancellations/\d+/$"))
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_url(re.compile(rf".*/portal/contracts/{contract.pk}/cancel/offer/$"))
     assert page.get_by_role("button", name="No thanks, continue to cancel").is_visible()
     screenshot(page, "cancel-accepted-2-offer")
 
     page.get_by_role("button", name="Accept the offer and keep my contract").click()
-    page.wait_for_load_state()
+    page.wait_for_url(re.compile(r".*/portal/cancellations/\d+/$"))
     assert page.locator(".js-request-status").get_attribute("data-status") == "retained"
     assert "Thank you for staying" in page.content()
+    assert add_months(old_end, 2).isoformat() in page.locator(".js-contract-end").inner_text()
     screenshot(page, "cancel-accepted-3-retained")
 
     req = CancellationRequest.objects.get()
     assert req.status == Status.RETAINED
+    assert req.offer_response == "accepted"
     contract.refresh_from_db()
     assert contract.end_date == add_months(old_end, 2)
+    assert contract.auto_renew is True  # nothing was switched off
     assert ContractEvent.objects.filter(contract=contract, kind="extended").exists()
     assert not page.js_errors, page.js_errors

@@ -16,6 +16,8 @@ from typing import Any
 from django.http import HttpResponse
 from django.utils import timezone
 
+from core.money import MoneyTotals, default_currency
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -51,3 +53,22 @@ def csv_response(
     for row in rows:
         writer.writerow([csv_safe_cell(v) for v in row])
     return response
+
+
+# --- money columns ---------------------------------------------------------------------
+# A spreadsheet sums a column: a money column holds one currency only. A money figure is
+# exported as one column per currency ("Annualised value (CNY)", "Annualised value (USD)")
+# of plain decimals, a row filling the columns of the currencies it has and leaving the
+# others blank.
+
+
+def csv_currencies(found: Iterable[str | None]) -> list[str]:
+    """The currencies to give a money figure a column each: those found, sorted; the
+    default currency when there are none (an empty export still has its columns)."""
+    codes = sorted({code.upper() for code in found if code})
+    return codes or [default_currency()]
+
+
+def money_cells(totals: MoneyTotals, currencies: Sequence[str]) -> list[Decimal | str]:
+    """``totals`` spread over one cell per currency of ``currencies`` (blank where none)."""
+    return [totals.amounts.get(code, "") for code in currencies]

@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from contracts.models import ContractStatus
+from core.csv_export import csv_currencies, money_cells
 
 from .selectors import (
     EXPIRY_WINDOWS,
@@ -68,15 +69,13 @@ def value_rates_note(period: MonthFigures) -> str:
 def csv_table(table: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     """A dashboard table for a spreadsheet: a money column becomes one column per
     currency ("Value ≤ 30 days (CNY)", "… (USD)") of plain decimals, so that no cell
-    and no column sum adds one currency to another."""
+    and no column sum adds one currency to another (core.csv_export.money_cells)."""
     rows = table["rows"]
-    width = len(table["header"])
     currencies: dict[int, list[str]] = {}
-    for i in range(width):
+    for i in range(len(table["header"])):
         cells = [row[i] for row in rows]
         if cells and all(cell.money for cell in cells):
-            found = sorted({code for cell in cells for code in cell.value.currencies})
-            currencies[i] = found or [settings.RENEWDESK["DEFAULT_CURRENCY"]]
+            currencies[i] = csv_currencies(code for c in cells for code in c.value.currencies)
     header: list[str] = []
     for i, title in enumerate(table["header"]):
         if i in currencies:
@@ -90,10 +89,7 @@ def csv_table(table: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     for row in rows:
         values: list[Any] = []
         for i, cell in enumerate(row):
-            if i in currencies:
-                values += [cell.value.get(code) for code in currencies[i]]
-            else:
-                values.append(cell.value)
+            values += money_cells(cell.value, currencies[i]) if i in currencies else [cell.value]
         out.append(values)
     return header, out
 

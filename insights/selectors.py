@@ -20,8 +20,10 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
@@ -33,8 +35,9 @@ from django.utils.translation import gettext_lazy as _
 from contracts.models import ENDED_STATUSES, Contract, ContractStatus
 from contracts.selectors import ended_on_expression
 from core.access import contracts_visible_to
+from core.csv_export import csv_currencies
 from core.money import MoneyTotals
-from customers.models import TierSettings
+from customers.models import Customer, TierSettings
 from retention.models import CancellationRequest, OfferResponse, Reason, Status
 
 EXPIRY_WINDOWS = (30, 60, 90)
@@ -461,3 +464,42 @@ def totals(figures: list[MonthFigures]) -> MonthFigures:
     # Churn over the period: lost over those in force at its start.
     total.in_force_at_start = figures[0].in_force_at_start if figures else 0
     return total
+
+
+# --- list exports ------------------------------------------------------------------------
+
+
+def with_active_value_by_currency(
+    customers: QuerySet[Customer],
+) -> tuple[QuerySet[Customer], list[str]]:
+    """``customers`` annotated with the annual value of their active contracts in each
+    currency found among them (one subquery per currency; never converted, never added
+    across currencies), and those currencies, sorted: the customer export gives each its
+    column. Read a customer's amounts back with ``active_values_of``."""
+    active = Contract.objects.filter(status=S.ACTIVE)
+    currencies = csv_currencies(
+        active.filter(customer__in=customers.values("pk"))
+        .order_by()
+        .values_list("currency", flat=True)
+        .distinct()
+    )
+    annotated = customers.annotate(
+        **{
+            f"active_value_{i}": Subquery(
+                active.filter(customer=OuterRef("pk"), currency=code)
+                .order_by()
+                .values("customer")
+                .annotate(v=Sum("annual_value"))
+                .values("v"),
+                output_field=MONEY,
+            )
+            for i, code in enumerate(currencies)
+        }
+    )
+    return annotated, currencies
+
+
+def active_values_of(customer: Customer, currencies: list[str]) -> MoneyTotals:
+    return MoneyTotals.of(
+        (code, getattr(customer, f"active_value_{i}", None)) for i, code in enumerate(currencies)
+    )

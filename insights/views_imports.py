@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,14 +16,16 @@ from contracts.forms import ContractFilterForm
 from contracts.importers import CONTRACT_COLUMNS
 from contracts.selectors import contract_list
 from core.auth import staff_required
-from core.csv_export import csv_response
+from core.csv_export import csv_currencies, csv_response, money_cells
 from core.errors import DomainError
+from core.money import MoneyTotals
 from customers.forms import CustomerFilterForm
 from customers.importers import CUSTOMER_COLUMNS
 from customers.selectors import customer_list
 
 from .imports import import_job_create, import_job_status
 from .models import ImportJob, ImportKind
+from .selectors import active_values_of, with_active_value_by_currency
 
 
 class ImportForm(forms.Form):
@@ -115,6 +116,8 @@ def contracts_export(request: HttpRequest) -> HttpResponse:
     """The contract list as CSV, with the list's filters (all pages)."""
     form = ContractFilterForm(request.GET or None, user=request.user)
     qs = contract_list(user=request.user, filters=form.to_filters())
+    # Money columns, one per currency: a spreadsheet's column sum never adds USD to CNY.
+    currencies = csv_currencies(qs.order_by().values_list("currency", flat=True).distinct())
 
     def rows() -> Any:
         for c in qs.iterator(chunk_size=2000):
@@ -127,8 +130,8 @@ def contracts_export(request: HttpRequest) -> HttpResponse:
                 c.get_status_display(),
                 c.start_date,
                 c.end_date,
-                c.total_amount,
-                c.annual_value,
+                *money_cells(MoneyTotals.of([(c.currency, c.total_amount)]), currencies),
+                *money_cells(MoneyTotals.of([(c.currency, c.annual_value)]), currencies),
                 c.currency,
                 c.auto_renew,
                 manager.username if manager else "",
@@ -144,8 +147,8 @@ def contracts_export(request: HttpRequest) -> HttpResponse:
             _("Status"),
             _("Start date"),
             _("End date"),
-            _("Total for the term"),
-            _("Annualised value"),
+            *[_("Total for the term (%(currency)s)") % {"currency": c} for c in currencies],
+            *[_("Annualised value (%(currency)s)") % {"currency": c} for c in currencies],
             _("Currency"),
             _("Auto-renew"),
             _("Account manager"),
@@ -158,6 +161,7 @@ def contracts_export(request: HttpRequest) -> HttpResponse:
 def customers_export(request: HttpRequest) -> HttpResponse:
     form = CustomerFilterForm(request.GET or None, user=request.user)
     qs = customer_list(user=request.user, filters=form.to_filters())
+    qs, currencies = with_active_value_by_currency(qs)
 
     def rows() -> Any:
         # iterator() drops prefetches: the primary contact is not exported here.
@@ -169,7 +173,7 @@ def customers_export(request: HttpRequest) -> HttpResponse:
                 c.tier_override or c.tier,
                 c.account_manager.username if c.account_manager else "",
                 c.active_count,
-                c.active_value,
+                *money_cells(active_values_of(c, currencies), currencies),
                 c.next_end_date,
                 c.language,
             ]
@@ -183,10 +187,8 @@ def customers_export(request: HttpRequest) -> HttpResponse:
             _("Tier"),
             _("Account manager"),
             _("Active contracts"),
-            # The figure is converted to the default currency (customers.selectors); the
-            # values stay plain decimals for spreadsheets, so the header names the currency.
-            _("Active annualised value (%(currency)s)")
-            % {"currency": settings.RENEWDESK["DEFAULT_CURRENCY"]},
+            # Plain decimals for spreadsheets, so each header names its currency.
+            *[_("Active annualised value (%(currency)s)") % {"currency": c} for c in currencies],
             _("Next end date"),
             _("Language"),
         ],

@@ -99,7 +99,7 @@ def test_the_plan_csv_has_one_value_column_per_currency(client, manager, expirin
     by_plan = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
     usd_row = by_plan["GLOBAL Global"]
     assert usd_row["≤ 30 天内到期金额（USD）"] == "3000.00"
-    assert usd_row["≤ 30 天内到期金额（CNY）"] == "0.00"
+    assert usd_row["≤ 30 天内到期金额（CNY）"] == ""
 
 
 @pytest.fixture

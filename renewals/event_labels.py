@@ -23,6 +23,7 @@ STAFF_LABELS = {
     "auto_renewed": _("Renewed automatically"),
     "scheduled": _("Scheduled to start"),
     "successor_detached": _("Unsigned renewal draft replaced"),
+    "renewal_successor_taken_over": _("Existing renewal draft taken over by the quote"),
     "invoice_issued": _("Invoice issued"),
     "invoice_voided": _("Invoice voided"),
     "payment_recorded": _("Payment recorded"),
@@ -56,6 +57,7 @@ INTERNAL_KINDS = {
     "quote_created",
     "quote_updated",
     "successor_detached",
+    "renewal_successor_taken_over",
     "invoice_voided",
     "auto_renewal",
 }

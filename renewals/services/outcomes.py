@@ -29,6 +29,7 @@ from renewals.models import (
 
 from ._common import _lock_case, _set_stage
 from .cases import case_open
+from .successors import successor_detach
 
 # --- payment, activation, after renewal -----------------------------------------------------
 
@@ -133,17 +134,10 @@ def successor_void_if_unsigned(*, predecessor: Contract, by: Any = None) -> bool
     for inv in successor.invoices.filter(status="open"):
         invoice_void(invoice=inv, by=by, reason=_("Contract void"))
     # Contract.predecessor is one-to-one: the abandoned draft lets go of it.
-    Contract.objects.filter(pk=successor.pk).update(predecessor=None)
-    RenewalCase.objects.filter(successor=successor).update(successor=None)
+    successor_detach(predecessor=predecessor, successor=successor, by=by)
     Quote.objects.filter(
         case__contract=predecessor, status__in=[QuoteStatus.DRAFT, QuoteStatus.SENT]
     ).update(status=QuoteStatus.WITHDRAWN)
-    event_record(
-        contract=predecessor,
-        kind="successor_detached",
-        by=by,
-        payload={"successor": successor.number},
-    )
     return True
 
 

@@ -37,6 +37,12 @@ from renewals.models import (
 from renewals.selectors import term_months
 
 from ._common import _lock_case, _set_stage
+from .successors import (
+    successor_claim_for_case,
+    successor_create_for_case,
+    successor_in_place,
+    successor_refusal,
+)
 
 # --- quote -------------------------------------------------------------------------------
 
@@ -120,6 +126,11 @@ def quote_create(*, case: RenewalCase, by: Any) -> Quote:
         if existing is not None:
             return existing
         contract = locked.contract
+        # Say now, not at sending, that a renewal signed (or paid) elsewhere is in the way.
+        in_place = successor_in_place(predecessor=contract)
+        refusal = successor_refusal(contract=in_place) if in_place else None
+        if refusal is not None:
+            raise refusal
         start = contract.end_date + dt.timedelta(days=1)
         months = term_months(contract.start_date, contract.end_date)
         quote = Quote.objects.create(
@@ -301,27 +312,27 @@ def quote_send(*, quote: Quote, by: Any) -> Quote:
         predecessor = case.contract
         if predecessor.status not in (ContractStatus.ACTIVE, ContractStatus.EXPIRED):
             raise InvalidTransition(_("Only an active or just-ended contract can be renewed."))
-        successor = case.successor
         fields = {
             "start_date": locked.start_date,
             "end_date": locked.end_date,
             "billing_period": locked.billing_period,
             "currency": locked.currency,
             "terms_version": locked.terms_version,
+            "plan": predecessor.plan,
+            "notice_period_days": predecessor.notice_period_days,
         }
+        # A draft renewal made before the case (by hand, an import) is taken over;
+        # a signed one refuses the send with its reason.
+        successor = successor_claim_for_case(case=case, by=by)
         if successor is None:
-            successor = contract_services.contract_create_draft(
-                customer=predecessor.customer,
+            successor = successor_create_for_case(
+                case=case,
                 by=by,
+                customer=predecessor.customer,
                 lines=_successor_lines(locked),
-                plan=predecessor.plan,
                 owner=predecessor.owner,
-                notice_period_days=predecessor.notice_period_days,
-                predecessor=predecessor,
                 **fields,
             )
-            case.successor = successor
-            case.save(update_fields=["successor", "updated_at"])
         else:
             successor = contract_services.contract_update_draft(
                 contract=successor, by=by, lines=_successor_lines(locked), **fields

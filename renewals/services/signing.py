@@ -49,7 +49,11 @@ def _quote_mark_signed(
     """Common tail of online and offline signing, inside the caller's transaction with the
     case and quote locked: sign the successor, invoice it, move the case."""
     successor = case.successor
-    assert successor is not None
+    if successor is None or successor.status != ContractStatus.AWAITING_SIGNATURE:
+        # Voided or detached since the quote went out: there is nothing left to sign.
+        raise InvalidTransition(
+            _("This quote cannot be signed any more; your account manager will send a new one.")
+        )
     predecessor = Contract.objects.select_for_update().get(pk=case.contract_id)
     # Same row lock as the cancellation flow takes: a cancellation request and a signature
     # on the same contract queue here, and whichever comes second is refused.

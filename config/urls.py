@@ -4,11 +4,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from core import views as core_views
+from core.auth import AdminLoginForm
 
 # Lazy: the admin renders them in the language of each request.
 admin.site.site_header = _("RenewDesk administration")
 admin.site.site_title = _("RenewDesk admin")
 admin.site.index_title = _("Plans, terms, rules and users")
+# Says so when django-axes locked the login out (shared with /staff/login/).
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:home", permanent=False)),

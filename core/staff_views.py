@@ -21,14 +21,16 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.access import contracts_visible_to, customers_visible_to
-from core.auth import staff_required
+from core.auth import LockoutMessageMixin, staff_required
 from core.errors import DomainError
 from core.models import Document, Task
 from core.services import task_complete
 
 
-class StaffAuthenticationForm(AuthenticationForm):
-    """Only staff accounts may log in here; portal customers use their magic link."""
+class StaffAuthenticationForm(LockoutMessageMixin, AuthenticationForm):
+    """Only staff accounts may log in here; portal customers use their magic link.
+
+    Throttled by django-axes together with the admin login (core.auth)."""
 
     error_messages = {
         **AuthenticationForm.error_messages,

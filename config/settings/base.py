@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -25,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_celery_beat",
@@ -62,6 +64,8 @@ MIDDLEWARE = [
     # Refuses a NUL character in a query string (and one that reached the database) with
     # a 400 page in the user's language, after the language is chosen.
     "core.middleware.NulInputMiddleware",
+    # Last: turns a login that django-axes refused into a 429 (core.auth.login_lockout_response).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -92,6 +96,12 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
+AUTHENTICATION_BACKENDS = [
+    # django-axes' lockout check first: a locked-out login is refused before the password
+    # is looked at. It logs no one in itself.
+    "core.auth.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "staff-login"
 LOGIN_REDIRECT_URL = "staff-home"
 LOGOUT_REDIRECT_URL = "staff-login"
@@ -158,6 +168,32 @@ CELERY_TASK_TIME_LIMIT = 10 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 9 * 60
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Staff and admin login throttling (django-axes; docs/security.md, docs/configuration.md).
+# Failures are counted per username and per client address; when either has
+# AXES_FAILURE_LIMIT failures within AXES_COOLOFF_MINUTES, every login for it is refused
+# (the right password included) until that much time has passed since the last failure or
+# an admin unlocks it (admin: Axes > Access attempts, or `manage.py axes_reset`).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_MINUTES = env.int("AXES_COOLOFF_MINUTES", default=30)
+# 0 minutes: no cool-off, locked until an admin unlocks.
+AXES_COOLOFF_TIME = dt.timedelta(minutes=AXES_COOLOFF_MINUTES) if AXES_COOLOFF_MINUTES else None
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A successful login does not clear the count: it would let anyone with one valid account
+# (a portal customer logging in from the same address) wipe the failures of the address.
+AXES_RESET_ON_SUCCESS = False
+# Attempts while locked out are refused without being counted: the lock ends when it said.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "core.auth.login_lockout_response"
+# No start-up banner in every manage.py command; failures and lockouts are still logged.
+AXES_VERBOSE = False
+# The client address. Default: REMOTE_ADDR only, never a header a client can forge. Behind
+# a reverse proxy every request comes from the proxy's address, so one address's limit
+# would lock everybody out: set these as docs/configuration.md explains.
+AXES_IPWARE_META_PRECEDENCE_ORDER = env.list(
+    "AXES_IPWARE_META_PRECEDENCE_ORDER", default=["REMOTE_ADDR"]
+)
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=None)
 
 # Security defaults that hold everywhere; production tightens the rest.
 SESSION_COOKIE_HTTPONLY = True

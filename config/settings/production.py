@@ -33,6 +33,18 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
+# The login throttle (django-axes) counts failures per client address. Behind the reverse
+# proxy that TLS requires, REMOTE_ADDR is the proxy's address for everyone; the client's is
+# the one the proxy appended to X-Forwarded-For. AXES_IPWARE_PROXY_COUNT entries to its
+# right are further proxies of ours (0: one proxy). Not strict: earlier entries, which a
+# client can write itself, are ignored rather than making the header unusable.
+# docs/configuration.md ("Login throttling").
+AXES_IPWARE_META_PRECEDENCE_ORDER = env.list(
+    "AXES_IPWARE_META_PRECEDENCE_ORDER", default=["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+)
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0)
+IPWARE_STRICT = False
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

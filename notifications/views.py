@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.auth import staff_required
 from core.errors import DomainError
 
+from .forms import OutboxFilterForm
 from .models import Channel, Message, MessageKind, MessageStatus
 from .selectors import (
     message_kind_label,
@@ -45,25 +46,27 @@ KINDS = [
 
 
 def _outbox(request, *, heading, forced_status: str = ""):
-    filters = {
-        "status": forced_status or request.GET.get("status", ""),
-        "channel": request.GET.get("channel", ""),
-        "kind": request.GET.get("kind", "")[:50],
-        "q": request.GET.get("q", "")[:100],
-    }
-    qs = outbox_for_staff(user=request.user, **filters)
+    form = OutboxFilterForm(request.GET)
+    filters = form.filters()
+    if forced_status:
+        filters["status"] = forced_status
+    valid = form.is_valid()
+    # A filter in error (a NUL character, too long) lists nothing: the page says why.
+    qs = outbox_for_staff(user=request.user, **filters) if valid else Message.objects.none()
     page_obj = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "notifications/outbox.html",
         {
             "heading": heading,
+            "form": form,
             "page_obj": page_obj,
             "filters": filters,
             "statuses": MessageStatus.choices,
             "channels": Channel.choices,
             "kinds": [(kind, message_kind_label(kind)) for kind in KINDS],
         },
+        status=200 if valid else 400,
     )
 
 

@@ -199,3 +199,60 @@ def test_a_manager_cannot_open_a_message_about_another_managers_contract(
         for m in messages
     }
     assert statuses == dict.fromkeys(statuses, 404)
+
+
+# NUL characters in the outbox filters (issue #13, item 7).
+
+
+@pytest.fixture
+def without_nul_middleware(settings):
+    """The views' own defence, without the project-wide middleware that answers any query
+    string holding a NUL with a 400 before the view runs."""
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "NulInput" not in m]
+
+
+@pytest.mark.parametrize("page", ["notifications:outbox", "notifications:failed"])
+@pytest.mark.parametrize(
+    ("param", "label"),
+    [
+        ("q", "Contract number or address"),
+        ("kind", "Kind"),
+        ("status", "Status"),
+        ("channel", "Channel"),
+    ],
+)
+def test_a_nul_character_in_a_filter_is_refused_with_the_fields_name(
+    make_contract, client, without_nul_middleware, page, param, label
+):
+    contract = make_contract(30)
+    reminders_sweep(as_of=AS_OF)
+    client.force_login(contract.owner)
+
+    response = client.get(reverse(page), {param: "HT\x00"})
+
+    assert response.status_code == 400
+    assert f"<div>{label}: must not contain the NUL character (\\0).</div>" in response.text
+    assert contract.number not in response.text  # nothing listed under a refused filter
+    assert "\x00" not in response.text  # the value is not echoed back
+
+
+def test_the_nul_refusal_speaks_chinese(make_contract, client, without_nul_middleware):
+    contract = make_contract(30)
+    contract.owner.language = "zh-hans"
+    contract.owner.save()
+    client.force_login(contract.owner)
+
+    response = client.get(reverse("notifications:outbox"), {"q": "\x00"})
+
+    assert response.status_code == 400
+    assert "<div>合同编号或地址：不能包含 NUL 字符（\\0）。</div>" in response.text
+
+
+def test_an_overlong_search_is_refused_not_cut(make_contract, client):
+    contract = make_contract(30)
+    client.force_login(contract.owner)
+
+    response = client.get(reverse("notifications:outbox"), {"q": "x" * 101})
+
+    assert response.status_code == 400
+    assert "<div>Contract number or address: Ensure this value" in response.text

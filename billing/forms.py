@@ -9,10 +9,18 @@ from django.utils.translation import gettext_lazy as _
 from .models import PaymentMethod
 
 
-class PaymentForm(forms.Form):
-    amount = forms.DecimalField(
-        label=_("Amount"), max_digits=14, decimal_places=2, min_value=Decimal("0.01")
+def _amount_field() -> forms.DecimalField:
+    return forms.DecimalField(
+        label=_("Amount"),
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        error_messages={"min_value": _("The amount must be greater than zero.")},
     )
+
+
+class PaymentForm(forms.Form):
+    amount = _amount_field()
     method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
     reference = forms.CharField(
         label=_("Reference"),
@@ -34,16 +42,12 @@ class PaymentForm(forms.Form):
 
 
 class CreditNoteForm(forms.Form):
-    amount = forms.DecimalField(
-        label=_("Amount"), max_digits=14, decimal_places=2, min_value=Decimal("0.01")
-    )
+    amount = _amount_field()
     reason = forms.CharField(label=_("Reason"), max_length=300)
 
 
 class RefundForm(forms.Form):
-    amount = forms.DecimalField(
-        label=_("Amount"), max_digits=14, decimal_places=2, min_value=Decimal("0.01")
-    )
+    amount = _amount_field()
     method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
     reference = forms.CharField(label=_("Reference"), max_length=100)
 

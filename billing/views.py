@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from core.auth import staff_required
 from core.errors import DomainError
+from core.form_errors import focus_first_error
 
 from . import services
 from .documents import invoice_document, receipt_document
@@ -65,9 +66,19 @@ def invoice_list_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required
-def invoice_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    invoice = _invoice(request, pk)
+def _invoice_page(
+    request: HttpRequest,
+    invoice: Invoice,
+    *,
+    payment_form: PaymentForm | None = None,
+    credit_form: CreditNoteForm | None = None,
+) -> HttpResponse:
+    """The invoice page; after a refused payment or credit note, with that form bound: its
+    errors beside their fields, the values entered kept, the page scrolled to it."""
+    for form in (payment_form, credit_form):
+        if form is not None:
+            focus_first_error(form)
+    nxt = request.POST.get("next", "")
     return render(
         request,
         "billing/invoice_detail.html",
@@ -75,11 +86,20 @@ def invoice_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "invoice": invoice,
             "payments": payments_for_invoice(invoice=invoice),
             "credit_notes": invoice.credit_notes.all(),
-            "payment_form": PaymentForm(initial={"amount": invoice.balance}),
-            "credit_form": CreditNoteForm(),
+            "payment_form": payment_form or PaymentForm(initial={"amount": invoice.balance}),
+            "credit_form": credit_form or CreditNoteForm(),
             "today": timezone.localdate(),
+            # Where a payment recorded from another page (the renewal case) returns to.
+            "next": nxt
+            if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()})
+            else "",
         },
     )
+
+
+@staff_required
+def invoice_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _invoice_page(request, _invoice(request, pk))
 
 
 @staff_required
@@ -87,12 +107,9 @@ def invoice_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 def invoice_pay_view(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _invoice(request, pk)
     form = PaymentForm(request.POST)
-    fallback = reverse("billing:invoice", kwargs={"pk": invoice.pk})
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return _back(request, fallback)
+        messages.error(request, _("The payment was not recorded: correct the marked fields."))
+        return _invoice_page(request, invoice, payment_form=form)
     data = form.cleaned_data
     received_at = timezone.make_aware(dt.datetime.combine(data["received_on"], dt.time(12)))
     try:
@@ -107,12 +124,10 @@ def invoice_pay_view(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except DomainError as exc:
         messages.error(request, exc.message)
-    else:
-        messages.success(
-            request,
-            _("Payment %(number)s recorded.") % {"number": payment.number},
-        )
-    return _back(request, fallback)
+        form.add_error("reference" if exc.code == "duplicate_payment" else None, exc.message)
+        return _invoice_page(request, invoice, payment_form=form)
+    messages.success(request, _("Payment %(number)s recorded.") % {"number": payment.number})
+    return _back(request, reverse("billing:invoice", kwargs={"pk": invoice.pk}))
 
 
 @staff_required
@@ -120,35 +135,51 @@ def invoice_pay_view(request: HttpRequest, pk: int) -> HttpResponse:
 def invoice_credit_view(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _invoice(request, pk)
     form = CreditNoteForm(request.POST)
-    if form.is_valid():
-        try:
-            note = services.credit_note_issue(
-                customer=invoice.customer,
-                invoice=invoice,
-                amount=form.cleaned_data["amount"],
-                reason=form.cleaned_data["reason"],
-                by=request.user,
-            )
-            messages.success(request, _("Credit note %(number)s issued.") % {"number": note.number})
-        except DomainError as exc:
-            messages.error(request, exc.message)
-    else:
-        messages.error(request, _("Enter an amount and a reason."))
+    if not form.is_valid():
+        messages.error(request, _("The credit note was not issued: correct the marked fields."))
+        return _invoice_page(request, invoice, credit_form=form)
+    try:
+        note = services.credit_note_issue(
+            customer=invoice.customer,
+            invoice=invoice,
+            amount=form.cleaned_data["amount"],
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        form.add_error(None, exc.message)
+        return _invoice_page(request, invoice, credit_form=form)
+    messages.success(request, _("Credit note %(number)s issued.") % {"number": note.number})
     return redirect("billing:invoice", pk=invoice.pk)
 
 
-@staff_required
-def credit_note_list_view(request: HttpRequest) -> HttpResponse:
+def _credit_notes_page(
+    request: HttpRequest, *, refused: CreditNote | None = None, form: RefundForm | None = None
+) -> HttpResponse:
+    """The credit notes; after a refused refund, that note's form bound (errors beside its
+    fields, the values entered kept)."""
     notes = list(
         credit_notes_visible_to(request.user)
         .select_related("customer", "invoice", "contract")
         .prefetch_related("refunds")[:200]
     )
+    if refused is not None and refused not in notes:
+        notes.insert(0, refused)
     return render(
         request,
         "billing/credit_note_list.html",
-        {"notes": notes, "refund_form": RefundForm()},
+        {
+            "notes": notes,
+            "refund_form": focus_first_error(form) if form is not None else RefundForm(),
+            "refused_pk": refused.pk if refused is not None else None,
+        },
     )
+
+
+@staff_required
+def credit_note_list_view(request: HttpRequest) -> HttpResponse:
+    return _credit_notes_page(request)
 
 
 @staff_required
@@ -160,10 +191,8 @@ def credit_note_refund_view(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404 from None
     form = RefundForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return redirect("billing:credit-notes")
+        messages.error(request, _("The refund was not recorded: correct the marked fields."))
+        return _credit_notes_page(request, refused=note, form=form)
     try:
         refund = services.refund_record(
             credit_note=note,
@@ -174,8 +203,9 @@ def credit_note_refund_view(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except DomainError as exc:
         messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Refund %(number)s recorded.") % {"number": refund.number})
+        form.add_error(None, exc.message)
+        return _credit_notes_page(request, refused=note, form=form)
+    messages.success(request, _("Refund %(number)s recorded.") % {"number": refund.number})
     return redirect("billing:credit-notes")
 
 

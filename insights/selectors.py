@@ -40,6 +40,8 @@ from core.money import MoneyTotals
 from customers.models import Customer, TierSettings
 from retention.models import CancellationRequest, OfferResponse, Reason, Status
 
+from .models import ContractScore
+
 EXPIRY_WINDOWS = (30, 60, 90)
 MONTHS = 12
 MONEY = DecimalField(max_digits=20, decimal_places=2)
@@ -503,3 +505,12 @@ def active_values_of(customer: Customer, currencies: list[str]) -> MoneyTotals:
     return MoneyTotals.of(
         (code, getattr(customer, f"active_value_{i}", None)) for i, code in enumerate(currencies)
     )
+
+
+def value_at_risk_in_currency(score: ContractScore) -> Decimal:
+    """A scored contract's value at risk in the contract's own currency: annualised value
+    × (100 − score) / 100. The stored ``value_at_risk`` is in the default currency (at
+    the tier settings' rates) only to order the at-risk list across currencies; what the
+    page and the export show next to the contract's currency is this figure."""
+    value = score.contract.annual_value * (100 - score.score) / 100
+    return value.quantize(Decimal("0.01"))

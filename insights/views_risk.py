@@ -11,12 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.auth import staff_required
-from core.csv_export import csv_response
+from core.csv_export import csv_currencies, csv_response, money_cells
+from core.money import MoneyTotals
 
 from . import propensity as p
 from .forms import DashboardFilterForm
 from .models import ContractScore
 from .scoring import at_risk_list
+from .selectors import value_at_risk_in_currency
 
 
 def _factor_labels(score: ContractScore) -> list[dict[str, Any]]:
@@ -34,6 +36,7 @@ def at_risk(request: HttpRequest) -> HttpResponse:
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     for score in page.object_list:
         score.factor_list = _factor_labels(score)
+        score.value_at_risk_shown = value_at_risk_in_currency(score)
     model = p.current_model()
     return render(
         request,
@@ -55,6 +58,10 @@ def at_risk(request: HttpRequest) -> HttpResponse:
 def at_risk_export(request: HttpRequest) -> HttpResponse:
     form = DashboardFilterForm(request.GET or None, user=request.user)
     qs = at_risk_list(user=request.user, filters=form.to_filters(), today=timezone.localdate())
+    # Money columns, one per currency: a column sum never adds USD to CNY.
+    currencies = csv_currencies(
+        qs.order_by().values_list("contract__currency", flat=True).distinct()
+    )
 
     def rows():
         for s in qs.iterator(chunk_size=2000):
@@ -64,10 +71,12 @@ def at_risk_export(request: HttpRequest) -> HttpResponse:
                 c.customer.code,
                 c.customer.name,
                 c.end_date,
-                c.annual_value,
+                *money_cells(MoneyTotals.of([(c.currency, c.annual_value)]), currencies),
                 c.currency,
                 s.score,
-                s.value_at_risk,
+                *money_cells(
+                    MoneyTotals.of([(c.currency, value_at_risk_in_currency(s))]), currencies
+                ),
                 "; ".join(f"{f['label']} {f['effect']:+}" for f in _factor_labels(s)),
                 s.get_method_display(),
             ]
@@ -79,10 +88,10 @@ def at_risk_export(request: HttpRequest) -> HttpResponse:
             _("Customer code"),
             _("Customer"),
             _("End date"),
-            _("Annualised value"),
+            *[_("Annualised value (%(currency)s)") % {"currency": c} for c in currencies],
             _("Currency"),
             _("Renewal propensity"),
-            _("Value at risk"),
+            *[_("Value at risk (%(currency)s)") % {"currency": c} for c in currencies],
             _("Top factors"),
             _("Method"),
         ],

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contracts.forms import ManagerFilterMixin, StaffUserChoiceField, staff_users
@@ -98,6 +100,18 @@ class CustomerForm(forms.ModelForm):
     def clean_code(self) -> str:
         return (self.cleaned_data.get("code") or "").strip().upper()
 
+    def clean_birthday(self) -> dt.date | None:
+        day = self.cleaned_data.get("birthday")
+        if day is not None and day > timezone.localdate():
+            raise forms.ValidationError(_("A birthday cannot be in the future."))
+        return day
+
+    def clean_founded_on(self) -> dt.date | None:
+        day = self.cleaned_data.get("founded_on")
+        if day is not None and day > timezone.localdate():
+            raise forms.ValidationError(_("A founding date cannot be in the future."))
+        return day
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if self.creating and (data.get("contact_email") or data.get("contact_phone")):
@@ -125,8 +139,9 @@ class ContactForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if not data.get("email") and not data.get("phone"):
-            raise forms.ValidationError(_("Give at least an email address or a phone number."))
+        if not data.get("email") and not data.get("phone") and "email" not in self.errors:
+            # Beside the email field, the first of the two.
+            self.add_error("email", _("Give at least an email address or a phone number."))
         return data
 
 

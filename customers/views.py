@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from core.auth import staff_required
 from core.errors import DomainError
+from core.form_errors import focus_first_error
 from core.page_cache import cache_staff_page
 from core.pagination import paginate
 
@@ -64,13 +65,25 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required
-def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_page(
+    request: HttpRequest,
+    pk: int,
+    *,
+    tier_form: TierOverrideForm | None = None,
+    interaction_form: Any = None,
+) -> HttpResponse:
+    """The customer page; after a refused tier override or relationship log entry, with
+    that form bound: its errors beside their fields, the values entered kept, the page
+    scrolled to it (insights.views.interaction_add renders it too)."""
     try:
         detail = customer_detail(user=request.user, pk=pk)
     except Customer.DoesNotExist:
         raise Http404 from None
     customer = detail.customer
+    if tier_form is None:
+        tier_form = TierOverrideForm(
+            initial={"tier": customer.tier_override, "reason": customer.tier_override_reason}
+        )
     return render(
         request,
         "customers/customer_detail.html",
@@ -81,11 +94,16 @@ def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "contracts": detail.contracts,
             "contract_count": detail.contract_count,
             "open_tasks": detail.open_tasks,
-            "tier_form": TierOverrideForm(
-                initial={"tier": customer.tier_override, "reason": customer.tier_override_reason}
-            ),
+            "tier_form": focus_first_error(tier_form),
+            # Read by the relationship block (insights_tags.customer_relationship).
+            "interaction_form": focus_first_error(interaction_form) if interaction_form else None,
         },
     )
+
+
+@staff_required
+def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return customer_page(request, pk)
 
 
 @staff_required
@@ -141,10 +159,7 @@ def customer_tier_override_view(request: HttpRequest, pk: int) -> HttpResponse:
     customer = _get_customer(request, pk)
     form = TierOverrideForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return redirect("customers:detail", pk=customer.pk)
+        return customer_page(request, customer.pk, tier_form=form)
     try:
         services.customer_set_tier_override(
             customer=customer,
@@ -153,12 +168,12 @@ def customer_tier_override_view(request: HttpRequest, pk: int) -> HttpResponse:
             reason=form.cleaned_data["reason"],
         )
     except DomainError as exc:
-        messages.error(request, exc.message)
+        form.add_error(None, exc.message)
+        return customer_page(request, customer.pk, tier_form=form)
+    if form.cleaned_data["tier"]:
+        messages.success(request, _("Tier override saved."))
     else:
-        if form.cleaned_data["tier"]:
-            messages.success(request, _("Tier override saved."))
-        else:
-            messages.success(request, _("Tier override removed; the computed tier applies."))
+        messages.success(request, _("Tier override removed; the computed tier applies."))
     return redirect("customers:detail", pk=customer.pk)
 
 

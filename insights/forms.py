@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contracts.forms import ManagerFilterMixin, StaffUserChoiceField, staff_users
@@ -50,6 +53,9 @@ class DashboardFilterForm(ManagerFilterMixin, forms.Form):
 
 
 class InteractionForm(forms.Form):
+    """A contact that took place: its time cannot be in the future (that is a follow-up
+    to plan), its summary cannot be blank, its follow-up cannot be in the past."""
+
     kind = forms.ChoiceField(label=_("Kind"), choices=InteractionKind.choices)
     at = forms.DateTimeField(
         label=_("When"),
@@ -58,7 +64,10 @@ class InteractionForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     summary = forms.CharField(
-        label=_("Summary"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Summary"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Write a short summary.")},
     )
     next_follow_up = forms.DateField(
         label=_("Next follow-up"),
@@ -66,6 +75,23 @@ class InteractionForm(forms.Form):
         help_text=_("Creates a task for the account manager on that day."),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+
+    def clean_at(self) -> dt.datetime | None:
+        at = self.cleaned_data.get("at")
+        if at is not None and at > timezone.now():
+            raise forms.ValidationError(
+                _(
+                    "A contact cannot be logged before it happens. To plan one, "
+                    "set the next follow-up instead."
+                )
+            )
+        return at
+
+    def clean_next_follow_up(self) -> dt.date | None:
+        day = self.cleaned_data.get("next_follow_up")
+        if day is not None and day < timezone.localdate():
+            raise forms.ValidationError(_("The next follow-up cannot be in the past."))
+        return day
 
 
 class FeedbackAssignForm(forms.Form):

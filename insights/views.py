@@ -18,6 +18,7 @@ from core.auth import staff_required
 from core.csv_export import csv_response
 from core.errors import DomainError
 from core.models import Task
+from customers.views import customer_page
 
 from . import services
 from .dashboard import csv_table, dashboard_build, dashboard_build_cached
@@ -78,21 +79,12 @@ def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
     )
 
 
-def _form_errors(form: Any) -> str:
-    return " ".join(
-        f"{form.fields[name].label}: {' '.join(errs)}" if name in form.fields else " ".join(errs)
-        for name, errs in form.errors.items()
-    )
-
-
 @require_POST
 @staff_required
 def interaction_add(request: HttpRequest, customer_pk: int) -> HttpResponse:
     customer = get_object_or_404(customers_visible_to(request.user), pk=customer_pk)
     form = InteractionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-    else:
+    if form.is_valid():
         try:
             services.interaction_log(
                 customer=customer,
@@ -103,7 +95,9 @@ def interaction_add(request: HttpRequest, customer_pk: int) -> HttpResponse:
                 next_follow_up=form.cleaned_data["next_follow_up"],
             )
         except DomainError as exc:
-            messages.error(request, exc.message)
+            form.add_error(None, exc.message)
         else:
             messages.success(request, _("Added to the relationship log."))
-    return redirect(reverse("customers:detail", args=[customer.pk]) + "#relationship")
+            return redirect(reverse("customers:detail", args=[customer.pk]) + "#relationship")
+    # Refused: the customer page again, the form bound with its errors beside the fields.
+    return customer_page(request, customer.pk, interaction_form=form)

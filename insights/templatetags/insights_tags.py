@@ -23,7 +23,8 @@ def customer_relationship(context: dict[str, Any], customer: Any) -> dict[str, A
     return {
         "customer": customer,
         "interactions": interactions,
-        "interaction_form": InteractionForm(),
+        # A form refused by insights.views.interaction_add comes back bound, with its errors.
+        "interaction_form": context.get("interaction_form") or InteractionForm(),
         "surveys": list(
             Survey.objects.filter(customer=customer, answered_at__isnull=False).order_by(
                 "-answered_at"

@@ -284,3 +284,70 @@ def test_it_404s_on_a_contact_of_another_customer(client, manager):
     client.force_login(manager)
     url = reverse("customers:contact-edit", args=[customer.pk, foreign.pk])
     assert client.get(url).status_code == 404
+
+
+@pytest.fixture
+def frozen_day():
+    import time_machine
+
+    with time_machine.travel(dt.datetime(2026, 6, 15, 10, 0, tzinfo=dt.UTC), tick=False):
+        yield dt.date(2026, 6, 15)
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("birthday", "A birthday cannot be in the future."),
+        ("founded_on", "A founding date cannot be in the future."),
+    ],
+)
+def test_a_birthday_or_founding_date_in_the_future_is_refused_beside_it(
+    client, manager, frozen_day, field, message
+):
+    client.force_login(manager)
+
+    response = client.post(reverse("customers:create"), _customer_post(**{field: "2026-06-16"}))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {field: [message]}
+    assert not Customer.objects.filter(code="C12345").exists()
+
+
+def test_a_birthday_today_is_accepted(client, manager, frozen_day):
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("customers:create"), _customer_post(kind="individual", birthday="2026-06-15")
+    )
+
+    assert response.status_code == 302
+    assert Customer.objects.get(code="C12345").birthday == frozen_day
+
+
+def test_a_refused_tier_override_shows_its_error_beside_the_reason(client, manager):
+    customer = CustomerFactory(account_manager=manager, tier="C")
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("customers:tier-override", args=[customer.pk]), {"tier": "A", "reason": "  "}
+    )
+
+    assert response.status_code == 200
+    assert response.context["tier_form"].errors == {
+        "reason": ["Give a reason for overriding the tier."]
+    }
+    assert response.context["tier_form"]["tier"].value() == "A"  # the choice is kept
+    customer.refresh_from_db()
+    assert customer.tier_override == ""
+
+
+def test_a_contact_without_email_or_phone_is_told_so_beside_the_email(client, manager):
+    customer = CustomerFactory(account_manager=manager)
+    client.force_login(manager)
+
+    response = client.post(reverse("customers:contact-add", args=[customer.pk]), {"name": "Nobody"})
+
+    assert response.context["form"].errors == {
+        "email": ["Give at least an email address or a phone number."]
+    }
+    assert not Contact.objects.filter(name="Nobody").exists()

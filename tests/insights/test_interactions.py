@@ -73,17 +73,90 @@ def test_the_customer_page_shows_the_log_and_the_form_posts_to_it(client, manage
     assert "Follow up with" in tasks_page
 
 
-def test_an_invalid_post_is_a_message_not_an_error(client, manager, frozen_today):
+def _log(client, customer, **fields):
+    data = {"kind": "call", "summary": "Asked about the price rise"}
+    data.update(fields)
+    return client.post(reverse("insights:interaction-add", args=[customer.pk]), data)
+
+
+def test_an_invalid_post_shows_each_error_beside_its_field_on_the_customer_page(
+    client, manager, frozen_today
+):
     customer = CustomerFactory(account_manager=manager)
     client.force_login(manager)
-    response = client.post(
-        reverse("insights:interaction-add", args=[customer.pk]),
-        {"kind": "telepathy", "summary": "", "next_follow_up": "not a date"},
-        follow=True,
-    )
+
+    response = _log(client, customer, kind="telepathy", summary="", next_follow_up="not a date")
+
     assert response.status_code == 200
+    assert response.templates[0].name == "customers/customer_detail.html"
+    form = response.context["interaction_form"]
+    assert set(form.errors) == {"kind", "summary", "next_follow_up"}
+    assert form.errors["summary"] == ["Write a short summary."]
     assert Interaction.objects.count() == 0
-    assert list(response.context["messages"])
+
+
+@pytest.mark.parametrize("summary", ["", "   ", "\n\t"])
+def test_an_empty_note_is_refused_beside_the_summary_and_nothing_is_logged(
+    client, manager, frozen_today, summary
+):
+    customer = CustomerFactory(account_manager=manager)
+    client.force_login(manager)
+
+    response = _log(client, customer, kind="note", summary=summary)
+
+    assert response.context["interaction_form"].errors == {"summary": ["Write a short summary."]}
+    assert Interaction.objects.count() == 0
+
+
+def test_a_contact_dated_in_the_future_is_refused_beside_its_time(client, manager, frozen_today):
+    customer = CustomerFactory(account_manager=manager)
+    client.force_login(manager)
+
+    response = _log(client, customer, at="2026-06-15T10:30", summary="Will call tomorrow")
+
+    errors = response.context["interaction_form"].errors
+    assert list(errors) == ["at"]
+    assert "next follow-up" in errors["at"][0]
+    page = response.content.decode()
+    assert "Will call tomorrow" in page  # what was typed is still there
+    assert "autofocus" in page
+    assert Interaction.objects.count() == 0
+
+
+def test_a_contact_earlier_today_is_logged_at_that_time(client, manager, frozen_today):
+    customer = CustomerFactory(account_manager=manager)
+    client.force_login(manager)
+
+    response = _log(client, customer, at="2026-06-15T09:45")
+
+    assert response.status_code == 302
+    assert Interaction.objects.get().at == dt.datetime(2026, 6, 15, 1, 45, tzinfo=dt.UTC)
+
+
+def test_a_follow_up_in_the_past_is_refused_beside_its_field(client, manager, frozen_today):
+    customer = CustomerFactory(account_manager=manager)
+    client.force_login(manager)
+
+    response = _log(client, customer, next_follow_up="2026-06-14")
+
+    assert response.context["interaction_form"].errors == {
+        "next_follow_up": ["The next follow-up cannot be in the past."]
+    }
+    assert Interaction.objects.count() == 0 and Task.objects.count() == 0
+
+
+def test_the_interaction_errors_are_in_the_users_language(client, manager, frozen_today):
+    manager.language = "zh-hans"
+    manager.save(update_fields=["language"])
+    customer = CustomerFactory(account_manager=manager)
+    client.force_login(manager)
+
+    response = _log(client, customer, at="2026-06-16T09:00", summary=" ")
+
+    errors = response.context["interaction_form"].errors
+    assert set(errors) == {"at", "summary"}
+    assert "Write" not in errors["summary"][0]
+    assert "follow-up" not in errors["at"][0]
 
 
 def test_it_is_a_404_outside_the_managers_book(client, manager):

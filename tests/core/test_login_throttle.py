@@ -264,3 +264,18 @@ def test_production_counts_the_address_the_proxy_appended():
     assert result.returncode == 0, result.stderr
     # The forged left-hand entry is ignored; without the header, the peer's address.
     assert result.stdout.strip().splitlines()[-1] == ('["203.0.113.5", "203.0.113.5", "10.0.0.2"]')
+
+
+def test_a_lockout_outside_the_login_pages_gets_a_page_of_its_own(rf):
+    from django.http import HttpResponse
+
+    from core.auth import login_lockout_response
+
+    request = rf.post("/somewhere/")
+    response = login_lockout_response(request, HttpResponse("the view's own page"), None)
+
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert "Too many failed login attempts" in html
+    assert "the view's own page" not in html
+    assert reverse("staff-login") in html

@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contracts.forms import ManagerFilterMixin, StaffUserChoiceField, staff_users
@@ -14,6 +13,7 @@ from core.widgets import FastSelect
 
 from .models import Contact, Customer, Tier
 from .selectors import CUSTOMER_DEFAULT_SORT, CUSTOMER_SORTS, CustomerFilters
+from .validators import validate_past_date
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -101,16 +101,10 @@ class CustomerForm(forms.ModelForm):
         return (self.cleaned_data.get("code") or "").strip().upper()
 
     def clean_birthday(self) -> dt.date | None:
-        day = self.cleaned_data.get("birthday")
-        if day is not None and day > timezone.localdate():
-            raise forms.ValidationError(_("A birthday cannot be in the future."))
-        return day
+        return validate_past_date("birthday", self.cleaned_data.get("birthday"))
 
     def clean_founded_on(self) -> dt.date | None:
-        day = self.cleaned_data.get("founded_on")
-        if day is not None and day > timezone.localdate():
-            raise forms.ValidationError(_("A founding date cannot be in the future."))
-        return day
+        return validate_past_date("founded_on", self.cleaned_data.get("founded_on"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

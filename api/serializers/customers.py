@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -7,6 +8,7 @@ from rest_framework import serializers
 
 from core.access import customers_visible_to
 from customers.models import Contact, Customer, Tier
+from customers.validators import validate_past_date
 
 from .common import StaffUsernameField
 
@@ -76,6 +78,13 @@ class CustomerSerializer(serializers.ModelSerializer):
                 _("You can only assign customers to yourself; a team lead can assign others.")
             )
         return value
+
+    # DRF turns the Django ValidationError into an error on the field.
+    def validate_birthday(self, value: dt.date | None) -> dt.date | None:
+        return validate_past_date("birthday", value)
+
+    def validate_founded_on(self, value: dt.date | None) -> dt.date | None:
+        return validate_past_date("founded_on", value)
 
     def validate_code(self, value: str) -> str:
         if self.instance is not None and value != self.instance.code:

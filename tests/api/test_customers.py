@@ -279,3 +279,31 @@ def test_a_uniqueness_race_is_a_409_not_a_500(client_for, manager, monkeypatch):
 
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "conflict"
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("birthday", "A birthday cannot be in the future."),
+        ("founded_on", "A founding date cannot be in the future."),
+    ],
+)
+def test_a_birthday_or_founding_date_in_the_future_is_refused_on_its_field(
+    client_for, field, message
+):
+    with time_machine.travel(dt.datetime(2026, 6, 15, 4, 0, tzinfo=dt.UTC), tick=False):
+        response = client_for.post(
+            "/api/v1/customers/",
+            {
+                "code": "F1",
+                "name": "Future",
+                "kind": "company",
+                "language": "en",
+                field: "2026-06-16",
+            },
+            format="json",
+        )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {field: [message]}
+    assert not Customer.objects.filter(code="F1").exists()

@@ -35,10 +35,10 @@ from portal.access import (
 
 from . import services
 from .forms import PortalIntentForm, SignForm
-from .models import Intent, IntentChannel, Quote, QuoteStatus, RenewalCase, Stage
-from .selectors import quote_diff, renewal_status_for_customer
+from .models import Intent, IntentChannel, Quote
+from .portal_progress import renewal_progress_for_customer
+from .selectors import quote_diff
 
-ANSWERABLE = (Stage.INTENT_PENDING, Stage.RESPONDED, Stage.QUOTE_SENT)
 AUTO_RENEW_OFF_TEXT = gettext_noop(
     "I switch automatic renewal off. The contract will end at its end date."
 )
@@ -91,59 +91,43 @@ def _record_intent(
         )
         cancel = _cancel_url(contract)
         return redirect(cancel) if cancel else None
-    messages.success(
-        request,
-        {
-            Intent.RENEW_AS_IS: _("Thank you! Review the quote below and sign it when ready."),
-            Intent.RENEW_WITH_CHANGES: _(
-                "Thank you! Your account manager will prepare a revised quote."
-            ),
-            Intent.UNDECIDED: _("Thank you! Your account manager will contact you shortly."),
-        }[Intent(intent)],
-    )
+    # Say what is true now: the offer to sign if there is one, else what we prepare and
+    # by when (never "review the quote below" when there is none).
+    progress = renewal_progress_for_customer(contract=contract)
+    if progress is not None and progress.can_sign:
+        messages.success(request, _("Thank you! Review your renewal offer below and sign it."))
+    elif progress is not None:
+        messages.success(request, _("Thank you! %(next_step)s") % {"next_step": progress.next_step})
     return None
 
 
-def _quote_for_customer(contract: Contract) -> Quote | None:
-    return (
-        Quote.objects.filter(case__contract=contract)
-        .exclude(status__in=[QuoteStatus.DRAFT, QuoteStatus.WITHDRAWN])
-        .select_related("document", "contract_document", "terms_version", "case")
-        .first()
-    )
+def _signable_quote(contract: Contract) -> Quote | None:
+    progress = renewal_progress_for_customer(contract=contract)
+    return progress.quote if progress is not None and progress.can_sign else None
 
 
 @portal_login_required
 def renewal_view(request: HttpRequest, pk: int) -> HttpResponse:
     customer = portal_customer(request)
     contract = contract_get_for_customer(customer=customer, pk=pk)
-    status = renewal_status_for_customer(contract=contract)
-    case: RenewalCase | None = status["case"] if status else None
-    quote = _quote_for_customer(contract)
-    invoices = (
-        list(case.successor.invoices.exclude(status="void")) if case and case.successor else []
-    )
-    can_answer = contract.status == ContractStatus.ACTIVE and (
-        case is None or case.stage in ANSWERABLE
-    )
+    progress = renewal_progress_for_customer(contract=contract)
+    case = progress.case if progress else None
+    quote = progress.quote if progress else None
     return render(
         request,
         "renewals/portal/renewal.html",
         {
             "contract": contract,
-            "status": status,
+            "progress": progress,
             "case": case,
             "quote": quote,
             "diff": quote_diff(quote=quote) if quote else None,
-            "signature": getattr(quote, "signature", None) if quote else None,
-            "invoices": invoices,
-            "can_answer": can_answer,
-            "can_sign": bool(
-                quote
-                and quote.status == QuoteStatus.SENT
-                and case
-                and case.stage == Stage.QUOTE_SENT
+            "signature": progress.signature if progress else None,
+            "invoices": progress.invoices if progress else [],
+            "can_answer": (
+                progress.can_answer if progress else contract.status == ContractStatus.ACTIVE
             ),
+            "can_sign": bool(progress and progress.can_sign),
             "intent_form": PortalIntentForm(initial={"intent": case.intent if case else ""}),
             "sign_form": SignForm(
                 initial={"document_sha256": quote.contract_document.sha256}
@@ -173,9 +157,10 @@ def renewal_intent_view(request: HttpRequest, pk: int) -> HttpResponse:
 def renewal_sign_view(request: HttpRequest, pk: int) -> HttpResponse:
     customer = portal_customer(request)
     contract = contract_get_for_customer(customer=customer, pk=pk)
-    quote = _quote_for_customer(contract)
+    quote = _signable_quote(contract)
     if quote is None:
-        raise Http404
+        messages.error(request, _("There is no renewal offer to sign at the moment."))
+        return redirect("portal:renewal", pk=contract.pk)
     form = SignForm(request.POST)
     if not form.is_valid():
         if "accept" in form.errors:
@@ -284,6 +269,7 @@ def action_link_view(request: HttpRequest, purpose: str, token: str) -> HttpResp
                 return response
             if logged_in_as_customer:
                 return redirect("portal:renewal", pk=contract.pk)
+            context["progress"] = renewal_progress_for_customer(contract=contract)
             return render(request, "renewals/portal/action_done.html", context)
         context["form"] = form
     elif purpose == "auto_renew_off" and request.method == "POST":

@@ -8,7 +8,7 @@ one sees what the first did.
 
 from __future__ import annotations
 
-from ._common import ALLOWED_STAGES, BATCH_SIZE
+from ._common import ALLOWED_STAGES, BATCH_SIZE, reply_due_date
 from .cases import (
     case_flag,
     case_log_contact,
@@ -55,5 +55,6 @@ __all__ = [
     "quote_update",
     "renewal_cases_open_due",
     "renewal_lines_at_current_prices",
+    "reply_due_date",
     "successor_void_if_unsigned",
 ]

@@ -33,7 +33,7 @@ from renewals.models import (
     Stage,
 )
 
-from ._common import BATCH_SIZE, _actor, _lock_case, _set_stage
+from ._common import BATCH_SIZE, _actor, _lock_case, _set_stage, reply_due_date
 
 # --- opening cases -----------------------------------------------------------------------
 
@@ -168,7 +168,7 @@ def case_record_intent(
             Intent.WILL_NOT_RENEW: _("Talk to the customer; record the loss reason"),
             Intent.UNDECIDED: _("Call the customer back"),
         }[Intent(intent)]
-        locked.next_action_date = timezone.localdate() + dt.timedelta(days=2)
+        locked.next_action_date = reply_due_date(start=timezone.localdate())
         _set_stage(
             locked,
             target,

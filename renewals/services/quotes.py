@@ -36,7 +36,7 @@ from renewals.models import (
 )
 from renewals.selectors import term_months
 
-from ._common import _lock_case, _set_stage
+from ._common import _lock_case, _set_stage, reply_due_date
 from .successors import (
     successor_claim_for_case,
     successor_create_for_case,
@@ -257,6 +257,12 @@ def quote_update(
             locked.document = None
             locked.contract_document = None
         locked.save()
+        if was_sent:
+            # The customer waits for the new revision: the portal tells them by when.
+            case = locked.case
+            case.next_action = _("Send the revised quote")
+            case.next_action_date = reply_due_date(start=timezone.localdate())
+            case.save(update_fields=["next_action", "next_action_date", "updated_at"])
         successor = locked.case.successor
         if (
             was_sent

@@ -24,10 +24,11 @@ def renewal_case_for(contract: Any) -> Any:
 
 
 @register.simple_tag
-def renewal_status_for(contract: Any) -> Any:
-    from renewals.selectors import renewal_status_for_customer
+def renewal_progress_for(contract: Any) -> Any:
+    """The renewal of this contract in the customer's words (steps and next step)."""
+    from renewals.portal_progress import renewal_progress_for_customer
 
-    return renewal_status_for_customer(contract=contract) if contract is not None else None
+    return renewal_progress_for_customer(contract=contract) if contract is not None else None
 
 
 @register.simple_tag

@@ -199,4 +199,4 @@ def test_the_renewal_page_speaks_chinese(customer_client, renewing_contract, sen
     customer_client.cookies["django_language"] = "zh-hans"
     page = customer_client.get(reverse("portal:renewal", args=[renewing_contract.pk]))
     body = page.content.decode()
-    assert "第 3 步：签署" in body and "签署合同" in body
+    assert "审阅并签署" in body and "签署合同" in body

@@ -102,14 +102,19 @@ def cancel_start(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         form = CancelForm(request.POST, available_kinds=available)
         if form.is_valid():
+            previous = _draft(request, contract.pk) or {}
             draft = {
                 "kind": form.cleaned_data["kind"],
                 "reason": form.cleaned_data["reason"],
                 "reason_text": form.cleaned_data["reason_text"],
                 "token": form.cleaned_data["token"] or new_submission_token(),
+                # Back on the form after the offer: it stays the one offer of this
+                # request (changing the reason does not bring up another one).
+                "offer_id": previous.get("offer_id"),
             }
             _draft_save(request, contract.pk, draft)
-            if _fitting_offer(contract, draft) is not None:
+            offer = _fitting_offer(contract, draft)
+            if offer is not None and draft["offer_id"] in (None, offer.pk):
                 return redirect("portal:cancellation-offer", pk=contract.pk)
             return redirect("portal:cancellation-review", pk=contract.pk)
     else:
@@ -154,7 +159,8 @@ def cancel_offer(request: HttpRequest, pk: int) -> HttpResponse:
             return _offer_accept(request, contract, draft, form)
         # "Continue to cancel" always goes on, whatever the form carries.
         return redirect("portal:cancellation-review", pk=contract.pk)
-    if offer is None:
+    if offer is None or draft.get("offer_id") not in (None, offer.pk):
+        # No offer fits, or this request already had its one offer.
         return redirect("portal:cancellation-review", pk=contract.pk)
     # Remembered as shown: the final step records it as declined, and only this offer
     # can be accepted.

@@ -295,3 +295,18 @@ def test_the_offer_and_final_steps_speak_chinese(portal_client, contract, free_m
     review = portal_client.get(url("review", contract)).content.decode()
     assert "确认解约" in review
     assert "提交前" in review or "确认之前" in review
+
+
+def test_going_back_and_changing_the_reason_brings_up_no_second_offer(
+    portal_client, contract, free_months, today
+):
+    RetentionOffer.objects.create(
+        code="QUALITY", title="Service review", kind="free_months", months=1, reasons=["other"]
+    )
+    choose(portal_client, contract)
+    portal_client.get(url("offer", contract))  # "Two months free" shown
+    response = choose(portal_client, contract, reason="other")
+    assert response["Location"] == url("review", contract)
+    assert portal_client.get(url("offer", contract))["Location"] == url("review", contract)
+    # Back to the first reason: the same offer again is still the one offer.
+    assert choose(portal_client, contract)["Location"] == url("offer", contract)

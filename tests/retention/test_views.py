@@ -596,3 +596,35 @@ def test_the_confirm_page_speaks_chinese(staff_client, contract, portal_user, to
     ).content.decode()
     assert "是，按 2026-07-01 确认" in html
     assert "否，返回" in html
+
+
+@pytest.mark.parametrize("posted", ["999999", "abc", ""])
+def test_staff_making_an_unknown_offer_get_a_message_not_an_error(
+    staff_client, contract, portal_user, today, posted
+):
+    req = services.cancellation_submit(
+        contract=contract, kind="early_termination", reason="price", by=portal_user
+    )
+    response = staff_client.post(
+        reverse("retention:offer", args=[req.pk]), {"offer": posted}, follow=True
+    )
+    assert response.status_code == 200
+    req.refresh_from_db()
+    assert req.offer is None
+
+
+def test_staff_cannot_open_the_confirm_page_of_a_request_outside_their_book(
+    client, contract, portal_user, today
+):
+    req = services.cancellation_submit(
+        contract=contract, kind="early_termination", reason="price", by=portal_user
+    )
+    client.force_login(StaffFactory())
+    confirm_url = reverse("retention:confirm", args=[req.pk])
+    assert client.get(confirm_url, {"effective_date": "2026-07-01"}).status_code == 404
+    assert (
+        client.post(confirm_url, {"effective_date": "2026-07-01", "confirmed": "yes"}).status_code
+        == 404
+    )
+    req.refresh_from_db()
+    assert req.status == Status.IN_REVIEW

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
@@ -36,3 +37,8 @@ urlpatterns = [
 # MEDIA_ROOT is never served as such, not even with DEBUG on: it holds every customer's
 # invoices, signed contracts and uploads. Files go out only through views that check who
 # asks (core.staff_views, portal.views, billing / renewals views); docs/security.md.
+
+# `make run` only (config.settings.local sets LOCAL_MAILBOX_DIR): the e-mails the app sent,
+# portal login links included. Production and test settings never mount it.
+if getattr(settings, "LOCAL_MAILBOX_DIR", None):
+    urlpatterns.append(path("staff/dev/mail/", include("core.mailbox_urls")))

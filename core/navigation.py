@@ -26,6 +26,7 @@ STAFF_NAV: list[NavItem] = [
     NavItem("staff-tasks", _("My tasks")),
     NavItem("insights:feedback", _("Feedback")),
     NavItem("notifications:outbox", _("Messages")),
+    NavItem("dev-mail", _("Local mail")),  # `make run` only: not mounted elsewhere
 ]
 
 

@@ -18,3 +18,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # SQLite cannot create (PostgreSQL, the production database, does): a warning on every
     # `make run` migrate that the user can do nothing about.
     SILENCED_SYSTEM_CHECKS = ["models.W047"]
+
+# `make run` keeps every e-mail (portal login links too) in var/mail/ and shows them at
+# /staff/dev/mail/ (core.mailbox). Only these settings: production and test have no
+# LOCAL_MAILBOX_DIR, so there the page does not exist. An EMAIL_URL still wins.
+LOCAL_MAILBOX_DIR = env("LOCAL_MAILBOX_DIR", default=str(BASE_DIR / "var" / "mail"))  # noqa: F405
+if not env("EMAIL_URL", default=""):
+    EMAIL_BACKEND = "core.mailbox.MailboxBackend"

@@ -49,8 +49,24 @@ class LoseForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
 
+TERM_RANGE = _("The term must be between 1 and 60 months.")
+INSTALLMENTS_RANGE = _("Choose between 1 and 12 installments.")
+# No "%" sign: Django formats min/max messages with %-interpolation.
+DISCOUNT_RANGE = _("Enter a discount from 0 to 100 (percent).")
+
+
 class QuoteSettingsForm(forms.Form):
-    term_months = forms.IntegerField(label=_("Term (months)"), min_value=1, max_value=60)
+    term_months = forms.IntegerField(
+        label=_("Term (months)"),
+        min_value=1,
+        max_value=60,
+        error_messages={
+            "required": _("Enter the term in months."),
+            "invalid": TERM_RANGE,
+            "min_value": TERM_RANGE,
+            "max_value": TERM_RANGE,
+        },
+    )
     terms_version = forms.ModelChoiceField(
         label=_("Terms version"), queryset=TermsVersion.objects.all(), required=False
     )
@@ -60,8 +76,24 @@ class QuoteSettingsForm(forms.Form):
         max_value=Decimal("100"),
         max_digits=5,
         decimal_places=2,
+        error_messages={
+            "required": _("Enter the discount (0 for none)."),
+            "invalid": DISCOUNT_RANGE,
+            "min_value": DISCOUNT_RANGE,
+            "max_value": DISCOUNT_RANGE,
+        },
     )
-    installments = forms.IntegerField(label=_("Installments"), min_value=1, max_value=12)
+    installments = forms.IntegerField(
+        label=_("Installments"),
+        min_value=1,
+        max_value=12,
+        error_messages={
+            "required": INSTALLMENTS_RANGE,
+            "invalid": INSTALLMENTS_RANGE,
+            "min_value": INSTALLMENTS_RANGE,
+            "max_value": INSTALLMENTS_RANGE,
+        },
+    )
     note = forms.CharField(
         label=_("Note to the customer"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -74,7 +106,15 @@ class QuoteLineForm(forms.Form):
     )
     description = forms.CharField(label=_("Description"), max_length=300, required=False)
     quantity = forms.DecimalField(
-        label=_("Quantity"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2
+        label=_("Quantity"),
+        min_value=Decimal("0.01"),
+        max_digits=10,
+        decimal_places=2,
+        error_messages={
+            "required": _("Enter a quantity."),
+            "invalid": _("Enter the quantity as a number, e.g. 1 or 2.5."),
+            "min_value": _("Enter a quantity greater than zero."),
+        },
     )
     unit_price = forms.DecimalField(
         label=_("Unit price (per term)"),
@@ -83,19 +123,40 @@ class QuoteLineForm(forms.Form):
         max_digits=12,
         decimal_places=2,
         help_text=_("Empty: the product's price list for the term."),
+        error_messages={
+            "invalid": _("Enter the price as a number, e.g. 1200.00."),
+            "min_value": _("A price cannot be negative."),
+        },
     )
 
     def clean(self):
         data = super().clean()
-        if not data.get("DELETE") and not data.get("plan") and not data.get("description"):
-            raise forms.ValidationError(_("Choose a product or describe the line."))
-        if not data.get("plan") and data.get("unit_price") is None and not data.get("DELETE"):
-            raise forms.ValidationError(_("A line without a product needs a price."))
+        if data.get("DELETE"):
+            return data
+        # Each problem beside the field that fixes it, not as a message about the line.
+        if self.has_error("plan") or data.get("plan"):
+            return data
+        if not data.get("description"):
+            self.add_error("plan", _("Choose a product or describe the line."))
+        elif data.get("unit_price") is None and not self.has_error("unit_price"):
+            self.add_error("unit_price", _("A line without a product needs a price."))
         return data
 
 
+class BaseQuoteLineFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        "too_few_forms": _("A quote needs at least one line."),
+    }
+
+
 QuoteLineFormSet = forms.formset_factory(
-    QuoteLineForm, extra=1, can_delete=True, min_num=1, validate_min=True, max_num=50
+    QuoteLineForm,
+    formset=BaseQuoteLineFormSet,
+    extra=1,
+    can_delete=True,
+    min_num=1,
+    validate_min=True,
+    max_num=50,
 )
 
 

@@ -292,16 +292,8 @@ def quote_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Quote saved. Review the differences, then send it."))
                 return redirect("renewals:case", pk=case.pk)
-        else:
-            _errors(request, settings_form)
-            for form_errors in formset.errors:
-                for field, errors in form_errors.items():
-                    for error in errors:
-                        messages.error(
-                            request, f"{field}: {error}" if field != "__all__" else error
-                        )
-            for error in formset.non_form_errors():
-                messages.error(request, error)
+        # Invalid: the page is shown again with each error beside its field (a line's
+        # beside that line's field) and the errors of no one field on top.
     else:
         settings_form = QuoteSettingsForm(initial=initial_settings)
         formset = QuoteLineFormSet(initial=_line_initial(quote), prefix="lines")

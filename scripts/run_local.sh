@@ -61,7 +61,7 @@ has_command() { grep -qx "$1" <<<"$commands"; }
 if has_command seed_demo; then
   say "Loading demo data (only into an empty database)"
   "$PY" manage.py seed_demo --if-empty 2>&1 | tee "$LOG_DIR/seed.log"
-  # The logins are printed once more, below, when everything is up.
+  # The same list of logins is printed once more, below, when everything is up.
 else
   echo "(seed_demo is not available yet: no demo data loaded)"
 fi
@@ -157,38 +157,14 @@ cat <<EOF
     Health check:    $BASE/healthz
 
 EOF
-# The demo logins, read from the database so that they are shown on every start, not only on
-# the one that seeded it; a password is shown only if it still is seed_demo's.
-"$PY" manage.py shell --no-imports -c '
-from customers.models import PortalAccount
-from core.models import User
-try:
-    from core.demo import ADMIN_PASSWORD, DEMO_PASSWORD
-except ImportError:
-    ADMIN_PASSWORD = DEMO_PASSWORD = None
-rows = []
-for user in User.objects.filter(is_staff=True, is_active=True).order_by("-is_superuser", "pk")[:6]:
-    password = next((p for p in (ADMIN_PASSWORD, DEMO_PASSWORD) if p and user.check_password(p)), None)
-    if password is None:
-        continue
-    role = ("superuser, Django admin" if user.is_superuser
-            else "team lead: sees every book" if user.has_perm("core.view_all_books")
-            else "account manager")
-    rows.append(f"    {user.username:<12} {password:<18} {role}")
-if rows:
-    print("  Demo logins (staff login, admin):")
-    print("\n".join(rows))
-accounts = PortalAccount.objects.select_related("user", "customer").order_by("pk")[:3]
-if accounts:
-    print("  Portal customers: enter one of these e-mails on the portal login page:")
-    for account in accounts:
-        print(f"    {account.user.email:<40} {account.customer}")
-if not rows and not accounts:
-    print("  No demo users. Create an admin with: .venv/bin/python manage.py createsuperuser")
-' 2>/dev/null || true
+# The demo logins and portal customers: the same list seed_demo printed (core/demo/logins.py),
+# read from the database so that it is shown on every start and says what is true now.
+if has_command seed_demo; then
+  "$PY" manage.py seed_demo --logins 2>/dev/null || true
+fi
 cat <<EOF
 
-  E-mails (portal login links too) are printed by the worker: tail -f $LOG_DIR/worker.log
+  E-mails (portal login links too): $BASE/staff/dev/mail/ (local only; kept in var/mail/)
   Logs: $LOG_DIR/web.log, $LOG_DIR/worker.log, $LOG_DIR/beat.log
   Press Ctrl-C to stop everything.
 

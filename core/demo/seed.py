@@ -15,7 +15,10 @@ from core.models import User
 from customers.models import Contact, Customer, PortalAccount
 from customers.services import customer_set_tier_override, customer_tiers_recompute
 
+from .catalogue import personal_offers_seed, reminder_rules_seed, retention_offers_seed
 from .history import Traits, history_write
+from .message_templates import message_templates_seed
+from .showcase import READY_TO_PAY, READY_TO_SIGN, ROLE_SCENARIOS, ROLES, showcase_write
 from .story import Demo, Story, Storyteller
 from .writers import write_in_bulk, write_with_services
 
@@ -66,6 +69,13 @@ def demo_seed(
     with transaction.atomic():
         demo = teller.users()
         teller.catalogue()
+        made = {
+            "retention offers": retention_offers_seed(today=today),
+            "reminder rules": reminder_rules_seed(),
+            "personal offers": personal_offers_seed(),
+            "message templates": message_templates_seed(),
+        }
+    log("admin catalogue: " + ", ".join(f"{n} {what}" for what, n in made.items()))
     rng = teller.rng
     counts = _split(contracts, customers, rng)
     # New codes continue after any existing demo customers.
@@ -84,8 +94,12 @@ def demo_seed(
             # The demo's portal logins show a customer in good standing (and their
             # auto-renewal consents given in the portal): not a late payer or complainer.
             traits = teller.traits[customer.code] = Traits(late_payer=False, complainer=False)
-        for length in _chains(counts[index], rng, risky=traits.late_payer or traits.complainer):
-            stories.extend(teller.subscription(customer, kind, length, portal_user))
+        chains = _chains(counts[index], rng, risky=traits.late_payer or traits.complainer)
+        for position, length in enumerate(chains):
+            # The first portal customers' first subscription fits the flow they show.
+            role = ROLES[index] if portal_user is not None and index < len(ROLES) else None
+            scenario = ROLE_SCENARIOS[role] if role and position == 0 else None
+            stories.extend(teller.subscription(customer, kind, length, portal_user, scenario))
         if stories:
             first = min(story.steps[0].at for story in stories)
             customer.created_at = first - dt.timedelta(days=rng.randint(1, 30))
@@ -131,6 +145,11 @@ def demo_seed(
     requested = _cancellation_requests(today=today, count=min(3, customers // 10))
     if requested:
         log(f"cancellation requests: {requested}")
+    shown = showcase_write(portal_users=demo.portal_users, today=today)
+    # The quoted renewals' successor contracts.
+    demo.contracts += sum(role in shown for role in (READY_TO_SIGN, READY_TO_PAY))
+    if shown:
+        log("portal customers: " + ", ".join(f"{code} {role}" for role, code in shown.items()))
     return demo
 
 
@@ -147,7 +166,7 @@ def _cancellation_requests(*, today: dt.date, count: int) -> int:
         return 0
     from contracts.models import Contract, ContractStatus
     from retention.models import Channel, Kind, Reason
-    from retention.services import cancellation_submit
+    from retention.services import cancellation_continue, cancellation_submit
 
     reasons = [Reason.PRICE, Reason.BUDGET, Reason.COMPETITOR]
     # An early termination waits for the manager to confirm it: the queue's first tab.
@@ -169,17 +188,22 @@ def _cancellation_requests(*, today: dt.date, count: int) -> int:
     for contract in candidates[: count * 10]:
         if made == count:
             break
+        manager = contract.customer.account_manager
         try:
             with transaction.atomic():
-                cancellation_submit(
+                request = cancellation_submit(
                     contract=contract,
                     kind=kinds[made % len(kinds)],
                     reason=reasons[made % len(reasons)],
                     reason_text="",
-                    by=contract.customer.account_manager,
+                    by=manager,
                     channel=Channel.STAFF,
                     today=today,
                 )
+                if made == 0 and request.offer_id is not None:
+                    # The first customer heard the retention offer and declined it: the
+                    # request waits for the manager. The others still owe an answer.
+                    cancellation_continue(request=request, by=manager, today=today)
         except DomainError:  # e.g. a renewal already signed for it: try the next one
             continue
         made += 1

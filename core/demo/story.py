@@ -58,6 +58,9 @@ RENEWAL_IN_PROGRESS = "renewal_in_progress"
 TERMINATED = "terminated"
 VOID = "void"
 NEW_SCHEDULED = "new_scheduled"
+# Active and ending in 20 to 45 days: a renewal to quote now (the demo's portal customers
+# who show the renewal flow, see showcase.py).
+RENEWAL_DUE = "renewal_due"
 
 SCENARIO_WEIGHTS = [
     (ACTIVE, 40),
@@ -404,7 +407,13 @@ class Storyteller:
     def _scenario(self, chain_length: int, traits: Traits) -> str:
         if self.guaranteed:
             wanted = self.guaranteed[0]
-            if chain_length >= 2 or wanted not in (SCHEDULED_RENEWAL, RENEWAL_IN_PROGRESS):
+            if wanted in (SCHEDULED_RENEWAL, RENEWAL_IN_PROGRESS):
+                fits = chain_length >= 2  # a renewal needs a term to renew
+            else:
+                # A void or new contract renews nothing: in a chain, the term before it
+                # would stay active past its end.
+                fits = chain_length == 1 or wanted not in (VOID, NEW_SCHEDULED)
+            if fits:
                 return self.guaranteed.pop(0)
         # Whether the subscription ends un-renewed depends on how the customer pays and
         # how often they complain (history.py): the signal the propensity model learns.
@@ -430,6 +439,9 @@ class Storyteller:
             last = Term(start, _term_end(start, months), ACTIVE)
         elif scenario == ENDING_SOON:
             end = today + dt.timedelta(days=rng.randint(1, 60))
+            last = Term(_term_start(end, months), end, ACTIVE)
+        elif scenario == RENEWAL_DUE:
+            end = today + dt.timedelta(days=rng.randint(20, 45))
             last = Term(_term_start(end, months), end, ACTIVE)
         elif scenario == EXPIRED:
             end = today - dt.timedelta(days=rng.randint(1, 400))
@@ -486,9 +498,15 @@ class Storyteller:
         return lines
 
     def subscription(
-        self, customer: Customer, kind: str, length: int, portal_user: User | None
+        self,
+        customer: Customer,
+        kind: str,
+        length: int,
+        portal_user: User | None,
+        scenario: str | None = None,
     ) -> list[Story]:
-        """A chain of ``length`` contracts, each renewing the one before."""
+        """A chain of ``length`` contracts, each renewing the one before; ``scenario``
+        decides how it ends (drawn at random when not given)."""
         rng = self.rng
         plan = rng.choice(self.plan_kinds[kind])
         months = rng.choices([12, 6, 24, 3, 1], weights=[70, 10, 8, 8, 4])[0]
@@ -498,7 +516,7 @@ class Storyteller:
             months = rng.choice([12, 12, 6, 3])
         seats = rng.choice([5, 10, 20, 35, 50, 80, 120, 200]) if plan.code in self.seat_plans else 1
         traits = self.traits.get(customer.code) or Traits(late_payer=False, complainer=False)
-        scenario = self._scenario(length, traits)
+        scenario = scenario or self._scenario(length, traits)
         wants_auto = plan.default_auto_renew and rng.random() < 0.65
         stories: list[Story] = []
         previous: Story | None = None

@@ -3,10 +3,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from core.demo import BULK_FROM, demo_seed
+from core.demo.logins import demo_logins_lines
 from customers.models import Customer
 
 
@@ -22,7 +22,10 @@ class Command(BaseCommand):
             "--contracts",
             type=int,
             default=120,
-            help="number of contracts (every term of a renewal chain counts)",
+            help=(
+                "number of contracts (every term of a renewal chain counts; the renewals "
+                "two portal customers have in progress come on top)"
+            ),
         )
         parser.add_argument("--seed", type=int, default=2026, help="random seed")
         parser.add_argument(
@@ -35,12 +38,20 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
+            "--logins",
+            action="store_true",
+            help="only print the demo logins and portal customers (what `make run` shows)",
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help="do nothing (exit 0) when the database already has customers",
         )
 
     def handle(self, *args, **options):
+        if options["logins"]:
+            self._print_logins()
+            return
         if options["customers"] < 0 or options["contracts"] < 0:
             raise CommandError("--customers and --contracts must not be negative")
         if options["contracts"] and not options["customers"]:
@@ -63,26 +74,9 @@ class Command(BaseCommand):
                 f"in {elapsed:.1f}s (seed {options['seed']})."
             )
         )
-        self._print_logins(demo)
+        self._print_logins()
 
-    def _print_logins(self, demo):
-        site = settings.SITE_URL
-        w = self.stdout.write
-
-        def password(user):
-            return demo.created_users.get(user.username, "(existing user: password unchanged)")
-
-        w("")
-        w("Demo logins")
-        w(f"  Staff UI {site}/staff/   Admin {site}/admin/")
-        w(f"  admin      (superuser)           password: {password(demo.admin)}")
-        w(f"  {demo.lead.username:<10} (team lead, sees all)  password: {password(demo.lead)}")
-        for manager in demo.managers:
-            w(f"  {manager.username:<10} (account manager)     password: {password(manager)}")
-        if demo.portal_users:
-            w(f"  Portal {site}/portal/ : sign in with one of these emails (a login link is")
-            w("  emailed; with the console email backend it is printed by the Celery worker)")
-            for user in demo.portal_users:
-                account = getattr(user, "portal_account", None)
-                customer = account.customer if account else ""
-                w(f"    {user.email:<40} {customer}")
+    def _print_logins(self):
+        self.stdout.write("")
+        for line in demo_logins_lines():
+            self.stdout.write(line)

@@ -342,10 +342,14 @@ def dashboard_warm(*, today: dt.date | None = None) -> list[str]:
     seconds = settings.RENEWDESK.get("DASHBOARD_CACHE_SECONDS", 0)
     if not seconds:
         return []
-    # Any team lead: they all see the same whole book.
+    # Any team lead: they all see the same whole book. The permission lives with the
+    # model backend; with_perm must be told which one since the login throttle's
+    # backend came first in AUTHENTICATION_BACKENDS.
     lead = (
         get_user_model()
-        .objects.with_perm("core.view_all_books")
+        .objects.with_perm(
+            "core.view_all_books", backend="django.contrib.auth.backends.ModelBackend"
+        )
         .filter(is_staff=True)
         .order_by("pk")
         .first()

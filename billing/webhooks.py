@@ -71,6 +71,16 @@ def webhook_verify(
         raise WebhookRejected("bad signature")
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def _parse(body: bytes) -> dict[str, Any]:
     try:
         payload = json.loads(body)
@@ -78,6 +88,10 @@ def _parse(body: bytes) -> dict[str, Any]:
         raise WebhookRejected("body is not JSON") from exc
     if not isinstance(payload, dict) or not isinstance(payload.get("id"), str):
         raise WebhookRejected("event id missing")
+    if _has_nul(payload):
+        # PostgreSQL stores no NUL (\u0000) in text or jsonb: refused here, not as a 500
+        # the provider would retry for days.
+        raise WebhookRejected("body contains a NUL character")
     if not payload["id"] or len(payload["id"]) > 100:
         raise WebhookRejected("bad event id")
     return payload

@@ -181,3 +181,21 @@ def test_an_absurd_amount_is_ignored_not_a_500(client, invoice, webhook_secret, 
 
 def test_a_body_that_is_not_json_is_refused(client, webhook_secret):
     assert _post(client, b"\xff\xfe not json", webhook_secret).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        lambda invoice: _event(invoice, reference="ch\x00"),
+        lambda invoice: _event(invoice, event_id="evt\x00"),
+        lambda invoice: _event(invoice).replace(b'"type"', b'"x\\u0000": 1, "type"'),
+    ],
+)
+def test_a_signed_delivery_with_a_nul_character_is_refused_not_a_server_error(
+    client, invoice, webhook_secret, body
+):
+    response = _post(client, body(invoice), webhook_secret)
+
+    assert response.status_code == 400
+    assert response.json()["status"] == "rejected"
+    assert not WebhookEvent.objects.exists() and not Payment.objects.exists()

@@ -133,6 +133,22 @@ def mailbox_list(*, to: str = "", limit: int = 50) -> list[MailItem]:
     return items
 
 
+PORTAL_LOGIN_PATH = "/portal/login/link/"
+
+
+def mailbox_login_links(*, limit: int = 5, scan: int = 300) -> list[tuple[MailItem, str]]:
+    """The newest portal login links (message, link): surveys and reminders sent at the
+    same time would otherwise bury them."""
+    found = []
+    for item in mailbox_list(limit=scan):
+        link = next((link for link in item.links if PORTAL_LOGIN_PATH in link), None)
+        if link:
+            found.append((item, link))
+            if len(found) >= limit:
+                break
+    return found
+
+
 def mailbox_get(message_id: str) -> MailItem | None:
     directory = mailbox_dir()
     if directory is None or not _NAME.match(message_id):  # never a path from the URL

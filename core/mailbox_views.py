@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from core.mailbox import BACKEND, mailbox_get, mailbox_list
+from core.mailbox import BACKEND, mailbox_get, mailbox_list, mailbox_login_links
 
 LOOPBACK = {"127.0.0.1", "::1"}
 
@@ -30,6 +30,7 @@ def mailbox(request: HttpRequest) -> HttpResponse:
         "core/mailbox.html",
         {
             "items": mailbox_list(to=to),
+            "login_links": [] if to else mailbox_login_links(),
             "to": to,
             "catching": settings.EMAIL_BACKEND == BACKEND,
         },

@@ -80,6 +80,20 @@ def test_the_page_lists_subject_recipient_body_and_clickable_links(client, local
     assert "within 15 minutes" in detail.content.decode()
 
 
+def test_the_latest_portal_login_links_come_first_above_newer_mail(client, local_mail):
+    link = "http://127.0.0.1:8000/portal/login/link/abc.def/"
+    send_mail("Your RenewDesk login link", f"Use {link}", "d@x.example", ["ann@acme.example"])
+    for n in range(5):
+        send_mail(f"How did we do? {n}", "Answer", "d@x.example", [f"c{n}@acme.example"])
+
+    html = client.get(MAIL).content.decode()
+
+    links = html.index("Latest portal login links")
+    assert links < html.index(f'<a href="{link}" class="btn btn-sm btn-primary">')
+    assert html.index(f'<a href="{link}"') < html.index("How did we do? 4")
+    assert "Log in as ann@acme.example" in html
+
+
 def test_it_is_not_shown_to_another_machine_unless_staff(client, local_mail):
     assert client.get(MAIL, REMOTE_ADDR="203.0.113.9").status_code == 404
     client.force_login(StaffFactory())

@@ -14,9 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import logging
 import os
 import re
-import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -24,6 +24,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
+
+logger = logging.getLogger(__name__)
 
 BACKEND = "core.mailbox.MailboxBackend"
 # The newest this many messages are kept; older files are removed as new ones arrive.
@@ -43,7 +45,8 @@ def mailbox_enabled() -> bool:
 
 
 class MailboxBackend(BaseEmailBackend):
-    """Writes each message to LOCAL_MAILBOX_DIR/<ns>-<random>.eml and prints one line."""
+    """Writes each message to LOCAL_MAILBOX_DIR/<ns>-<random>.eml and logs one line (the
+    worker's log says where to read it)."""
 
     def send_messages(self, email_messages) -> int:
         directory = mailbox_dir()
@@ -57,12 +60,13 @@ class MailboxBackend(BaseEmailBackend):
             temporary.write_bytes(message.message().as_bytes(linesep="\n"))
             # Readers never see half a file: the rename is atomic.
             os.replace(temporary, directory / f"{name}.eml")
-            recipients = ", ".join(message.recipients())
-            sys.stdout.write(
-                f"[mail] to {recipients}: {message.subject} "
-                f"(read it at {settings.SITE_URL}/staff/dev/mail/{name}/)\n"
+            logger.info(
+                "[mail] to %s: %s (read it at %s/staff/dev/mail/%s/)",
+                ", ".join(message.recipients()),
+                message.subject,
+                settings.SITE_URL,
+                name,
             )
-            sys.stdout.flush()
             sent += 1
         _prune(directory)
         return sent

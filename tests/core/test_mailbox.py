@@ -37,7 +37,8 @@ def local_mail(settings, tmp_path):
     _reload_urls()
 
 
-def test_it_keeps_each_email_as_a_file_newest_first_with_its_links(local_mail, capsys):
+def test_it_keeps_each_email_as_a_file_newest_first_with_its_links(local_mail, caplog):
+    caplog.set_level("INFO", logger="core.mailbox")
     send_mail("First", "Hello", "desk@renewdesk.local", ["ann@acme.example"])
     message = EmailMultiAlternatives(
         "Your RenewDesk login link",
@@ -54,7 +55,7 @@ def test_it_keeps_each_email_as_a_file_newest_first_with_its_links(local_mail, c
     assert items[0].links == ["http://127.0.0.1:8000/portal/login/link/abc.def/"]
     assert "<p>Use" in items[0].html
     assert len(list(local_mail.glob("*.eml"))) == 2
-    assert "[mail] to bob@acme.example: Your RenewDesk login link" in capsys.readouterr().out
+    assert "[mail] to bob@acme.example: Your RenewDesk login link" in caplog.text
     assert [i.subject for i in mailbox_list(to="ann@")] == ["First"]
 
 

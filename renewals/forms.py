@@ -16,7 +16,15 @@ SCAN_TYPES = {".pdf", ".jpg", ".jpeg", ".png"}
 
 
 class IntentForm(forms.Form):
-    intent = forms.ChoiceField(label=_("Answer"), choices=Intent.choices, widget=forms.RadioSelect)
+    intent = forms.ChoiceField(
+        label=_("Answer"),
+        choices=Intent.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose one of the answers."),
+            "invalid_choice": _("Choose one of the answers."),
+        },
+    )
     note = forms.CharField(
         label=_("The customer's words / wished changes"),
         required=False,

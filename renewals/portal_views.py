@@ -63,13 +63,13 @@ def _cancel_url(contract: Contract) -> str | None:
 
 def _record_intent(
     request: HttpRequest, contract: Contract, form: PortalIntentForm, channel: str
-) -> HttpResponse | None:
-    """Record a valid answer; returns a redirect for "will not renew" (the cancellation
-    flow), None otherwise. Refusals become messages."""
+) -> tuple[bool, HttpResponse | None]:
+    """Record a valid answer. Returns whether it was recorded, and a redirect for "will not
+    renew" (the cancellation flow). Refusals become messages."""
     intent = form.cleaned_data["intent"]
     if contract.status != ContractStatus.ACTIVE:
         messages.error(request, _("This contract can no longer be renewed online."))
-        return None
+        return False, None
     case, _created = services.case_open(contract=contract)
     try:
         services.case_record_intent(
@@ -83,14 +83,14 @@ def _record_intent(
         )
     except DomainError as exc:
         messages.error(request, exc.message)
-        return None
+        return False, None
     if intent == Intent.WILL_NOT_RENEW:
         messages.info(
             request,
             _("Thank you for telling us. Automatic renewal is off; tell us why below."),
         )
         cancel = _cancel_url(contract)
-        return redirect(cancel) if cancel else None
+        return True, (redirect(cancel) if cancel else None)
     # Say what is true now: the offer to sign if there is one, else what we prepare and
     # by when (never "review the quote below" when there is none).
     progress = renewal_progress_for_customer(contract=contract)
@@ -98,7 +98,7 @@ def _record_intent(
         messages.success(request, _("Thank you! Review your renewal offer below and sign it."))
     elif progress is not None:
         messages.success(request, _("Thank you! %(next_step)s") % {"next_step": progress.next_step})
-    return None
+    return True, None
 
 
 def _signable_quote(contract: Contract) -> Quote | None:
@@ -148,7 +148,7 @@ def renewal_intent_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Choose one of the answers."))
         return redirect("portal:renewal", pk=contract.pk)
-    response = _record_intent(request, contract, form, IntentChannel.PORTAL)
+    _recorded, response = _record_intent(request, contract, form, IntentChannel.PORTAL)
     return response or redirect("portal:renewal", pk=contract.pk)
 
 
@@ -264,13 +264,15 @@ def action_link_view(request: HttpRequest, purpose: str, token: str) -> HttpResp
         initial = Intent.RENEW_WITH_CHANGES if purpose == "change" else Intent.RENEW_AS_IS
         form = PortalIntentForm(request.POST or None, initial={"intent": initial})
         if request.method == "POST" and form.is_valid():
-            response = _record_intent(request, contract, form, IntentChannel.EMAIL_LINK)
+            recorded, response = _record_intent(request, contract, form, IntentChannel.EMAIL_LINK)
             if response is not None:
                 return response
-            if logged_in_as_customer:
+            if recorded and logged_in_as_customer:
                 return redirect("portal:renewal", pk=contract.pk)
-            context["progress"] = renewal_progress_for_customer(contract=contract)
-            return render(request, "renewals/portal/action_done.html", context)
+            if recorded:
+                context["progress"] = renewal_progress_for_customer(contract=contract)
+                return render(request, "renewals/portal/action_done.html", context)
+            # Refused (the message says why): the question again, never "we recorded it".
         context["form"] = form
     elif purpose == "auto_renew_off" and request.method == "POST":
         try:

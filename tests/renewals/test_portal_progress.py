@@ -266,3 +266,33 @@ def test_signing_when_no_offer_is_out_is_refused_with_a_message(
     assert "There is no renewal offer to sign" in _flash(response)
     assert renewing_contract.status == ContractStatus.ACTIVE
     assert not re.search(r"Traceback", response.content.decode())
+
+
+def test_a_refused_answer_from_a_reminder_link_is_not_called_recorded(
+    client, renewing_contract, today
+):
+    token = token_make(purpose="change", obj_id=renewing_contract.pk, max_age=3600)
+
+    # "renew with changes" without saying which changes is refused by the service
+    response = client.post(
+        reverse("portal:action-link", args=["change", token]),
+        {"intent": "renew_with_changes", "note": ""},
+    )
+
+    body = response.content.decode()
+    assert "We recorded your answer" not in body
+    assert "Tell us which changes you would like." in body
+    assert 'name="intent"' in body  # the question again
+    assert not RenewalCase.objects.filter(contract=renewing_contract, intent__gt="").exists()
+
+
+def test_a_reminder_link_post_without_an_answer_says_so_beside_the_choices(
+    client, renewing_contract, today
+):
+    token = token_make(purpose="renew", obj_id=renewing_contract.pk, max_age=3600)
+
+    response = client.post(reverse("portal:action-link", args=["renew", token]), {"note": ""})
+
+    body = response.content.decode()
+    errors = body[body.index('id="intent-errors"') : body.index('name="intent"')]
+    assert "Choose one of the answers." in errors

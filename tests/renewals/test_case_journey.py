@@ -116,6 +116,7 @@ def test_a_case_with_a_draft_renewal_goes_from_quote_to_paid_through_the_pages(
     body = signed.content.decode()
     assert _steps(body) == {"offer": "done", "sign": "done", "pay": "current", "renewed": "todo"}
     assert 'id="pay"' in body and invoice.number in body
+    assert "above" not in body  # no pointer to the answer form, which is gone once signed
     assert reverse("portal:invoice", args=[invoice.pk]) in body  # the next step links to it
     invoice_page = customer.get(reverse("portal:invoice", args=[invoice.pk]))
     assert invoice_page.status_code == 200 and "How to pay" in invoice_page.content.decode()

@@ -1,4 +1,4 @@
-"""Contracts CSV import (PRODUCT.md section 11): validate every row, then all or nothing.
+"""Contracts CSV import (docs/product.md §11): validate every row, then all or nothing.
 
 Format: ``number,customer_code,plan_code,start_date,end_date,amount,currency,
 billing_period,auto_renew,notice_period_days``. Each row becomes a contract through

@@ -1,4 +1,4 @@
-"""Shared machinery for the CSV imports (PRODUCT.md section 11).
+"""Shared machinery for the CSV imports (docs/product.md §11).
 
 The importers in customers/importers.py and contracts/importers.py read a file with
 ``csv_read``, validate every row without writing anything, and only when no row is bad

@@ -1,4 +1,4 @@
-"""Customers CSV import (PRODUCT.md section 11): validate every row, then all or nothing.
+"""Customers CSV import (docs/product.md §11): validate every row, then all or nothing.
 
 Format: ``code,name,kind,contact_name,email,phone,language,account_manager``.
 """

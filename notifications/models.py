@@ -234,7 +234,7 @@ def offsets_parse(value: str) -> list[int]:
 
 
 class JurisdictionRule(TimeStampedModel):
-    """Legal constraints on renewal notices, as data (PRODUCT.md section 7)."""
+    """Legal constraints on renewal notices, as data (docs/product.md §7)."""
 
     code = models.CharField(_("code"), max_length=10, unique=True)
     name = models.CharField(_("name"), max_length=200)

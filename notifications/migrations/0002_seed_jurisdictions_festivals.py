@@ -1,4 +1,4 @@
-"""Shipped defaults: jurisdiction rules (PRODUCT.md section 7) and lunar festival dates.
+"""Shipped defaults: jurisdiction rules (docs/product.md §7) and lunar festival dates.
 
 Both are data that admins edit; this migration only creates rows that do not exist yet.
 """

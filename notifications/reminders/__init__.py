@@ -1,4 +1,4 @@
-"""The daily renewal-reminder sweep (PRODUCT.md section 4).
+"""The daily renewal-reminder sweep (docs/product.md §4).
 
 The rule for a day: a contract with N days left (1 ≤ N ≤ its largest offset) is due for
 the smallest offset ≥ N; it gets that reminder unless it already has it, and nothing for

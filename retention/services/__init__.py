@@ -1,6 +1,6 @@
 """Every write to cancellation requests goes through here.
 
-Workflow (PRODUCT.md §5)::
+Workflow (docs/product.md §5)::
 
     submitted ──(offer accepted)──────────────► retained  (request withdrawn, contract kept)
         │  └──(customer withdraws)────────────► withdrawn

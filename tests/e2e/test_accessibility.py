@@ -24,7 +24,7 @@ from tests.e2e.ui_world import build_world, portal_log_in, set_language, staff_l
 
 pytestmark = pytest.mark.e2e
 
-AXE_JS = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+AXE_JS = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text()
 BLOCKING = ("serious", "critical")
 LANGUAGES = ["en", "zh-hans"]
 
@@ -113,7 +113,7 @@ def test_the_page_list_names_every_staff_and_portal_url_without_parameters():
 
 
 def _blocking_violations(page: Any) -> list[str]:
-    page.add_script_tag(content=AXE_JS.read_text())
+    page.add_script_tag(content=AXE_JS)
     violations = page.evaluate(
         """async (blocking) => {
           const result = await axe.run(document, {resultTypes: ['violations']});

@@ -11,6 +11,8 @@ pages with that login. Screenshots go to test-artifacts/layout-*.png.
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from django.utils import timezone
 
@@ -20,6 +22,8 @@ from tests.e2e.ui_world import build_world, portal_log_in, set_language, staff_l
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 LAPTOP = {"width": 1366, "height": 768}
+# The narrowest window where the staff navigation is a bar (below, it collapses to a menu).
+NARROW_LAPTOP = {"width": 1200, "height": 768}
 PHONE = {"width": 390, "height": 844}
 LANGUAGES = ["en", "zh-hans"]
 
@@ -119,31 +123,34 @@ def test_at_1366_px_the_staff_navigation_is_one_row_and_all_seven_pipeline_colum
     page = context.new_page()
     try:
         staff_log_in(page, live_server.url)
-        for language in LANGUAGES:
+        for viewport, language in itertools.product([LAPTOP, NARROW_LAPTOP], LANGUAGES):
+            where = f"{viewport['width']}px {language}"
+            page.set_viewport_size(viewport)
             set_language(context, live_server.url, language)
             page.goto(f"{live_server.url}/staff/renewals/")
             assert page.evaluate("document.documentElement.lang") == language
-            _shot(page, f"pipeline-1366-{language}")
+            _shot(page, f"pipeline-{viewport['width']}-{language}")
 
             nav = page.evaluate(NAV_ROW_JS)
             # Every entry is there, in the bar or under "More".
             assert sorted(nav["hrefs"]) == sorted(i["url"] for i in staff_nav_for(world["alice"]))
             tops = {round(item["top"]) for item in nav["items"]}
-            assert len(tops) == 1, f"{language}: navigation wraps: {nav['items']}"
-            assert [lb for lb in nav["labels"] if lb["lines"] != 1] == [], language
+            assert len(tops) == 1, f"{where}: navigation wraps: {nav['items']}"
+            assert [lb for lb in nav["labels"] if lb["lines"] != 1] == [], where
             row_top = min(item["top"] for item in nav["items"])
             row_bottom = max(item["bottom"] for item in nav["items"])
             # The brand and the tools (bell, language, log out) sit in that same row.
             below = [o for o in nav["others"] if o["top"] >= row_bottom or o["bottom"] <= row_top]
-            assert below == [], f"{language}: on another row: {below}"
-            assert all(item["right"] <= nav["viewport"] for item in nav["items"] + nav["others"])
+            assert below == [], f"{where}: on another row: {below}"
+            cut = [i for i in nav["items"] + nav["others"] if i["right"] > nav["viewport"]]
+            assert cut == [], f"{where}: beyond the window's right edge: {cut}"
 
             board = page.evaluate(PIPELINE_JS)
             assert len(board["columns"]) == 7
             outside = [
                 c for c in board["columns"] if c["left"] < 0 or c["right"] > board["viewport"]
             ]
-            assert outside == [], f"{language}: columns outside the 1366px window: {outside}"
+            assert outside == [], f"{where}: columns outside the window: {outside}"
     finally:
         context.close()
 

@@ -13,12 +13,14 @@ STAMP := $(VENV)/.installed
 # pip prints one "Location ... is ignored" line per configured local index folder: noise.
 PIP_FILTER := { grep -v "is ignored" || true; }
 
-.PHONY: help run test install lint format messages services check clean
+.PHONY: help run test test-dates install lint format messages services check clean
 
 help:
 	@echo "make run    start RenewDesk locally (SQLite, embedded broker): web, worker, beat"
 	@echo "make test   install, start PostgreSQL and Redis, run checks, linters and all tests"
 	@echo "            (PYTEST_ARGS='-k portal' narrows the run; TEST_DATABASE_NAME picks the test DB)"
+	@echo "            then the tests not marked e2e again under faketime at TEST_DATES"
+	@echo "make test-dates   only the shifted-date runs"
 	@echo "make lint / make format / make messages / make clean"
 
 $(STAMP): pyproject.toml
@@ -57,8 +59,17 @@ check: $(STAMP) messages
 # Two pytest workers (pytest-xdist), one per core, each with its own test database;
 # --dist loadfile keeps a file's tests (and its session fixtures) in one worker.
 PYTEST_WORKERS ?= 2
+# Then the date-sensitive tests (every test not marked e2e) again under faketime at
+# TEST_DATES (docs/testing.md); `TEST_DATES= make test` skips that part.
+TEST_DATES ?= 2027-02-28 2028-02-29 2028-12-31
 test: $(STAMP) services check
 	$(PY) -m pytest --create-db -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	@if [ -n "$(strip $(TEST_DATES))" ]; then \
+	  TEST_DATES="$(TEST_DATES)" PYTEST_WORKERS=$(PYTEST_WORKERS) ./scripts/test_at_dates.sh $(PYTEST_ARGS); fi
+
+# Only the shifted-date runs (after `make test` or on their own).
+test-dates: $(STAMP) services messages
+	TEST_DATES="$(TEST_DATES)" PYTEST_WORKERS=$(PYTEST_WORKERS) ./scripts/test_at_dates.sh $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .

@@ -9,7 +9,7 @@ PG_HOST=${PG_HOST:-127.0.0.1}
 PG_PORT=${PG_PORT:-5432}
 REDIS_HOST=${REDIS_HOST:-127.0.0.1}
 REDIS_PORT=${REDIS_PORT:-6379}
-APT_PACKAGES=(chromium fonts-wqy-microhei poppler-utils gettext)
+APT_PACKAGES=(chromium fonts-wqy-microhei poppler-utils gettext faketime)
 
 is_root() { [ "$(id -u)" = "0" ]; }
 
@@ -18,7 +18,7 @@ apt_install() {
     || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null; }
 }
 
-# --- System packages (browser tests, CJK font for PDFs, pdftotext, msgfmt) ---------------------
+# --- System packages (browser tests, CJK font for PDFs, pdftotext, msgfmt, shifted dates) -----
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -1,13 +1,28 @@
 from __future__ import annotations
 
 import os
+import select
 import socket
+import time
 
 import pytest
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by the
 # same tests are still plain synchronous calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def _sleep_through_select(seconds: float) -> None:
+    select.select([], [], [], max(0.0, seconds))
+
+
+# Under Debian's faketime (`make test` reruns the date-sensitive tests at shifted dates, see
+# docs/testing.md) the monotonic clock must stay real (FAKETIME_DONT_FAKE_MONOTONIC=1), or
+# every timed lock wait (Thread.join(0.5), Event.wait) blocks for the shift, i.e. for years.
+# libfaketime 0.9.10 then turns the absolute-deadline clock_nanosleep behind time.sleep into
+# EINVAL; select() with a relative timeout sleeps correctly, so sleep through it.
+if "faketime" in os.environ.get("LD_PRELOAD", "") and os.environ.get("FAKETIME"):
+    time.sleep = _sleep_through_select
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ they do now, or what we do for them and by which date.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.urls import reverse
@@ -87,14 +88,89 @@ def renewal_progress_for_customer(
 ) -> RenewalProgress | None:
     """The renewal of ``contract`` as its customer sees it; None when there is nothing to
     tell (no case and no renewal), in which case the portal simply offers to renew."""
-    today = today or timezone.localdate()
     case = (
         RenewalCase.objects.filter(contract=contract).select_related("successor", "owner").first()
     )
     successor = _successor(contract, case)
     if case is None and successor is None:
         return None
-    quote = _offer_quote(case)
+    return _progress(
+        contract=contract,
+        case=case,
+        successor=successor,
+        quote=_offer_quote(case),
+        signature_of=lambda q: Signature.objects.filter(quote=q).first(),
+        invoices_of=lambda c: list(
+            c.invoices.exclude(status=InvoiceStatus.VOID).order_by("installment_no")
+        ),
+        today=today or timezone.localdate(),
+    )
+
+
+def renewal_progress_for_cases(
+    *, cases: list[RenewalCase], today: dt.date | None = None
+) -> dict[int, RenewalProgress]:
+    """The same for many cases at once (the portal dashboard), in a fixed number of
+    queries whatever their number: {case id: progress}."""
+    if not cases:
+        return {}
+    today = today or timezone.localdate()
+    contract_ids = [c.contract_id for c in cases]
+    signed_elsewhere = {
+        c.predecessor_id: c
+        for c in Contract.objects.filter(predecessor_id__in=contract_ids).exclude(
+            status__in=UNSIGNED
+        )
+    }
+    quotes: dict[int, Quote] = {}
+    for q in (
+        Quote.objects.filter(case__in=cases, status__in=[QuoteStatus.SENT, QuoteStatus.SIGNED])
+        .select_related("document", "contract_document", "terms_version")
+        .order_by("pk")
+    ):
+        quotes[q.case_id] = q  # the last one wins: the row .first() picks (ordering -id)
+    signatures = {s.quote_id: s for s in Signature.objects.filter(quote__in=quotes.values())}
+    successors = {
+        case.pk: (
+            case.successor
+            if case.successor is not None and case.successor.status != S.VOID
+            else signed_elsewhere.get(case.contract_id)
+        )
+        for case in cases
+    }
+    invoices: dict[int, list[Invoice]] = {}
+    for inv in (
+        Invoice.objects.filter(contract__in=[c for c in successors.values() if c is not None])
+        .exclude(status=InvoiceStatus.VOID)
+        .order_by("installment_no")
+    ):
+        invoices.setdefault(inv.contract_id, []).append(inv)
+    result = {}
+    for case in cases:
+        progress = _progress(
+            contract=case.contract,
+            case=case,
+            successor=successors[case.pk],
+            quote=quotes.get(case.pk),
+            signature_of=lambda q: signatures.get(q.pk),
+            invoices_of=lambda c: invoices.get(c.pk, []),
+            today=today,
+        )
+        if progress is not None:
+            result[case.pk] = progress
+    return result
+
+
+def _progress(
+    *,
+    contract: Contract,
+    case: RenewalCase | None,
+    successor: Contract | None,
+    quote: Quote | None,
+    signature_of: Callable[[Quote], Signature | None],
+    invoices_of: Callable[[Contract], list[Invoice]],
+    today: dt.date,
+) -> RenewalProgress:
     signed = successor is not None and successor.status not in UNSIGNED
     can_sign = bool(
         quote is not None
@@ -107,12 +183,8 @@ def renewal_progress_for_customer(
     if not (can_sign or (quote is not None and quote.status == QuoteStatus.SIGNED)):
         # A quote the customer asked to change (or that was withdrawn) is not their offer.
         quote = None
-    signature = Signature.objects.filter(quote=quote).first() if quote is not None else None
-    invoices = (
-        list(successor.invoices.exclude(status=InvoiceStatus.VOID).order_by("installment_no"))
-        if signed and successor is not None
-        else []
-    )
+    signature = signature_of(quote) if quote is not None else None
+    invoices = invoices_of(successor) if signed and successor is not None else []
     first = invoices[0] if invoices else None
     paid = signed and (
         first.status == InvoiceStatus.PAID

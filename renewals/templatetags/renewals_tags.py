@@ -51,13 +51,22 @@ def customer_invoices(customer: Any) -> Any:
 
 @register.simple_tag
 def open_renewals_for(customer: Any) -> Any:
-    """Open renewal cases of the customer's contracts, for the portal dashboard."""
+    """Open renewal cases of the customer's contracts, for the portal dashboard, each with
+    its ``progress`` in the customer's words."""
     from renewals.models import OPEN_STAGES, RenewalCase
 
     if customer is None:
         return []
-    return list(
+    from renewals.portal_progress import renewal_progress_for_cases
+
+    cases = list(
         RenewalCase.objects.filter(contract__customer=customer, stage__in=OPEN_STAGES)
-        .select_related("contract")
+        .select_related("contract", "successor")
         .order_by("contract__end_date")
     )
+    # Each with its progress, fetched for all of them at once (one query per kind of row,
+    # not per case: a customer may have hundreds of contracts).
+    progress = renewal_progress_for_cases(cases=cases)
+    for case in cases:
+        case.progress = progress.get(case.pk)
+    return cases

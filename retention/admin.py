@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.contrib import admin, messages
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from core.money import MoneyTotals, sum_by_currency, sums_by_currency
 
 from .forms import RetentionOfferAdminForm
 from .models import (
@@ -67,9 +67,27 @@ class RetentionOfferAdmin(admin.ModelAdmin):
                 n_accepted=Count(
                     "requests", filter=Q(requests__offer_response=OfferResponse.ACCEPTED)
                 ),
-                saved=Sum("requests__revenue_saved"),
             )
         )
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        # Revenue kept per currency (the contracts'), for the offers on this page in one
+        # query: a Sum over the requests would add USD to CNY.
+        # The totals ride on this request's row objects (the template iterates the same
+        # evaluated result list), not on the admin instance that every request shares.
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            offers = list(changelist.result_list)
+            saved = sums_by_currency(
+                CancellationRequest.objects.filter(offer__in=offers).exclude(revenue_saved=0),
+                "offer",
+                "revenue_saved",
+                currency="contract__currency",
+            )
+            for offer in offers:
+                offer.saved_totals = saved.get(offer.pk, MoneyTotals())
+        return response
 
     @admin.display(description=_("shown"), ordering="n_shown")
     def shown(self, obj):
@@ -79,9 +97,16 @@ class RetentionOfferAdmin(admin.ModelAdmin):
     def accepted(self, obj):
         return obj.n_accepted
 
-    @admin.display(description=_("revenue kept"), ordering="saved")
+    @admin.display(description=_("revenue kept"))
     def revenue_saved(self, obj):
-        return obj.saved or Decimal("0.00")
+        totals = getattr(obj, "saved_totals", None)
+        if totals is None:  # a row shown outside the change list
+            totals = sum_by_currency(
+                obj.requests.exclude(revenue_saved=0),
+                "revenue_saved",
+                currency="contract__currency",
+            )
+        return totals.text()
 
 
 class RequestEventInline(admin.TabularInline):

@@ -69,3 +69,10 @@ def test_the_offers_page_shows_revenue_kept_per_currency(client, team_lead, free
     assert TITLE[language] in body
     assert "CNY 11,000.00 · USD 11,000.00" in body
     assert "22,000.00" not in body
+
+
+def test_the_admin_offer_list_shows_revenue_kept_per_currency(free_month, admin_client):
+    response = admin_client.get(reverse("admin:retention_retentionoffer_changelist"))
+
+    assert response.status_code == 200
+    assert "CNY 11,000.00 · USD 11,000.00" in response.content.decode()

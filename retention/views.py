@@ -164,6 +164,8 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rejection_ground": services.rejection_ground(cancellation),
             "offer_form": OfferMakeForm(offers=offers, initial={"offer": suggested}),
             "can_offer": can_act and cancellation.offer_id is None,
+            # An empty catalogue is said, not shown as an empty select.
+            "no_offers": not offers.exists(),
             "offer_waiting": can_act
             and cancellation.offer_id is not None
             and cancellation.offer_response == OfferResponse.NONE,

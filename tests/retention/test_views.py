@@ -628,3 +628,16 @@ def test_staff_cannot_open_the_confirm_page_of_a_request_outside_their_book(
     )
     req.refresh_from_db()
     assert req.status == Status.IN_REVIEW
+
+
+def test_an_empty_offer_catalogue_is_explained_not_an_empty_select(
+    staff_client, contract, portal_user, today
+):
+    req = services.cancellation_submit(
+        contract=contract, kind="early_termination", reason="other", by=portal_user
+    )
+
+    html = staff_client.get(reverse("retention:detail", args=[req.pk])).content.decode()
+
+    assert "No retention offer is valid today" in html
+    assert reverse("retention:offer", args=[req.pk]) not in html

@@ -96,6 +96,22 @@ UNBROKEN_JS = r"""() => {
   return {found, money: money.length, broken};
 }"""
 
+# The portal's tab bar on a phone: each label on one line, with some room (4px at least)
+# between two labels.
+PORTAL_TABS_JS = """() => {
+  const range = document.createRange();
+  const tabs = [...document.querySelectorAll('.portal-nav-link')].map(el => {
+    range.selectNodeContents(el);
+    const r = range.getBoundingClientRect();
+    return {text: el.innerText.trim(), lines: window.__lines([...range.getClientRects()]),
+            left: r.left, right: r.right};
+  });
+  return {
+    broken: tabs.filter(t => t.lines > 1).map(t => t.text),
+    overlapping: tabs.slice(1).filter((t, i) => t.left < tabs[i].right + 4).map(t => t.text),
+  };
+}"""
+
 
 @pytest.fixture
 def world(transactional_db):
@@ -176,5 +192,7 @@ def test_on_a_phone_amounts_and_numbers_never_break_on_the_portal_contract_and_i
                 assert result["found"] >= 3, f"{name} {language}: {result}"
                 assert result["broken"] == [], f"{name} {language}: {result['broken']}"
                 assert result["money"] >= 2, f"{name} {language}: no .money element"
+                tabs = page.evaluate(PORTAL_TABS_JS)
+                assert tabs["broken"] == [] and tabs["overlapping"] == [], f"{language}: {tabs}"
     finally:
         context.close()

@@ -97,6 +97,12 @@ def case_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     quote = Quote.objects.filter(case=case).select_related("terms_version").first()
     signature = getattr(quote, "signature", None) if quote else None
     invoices = list(invoices_for_contract(contract=case.successor)) if case.successor else []
+    # One page, several forms with the same field names (note, ...): each gets its own ids,
+    # or a label would point at another form's field (one hidden in a closed <details>).
+    for invoice in invoices:
+        invoice.payment_form = PaymentForm(
+            initial={"amount": invoice.balance}, auto_id=f"id_pay{invoice.pk}_%s"
+        )
     events = (
         ContractEvent.objects.filter(contract__in=[c for c in (contract, case.successor) if c])
         .select_related("actor", "contract")
@@ -116,13 +122,16 @@ def case_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "diff": quote_diff(quote=quote) if quote else None,
             "invoices": invoices,
             "timeline": timeline,
-            "intent_form": IntentForm(initial={"intent": case.intent}),
+            "intent_form": IntentForm(initial={"intent": case.intent}, auto_id="id_intent_%s"),
             "contact_form": ContactForm(
-                initial={"next_action": case.next_action, "next_action_date": case.next_action_date}
+                initial={
+                    "next_action": case.next_action,
+                    "next_action_date": case.next_action_date,
+                },
+                auto_id="id_contact_%s",
             ),
-            "lose_form": LoseForm(),
-            "offline_form": OfflineSignatureForm(),
-            "payment_form": PaymentForm(),
+            "lose_form": LoseForm(auto_id="id_lose_%s"),
+            "offline_form": OfflineSignatureForm(auto_id="id_offline_%s"),
             "days_to_end": contract.days_until_end(),
             "terms_versions": TermsVersion.objects.all(),
         },

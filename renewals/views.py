@@ -12,6 +12,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from django.apps import apps
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -103,6 +104,13 @@ def case_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         invoice.payment_form = PaymentForm(
             initial={"amount": invoice.balance}, auto_id=f"id_pay{invoice.pk}_%s"
         )
+    open_cancellation = None
+    if apps.is_installed("retention"):
+        from retention.selectors import open_request_for_contract
+
+        # The renewal cannot be signed while it is open: say so instead of a signing form
+        # that would only be refused.
+        open_cancellation = open_request_for_contract(contract)
     events = (
         ContractEvent.objects.filter(contract__in=[c for c in (contract, case.successor) if c])
         .select_related("actor", "contract")
@@ -121,6 +129,7 @@ def case_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "signature": signature,
             "diff": quote_diff(quote=quote) if quote else None,
             "invoices": invoices,
+            "open_cancellation": open_cancellation,
             "timeline": timeline,
             "intent_form": IntentForm(initial={"intent": case.intent}, auto_id="id_intent_%s"),
             "contact_form": ContactForm(

@@ -68,3 +68,27 @@ def test_it_gives_each_installments_payment_form_its_own_ids(client, manager, ca
     for invoice in response.context["invoices"]:
         assert f'id="id_pay{invoice.pk}_amount"' in body
         assert f'value="{invoice.balance}"' in body
+
+
+def test_it_says_a_cancellation_is_open_instead_of_offering_the_paper_signature(
+    client, manager, case, today
+):
+    from retention.services import cancellation_submit
+
+    quote = services.quote_create(case=case, by=manager)
+    services.quote_send(quote=quote, by=manager)
+    client.force_login(manager)
+    url = reverse("renewals:case", args=[case.pk])
+    assert 'action="{}"'.format(reverse("renewals:sign-offline", args=[case.pk])) in (
+        client.get(url).content.decode()
+    )
+
+    request = cancellation_submit(
+        contract=case.contract, kind="early_termination", reason="budget", by=manager, today=today
+    )
+    body = client.get(url).content.decode()
+
+    # Signing would be refused (renewals.services.signing): no form, but why and where.
+    assert reverse("renewals:sign-offline", args=[case.pk]) not in body
+    assert 'id="cancellation-open"' in body
+    assert reverse("retention:detail", args=[request.pk]) in body

@@ -221,15 +221,11 @@ def _activate_batch(as_of: dt.date) -> Callable[[list[int]], int]:
 
 
 def successor_term_end(start: dt.date, months: int) -> dt.date:
-    """The last day of a term of ``months`` months from ``start``: the day before the
-    same day ``months`` later, or the end of that month when it has no such day (a year
-    from 29 February ends on 28 February, not the 27th; a month from 31 January ends on
-    the last day of February), so that the next term starts on the 1st and a term
-    never shrinks from one renewal to the next."""
-    from billing.services import add_months
+    """The last day of the successor's term (billing.services.term_end, the one rule that
+    quotes follow too)."""
+    from billing.services import term_end
 
-    after = add_months(start, months)
-    return after if after.day < start.day else after - dt.timedelta(days=1)
+    return term_end(start, months)
 
 
 _RENEWED, _BLOCKED = "renewed", "blocked"

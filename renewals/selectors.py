@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from billing.services import add_months
 from contracts.models import Contract, ContractLine, TermsVersion
 from core.access import contracts_visible_to
 from core.money import MoneyTotals, sums_by_currency
@@ -173,7 +174,9 @@ def term_months(start: dt.date, end: dt.date) -> int:
     """Whole months covered by a term from ``start`` to ``end`` inclusive (12 for a year)."""
     nxt = end + dt.timedelta(days=1)
     months = (nxt.year - start.year) * 12 + nxt.month - start.month
-    if nxt.day < start.day:
+    # The inverse of billing.services.term_end: a year from 29 February ends on 28 February
+    # and is 12 months, not 11 (comparing the days alone would say 11).
+    if add_months(start, months) > nxt:
         months -= 1
     return max(months, 1)
 

@@ -8,7 +8,7 @@ lock, so two clerks (or a clerk and the payment provider) never double-count a p
 
 from __future__ import annotations
 
-from ._common import InvoiceLineSpec, add_months, invoice_paid
+from ._common import InvoiceLineSpec, add_months, invoice_paid, term_end
 from .dunning import dunning_due_ids, dunning_sweep, invoice_dunning_send
 from .invoices import invoice_issue, invoice_plan_issue, invoice_void
 from .payments import credit_note_issue, payment_record, refund_record
@@ -16,6 +16,7 @@ from .payments import credit_note_issue, payment_record, refund_record
 __all__ = [
     "InvoiceLineSpec",
     "add_months",
+    "term_end",
     "credit_note_issue",
     "dunning_due_ids",
     "dunning_sweep",

@@ -44,3 +44,13 @@ def add_months(day: dt.date, months: int) -> dt.date:
         except ValueError:
             continue
     raise ValueError(day)
+
+
+def term_end(start: dt.date, months: int) -> dt.date:
+    """The last day of a term of ``months`` months from ``start``: the day before the same
+    day ``months`` later, or the end of that month when it has no such day (a year from
+    29 February ends on 28 February, not the 27th; a month from 31 January ends on the last
+    day of February), so that the next term starts on the 1st and a term never shrinks
+    from one renewal to the next."""
+    after = add_months(start, months)
+    return after if after.day < start.day else after - dt.timedelta(days=1)

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.services import add_months
+from billing.services import term_end
 from contracts import services as contract_services
 from contracts.models import (
     PERIOD_MONTHS,
@@ -137,7 +137,7 @@ def quote_create(*, case: RenewalCase, by: Any) -> Quote:
             case=locked,
             number=_quote_number(),
             start_date=start,
-            end_date=add_months(start, months) - dt.timedelta(days=1),
+            end_date=term_end(start, months),
             billing_period=contract.billing_period,
             currency=contract.currency,
             terms_version=_latest_terms(start) or contract.terms_version,
@@ -223,9 +223,7 @@ def quote_update(
         if term_months_count is not None:
             if not 1 <= term_months_count <= 60:
                 raise DomainError(_("The term must be between 1 and 60 months."))
-            locked.end_date = add_months(locked.start_date, term_months_count) - dt.timedelta(
-                days=1
-            )
+            locked.end_date = term_end(locked.start_date, term_months_count)
         if terms_version is not None:
             locked.terms_version = terms_version
         if discount_percent is not None:

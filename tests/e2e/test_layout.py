@@ -1,7 +1,8 @@
 """Layout at the two sizes people use most (issue #13, item 15):
 
-- a 1366×768 laptop: the staff navigation is one row and the renewal pipeline shows its
-  seven columns without sideways scrolling, in English and in Chinese;
+- a 1366×768 laptop (and 1200px, the narrowest window where the navigation is a bar):
+  the staff navigation is one row and the renewal pipeline shows its seven columns
+  without sideways scrolling, in English and in Chinese;
 - a 390×844 phone: an amount ("CNY 1,234,567.89"), a contract number or an invoice number
   never breaks over two lines on the portal's contract and invoice pages.
 

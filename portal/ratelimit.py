@@ -38,9 +38,13 @@ def limit_for(scope: str) -> Limit:
 
 
 def client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For can be forged by the client. Behind a proxy,
-    # let the proxy/gunicorn set REMOTE_ADDR (see docs/security.md).
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    # The same client address as the staff login throttle (django-axes, AXES_IPWARE_*):
+    # REMOTE_ADDR locally, where X-Forwarded-For could be forged; in production the entry
+    # our reverse proxy appended, else every customer would share the proxy's address
+    # and its per-IP counter (docs/security.md).
+    from axes.helpers import get_client_ip_address
+
+    return get_client_ip_address(request) or "unknown"
 
 
 def _key(scope: str, kind: str, value: str) -> str:

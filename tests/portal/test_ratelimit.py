@@ -110,3 +110,39 @@ def test_bad_link_tokens_count_as_failed_logins(client, portal_user):
 
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+def test_behind_the_proxy_each_customer_has_their_own_ip_counter(client, db, settings):
+    # given production's rule: the X-Forwarded-For entry the proxy appended is the client
+    settings.AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    settings.AXES_IPWARE_PROXY_COUNT = 0
+    proxy = "10.9.9.9"
+
+    def through_proxy(n, client_addr):
+        return client.post(
+            reverse("portal:login"),
+            {"email": f"x{n}@example.com"},
+            REMOTE_ADDR=proxy,
+            HTTP_X_FORWARDED_FOR=client_addr,
+        ).status_code
+
+    # when one client uses up its 5 link requests, another one behind the same proxy
+    first = [through_proxy(n, "203.0.113.7") for n in range(6)]
+    other = through_proxy(99, "198.51.100.4")
+
+    assert first == [302] * 5 + [429]
+    assert other == 302
+
+
+def test_without_the_proxy_setting_a_forged_forwarded_for_changes_nothing(client, db):
+    statuses = [
+        client.post(
+            reverse("portal:login"),
+            {"email": f"x{n}@example.com"},
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}",
+        ).status_code
+        for n in range(6)
+    ]
+
+    assert statuses == [302] * 5 + [429]

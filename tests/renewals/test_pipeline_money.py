@@ -67,3 +67,15 @@ def test_the_board_shows_the_totals_per_currency(client, manager, mixed_column, 
     # 15,000 would be 12,000 CNY + 3,000 USD added as if they were one currency.
     assert "15,000.00" not in body
     assert "CNY 500.50" in body
+
+
+def test_a_cards_next_action_reads_next_step_in_chinese_not_next_page(client, manager):
+    case = _case(manager, currency="CNY", amount="100.00")
+    RenewalCase.objects.filter(pk=case.pk).update(next_action="Call the buyer")
+    client.force_login(manager)
+    client.cookies["django_language"] = "zh-hans"
+
+    body = client.get(reverse("renewals:pipeline")).content.decode()
+
+    assert "下一步: Call the buyer" in body
+    assert "下一页: Call" not in body

@@ -32,6 +32,7 @@ from core.csv_import import (
     parse_date,
     parse_int,
     report_progress,
+    rows_counted,
 )
 from core.errors import DomainError
 from core.models import Sequence
@@ -344,7 +345,7 @@ def contracts_import_csv(
         report.errors.extend(exc.errors)
         return report
     report.errors.extend(structural)
-    report.rows = len(rows) + len(structural)
+    report.rows = rows_counted(rows, structural)
     if report.rows == 0:
         report.add(None, _("The file has no data rows."))
         return report

@@ -209,6 +209,12 @@ def csv_read(
     return rows, errors
 
 
+def rows_counted(rows: list[CsvRow], structural: list[RowError]) -> int:
+    """How many data rows the file has: the good ones and the ones csv_read left out (one
+    row may have several problems, a NUL in two fields)."""
+    return len(rows) + len({e.line for e in structural})
+
+
 def nul_message() -> str:
     return _("This field contains a NUL character (\\0), which cannot be stored. Remove it.")
 

@@ -25,6 +25,7 @@ from core.csv_import import (
     existing_values,
     parse_choice,
     report_progress,
+    rows_counted,
 )
 from core.errors import DomainError
 
@@ -168,7 +169,7 @@ def customers_import_csv(
         report.errors.extend(exc.errors)
         return report
     report.errors.extend(structural)
-    report.rows = len(rows) + len(structural)
+    report.rows = rows_counted(rows, structural)
     if report.rows == 0:
         report.add(None, _("The file has no data rows."))
         return report

@@ -57,6 +57,17 @@ def test_the_contracts_import_reports_a_nul_character_with_line_and_field(row, c
 
 
 @pytest.mark.django_db
+def test_a_row_with_nul_in_two_fields_counts_as_one_row():
+    CustomerFactory(code="C001")
+    row = "HT-\x00N-2,C0\x0001,,2026-01-01,2026-12-31,1200.00,CNY,monthly,false,30\n"
+
+    report = contracts_import_csv(source=(CONTRACTS_HEADER + GOOD_CONTRACT + row).encode())
+
+    assert [(e.line, e.column) for e in report.errors] == [(3, "number"), (3, "customer_code")]
+    assert report.rows == 2
+
+
+@pytest.mark.django_db
 def test_the_contracts_command_reports_a_nul_character_instead_of_crashing(tmp_path, capsys):
     CustomerFactory(code="C001")
     path = tmp_path / "contracts.csv"

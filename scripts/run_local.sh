@@ -77,6 +77,12 @@ if "$PY" -c "import renewals" 2>/dev/null; then
 from renewals.services import renewal_cases_open_due
 print(f"{renewal_cases_open_due()} renewal case(s) opened")'
 fi
+# Likewise the renewal-propensity scores behind the at-risk list are computed nightly: score
+# now, or the list says "no scored contracts yet" until tomorrow.
+if has_command train_propensity; then
+  say "Scoring renewal propensity (the nightly job, run once now)"
+  "$PY" manage.py train_propensity || echo "(propensity scoring failed; the nightly job retries)"
+fi
 
 # --- Start the three processes, each in its own process group ---------------------------------
 # Job control gives every background job its own process group, so that stopping one group

@@ -43,6 +43,10 @@ class PortalIntentForm(IntentForm):
 
 
 class ContactForm(forms.Form):
+    """A contact with the customer (what was said) and/or a new next action. An empty
+    note with the next action unchanged records nothing: it is refused, since it would
+    move the case's "last contact" for a contact that never happened."""
+
     note = forms.CharField(label=_("What was said"), max_length=500, required=False)
     next_action = forms.CharField(label=_("Next action"), max_length=200, required=False)
     next_action_date = forms.DateField(
@@ -50,6 +54,29 @@ class ContactForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+
+    def __init__(self, *args, case=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case = case
+
+    def clean_next_action_date(self):
+        day = self.cleaned_data.get("next_action_date")
+        if day is not None and day < timezone.localdate():
+            raise forms.ValidationError(_("The next action cannot be due in the past."))
+        return day
+
+    def clean(self):
+        data = super().clean()
+        note, action = data.get("note", ""), data.get("next_action", "")
+        changed = self.case is None or (
+            action != (self.case.next_action or "")
+            or data.get("next_action_date") != self.case.next_action_date
+        )
+        if not note and not changed and "next_action_date" not in self.errors:
+            self.add_error(
+                "note", _("Write what was said, or change the next action: nothing to record.")
+            )
+        return data
 
 
 class LoseForm(forms.Form):

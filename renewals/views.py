@@ -65,13 +65,6 @@ def _case(request: HttpRequest, pk: int) -> RenewalCase:
         raise Http404 from None
 
 
-def _errors(request: HttpRequest, form: Any) -> None:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label}: {error}" if label else error)
-
-
 def _run(request: HttpRequest, action: Callable[[], Any], success: str) -> None:
     try:
         action()
@@ -93,7 +86,20 @@ def pipeline_view(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def case_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case(request, pk)
+    return _case_page(request, _case(request, pk))
+
+
+def _case_page(
+    request: HttpRequest,
+    case: RenewalCase,
+    *,
+    bound: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The case page; a refused form is passed in ``bound`` under its context name
+    (intent_form, contact_form, lose_form, offline_form), to show its errors beside its
+    fields with what was typed."""
+    bound = bound or {}
     contract = case.contract
     quote = Quote.objects.filter(case=case).select_related("terms_version").first()
     signature = getattr(quote, "signature", None) if quote else None
@@ -131,19 +137,23 @@ def case_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "invoices": invoices,
             "open_cancellation": open_cancellation,
             "timeline": timeline,
-            "intent_form": IntentForm(initial={"intent": case.intent}, auto_id="id_intent_%s"),
-            "contact_form": ContactForm(
+            "intent_form": bound.get("intent_form")
+            or IntentForm(initial={"intent": case.intent}, auto_id="id_intent_%s"),
+            "contact_form": bound.get("contact_form")
+            or ContactForm(
                 initial={
                     "next_action": case.next_action,
                     "next_action_date": case.next_action_date,
                 },
                 auto_id="id_contact_%s",
             ),
-            "lose_form": LoseForm(auto_id="id_lose_%s"),
-            "offline_form": OfflineSignatureForm(auto_id="id_offline_%s"),
+            "lose_form": bound.get("lose_form") or LoseForm(auto_id="id_lose_%s"),
+            "offline_form": bound.get("offline_form")
+            or OfflineSignatureForm(auto_id="id_offline_%s"),
             "days_to_end": contract.days_until_end(),
             "terms_versions": TermsVersion.objects.all(),
         },
+        status=status,
     )
 
 
@@ -164,21 +174,20 @@ def case_open_view(request: HttpRequest, contract_pk: int) -> HttpResponse:
 @require_POST
 def case_intent_view(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
-    form = IntentForm(request.POST)
-    if form.is_valid():
-        _run(
-            request,
-            lambda: services.case_record_intent(
-                case=case,
-                intent=form.cleaned_data["intent"],
-                note=form.cleaned_data["note"],
-                channel=IntentChannel.STAFF,
-                by=request.user,
-            ),
-            _("The customer's answer was recorded."),
-        )
-    else:
-        _errors(request, form)
+    form = IntentForm(request.POST, auto_id="id_intent_%s")
+    if not form.is_valid():
+        return _case_page(request, case, bound={"intent_form": form}, status=400)
+    _run(
+        request,
+        lambda: services.case_record_intent(
+            case=case,
+            intent=form.cleaned_data["intent"],
+            note=form.cleaned_data["note"],
+            channel=IntentChannel.STAFF,
+            by=request.user,
+        ),
+        _("The customer's answer was recorded."),
+    )
     return redirect("renewals:case", pk=case.pk)
 
 
@@ -186,21 +195,20 @@ def case_intent_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def case_contact_view(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
-    form = ContactForm(request.POST)
-    if form.is_valid():
-        _run(
-            request,
-            lambda: services.case_log_contact(
-                case=case,
-                by=request.user,
-                note=form.cleaned_data["note"],
-                next_action=form.cleaned_data["next_action"],
-                next_action_date=form.cleaned_data["next_action_date"],
-            ),
-            _("Contact noted."),
-        )
-    else:
-        _errors(request, form)
+    form = ContactForm(request.POST, case=case, auto_id="id_contact_%s")
+    if not form.is_valid():
+        return _case_page(request, case, bound={"contact_form": form}, status=400)
+    _run(
+        request,
+        lambda: services.case_log_contact(
+            case=case,
+            by=request.user,
+            note=form.cleaned_data["note"],
+            next_action=form.cleaned_data["next_action"],
+            next_action_date=form.cleaned_data["next_action_date"],
+        ),
+        _("Contact noted.") if form.cleaned_data["note"] else _("Next action saved."),
+    )
     return redirect("renewals:case", pk=case.pk)
 
 
@@ -208,20 +216,19 @@ def case_contact_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def case_lose_view(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
-    form = LoseForm(request.POST)
-    if form.is_valid():
-        _run(
-            request,
-            lambda: services.case_lose(
-                case=case,
-                reason=form.cleaned_data["reason"],
-                note=form.cleaned_data["note"],
-                by=request.user,
-            ),
-            _("The renewal was closed as lost."),
-        )
-    else:
-        _errors(request, form)
+    form = LoseForm(request.POST, auto_id="id_lose_%s")
+    if not form.is_valid():
+        return _case_page(request, case, bound={"lose_form": form}, status=400)
+    _run(
+        request,
+        lambda: services.case_lose(
+            case=case,
+            reason=form.cleaned_data["reason"],
+            note=form.cleaned_data["note"],
+            by=request.user,
+        ),
+        _("The renewal was closed as lost."),
+    )
     return redirect("renewals:case", pk=case.pk)
 
 
@@ -350,26 +357,25 @@ def quote_sign_offline_view(request: HttpRequest, pk: int) -> HttpResponse:
     quote = Quote.objects.filter(case=case).first()
     if quote is None:
         raise Http404
-    form = OfflineSignatureForm(request.POST, request.FILES)
-    if form.is_valid():
-        scan = form.cleaned_data["scan"]
-        signed_at = timezone.make_aware(
-            dt.datetime.combine(form.cleaned_data["signed_on"], dt.time(12))
-        )
-        _run(
-            request,
-            lambda: services.quote_sign_offline(
-                quote=quote,
-                by=request.user,
-                signer_name=form.cleaned_data["signer_name"],
-                signed_at=min(signed_at, timezone.now()),
-                scan=scan.read(),
-                filename=scan.name,
-            ),
-            _("The signed contract was recorded."),
-        )
-    else:
-        _errors(request, form)
+    form = OfflineSignatureForm(request.POST, request.FILES, auto_id="id_offline_%s")
+    if not form.is_valid():
+        return _case_page(request, case, bound={"offline_form": form}, status=400)
+    scan = form.cleaned_data["scan"]
+    signed_at = timezone.make_aware(
+        dt.datetime.combine(form.cleaned_data["signed_on"], dt.time(12))
+    )
+    _run(
+        request,
+        lambda: services.quote_sign_offline(
+            quote=quote,
+            by=request.user,
+            signer_name=form.cleaned_data["signer_name"],
+            signed_at=min(signed_at, timezone.now()),
+            scan=scan.read(),
+            filename=scan.name,
+        ),
+        _("The signed contract was recorded."),
+    )
     return redirect("renewals:case", pk=case.pk)
 
 

@@ -252,11 +252,16 @@ def case_log_contact(
     next_action: str | None = None,
     next_action_date: dt.date | None = None,
 ) -> RenewalCase:
-    """Note a contact with the customer and optionally set the next action."""
+    """Note a contact with the customer and optionally set the next action. Only a note
+    (something was said) moves "last contact": a next action alone is a plan, not a
+    contact."""
+    note = note.strip()
     with transaction.atomic():
         locked = _lock_case(case)
-        locked.last_contact_at = timezone.now()
-        fields = ["last_contact_at", "updated_at"]
+        fields = ["updated_at"]
+        if note:
+            locked.last_contact_at = timezone.now()
+            fields.append("last_contact_at")
         if next_action is not None:
             locked.next_action = next_action[:200]
             locked.next_action_date = next_action_date

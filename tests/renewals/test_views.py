@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -65,12 +66,11 @@ def test_staff_record_the_intent_from_a_call(staff_client, case, manager):
     assert case.intent_by == manager
 
 
-def test_a_bad_intent_post_is_a_message_not_a_500(staff_client, case):
-    response = staff_client.post(
-        reverse("renewals:intent", args=[case.pk]), {"intent": "maybe"}, follow=True
-    )
-    assert response.status_code == 200
-    assert list(response.context["messages"])
+def test_a_bad_intent_post_is_shown_beside_the_answer_not_a_500(staff_client, case):
+    response = staff_client.post(reverse("renewals:intent", args=[case.pk]), {"intent": "maybe"})
+    assert response.status_code == 400
+    assert response.context["intent_form"].errors["intent"] == ["Choose one of the answers."]
+    assert "<details open>" in response.content.decode()
 
 
 def test_the_quote_builder_downgrades_discounts_and_sends(staff_client, case, plan):
@@ -239,3 +239,55 @@ def test_the_staff_renewal_pages_speak_chinese(staff_client, case, manager):
     assert "等待意向" in board
     page = staff_client.get(reverse("renewals:case", args=[case.pk])).content.decode()
     assert "代客户记录答复" in page and "作为流失关闭" in page
+
+
+def test_an_empty_contact_note_is_refused_beside_its_field_and_moves_nothing(staff_client, case):
+    # given a case with a next action already planned
+    services.case_log_contact(case=case, by=case.owner, note="", next_action="Call back")
+    case.refresh_from_db()
+    assert case.last_contact_at is None  # a plan is not a contact
+
+    # when the form is sent again with no note and the same next action
+    response = staff_client.post(
+        reverse("renewals:contact", args=[case.pk]),
+        {"note": "  ", "next_action": "Call back", "next_action_date": ""},
+    )
+
+    # then the case page comes back with the error beside the note, and nothing moved
+    assert response.status_code == 400
+    form = response.context["contact_form"]
+    assert "note" in form.errors
+    assert 'id="id_contact_note"' in response.content.decode()
+    case.refresh_from_db()
+    assert case.last_contact_at is None
+
+
+def test_a_contact_note_moves_last_contact_and_a_past_due_date_is_refused(
+    staff_client, case, today
+):
+    response = staff_client.post(
+        reverse("renewals:contact", args=[case.pk]),
+        {"note": "Spoke to the buyer", "next_action": "Send quote", "next_action_date": ""},
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.last_contact_at is not None and case.next_action == "Send quote"
+
+    response = staff_client.post(
+        reverse("renewals:contact", args=[case.pk]),
+        {
+            "note": "Again",
+            "next_action": "Send quote",
+            "next_action_date": (today - dt.timedelta(days=1)).isoformat(),
+        },
+    )
+    assert response.status_code == 400
+    assert "next_action_date" in response.context["contact_form"].errors
+
+
+def test_a_refused_lose_form_shows_its_error_beside_the_reason(staff_client, case):
+    response = staff_client.post(reverse("renewals:lose", args=[case.pk]), {"reason": ""})
+
+    assert response.status_code == 400
+    assert "reason" in response.context["lose_form"].errors
+    assert "reason:" not in response.content.decode()

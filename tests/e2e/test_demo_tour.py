@@ -12,15 +12,20 @@ seed_demo data, in Debian's Chromium; every response below 400 and no console er
 3. The journeys: the "ready to sign" customer reviews the quote, signs and reaches the
    invoice; the "retention offer on cancel" customer cancels through the one offer.
 
-The seed is relative to today, like `make run`, and its daily sweep opens the renewal cases
-as run_local.sh does. Screenshots: test-artifacts/tour-*.png.
+The seed is relative to today, like `make run`, followed by what scripts/run_local.sh runs
+once at start (today's renewal cases, the propensity scores). The e2e tests do not run under
+faketime (Chromium's timers do not survive it, docs/testing.md); to take the tour on another
+day, TOUR_DATE=2028-02-29 moves this process's clock there with time_machine (the browser
+keeps its own). Screenshots: test-artifacts/tour-*.png, and tour-failed-* when a step fails.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -32,12 +37,26 @@ from .tour import crawl, portal_page, staff_page, watched_context
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SEED = ("--customers", "10", "--contracts", "30", "--seed", "9")
+TOUR_DATE = os.environ.get("TOUR_DATE", "")
 # A tiny but real PDF for the paper signature.
 SCAN = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 @pytest.fixture
-def demo(transactional_db, settings, tmp_path) -> dict[str, Any]:
+def tour_day() -> Iterator[None]:
+    if not TOUR_DATE:
+        yield
+        return
+    import time_machine
+
+    # 02:00 UTC is 10:00 in Shanghai: the same date in both; the clock runs on from there.
+    start = dt.datetime.combine(dt.date.fromisoformat(TOUR_DATE), dt.time(2), tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=True):
+        yield
+
+
+@pytest.fixture
+def demo(tour_day, transactional_db, settings, tmp_path) -> dict[str, Any]:
     from core.demo.logins import portal_logins
     from renewals.services import renewal_cases_open_due
 

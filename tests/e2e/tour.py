@@ -117,7 +117,8 @@ def portal_page(context: Any, live_server: Any, *, email: str, contract: Any = N
     token = magic_link_make(user=user)
     page = context.new_page()
     page.goto(live_server.url + reverse("portal:magic-link", kwargs={"token": token}))
-    page.get_by_role("button", name="Log in", exact=True).click()
+    # Its only form without an action (the language switch has one), in any language.
+    page.locator("form[method=post]:not([action]) button[type=submit]").click()
     page.wait_for_url(re.compile(r".*/portal/$"))
     if contract is not None:
         page.goto(f"{live_server.url}/portal/contracts/{contract.pk}/")
@@ -133,23 +134,35 @@ def crawl(
     *,
     start: str,
     prefix: str,
+    also: tuple[str, ...] = (),
     skip: tuple[str, ...] = (),
     limit: int = 80,
+    per_kind: int | None = None,
 ) -> list[str]:
-    """Open every same-site link under ``prefix`` reachable from ``start`` (GET only: links,
+    """Open every same-site link under ``prefix`` reachable from ``start`` and the pages
+    ``also`` (full URLs) (GET only: links,
     never forms), downloads through the context's request API (of the PDFs made on request,
-    one per kind). Returns the paths opened."""
+    one per kind). ``per_kind``: at most that many pages of one kind (the same path but for
+    its numbers, the same query keys). Returns the paths opened."""
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(start))
-    queue = deque([start])
+    queue = deque([start, *also])
     seen: set[str] = set()
     rendered: set[str] = set()
+    kinds: dict[str, int] = {}
     pages: list[str] = []
     while queue and len(pages) < limit:
         url = queue.popleft()
-        path = urlsplit(url).path
+        parts = urlsplit(url)
+        path = parts.path
         if url in seen:
             continue
         seen.add(url)
+        if per_kind is not None:
+            keys = sorted(q.split("=", 1)[0] for q in parts.query.split("&") if q)
+            kind = re.sub(r"\d+", "N", path) + "?" + "&".join(keys)
+            kinds[kind] = kinds.get(kind, 0) + 1
+            if kinds[kind] > per_kind:
+                continue
         if DOWNLOAD.search(path):
             # PDFs rendered on request (invoices, receipts) are slow: one of each kind.
             kind = re.sub(r"\d+", "N", path) if path.endswith("/pdf/") else path

@@ -88,6 +88,12 @@ def _labelled(demo: dict[str, Any], prefix: str, number: str):
     return found[0], contract
 
 
+def _go(locator: Any) -> None:
+    """Click a link or a submit button and wait for the page it leads to."""
+    with locator.page.expect_navigation():
+        locator.click()
+
+
 def _no_error_message(page: Any, what: str) -> None:
     errors = page.locator(".messages .alert-danger, .portal-messages .alert-danger")
     assert errors.count() == 0, f"{what}: {errors.all_inner_texts()} on {page.url}"
@@ -110,18 +116,18 @@ def _case_primary_action(page: Any, *, today: dt.date, n: int) -> str:
     paper = page.locator("form[action$='/quote/sign-offline/']")
     payment = page.locator("form[action*='/pay/']")
     if prepare.count():
-        prepare.click()
+        _go(prepare)
         page.wait_for_url(re.compile(r".*/quote/edit/$"))
         _no_error_message(page, "prepare the quote")
         _save_quote(page)
-        send.click()
+        _go(send)
         done = "quote prepared, saved and sent"
     elif send.count():
         if edit.count():
-            edit.click()
+            _go(edit)
             page.wait_for_url(re.compile(r".*/quote/edit/$"))
             _save_quote(page)
-        send.click()
+        _go(send)
         done = "quote sent"
     elif paper.count():
         paper.locator("input[name=signer_name]").fill("王芳 Wang Fang")
@@ -129,7 +135,7 @@ def _case_primary_action(page: Any, *, today: dt.date, n: int) -> str:
         paper.locator("input[name=scan]").set_input_files(
             {"name": "signed.pdf", "mimeType": "application/pdf", "buffer": SCAN}
         )
-        paper.locator("button[type=submit]").click()
+        _go(paper.locator("button[type=submit]"))
         done = "paper signature recorded"
     elif payment.count():
         form = payment.first
@@ -139,14 +145,13 @@ def _case_primary_action(page: Any, *, today: dt.date, n: int) -> str:
         form.locator("select[name=method]").select_option("bank_transfer")
         form.locator("input[name=reference]").fill(f"TOUR-{today:%Y%m%d}-{n:03d}")
         form.locator("input[name=received_on]").fill(today.isoformat())
-        form.locator("button[type=submit]").click()
+        _go(form.locator("button[type=submit]"))
         done = "payment recorded"
     else:
         form = page.locator("form[action$='/contact/']")
         form.locator("input[name=note]").fill("Called: all fine.")
-        form.locator("button[type=submit]").click()
+        _go(form.locator("button[type=submit]"))
         done = "contact logged"
-    page.wait_for_load_state()
     _no_error_message(page, done)
     if done != "contact logged":
         assert _stage(page) != before, f"{done}: the stage stayed {before} on {page.url}"
@@ -154,7 +159,7 @@ def _case_primary_action(page: Any, *, today: dt.date, n: int) -> str:
 
 
 def _save_quote(page: Any) -> None:
-    page.locator("main form[method=post] button[type=submit]").last.click()
+    _go(page.locator("main form[method=post] button[type=submit]").last)
     page.wait_for_url(re.compile(r".*/cases/\d+/$"))
     _no_error_message(page, "save the quote")
 
@@ -216,14 +221,13 @@ def _cancellation_queue(page: Any, live_server: Any) -> None:
         page.goto(href)
         confirm = page.locator("form[method=get][action$='/confirm/'] button[type=submit]")
         if confirm.count():
-            confirm.click()
+            _go(confirm)
             page.wait_for_url(re.compile(r".*/confirm/\?.*"))
-            page.locator("form[method=post][action$='/confirm/'] button[type=submit]").click()
+            _go(page.locator("form[method=post][action$='/confirm/'] button[type=submit]"))
             page.wait_for_url(re.compile(r".*/staff/cancellations/\d+/$"))
             _no_error_message(page, "confirm the cancellation")
         else:
-            page.locator("form[action$='/contacts/'] button[type=submit]").click()
-            page.wait_for_load_state()
+            _go(page.locator("form[action$='/contacts/'] button[type=submit]"))
             _no_error_message(page, "log a contact on the cancellation")
 
 
@@ -234,8 +238,7 @@ def _tasks(page: Any, live_server: Any) -> int:
     before = done.count()
     if not before:
         return 0
-    done.first.click()
-    page.wait_for_load_state()
+    _go(done.first)
     _no_error_message(page, "complete a task")
     assert page.locator("form[action$='/done/']").count() == before - 1
     return 1
@@ -292,7 +295,7 @@ def _winback(page: Any, live_server: Any) -> None:
     page.goto(f"{live_server.url}/staff/cancellations/win-back/")
     offer = page.locator("form[action$='/offer/'] button[type=submit]")
     if offer.count():
-        offer.first.click()
+        _go(offer.first)
         page.wait_for_url(re.compile(r".*/staff/contracts/\d+/$"))
         _no_error_message(page, "offer a win-back contract")
 
@@ -306,8 +309,7 @@ def _customers(page: Any, live_server: Any) -> None:
         page.goto(href)
     form = page.locator("form[action*='/interactions/']")
     form.locator("[name=summary]").fill("Quarterly call: happy with the service.")
-    form.locator("button[type=submit]").click()
-    page.wait_for_load_state()
+    _go(form.locator("button[type=submit]"))
     _no_error_message(page, "log an interaction")
     assert page.get_by_text("Quarterly call: happy with the service.").count()
 
@@ -356,7 +358,7 @@ def _sign_and_reach_the_invoice(demo, live_server, browser, screenshot) -> None:
     login, contract = _labelled(demo, "ready to sign", r"renewal of (HT-\d{4}-\d{6})")
     with watched_context(browser, login.email) as (context, watch):
         page = portal_page(context, live_server, email=login.email, contract=contract)
-        page.locator(f"a[href='/portal/contracts/{contract.pk}/renewal/']").first.click()
+        _go(page.locator(f"a[href='/portal/contracts/{contract.pk}/renewal/']").first)
         page.wait_for_url(re.compile(rf".*/portal/contracts/{contract.pk}/renewal/$"))
         screenshot(page, "tour-sign-1-review")
         contract_pdf = page.locator("#contract-pdf").get_attribute("href")
@@ -365,11 +367,11 @@ def _sign_and_reach_the_invoice(demo, live_server, browser, screenshot) -> None:
         sign = page.locator("form[action$='/renewal/sign/']")
         sign.locator("input[name=accept]").check()
         sign.locator("input[name=full_name]").fill("王敏 Wang Min")
-        sign.locator("button[type=submit]").click()
+        _go(sign.locator("button[type=submit]"))
         page.wait_for_url(re.compile(r".*/renewal/$"))
         _no_error_message(page, "sign")
         assert page.locator(".portal-messages .alert-success").count() == 1
-        page.locator("#pay a[href*='/portal/invoices/']").first.click()
+        _go(page.locator("#pay a[href*='/portal/invoices/']").first)
         page.wait_for_url(re.compile(r".*/portal/invoices/\d+/$"))
         screenshot(page, "tour-sign-2-invoice")
         assert not watch.problems, watch.report()
@@ -384,18 +386,18 @@ def _cancel_through_the_offer(demo, live_server, browser, screenshot) -> None:
     login, contract = _labelled(demo, "with a retention offer on cancel", r"cancel (HT-\S+),")
     with watched_context(browser, login.email) as (context, watch):
         page = portal_page(context, live_server, email=login.email, contract=contract)
-        page.locator(f"a[href='/portal/contracts/{contract.pk}/cancel/']").click()
+        _go(page.locator(f"a[href='/portal/contracts/{contract.pk}/cancel/']"))
         page.wait_for_url(re.compile(rf".*/portal/contracts/{contract.pk}/cancel/$"))
         page.locator("input[name=kind]:not([disabled])").first.check()
         page.locator("select[name=reason]").select_option("price")  # the reason the label names
-        page.locator("button[name=submit]").click()
+        _go(page.locator("button[name=submit]"))
         page.wait_for_url(re.compile(rf".*/portal/contracts/{contract.pk}/cancel/offer/$"))
         assert page.locator("#retention-offer").count() == 1
         assert page.locator("button[name=answer][value=accept]").is_visible()
         screenshot(page, "tour-cancel-1-offer")
-        page.locator("button[name=answer][value=decline]").click()
+        _go(page.locator("button[name=answer][value=decline]"))
         page.wait_for_url(re.compile(rf".*/portal/contracts/{contract.pk}/cancel/confirm/$"))
-        page.locator("button[name=confirm]").click()
+        _go(page.locator("button[name=confirm]"))
         page.wait_for_url(re.compile(r".*/portal/cancellations/\d+/$"))
         screenshot(page, "tour-cancel-2-submitted")
         assert not watch.problems, watch.report()

@@ -3,10 +3,11 @@ seed_demo data, in Debian's Chromium; every response below 400 and no console er
 
 1. Staff: chen.jie and wang.li work their pipeline, zhao.min (team lead) the whole team's:
    every card's case page and its primary action (prepare the quote, save it, send it;
-   record the paper signature; record the payment). Then every queue: cancellations
-   (confirmed through the "are you sure" page), tasks (one done), failed notifications,
-   invoices (each, with its PDF), at-risk, win-back (an offer), customers (an interaction
-   logged).
+   record the paper signature; record the payment; otherwise log a contact), and one of
+   their tasks done. Then every queue as zhao.min: cancellations (each confirmed through
+   the "are you sure" page), failed notifications, invoices (every one; the PDF of one per
+   status and a receipt), at-risk (each contract), win-back (an offer), customers (each;
+   an interaction logged).
 2. Portal: every demo customer seed_demo lists logs in through a login link and opens
    every page and document the portal links to.
 3. The journeys: the "ready to sign" customer reviews the quote, signs and reaches the

@@ -50,6 +50,7 @@ class RenewalProgress:
     lost: bool
     signed: bool
     can_sign: bool
+    on_hold: bool  # an offer is out but a cancellation request is open: not signable
     can_answer: bool
     next_step: str  # one sentence: what the customer does now, or what we do and by when
     next_url: str = ""  # where the customer does it, when it is a page
@@ -104,7 +105,16 @@ def renewal_progress_for_customer(
             c.invoices.exclude(status=InvoiceStatus.VOID).order_by("installment_no")
         ),
         today=today or timezone.localdate(),
+        cancelling=bool(_cancelling([contract.pk])),
     )
+
+
+def _cancelling(contract_ids: list[int]) -> set[int]:
+    """Contracts with an open cancellation request: their renewal cannot be signed until
+    it is withdrawn (renewals.services.signing refuses it), so the portal does not offer it."""
+    from retention.selectors import contracts_with_open_cancellation
+
+    return contracts_with_open_cancellation(contract_ids=contract_ids)
 
 
 def renewal_progress_for_cases(
@@ -116,6 +126,7 @@ def renewal_progress_for_cases(
         return {}
     today = today or timezone.localdate()
     contract_ids = [c.contract_id for c in cases]
+    cancelling = _cancelling(contract_ids)
     signed_elsewhere = {
         c.predecessor_id: c
         for c in Contract.objects.filter(predecessor_id__in=contract_ids).exclude(
@@ -155,6 +166,7 @@ def renewal_progress_for_cases(
             signature_of=lambda q: signatures.get(q.pk),
             invoices_of=lambda c: invoices.get(c.pk, []),
             today=today,
+            cancelling=case.contract_id in cancelling,
         )
         if progress is not None:
             result[case.pk] = progress
@@ -170,9 +182,10 @@ def _progress(
     signature_of: Callable[[Quote], Signature | None],
     invoices_of: Callable[[Contract], list[Invoice]],
     today: dt.date,
+    cancelling: bool = False,
 ) -> RenewalProgress:
     signed = successor is not None and successor.status not in UNSIGNED
-    can_sign = bool(
+    signable = bool(
         quote is not None
         and quote.status == QuoteStatus.SENT
         and case is not None
@@ -180,7 +193,9 @@ def _progress(
         and successor is not None
         and successor.status == S.AWAITING_SIGNATURE
     )
-    if not (can_sign or (quote is not None and quote.status == QuoteStatus.SIGNED)):
+    # An open cancellation request holds the renewal: signing it would be refused.
+    can_sign, on_hold = signable and not cancelling, signable and cancelling
+    if not (can_sign or on_hold or (quote is not None and quote.status == QuoteStatus.SIGNED)):
         # A quote the customer asked to change (or that was withdrawn) is not their offer.
         quote = None
     signature = signature_of(quote) if quote is not None else None
@@ -224,6 +239,7 @@ def _progress(
         lost=lost,
         signed=signed,
         can_sign=can_sign,
+        on_hold=on_hold,
         can_answer=(
             contract.status == S.ACTIVE
             and not signed
@@ -261,6 +277,11 @@ def _tell_next_step(
         }
     elif p.signed and successor is not None:
         p.next_step = _("You are renewed until %(date)s.") % {"date": _day(successor.end_date)}
+    elif p.on_hold:
+        p.next_step = _(
+            "Your cancellation request for this contract is open, so its renewal offer cannot "
+            "be signed. Withdraw the request if you want to renew."
+        )
     elif p.can_sign:
         p.next_step = _("Review your renewal offer below and sign it.")
         p.next_url = "#sign"

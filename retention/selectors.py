@@ -119,6 +119,15 @@ def open_request_for_contract(contract: Contract) -> CancellationRequest | None:
     )
 
 
+def contracts_with_open_cancellation(*, contract_ids: list[int]) -> set[int]:
+    """Of these contracts, those with an open cancellation request (one query)."""
+    return set(
+        CancellationRequest.objects.filter(
+            contract_id__in=contract_ids, status__in=OPEN_STATUSES
+        ).values_list("contract_id", flat=True)
+    )
+
+
 def contract_has_open_cancellation(*, contract_id: int) -> bool:
     """For the renewal flow: a contract with an open cancellation must not be renewed
     until the request is withdrawn (call it while holding the contract's row lock)."""

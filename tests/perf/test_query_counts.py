@@ -286,8 +286,8 @@ PAGES = [
     Page("feedback queue", _u("insights:feedback"), "manager", 9),
     Page("feedback detail", _u("insights:feedback-detail", "feedback"), "manager", 12),
     # portal
-    Page("portal home", _u("portal:home"), "portal", 13),
-    Page("portal contract", _u("portal:contract-detail", "contract"), "portal", 17),
+    Page("portal home", _u("portal:home"), "portal", 14),
+    Page("portal contract", _u("portal:contract-detail", "contract"), "portal", 18),
     Page("portal messages", _u("portal:messages"), "portal", 7),
     Page("portal contacts", _u("portal:contacts"), "portal", 8),
     Page("portal feedback list", _u("portal:feedback-list"), "portal", 7),

@@ -296,3 +296,23 @@ def test_a_reminder_link_post_without_an_answer_says_so_beside_the_choices(
     body = response.content.decode()
     errors = body[body.index('id="intent-errors"') : body.index('name="intent"')]
     assert "Choose one of the answers." in errors
+
+
+def test_an_offer_held_by_an_open_cancellation_is_not_offered_for_signing(
+    customer_client, renewing_contract, manager, today
+):
+    # given an offer out, then a cancellation request for the same contract
+    from retention.services import cancellation_submit
+
+    case, _created = services.case_open(contract=renewing_contract)
+    services.quote_send(quote=services.quote_create(case=case, by=manager), by=manager)
+    cancellation_submit(contract=renewing_contract, kind="non_renewal", reason="price", by=manager)
+
+    # then neither the renewal page nor the dashboard offers to sign what would be refused
+    progress = renewal_progress_for_customer(contract=renewing_contract)
+    assert not progress.can_sign and progress.on_hold
+    page = _renewal_page(customer_client, renewing_contract)
+    assert 'id="sign"' not in page
+    assert "Withdraw the request if you want to renew." in page
+    home = customer_client.get(reverse("portal:home")).content.decode()
+    assert "Review your renewal offer below and sign it." not in home

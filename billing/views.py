@@ -86,8 +86,9 @@ def _invoice_page(
             "invoice": invoice,
             "payments": payments_for_invoice(invoice=invoice),
             "credit_notes": invoice.credit_notes.all(),
-            "payment_form": payment_form or PaymentForm(initial={"amount": invoice.balance}),
-            "credit_form": credit_form or CreditNoteForm(),
+            "payment_form": payment_form
+            or PaymentForm(initial={"amount": invoice.balance}, auto_id="id_pay_%s"),
+            "credit_form": credit_form or CreditNoteForm(auto_id="id_credit_%s"),
             "today": timezone.localdate(),
             # Where a payment recorded from another page (the renewal case) returns to.
             "next": nxt
@@ -106,7 +107,7 @@ def invoice_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def invoice_pay_view(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _invoice(request, pk)
-    form = PaymentForm(request.POST)
+    form = PaymentForm(request.POST, auto_id="id_pay_%s")
     if not form.is_valid():
         messages.error(request, _("The payment was not recorded: correct the marked fields."))
         return _invoice_page(request, invoice, payment_form=form)
@@ -134,7 +135,7 @@ def invoice_pay_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def invoice_credit_view(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _invoice(request, pk)
-    form = CreditNoteForm(request.POST)
+    form = CreditNoteForm(request.POST, auto_id="id_credit_%s")
     if not form.is_valid():
         messages.error(request, _("The credit note was not issued: correct the marked fields."))
         return _invoice_page(request, invoice, credit_form=form)

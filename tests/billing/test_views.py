@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from django.urls import reverse
@@ -183,3 +184,12 @@ def test_a_refused_refund_keeps_its_row_form_with_the_error(client, manager, inv
     assert 'value="RF-7"' in page
     assert "The amount must be greater than zero." in page
     assert not Payment.objects.filter(kind="refund").exists()
+
+
+def test_the_invoice_page_gives_each_form_its_own_field_ids(client, manager, invoice):
+    """The payment and the credit note forms both have an amount: each label must point
+    at its own form's field."""
+    client.force_login(manager)
+    html = client.get(reverse("billing:invoice", args=[invoice.pk])).content.decode()
+    ids = re.findall(r'\sid="(id_[^"]+)"', html)
+    assert ids and len(ids) == len(set(ids))

@@ -19,7 +19,7 @@ help:
 	@echo "make run    start RenewDesk locally (SQLite, embedded broker): web, worker, beat"
 	@echo "make test   install, start PostgreSQL and Redis, run checks, linters and all tests"
 	@echo "            (PYTEST_ARGS='-k portal' narrows the run; TEST_DATABASE_NAME picks the test DB)"
-	@echo "            then the tests not marked e2e again under faketime at TEST_DATES"
+	@echo "            then the date-sensitive tests again under faketime at TEST_DATES"
 	@echo "make test-dates   only the shifted-date runs"
 	@echo "make lint / make format / make messages / make clean"
 
@@ -59,8 +59,8 @@ check: $(STAMP) messages
 # Two pytest workers (pytest-xdist), one per core, each with its own test database;
 # --dist loadfile keeps a file's tests (and its session fixtures) in one worker.
 PYTEST_WORKERS ?= 2
-# Then the date-sensitive tests (every test not marked e2e) again under faketime at
-# TEST_DATES (docs/testing.md); `TEST_DATES= make test` skips that part.
+# Then the date-sensitive tests (not e2e, not frozen by time_machine from their start) again
+# under faketime at TEST_DATES (docs/testing.md); `TEST_DATES= make test` skips that part.
 TEST_DATES ?= 2027-02-28 2028-02-29 2028-12-31
 test: $(STAMP) services check
 	$(PY) -m pytest --create-db -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)

@@ -2,10 +2,11 @@
 # `make test`, second part: the date-sensitive tests again at shifted dates under Debian's
 # faketime, so that a test (or the code) that only works on today's date fails in CI.
 #
-# The rule (docs/testing.md): every test that is not marked `e2e`. Those are the tests that
-# run in this process and its pytest-xdist workers; e2e tests drive Chromium and Celery
-# worker processes, whose own timers libfaketime breaks, and the services they walk
-# through are covered by the unit tests run here.
+# The rule (docs/testing.md): every test that is not marked `e2e`, except those whose body
+# starts with the clock frozen by time_machine (tests/conftest.py skips them here: their
+# dates are their own, and they ran in the main run). e2e tests drive Chromium and Celery
+# worker processes, whose own timers libfaketime breaks; the services they walk through
+# are covered by the unit tests run here.
 #
 # Usage: scripts/test_at_dates.sh [pytest args...]; TEST_DATES picks the dates.
 set -euo pipefail
@@ -28,7 +29,7 @@ for day in $TEST_DATES; do
   # would wait for the shift, i.e. years. tests/conftest.py handles time.sleep under it.
   # 10:00 UTC is 18:00 in the business zone (Asia/Shanghai): both on the same date.
   # PostgreSQL's own clock is not shifted; the code compares dates in Python.
-  FAKETIME_DONT_FAKE_MONOTONIC=1 TZ=UTC \
+  FAKETIME_DONT_FAKE_MONOTONIC=1 TZ=UTC RENEWDESK_SHIFTED_DATE="$day" \
     TEST_DATABASE_NAME="${BASE_DB}_${day//-/}" \
     faketime -f "@$day 10:00:00" \
     "$PY" -m pytest --create-db -q -n "$WORKERS" --dist loadfile -m "not e2e" "$@"

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from contracts.models import Plan, TermsVersion
 
@@ -68,6 +68,14 @@ class ContactForm(forms.Form):
     def clean(self):
         data = super().clean()
         note, action = data.get("note", ""), data.get("next_action", "")
+        if (
+            self.case is not None
+            and self.case.next_action
+            and action == gettext(self.case.next_action)
+        ):
+            # The form showed the stored action in the reader's language: keep the stored
+            # text (the source a service wrote), not this translation of it.
+            action = data["next_action"] = self.case.next_action
         changed = self.case is None or (
             action != (self.case.next_action or "")
             or data.get("next_action_date") != self.case.next_action_date

@@ -39,6 +39,7 @@ from .forms import (
 )
 from .models import IntentChannel, Quote, RenewalCase
 from .selectors import cases_visible_to, pipeline_board, quote_diff, term_months, terms_diff
+from .templatetags.renewals_tags import action_text
 
 TIMELINE_PREFIXES = (
     "renewal_",
@@ -142,7 +143,7 @@ def _case_page(
             "contact_form": bound.get("contact_form")
             or ContactForm(
                 initial={
-                    "next_action": case.next_action,
+                    "next_action": action_text(case.next_action),
                     "next_action_date": case.next_action_date,
                 },
                 auto_id="id_contact_%s",

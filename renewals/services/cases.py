@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from contracts import services as contract_services
 from contracts.models import (
@@ -163,10 +164,10 @@ def case_record_intent(
             # The quote (if any) no longer matches what the customer wants.
             target = Stage.RESPONDED
         locked.next_action = {
-            Intent.RENEW_AS_IS: _("Send the renewal quote"),
-            Intent.RENEW_WITH_CHANGES: _("Prepare a revised quote"),
-            Intent.WILL_NOT_RENEW: _("Talk to the customer; record the loss reason"),
-            Intent.UNDECIDED: _("Call the customer back"),
+            Intent.RENEW_AS_IS: gettext_noop("Send the renewal quote"),
+            Intent.RENEW_WITH_CHANGES: gettext_noop("Prepare a revised quote"),
+            Intent.WILL_NOT_RENEW: gettext_noop("Talk to the customer; record the loss reason"),
+            Intent.UNDECIDED: gettext_noop("Call the customer back"),
         }[Intent(intent)]
         locked.next_action_date = reply_due_date(start=timezone.localdate())
         _set_stage(

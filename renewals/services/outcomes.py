@@ -9,6 +9,7 @@ from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billing.services import invoice_void
 from contracts import services as contract_services
@@ -43,7 +44,7 @@ def case_on_successor_paid(*, successor: Contract, by: Any = None) -> None:
     if locked.stage != Stage.SIGNED:
         return
     successor.refresh_from_db()
-    locked.next_action = _("Follow up after the renewal")
+    locked.next_action = gettext_noop("Follow up after the renewal")
     _set_stage(
         locked,
         Stage.PAID,
@@ -150,7 +151,9 @@ def case_open_for_blocked_auto_renewal(*, contract: Contract) -> RenewalCase:
         locked = _lock_case(case)
         if locked.flag != flag:
             locked.flag = flag
-            locked.next_action = _("Contact the customer: confirm the renewal explicitly")
+            locked.next_action = gettext_noop(
+                "Contact the customer: confirm the renewal explicitly"
+            )
             locked.next_action_date = timezone.localdate()
             locked.save(update_fields=["flag", "next_action", "next_action_date", "updated_at"])
             event_record(contract=contract, kind="renewal_flagged", reason=flag)

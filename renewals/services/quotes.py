@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billing.services import term_end
 from contracts import services as contract_services
@@ -258,7 +259,7 @@ def quote_update(
         if was_sent:
             # The customer waits for the new revision: the portal tells them by when.
             case = locked.case
-            case.next_action = _("Send the revised quote")
+            case.next_action = gettext_noop("Send the revised quote")
             case.next_action_date = reply_due_date(start=timezone.localdate())
             case.save(update_fields=["next_action", "next_action_date", "updated_at"])
         successor = locked.case.successor
@@ -369,7 +370,7 @@ def quote_send(*, quote: Quote, by: Any) -> Quote:
         locked.status = QuoteStatus.SENT
         locked.sent_at = timezone.now()
         locked.save()
-        case.next_action = _("Wait for the customer's signature")
+        case.next_action = gettext_noop("Wait for the customer's signature")
         case.next_action_date = timezone.localdate() + dt.timedelta(days=5)
         _set_stage(
             case,

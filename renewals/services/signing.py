@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billing.services import invoice_plan_issue
 from contracts import services as contract_services
@@ -97,7 +98,7 @@ def _quote_mark_signed(
         first_due_date=_first_due_date(successor),
         by=by,
     )
-    case.next_action = _("Wait for the first payment")
+    case.next_action = gettext_noop("Wait for the first payment")
     case.next_action_date = _first_due_date(successor)
     _set_stage(
         case,

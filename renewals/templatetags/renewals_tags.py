@@ -70,3 +70,14 @@ def open_renewals_for(customer: Any) -> Any:
     for case in cases:
         case.progress = progress.get(case.pk)
     return cases
+
+
+@register.filter
+def action_text(text: str) -> str:
+    """A case's next action in the reader's language. The services store their own next
+    actions as the English source text (gettext_noop), so that a Chinese reader does not
+    see the English of whoever acted last, or the other way round; what staff typed has no
+    catalogue entry and is shown as typed."""
+    from django.utils.translation import gettext
+
+    return gettext(text) if text else text

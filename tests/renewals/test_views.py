@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -14,6 +15,8 @@ from contracts.models import ContractStatus
 from renewals import services
 from renewals.models import Quote, QuoteStatus, RenewalCase, Stage
 from tests.factories import StaffFactory
+
+ZH_WAIT = "等待客户签署"
 
 
 @pytest.fixture
@@ -291,3 +294,32 @@ def test_a_refused_lose_form_shows_its_error_beside_the_reason(staff_client, cas
     assert response.status_code == 400
     assert "reason" in response.context["lose_form"].errors
     assert "reason:" not in response.content.decode()
+
+
+def test_a_next_action_set_by_a_service_reads_in_the_readers_language(client, manager, case, plan):
+    # given an English-speaking manager sends the quote (the service sets the next action)
+    from django.utils import translation
+
+    with translation.override("en"):
+        quote = services.quote_create(case=case, by=manager)
+        services.quote_send(quote=quote, by=manager)
+    case.refresh_from_db()
+    assert case.next_action == "Wait for the customer's signature"  # the source text
+
+    # when a Chinese-speaking colleague opens the pipeline and the case
+    lead = StaffFactory(username="zh.lead", language="zh-hans")
+    lead.user_permissions.add(Permission.objects.get(codename="view_all_books"))
+    client.force_login(lead)
+    client.cookies["django_language"] = "zh-hans"
+    pipeline = client.get(reverse("renewals:pipeline")).content.decode()
+    page = client.get(reverse("renewals:case", args=[case.pk])).content.decode()
+
+    # then both read it in Chinese, and saving the contact form unchanged keeps the source
+    assert ZH_WAIT in pipeline and ZH_WAIT in page
+    assert "Wait for the customer" not in pipeline
+    client.post(
+        reverse("renewals:contact", args=[case.pk]),
+        {"note": "已电话沟通", "next_action": ZH_WAIT, "next_action_date": ""},
+    )
+    case.refresh_from_db()
+    assert case.next_action == "Wait for the customer's signature"

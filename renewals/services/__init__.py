@@ -27,6 +27,7 @@ from .outcomes import (
 from .quotes import (
     QuoteLineSpec,
     price_per_term,
+    quote_apply_grant,
     quote_create,
     quote_send,
     quote_update,
@@ -52,6 +53,7 @@ __all__ = [
     "quote_send",
     "quote_sign_offline",
     "quote_sign_online",
+    "quote_apply_grant",
     "quote_update",
     "renewal_cases_open_due",
     "renewal_lines_at_current_prices",

@@ -169,25 +169,63 @@ def _apply_retention_grants(
         return []
     used = []
     for grant in pending_grants_for_next_quote(contract=contract):
-        if grant.kind == "discount" and grant.discount_percent:
-            quote.discount_percent = max(quote.discount_percent, grant.discount_percent)
-        elif grant.kind == "installments" and grant.installments:
-            quote.installments = min(12, max(quote.installments, grant.installments))
-        elif grant.kind == "downgrade" and grant.plan_id:
-            plan = grant.plan
-            specs[:] = [
+        changes = _grant_changes(
+            grant,
+            quote=quote,
+            source_line_id=specs[0].source_line_id if specs else None,
+            start=start,
+            months=months,
+        )
+        if not changes:
+            continue
+        if "lines" in changes:
+            specs[:] = changes.pop("lines")
+        for field_name, value in changes.items():
+            setattr(quote, field_name, value)
+        used.append(grant)
+    return used
+
+
+def _grant_changes(
+    grant: Any, *, quote: Quote, source_line_id: int | None, start: dt.date, months: int
+) -> dict[str, Any]:
+    """What a retention grant changes in a quote (the one rule, for the first quote and for
+    one already written): discount_percent, installments or lines; {} when nothing."""
+    if grant.kind == "discount" and grant.discount_percent:
+        return {"discount_percent": max(quote.discount_percent, grant.discount_percent)}
+    if grant.kind == "installments" and grant.installments:
+        return {"installments": min(12, max(quote.installments, grant.installments))}
+    if grant.kind == "downgrade" and grant.plan_id:
+        plan = grant.plan
+        return {
+            "lines": [
                 QuoteLineSpec(
                     description=plan.name,
                     quantity=Decimal(1),
                     unit_price=price_per_term(plan=plan, start=start, months=months),
                     plan=plan,
-                    source_line_id=specs[0].source_line_id if specs else None,
+                    source_line_id=source_line_id,
                 )
             ]
-        else:
-            continue
-        used.append(grant)
-    return used
+        }
+    return {}
+
+
+def quote_apply_grant(*, quote: Quote, grant: Any, by: Any = None) -> bool:
+    """Apply a retention grant to a quote already written (draft or sent; quote_update
+    takes a sent one back to draft). False when the grant changes nothing."""
+    first = quote.lines.order_by("position").first()
+    changes = _grant_changes(
+        grant,
+        quote=quote,
+        source_line_id=first.source_line_id if first else None,
+        start=quote.start_date,
+        months=term_months(quote.start_date, quote.end_date),
+    )
+    if not changes:
+        return False
+    quote_update(quote=quote, by=by, **changes)
+    return True
 
 
 def _grant_mark_used(grant: Any, *, by: Any, quote_ref: str) -> None:

@@ -12,7 +12,6 @@ under the predecessor's row lock).
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -20,7 +19,7 @@ from django.utils.translation import gettext as _
 from contracts import services as contract_services
 from contracts.models import Contract, ContractStatus
 
-from ..models import CancellationRequest, GrantStatus, OfferGrant, OfferKind, Status
+from ..models import CancellationRequest, GrantStatus, OfferGrant, Status
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +89,7 @@ def grant_apply_to_open_quote(*, grant_id: int, by: Any = None) -> bool:
     pending would wait for a quote that never comes. A sent quote goes back to draft for
     the account manager to send again (their task says so). Returns whether it applied."""
     from renewals.models import Quote, QuoteStatus
-    from renewals.selectors import term_months
-    from renewals.services import QuoteLineSpec, price_per_term, quote_update
+    from renewals.services import quote_apply_grant
 
     from .offers import grant_mark_used
 
@@ -108,34 +106,7 @@ def grant_apply_to_open_quote(*, grant_id: int, by: Any = None) -> bool:
     )
     if quote is None:
         return False  # the next quote_create applies it
-    if grant.kind == OfferKind.DISCOUNT and grant.discount_percent:
-        quote_update(
-            quote=quote, by=by, discount_percent=max(quote.discount_percent, grant.discount_percent)
-        )
-    elif grant.kind == OfferKind.INSTALLMENTS and grant.installments:
-        quote_update(
-            quote=quote, by=by, installments=min(12, max(quote.installments, grant.installments))
-        )
-    elif grant.kind == OfferKind.DOWNGRADE and grant.plan is not None:
-        first = quote.lines.order_by("position").first()
-        quote_update(
-            quote=quote,
-            by=by,
-            lines=[
-                QuoteLineSpec(
-                    description=grant.plan.name,
-                    quantity=Decimal(1),
-                    unit_price=price_per_term(
-                        plan=grant.plan,
-                        start=quote.start_date,
-                        months=term_months(quote.start_date, quote.end_date),
-                    ),
-                    plan=grant.plan,
-                    source_line_id=first.source_line_id if first else None,
-                )
-            ],
-        )
-    else:
+    if not quote_apply_grant(quote=quote, grant=grant, by=by):
         return False
     grant_mark_used(grant=grant, by=by, quote_ref=quote.number)
     return True

@@ -311,3 +311,17 @@ def winback_list(user: Any, *, today: dt.date | None = None) -> QuerySet[Contrac
         .select_related("customer", "owner")
         .order_by("-annual_value", "-end_date")
     )
+
+
+# A successor not signed yet: what a cancellation withdraws.
+UNSIGNED_SUCCESSOR = (ContractStatus.DRAFT, ContractStatus.AWAITING_SIGNATURE)
+
+
+def renewal_in_progress(contract: Contract) -> Contract | None:
+    """The unsigned successor (draft or awaiting signature) of ``contract``, if any: the
+    cancellation pages say what happens to it, and confirming withdraws it."""
+    return (
+        Contract.objects.filter(predecessor=contract, status__in=UNSIGNED_SUCCESSOR)
+        .order_by("-id")
+        .first()
+    )

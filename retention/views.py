@@ -159,7 +159,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 latest=latest,
                 initial={"effective_date": current.effective_date if current else None},
             ),
-            "renewal": services.renewal_in_progress(contract),
+            "renewal": selectors.renewal_in_progress(contract),
             "reject_form": RejectForm(),
             "rejection_ground": services.rejection_ground(cancellation),
             "offer_form": OfferMakeForm(offers=offers, initial={"offer": suggested}),
@@ -274,7 +274,7 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
             "s": settlement,
             "paid_known": paid_known,
             "form": form,
-            "renewal": services.renewal_in_progress(contract),
+            "renewal": selectors.renewal_in_progress(contract),
             "offer_waiting": cancellation.offer_id is not None
             and cancellation.offer_response == OfferResponse.NONE,
         },

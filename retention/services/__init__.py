@@ -36,7 +36,6 @@ from .offers import (
 )
 from .renewal_link import (
     grant_apply_to_open_quote,
-    renewal_in_progress,
     renewal_withdraw_for_cancellation,
 )
 from .requests import (
@@ -68,7 +67,6 @@ __all__ = [
     "grant_apply_to_open_quote",
     "grant_mark_used",
     "rejection_ground",
-    "renewal_in_progress",
     "renewal_withdraw_for_cancellation",
     "request_event",
     "revenue_saved",

@@ -17,14 +17,13 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from contracts import services as contract_services
-from contracts.models import Contract, ContractStatus
 
 from ..models import CancellationRequest, GrantStatus, OfferGrant, Status
+from ..selectors import UNSIGNED_SUCCESSOR, renewal_in_progress
 
 log = logging.getLogger(__name__)
 
 # A successor in these statuses is a renewal in progress: prepared or sent, not signed.
-UNSIGNED_SUCCESSOR = (ContractStatus.DRAFT, ContractStatus.AWAITING_SIGNATURE)
 
 # The renewal case's loss reason for each cancellation reason.
 LOSS_REASON = {
@@ -36,19 +35,6 @@ LOSS_REASON = {
     "business_closed": "no_longer_needed",
     "other": "other",
 }
-
-
-def renewal_in_progress(contract: Contract) -> Contract | None:
-    """The unsigned successor (draft or awaiting signature) of ``contract``, if any.
-
-    A read; it lives here rather than in retention.selectors only because the
-    cancellation services and their pages are the only readers.
-    """
-    return (
-        Contract.objects.filter(predecessor=contract, status__in=UNSIGNED_SUCCESSOR)
-        .order_by("-id")
-        .first()
-    )
 
 
 def renewal_withdraw_for_cancellation(*, request_id: int, by: Any = None) -> bool:

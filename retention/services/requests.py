@@ -41,7 +41,7 @@ from ._common import (
     task_key,
 )
 from .offers import _offer_accept_locked
-from .renewal_link import renewal_in_progress, schedule_renewal_withdraw
+from .renewal_link import schedule_renewal_withdraw
 
 log = logging.getLogger(__name__)
 
@@ -498,7 +498,7 @@ def _confirm_locked(
 
     # After commit, robust: a PDF or outbox hiccup never undoes the confirmation.
     transaction.on_commit(send_confirmation, robust=True)
-    if renewal_in_progress(contract) is not None:
+    if selectors.renewal_in_progress(contract) is not None:
         # What the customer and staff were told before confirming: the unsigned renewal
         # is withdrawn (after commit: renewals take their locks in the other order).
         schedule_renewal_withdraw(request=locked, by=by)

@@ -11,7 +11,7 @@ import pytest
 from contracts.models import ContractLine, ContractStatus
 from renewals import services as renewal_services
 from renewals.models import QuoteStatus, RenewalCase, Stage
-from retention import services
+from retention import selectors, services
 from retention.models import GrantStatus, OfferGrant, RetentionOffer, Status
 from tests.factories import ContractFactory, PlanFactory
 
@@ -142,7 +142,7 @@ def test_confirming_a_non_renewal_withdraws_the_unsigned_renewal(
     quote = sent_quote(planned, manager)
     successor = RenewalCase.objects.get(contract=planned).successor
     assert successor.status == ContractStatus.AWAITING_SIGNATURE
-    assert services.renewal_in_progress(planned) == successor
+    assert selectors.renewal_in_progress(planned) == successor
 
     with django_capture_on_commit_callbacks(execute=True):
         req = services.cancellation_submit(
@@ -156,7 +156,7 @@ def test_confirming_a_non_renewal_withdraws_the_unsigned_renewal(
     assert quote.status == QuoteStatus.WITHDRAWN
     assert case.stage == Stage.LOST
     assert case.loss_reason == "budget"
-    assert services.renewal_in_progress(planned) is None
+    assert selectors.renewal_in_progress(planned) is None
 
 
 def test_an_early_termination_in_review_keeps_the_renewal_until_staff_confirm(

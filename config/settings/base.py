@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "billing",
     "api",
     "insights",
+    "lifecycle",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,102 @@
+"""The one shape of an event row, and how an event is announced after its transaction.
+
+Every event table (a contract's, a cancellation request's, a feedback item's, ...)
+derives from :class:`EventBase`: one row per change, written in the same transaction as
+the change by the entity's state module. ``reacted_at`` stays empty until the reactions
+declared in ``lifecycle/subscriptions.py`` have run for the row; the reaction sweeper
+claims rows where it is empty (``SELECT ... FOR UPDATE SKIP LOCKED``), so a crash between
+the commit and the reaction loses nothing: the row is still there, unclaimed.
+
+``event_publish`` asks, after the commit, for the reactions to run at once (in the same
+process, as the signals used to); the periodic sweep is the safety net. Core does not
+import the app that delivers: ``settings.RENEWDESK_EVENT_DELIVERY`` names it, as
+``ROOT_URLCONF`` names the URLs.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
+
+
+class EventBase(models.Model):
+    """Columns shared by every event table. Subclasses add the foreign key to their subject
+    (named in ``SUBJECT_FIELD``) and any column of their own (a note, a staff-only flag)."""
+
+    SUBJECT_FIELD: ClassVar[str] = ""
+
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=50)
+    from_status = models.CharField(_("from"), max_length=20, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, blank=True)
+    payload = models.JSONField(_("details"), default=dict, blank=True)
+    # Set by the reaction sweeper once every subscription for this row has run.
+    reacted_at = models.DateTimeField(_("reactions run at"), null=True, blank=True)
+    reaction_attempts = models.PositiveSmallIntegerField(_("reaction attempts"), default=0)
+    reaction_error = models.TextField(_("last reaction error"), blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "id"]
+        indexes = [
+            # The sweeper's claim reads only rows still waiting for their reactions.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(reacted_at__isnull=True),
+                name="%(app_label)s_%(class)s_unreacted",
+            )
+        ]
+
+    @property
+    def subject_id(self) -> Any:
+        return getattr(self, f"{self.SUBJECT_FIELD}_id")
+
+
+def actor_or_none(by: Any) -> Any:
+    """The user to store as an event's actor: only an authenticated one."""
+    return by if (by is not None and getattr(by, "is_authenticated", False)) else None
+
+
+def event_publish(event: EventBase) -> None:
+    """After the current transaction commits, have the event's reactions run.
+
+    Called by the state modules right after writing the row, inside the transaction.
+    A rolled-back transaction publishes nothing; a crash after the commit leaves the row
+    unreacted for the sweeper.
+    """
+    events_publish(type(event), [event.pk])
+
+
+def events_publish(model: type[EventBase], ids: list[int]) -> None:
+    if not ids:
+        return
+    label = model._meta.label
+    ids = list(ids)
+    transaction.on_commit(lambda: _deliver(label, ids))
+
+
+def _deliver(label: str, ids: list[int]) -> None:
+    path = getattr(settings, "RENEWDESK_EVENT_DELIVERY", "")
+    if not path:
+        return
+    try:
+        import_string(path)(label, ids)
+    except Exception:
+        # The rows stay unreacted; the periodic sweep runs them again.
+        logger.exception("immediate reactions to %s %s failed; the sweep will retry", label, ids)

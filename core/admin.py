@@ -12,6 +12,10 @@ from core.errors import DomainError
 from .models import Document, Sequence, Task, User
 from .services import task_complete, task_create
 
+# Django's UserAdmin sets its fieldsets; the stubs type the attribute as optional, as on
+# ModelAdmin.
+_DJANGO_USER_FIELDSETS = DjangoUserAdmin.fieldsets or ()
+
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
@@ -30,9 +34,9 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("username", "first_name", "last_name", "email", "phone")
     autocomplete_fields = ("team_lead",)
     fieldsets = (
-        *DjangoUserAdmin.fieldsets[:2],
+        *_DJANGO_USER_FIELDSETS[:2],
         (_("RenewDesk"), {"fields": ("language", "phone", "team_lead")}),
-        *DjangoUserAdmin.fieldsets[2:],
+        *_DJANGO_USER_FIELDSETS[2:],
     )
     add_fieldsets = (
         (

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations
+
+if TYPE_CHECKING:
+    from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+    from django.db.migrations.state import StateApps
 
 
 class AddIndexConcurrentlyOnPostgres(AddIndexConcurrently):
@@ -63,7 +69,7 @@ def trigram_indexes(indexes: list[tuple[str, str, str]]) -> migrations.RunPython
     only slower. Other databases (SQLite of ``make run``): nothing to do.
     """
 
-    def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
+    def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
         if schema_editor.connection.vendor != "postgresql":
             return
         import warnings
@@ -81,7 +87,7 @@ def trigram_indexes(indexes: list[tuple[str, str, str]]) -> migrations.RunPython
                 f"USING gin ((UPPER({column}::text)) gin_trgm_ops)"
             )
 
-    def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
+    def backwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
         if schema_editor.connection.vendor != "postgresql":
             return
         for name, _table, _column in indexes:

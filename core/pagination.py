@@ -26,9 +26,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -61,7 +61,7 @@ class ListPage:
     previous_is_first: bool = False
     keyset: bool = True
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Any]:
         return iter(self.object_list)
 
     def __len__(self) -> int:
@@ -211,7 +211,8 @@ def paginate(
     count_cap: int | None = None,
 ) -> ListPage:
     """One page of ``qs`` (already ordered by ``order``) for the list view."""
-    order = list(order if order is not None else qs.query.order_by)
+    # The list views order by field names (keyset paging reads them), never expressions.
+    order = list(order if order is not None else cast("Sequence[str]", qs.query.order_by))
     count, exact = bounded_count(qs, count_cap or COUNT_CAP)
     params = request.GET
     keyset = keyset and bool(order)

@@ -13,6 +13,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView, LogoutView
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -20,8 +21,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from core.access import contracts_visible_to, customers_visible_to
-from core.auth import LockoutMessageMixin, staff_required
+from contracts.access import contracts_visible_to
+from customers.access import customers_visible_to
+from core.auth import AuthenticatedRequest, LockoutMessageMixin, staff_required
 from core.errors import DomainError
 from core.models import Document, Task
 from core.services import task_complete
@@ -47,7 +49,7 @@ class StaffLoginView(LoginView):
     template_name = "registration/login.html"
     authentication_form = StaffAuthenticationForm
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         # Already logged-in staff skip the form; a logged-in portal user sees it instead
         # of being bounced between the two areas.
         if request.user.is_authenticated and request.user.is_staff:
@@ -63,7 +65,7 @@ class StaffLogoutView(LogoutView):
 
 
 @staff_required
-def staff_tasks(request: HttpRequest) -> HttpResponse:
+def staff_tasks(request: AuthenticatedRequest) -> HttpResponse:
     """My tasks: open ones first by due date, then the recently completed."""
     today = timezone.localdate()
     mine = Task.objects.filter(assignee=request.user).select_related("customer", "contract")
@@ -87,7 +89,7 @@ def page_obj_with_flags(page: Any, today: dt.date) -> Any:
 
 @require_POST
 @staff_required
-def staff_task_done(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_task_done(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     task = get_object_or_404(Task, pk=pk)
     if task.assignee_id != request.user.pk and not request.user.is_team_lead:
         # Someone else's task: as if it did not exist.

@@ -72,7 +72,8 @@ class StateMachine(Generic[M]):
         )
 
     def label(self, state: str) -> str:
-        choices = dict(self.model._meta.get_field(self.attr).choices or [])
+        status_field = self.model._meta.get_field(self.attr)
+        choices = dict(status_field.choices or []) if isinstance(status_field, models.Field) else {}
         return str(choices.get(state, state))
 
     # -- changing one row -------------------------------------------------------------

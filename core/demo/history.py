@@ -250,8 +250,12 @@ def history_write(stories: list[Story], *, batch_size: int = 1000) -> None:
         ],
         batch_size=batch_size,
     )
-    paid = [(inv, spec) for inv, (_s, spec) in zip(invoices, rows, strict=True) if spec.paid_at]
-    receipt_numbers = _numbers("RC", [spec.paid_at.date().year for _i, spec in paid])
+    paid = [
+        (inv, spec, spec.paid_at)
+        for inv, (_s, spec) in zip(invoices, rows, strict=True)
+        if spec.paid_at
+    ]
+    receipt_numbers = _numbers("RC", [paid_at.date().year for _i, _spec, paid_at in paid])
     payments = [
         Payment(
             number=receipt,
@@ -263,10 +267,10 @@ def history_write(stories: list[Story], *, batch_size: int = 1000) -> None:
             currency=invoice.currency,
             method=spec.method,
             reference=f"DEMO-{invoice.number}",
-            received_at=spec.paid_at,
+            received_at=paid_at,
             source="import",
         )
-        for (invoice, spec), receipt in zip(paid, receipt_numbers, strict=True)
+        for (invoice, spec, paid_at), receipt in zip(paid, receipt_numbers, strict=True)
     ]
     Payment.objects.bulk_create(payments, batch_size=batch_size)
     for payment in payments:

@@ -85,7 +85,7 @@ def _ready_to_pay(customer: Customer) -> str:
         .order_by("due_date", "pk")
         .first()
     )
-    if invoice is None:
+    if invoice is None or invoice.contract is None:  # the filter asks for a contract
         return ""
     return f"ready to pay: invoice {invoice.number} of the signed renewal {invoice.contract.number}"
 
@@ -179,9 +179,9 @@ def demo_logins_lines(*, site: str | None = None, today: dt.date | None = None) 
             else "  that is e-mailed (with the console backend the Celery worker prints it)"
         )
         width = max(len(p.email) for p in portal)
-        for login in portal:
-            label = f"  [{login.label}]" if login.label else ""
-            lines.append(f"  {login.email:<{width}}  {login.customer}{label}")
+        for account in portal:
+            label = f"  [{account.label}]" if account.label else ""
+            lines.append(f"  {account.email:<{width}}  {account.customer}{label}")
     if not lines:
         lines.append(
             "No demo users. Create an admin with: .venv/bin/python manage.py createsuperuser"

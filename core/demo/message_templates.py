@@ -86,7 +86,7 @@ def channels_for(kind: str) -> tuple[str, ...]:
         return ("in_app",)
     if kind in EMAIL_ONLY_KINDS:
         return ("email",)
-    channels = ("email", "in_app")
+    channels: tuple[str, ...] = ("email", "in_app")
     languages = [code for code, _name in settings.LANGUAGES]
     if any(_file(kind, language, "sms.txt") is not None for language in languages):
         channels += ("sms",)

@@ -88,11 +88,13 @@ def showcase_write(*, portal_users: list[User], today: dt.date) -> dict[str, str
             quote = quote_send(quote=quote_create(case=case, by=manager), by=manager)
             if role == READY_TO_PAY:
                 quote.refresh_from_db()
+                document = quote.contract_document
+                assert document is not None  # quote_send attached it
                 quote_sign_online(
                     quote=quote,
                     full_name=user.first_name or customer.name,
                     accepted=True,
-                    document_sha256=quote.contract_document.sha256,
+                    document_sha256=document.sha256,
                     user=user,
                     ip_address="203.0.113.11",
                     user_agent=USER_AGENTS[1],

@@ -362,8 +362,8 @@ class Storyteller:
                 phone = f"1{rng.choice('3589')}{rng.randrange(10**9):09d}"
                 role, language = "", "zh-hans"
             elif kind == "en_company":
-                word, trade = rng.choice(EN_COMPANY_WORDS), rng.choice(EN_COMPANY_TRADES)
-                name = f"{word} {trade} {rng.choice(EN_COMPANY_SUFFIXES)}"
+                word, en_trade = rng.choice(EN_COMPANY_WORDS), rng.choice(EN_COMPANY_TRADES)
+                name = f"{word} {en_trade} {rng.choice(EN_COMPANY_SUFFIXES)}"
                 contact, handle = self._en_person()
                 email = f"{handle}@{word.lower()}.example.com"
                 phone = f"+44 20 7946 {rng.randrange(10000):04d}"
@@ -572,6 +572,7 @@ class Storyteller:
     ) -> Story:
         rng, today = self.rng, self.today
         manager = customer.account_manager
+        assert manager is not None  # customer() gives every demo customer its manager
         lead_days = rng.randint(12, 40)
         created_on = min(term.start - dt.timedelta(days=lead_days), today)
         if term.final_status == "in_progress" or term.final_status == VOID:

@@ -59,7 +59,7 @@ def write_with_services(stories: list[Story], *, today: dt.date) -> None:
         _stamp(story, consent_ids)
         previous = story.predecessor
         renewed = previous.step("renewed") if previous is not None else None
-        if renewed is not None:
+        if previous is not None and renewed is not None:
             contract_mark_renewed(contract=previous.contract, successor=story.contract, by=None)
             ContractEvent.objects.filter(contract=previous.contract, kind="renewed").update(
                 at=renewed.at
@@ -117,7 +117,9 @@ def _stamp(story: Story, consent_ids: dict[str, int]) -> None:
         if step.kind != "renewed":
             ContractEvent.objects.filter(contract=contract, kind=step.kind).update(at=step.at)
     for kind, pk in consent_ids.items():
-        AutoRenewConsent.objects.filter(pk=pk).update(at=story.step(kind).at)
+        consent_step = story.step(kind)
+        assert consent_step is not None  # consent_ids holds the kinds of the story's own steps
+        AutoRenewConsent.objects.filter(pk=pk).update(at=consent_step.at)
     updates: dict[str, Any] = {"created_at": story.steps[0].at}
     signed = story.step("signed")
     if signed is not None:
@@ -202,7 +204,7 @@ def write_in_bulk(stories: list[Story], *, today: dt.date, batch_size: int = 100
         total = money(sum((line.amount for line in lines), Decimal("0")))
         plan = story.plan
         status = _last_status(moves)
-        consents = [s for s in story.steps if s.consent is not None]
+        consents = [s.consent for s in story.steps if s.consent is not None]
         signed = story.step("signed")
         ended = next(
             (s for s in story.steps if s.kind in ("expired", "terminated", "renewed")), None
@@ -220,7 +222,7 @@ def write_in_bulk(stories: list[Story], *, today: dt.date, batch_size: int = 100
             total_amount=total,
             annual_value=_annualise(total, story.term.start, story.term.end),
             terms_version=story.terms_version,
-            auto_renew=consents[-1].consent.enabled if consents else False,
+            auto_renew=consents[-1].enabled if consents else False,
             notice_period_days=plan.default_notice_days,
             etf_kind=plan.etf_kind,
             etf_value=plan.etf_value,

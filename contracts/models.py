@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.events import EventBase
 from core.models import TimeStampedModel
 
 
@@ -349,32 +350,26 @@ class ContractLine(PricedLine):
         verbose_name_plural = _("contract lines")
 
 
-class ContractEvent(models.Model):
-    """Audit trail: one row per change, written in the same transaction as the change."""
+class ContractEvent(EventBase):
+    """Audit trail: one row per change, written in the same transaction as the change.
+    Other apps write their steps here too (renewals, billing, retention); the reactions
+    to these rows are declared in ``lifecycle/subscriptions.py``."""
+
+    SUBJECT_FIELD = "contract"
 
     contract = models.ForeignKey(
         Contract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="events"
     )
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    kind = models.CharField(_("kind"), max_length=50)
-    from_status = models.CharField(_("from"), max_length=20, blank=True)
-    to_status = models.CharField(_("to"), max_length=20, blank=True)
     reason = models.CharField(_("reason"), max_length=500, blank=True)
-    payload = models.JSONField(_("details"), default=dict, blank=True)
 
-    class Meta:
+    class Meta(EventBase.Meta):
         verbose_name = _("contract event")
         verbose_name_plural = _("contract events")
-        ordering = ["at", "id"]
-        indexes = [models.Index(fields=["contract", "at"], name="event_contract_at")]
+        indexes = [
+            *EventBase.Meta.indexes,
+            models.Index(fields=["contract", "at"], name="event_contract_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.contract_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"

@@ -7,10 +7,18 @@ declared in ``lifecycle/subscriptions.py`` have run for the row; the reaction sw
 claims rows where it is empty (``SELECT ... FOR UPDATE SKIP LOCKED``), so a crash between
 the commit and the reaction loses nothing: the row is still there, unclaimed.
 
-``event_publish`` asks, after the commit, for the reactions to run at once (in the same
-process, as the signals used to); the periodic sweep is the safety net. Core does not
-import the app that delivers: ``settings.RENEWDESK_EVENT_DELIVERY`` names it, as
-``ROOT_URLCONF`` names the URLs.
+A new row is published when it is saved (``EventBase.save``); rows inserted with
+``bulk_create`` are published by whoever inserts them (``events_publish``), or are left to
+the sweep. Publishing does two things:
+
+- at once, inside the writer's transaction, the few reactions declared to share its fate
+  (``settings.RENEWDESK_EVENT_IN_TRANSACTION``: a failure there undoes the change, as a
+  signal receiver's did);
+- after the commit, the other reactions, in the same process (as the signals used to;
+  ``settings.RENEWDESK_EVENT_DELIVERY``). The periodic sweep is the safety net.
+
+Core does not import the app that reacts: the settings name it, as ``ROOT_URLCONF`` names
+the URLs.
 """
 
 from __future__ import annotations
@@ -59,13 +67,20 @@ class EventBase(models.Model):
             models.Index(
                 fields=["id"],
                 condition=models.Q(reacted_at__isnull=True),
-                name="%(app_label)s_%(class)s_unreacted",
+                # Index names are at most 30 characters: the class name alone.
+                name="%(class)s_unreacted",
             )
         ]
 
     @property
     def subject_id(self) -> Any:
         return getattr(self, f"{self.SUBJECT_FIELD}_id")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding:
+            event_publish(self)
 
 
 def actor_or_none(by: Any) -> Any:
@@ -74,20 +89,32 @@ def actor_or_none(by: Any) -> Any:
 
 
 def event_publish(event: EventBase) -> None:
-    """After the current transaction commits, have the event's reactions run.
+    """Have the event's reactions run: the same-transaction ones now, the others after
+    the commit.
 
-    Called by the state modules right after writing the row, inside the transaction.
-    A rolled-back transaction publishes nothing; a crash after the commit leaves the row
-    unreacted for the sweeper.
+    Called for every new row by ``EventBase.save`` (a second call for the same instance,
+    as the state machine makes, does nothing). A rolled-back transaction publishes
+    nothing; a crash after the commit leaves the row unreacted for the sweeper.
     """
-    events_publish(type(event), [event.pk])
+    if getattr(event, "_event_published", False):
+        return
+    event._event_published = True  # type: ignore[attr-defined]
+    _publish(type(event), [event.pk], [event])
 
 
 def events_publish(model: type[EventBase], ids: list[int]) -> None:
+    """``event_publish`` for rows inserted together (``bulk_create``)."""
+    _publish(model, list(ids), None)
+
+
+def _publish(model: type[EventBase], ids: list[int], rows: list[EventBase] | None) -> None:
     if not ids:
         return
     label = model._meta.label
-    ids = list(ids)
+    in_transaction = getattr(settings, "RENEWDESK_EVENT_IN_TRANSACTION", "")
+    if in_transaction:
+        # No try: a reaction that shares the change's fate fails the change.
+        import_string(in_transaction)(label, ids, rows)
     transaction.on_commit(lambda: _deliver(label, ids))
 
 

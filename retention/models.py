@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.events import EventBase
 from core.models import TimeStampedModel
 
 
@@ -304,8 +305,10 @@ EVENT_LABELS = {
 }
 
 
-class RequestEvent(models.Model):
+class RequestEvent(EventBase):
     """The request's own timeline (the customer's progress page and the staff page)."""
+
+    SUBJECT_FIELD = "request"
 
     request = models.ForeignKey(
         CancellationRequest,
@@ -313,28 +316,17 @@ class RequestEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="events",
     )
-    at = models.DateTimeField(_("at"), default=timezone.now)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    kind = models.CharField(_("kind"), max_length=40)
-    from_status = models.CharField(_("from"), max_length=20, blank=True)
-    to_status = models.CharField(_("to"), max_length=20, blank=True)
     note = models.CharField(_("note"), max_length=500, blank=True)
-    payload = models.JSONField(_("details"), default=dict, blank=True)
     # Staff-only entries (contact log notes) are not shown on the customer's progress page.
     internal = models.BooleanField(_("staff only"), default=False)
 
-    class Meta:
+    class Meta(EventBase.Meta):
         verbose_name = _("request event")
         verbose_name_plural = _("request events")
-        ordering = ["at", "id"]
-        indexes = [models.Index(fields=["request", "at"], name="cancel_event_request_at")]
+        indexes = [
+            *EventBase.Meta.indexes,
+            models.Index(fields=["request", "at"], name="cancel_event_request_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.request_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from core.access import customers_visible_to
+from customers.access import customers_visible_to
 
 from .models import CreditNote, Invoice, InvoiceStatus, Payment
 

@@ -12,8 +12,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.access import customers_visible_to
 from core.widgets import FastSelect
+from customers.access import customers_visible_to
 from customers.models import Customer, Tier
 
 from .models import BillingPeriod, ContractStatus, Plan, TermsVersion

@@ -11,9 +11,9 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.access import contracts_visible_to
 from core.models import Document
 
+from .access import contracts_visible_to
 from .models import (
     ENDED_STATUSES,
     AutoRenewConsent,

@@ -18,11 +18,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.access import customers_visible_to
 from core.auth import staff_required
 from core.errors import DomainError
 from core.page_cache import cache_staff_page
 from core.pagination import paginate
+from customers.access import customers_visible_to
 
 from . import services
 from .forms import (

@@ -1,36 +1,25 @@
-"""The one place that decides which customers and contracts a staff user may see.
+"""The rule for which rows of a book a staff user may see.
 
 Account managers see their own book; team leads (permission ``core.view_all_books``)
-and superusers see everything. Every staff list, detail page, API view and export
-goes through these two functions.
+and superusers see everything. Each app applies it to its own model:
+``customers.access.customers_visible_to`` and ``contracts.access.contracts_visible_to``;
+every staff list, detail page, API view and export goes through those two.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
-from contracts.models import Contract
-from customers.models import Customer
+M = TypeVar("M", bound=Model)
 
 
-def customers_visible_to(user: Any) -> QuerySet[Customer]:
-    qs = Customer.objects.all()
+def book_visible_to(qs: QuerySet[M], user: Any, *, manager_field: str) -> QuerySet[M]:
+    """``qs`` as ``user`` may see it: nothing for a non-staff user, everything for a team
+    lead, otherwise the rows whose ``manager_field`` is the user."""
     if not (user and user.is_authenticated and user.is_staff):
         return qs.none()
     if user.is_team_lead:
         return qs
-    return qs.filter(account_manager=user)
-
-
-def contracts_visible_to(user: Any) -> QuerySet[Contract]:
-    qs = Contract.objects.all()
-    if not (user and user.is_authenticated and user.is_staff):
-        return qs.none()
-    if user.is_team_lead:
-        return qs
-    # Contract.customer_manager is the customer's account manager, copied by a database
-    # trigger (contracts migration 0005): the same rule as customer__account_manager,
-    # read from the contract's own index instead of a join over the manager's customers.
-    return qs.filter(customer_manager=user)
+    return qs.filter(**{manager_field: user})

@@ -22,11 +22,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from contracts.access import contracts_visible_to
-from customers.access import customers_visible_to
 from core.auth import AuthenticatedRequest, LockoutMessageMixin, staff_required
 from core.errors import DomainError
 from core.models import Document, Task
 from core.services import task_complete
+from customers.access import customers_visible_to
 
 
 class StaffAuthenticationForm(LockoutMessageMixin, AuthenticationForm):

@@ -29,9 +29,9 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce
 
 from contracts.models import Contract, ContractStatus
-from core.access import customers_visible_to
 from core.models import Task
 
+from .access import customers_visible_to
 from .models import Contact, Customer, TierSettings
 
 CUSTOMER_SORTS: dict[str, tuple[str, ...]] = {
@@ -79,11 +79,11 @@ def customer_search(q: str) -> Q:
     ids = list(contacts.values_list("customer_id", flat=True)[: SEARCH_CONTACT_IDS + 1])
     if len(ids) > SEARCH_CONTACT_IDS:
         match = Exists(contacts.filter(customer=OuterRef("pk")))
-        return Q(code__icontains=q) | Q(name__icontains=q) | match
+        return Q(code__icontains=q) | Q(name__icontains=q) | Q(match)
     return Q(code__icontains=q) | Q(name__icontains=q) | Q(pk__in=set(ids))
 
 
-ACTIVE_VALUE = DecimalField(max_digits=20, decimal_places=2)
+ACTIVE_VALUE: DecimalField = DecimalField(max_digits=20, decimal_places=2)
 
 
 def _active_value_annotations(active: QuerySet[Contract]) -> dict[str, Any]:

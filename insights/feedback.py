@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from core.access import customers_visible_to
+from customers.access import customers_visible_to
 from portal.models import Feedback, FeedbackEvent, FeedbackReply, FeedbackStatus
 
 OPEN = (FeedbackStatus.OPEN, FeedbackStatus.IN_PROGRESS)

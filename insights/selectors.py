@@ -32,9 +32,9 @@ from django.db.models.functions import Coalesce, Least, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from contracts.access import contracts_visible_to
 from contracts.models import ENDED_STATUSES, Contract, ContractStatus
 from contracts.selectors import ended_on_expression
-from core.access import contracts_visible_to
 from core.csv_export import csv_currencies
 from core.money import MoneyTotals
 from customers.models import Customer, TierSettings

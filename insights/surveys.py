@@ -20,9 +20,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from contracts.models import Contract, ContractStatus
-from core.access import customers_visible_to
 from core.errors import DomainError
 from core.tokens import token_make, token_read
+from customers.access import customers_visible_to
 from customers.models import Customer
 from retention.models import CancellationRequest
 

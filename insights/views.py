@@ -13,11 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.access import customers_visible_to
 from core.auth import staff_required
 from core.csv_export import csv_response
 from core.errors import DomainError
 from core.models import Task
+from customers.access import customers_visible_to
 from customers.views import customer_page
 
 from . import services

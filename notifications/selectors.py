@@ -7,6 +7,8 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from contracts.access import contracts_visible_to
+from customers.access import customers_visible_to
 from customers.models import Contact
 
 from .models import Channel, Message, MessageKind, MessageStatus
@@ -90,8 +92,6 @@ def messages_visible_to(*, user: Any) -> QuerySet[Message]:
     """Messages a staff user may open: their own notifications, messages to customers they
     may see, and every message about a contract they may see (the contract page lists them
     all, staff alerts and rows without a recipient included)."""
-    from core.access import contracts_visible_to, customers_visible_to
-
     if not (user and user.is_authenticated and user.is_staff):
         return Message.objects.none()
     return Message.objects.filter(
@@ -110,8 +110,6 @@ def outbox_for_staff(
     q: str = "",
 ) -> QuerySet[Message]:
     """Customer messages about what the staff user may see (core.access), filtered."""
-    from core.access import customers_visible_to
-
     qs = Message.objects.filter(customer__in=customers_visible_to(user)).select_related(
         "customer", "contract"
     )

@@ -13,8 +13,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from billing.services import add_months
+from contracts.access import contracts_visible_to
 from contracts.models import Contract, ContractLine, TermsVersion
-from core.access import contracts_visible_to
 from core.money import MoneyTotals, sums_by_currency
 
 from .models import PIPELINE_STAGES, Quote, RenewalCase, Stage

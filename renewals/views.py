@@ -22,9 +22,9 @@ from django.views.decorators.http import require_POST
 
 from billing.forms import PaymentForm
 from billing.selectors import invoices_for_contract
+from contracts.access import contracts_visible_to
 from contracts.models import ContractEvent, Plan, TermsVersion
 from contracts.selectors import event_kind_label
-from core.access import contracts_visible_to
 from core.auth import staff_required
 from core.errors import DomainError
 

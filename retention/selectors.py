@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
+from contracts.access import contracts_visible_to
 from contracts.models import Contract, ContractStatus
 from core.money import MoneyTotals, sums_by_currency
 from customers.models import Customer
@@ -168,8 +169,6 @@ def requests_for_customer(*, customer: Customer) -> QuerySet[CancellationRequest
 
 
 def requests_visible_to(user: Any) -> QuerySet[CancellationRequest]:
-    from core.access import contracts_visible_to
-
     return CancellationRequest.objects.filter(contract__in=contracts_visible_to(user))
 
 
@@ -287,8 +286,6 @@ def winback_list(user: Any, *, today: dt.date | None = None) -> QuerySet[Contrac
     """Contracts that ended without renewal in the last 12 months, for customers who have
     no current contract: the people worth calling back. Annotated with the cancellation
     reason when there was one."""
-    from core.access import contracts_visible_to
-
     today = today or timezone.localdate()
     since = policy.add_months(today, -12)
     current = Contract.objects.filter(customer=OuterRef("customer"), status__in=CURRENT_STATUSES)

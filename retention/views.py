@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.access import contracts_visible_to
+from contracts.access import contracts_visible_to
 from core.auth import staff_required
 from core.errors import DomainError
 

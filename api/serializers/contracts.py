@@ -18,7 +18,7 @@ from contracts.models import (
     TermsVersion,
 )
 from contracts.services import LineSpec
-from core.access import customers_visible_to
+from customers.access import customers_visible_to
 from customers.models import Customer
 
 from .common import StaffUsernameField

@@ -6,7 +6,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from core.access import customers_visible_to
+from customers.access import customers_visible_to
 from customers.models import Contact, Customer, Tier
 from customers.validators import validate_past_date
 

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from contracts.access import contracts_visible_to
 from contracts.models import Contract
 from retention.models import CancellationRequest, Kind, Reason
 
@@ -106,8 +107,6 @@ class CancellationCreateSerializer(serializers.Serializer):
     )
 
     def get_fields(self) -> dict[str, Any]:
-        from core.access import contracts_visible_to
-
         fields = super().get_fields()
         request = self.context.get("request")
         if request is not None:

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from billing.models import Payment, PaymentSource
 from billing.selectors import invoices_visible_to
 from billing.services import payment_record
-from core.access import customers_visible_to
+from customers.access import customers_visible_to
 
 from ..filters import InvoiceFilter, PaymentFilter
 from ..serializers.billing import InvoiceSerializer, PaymentCreateSerializer, PaymentSerializer

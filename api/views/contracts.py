@@ -12,9 +12,9 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from contracts.access import contracts_visible_to
 from contracts.models import ContractEvent, Plan
 from contracts.services import contract_create_draft, contract_update_draft
-from core.access import contracts_visible_to
 from retention.selectors import cancellation_preview
 
 from ..filters import ContractEventFilter, ContractFilter

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.response import Response
 
-from core.access import customers_visible_to
+from customers.access import customers_visible_to
 from customers.models import Contact
 from customers.services import contact_save, customer_create, customer_update
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
+from contracts.access import contracts_visible_to
 from contracts.models import Contract
-from core.access import contracts_visible_to
 from customers.services import customer_update
 from tests.factories import ContractFactory, CustomerFactory, StaffFactory
 

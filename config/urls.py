@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 
 from core import views as core_views
 from core.auth import AdminLoginForm
+from insights import views as insights_views
 
 # Lazy: the admin renders them in the language of each request.
 admin.site.site_header = _("RenewDesk administration")
@@ -21,6 +22,7 @@ urlpatterns = [
     path("favicon.ico", core_views.favicon),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("staff/", insights_views.dashboard, name="staff-home"),
     path("staff/", include("core.staff_urls")),
     path("staff/customers/", include("customers.urls")),
     path("staff/contracts/", include("contracts.urls")),

@@ -1,10 +1,11 @@
+"""Core's staff pages: login, tasks, documents. The staff home (the insights dashboard)
+is wired in config.urls: core does not import the apps above it."""
+
 from django.urls import path
 
 from core import staff_views
-from insights import views as insights_views
 
 urlpatterns = [
-    path("", insights_views.dashboard, name="staff-home"),
     path("login/", staff_views.StaffLoginView.as_view(), name="staff-login"),
     path("logout/", staff_views.StaffLogoutView.as_view(), name="staff-logout"),
     path("tasks/", staff_views.staff_tasks, name="staff-tasks"),

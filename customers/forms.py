@@ -88,7 +88,9 @@ class CustomerForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.creating = creating
         if user.is_team_lead:
-            self.fields["account_manager"].queryset = staff_users()
+            manager_field = self.fields["account_manager"]
+            assert isinstance(manager_field, forms.ModelChoiceField)  # Meta.field_classes
+            manager_field.queryset = staff_users()
         else:
             # Managers keep customers in their own book; a team lead reassigns.
             del self.fields["account_manager"]
@@ -107,7 +109,8 @@ class CustomerForm(forms.ModelForm):
         return validate_past_date("founded_on", self.cleaned_data.get("founded_on"))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.creating and (data.get("contact_email") or data.get("contact_phone")):
             if not data.get("contact_name"):
                 self.add_error("contact_name", _("Give the contact's name."))
@@ -132,7 +135,8 @@ class ContactForm(forms.ModelForm):
         fields = ["name", "email", "phone", "role", "is_primary"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("email") and not data.get("phone") and "email" not in self.errors:
             # Beside the email field, the first of the two.
             self.add_error("email", _("Give at least an email address or a phone number."))
@@ -148,7 +152,8 @@ class TierOverrideForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("tier") and not (data.get("reason") or "").strip():
             self.add_error("reason", _("Give a reason for overriding the tier."))
         return data

@@ -97,7 +97,10 @@ def contact_save(
 ) -> Contact:
     """Create or update a contact; making one primary demotes the previous primary."""
     if fields.get("is_primary"):
-        customer.contacts.exclude(pk=getattr(contact, "pk", None)).update(is_primary=False)
+        others = customer.contacts.all()
+        if contact is not None:
+            others = others.exclude(pk=contact.pk)
+        others.update(is_primary=False)
     if contact is None:
         return Contact.objects.create(customer=customer, **fields)
     for name, value in fields.items():

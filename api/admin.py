@@ -48,10 +48,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def status(self, obj: ApiToken) -> str:
         return str(_("active")) if obj.is_active else str(_("revoked"))
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         if obj is None:
             kwargs["form"] = ApiTokenCreateForm
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         # On creation the user and scope are chosen; afterwards a token never changes
@@ -60,10 +62,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
             return []
         return self.readonly_fields
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if obj is None:
-            return ["name", "user", "scope"]
-        return ["name", *self.readonly_fields]
+            return ("name", "user", "scope")
+        return ("name", *self.readonly_fields)
 
     def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
         if change:
@@ -137,7 +139,7 @@ class WebhookAttemptInline(admin.TabularInline):
     model = WebhookAttempt
     extra = 0
     can_delete = False
-    fields = ["number", "at", "status_code", "error", "response_excerpt", "duration_ms"]
+    fields = ("number", "at", "status_code", "error", "response_excerpt", "duration_ms")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -111,8 +111,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             message = _("Invalid input: see the fields for details.")
         response.data = error_body("validation_error", message, fields)
     elif isinstance(exc, exceptions.APIException):
-        detail = exc.detail
-        message = _first_message(_flatten(detail)) or str(exc.default_detail)
+        message = _first_message(_flatten(exc.detail)) or str(exc.default_detail)
         code = _code_for(exc)
         if isinstance(exc, exceptions.Throttled):
             code = "throttled"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import django_filters as df
 from django import forms
@@ -28,7 +29,7 @@ class IdFilter(df.NumberFilter):
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):
-    def to_python(self, value):  # type: ignore[no-untyped-def]
+    def to_python(self, value: Any) -> dt.datetime | None:
         result = super().to_python(value)
         if result is None:
             return None

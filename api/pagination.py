@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any, cast
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import Cursor, CursorPagination, PageNumberPagination
+from rest_framework.request import Request
 from rest_framework.utils.urls import remove_query_param
 
 from core.pagination import bounded_count
@@ -22,7 +25,8 @@ COUNT_TTL = 60
 class CachedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
-        qs = self.object_list
+        # The API paginates querysets only (the stubs allow any sliceable sequence).
+        qs = cast("QuerySet[Any]", self.object_list)
         counted, exact = bounded_count(qs, LIVE_COUNT_LIMIT)
         if exact:
             return counted
@@ -57,7 +61,7 @@ class EventCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
-    def decode_cursor(self, request):  # type: ignore[no-untyped-def]
+    def decode_cursor(self, request: Request) -> Cursor | None:
         cursor = super().decode_cursor(request)
         # The position is compared with the integer id: refuse a forged non-integer one
         # with a 404 ("invalid cursor") instead of letting the database raise.
@@ -68,13 +72,16 @@ class EventCursorPagination(CursorPagination):
                 raise NotFound(self.invalid_cursor_message) from None
         return cursor
 
-    def get_next_link(self):  # type: ignore[no-untyped-def]
+    def get_next_link(self) -> str | None:
         link = super().get_next_link()
         if link is not None or (self.cursor is not None and self.cursor.reverse):
             return link
         if self.page:
             position = self._get_position_from_instance(self.page[-1], self.ordering)
-            return self.encode_cursor(Cursor(offset=0, reverse=False, position=position))
+            # drf-stubs type a cursor position as int; DRF's positions are strings.
+            cursor = Cursor(offset=0, reverse=False, position=position)  # type: ignore[arg-type]
+            return self.encode_cursor(cursor)
         if self.cursor is not None:
             return self.encode_cursor(self.cursor)
+        assert self.base_url is not None  # set by paginate_queryset, before the links
         return remove_query_param(self.base_url, self.cursor_query_param)

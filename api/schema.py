@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema
@@ -21,7 +21,9 @@ class ErrorDetailSerializer(serializers.Serializer):
         )
     )
     message = serializers.CharField(help_text=_("Human-readable, in the request's language."))
-    fields = serializers.DictField(
+    # The serializer's metaclass takes declared fields out of the class, so this one does
+    # not hide Serializer.fields; the stubs cannot see that.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.JSONField(),
         help_text=_("Per-field messages for validation errors (empty otherwise)."),
     )
@@ -78,7 +80,9 @@ class RenewDeskAutoSchema(AutoSchema):
             codes.append("422")
         return sorted(set(codes))
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(
+        self, direction: Literal["request", "response"] = "response"
+    ) -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses

@@ -18,7 +18,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -216,9 +216,10 @@ def webhook_event_emit(
     for the given ``endpoints``, which the catch-up sweep picks itself)."""
     if event_type not in WEBHOOK_EVENTS:
         raise ValueError(f"unknown webhook event {event_type}")
-    if endpoints is None:
-        endpoints = WebhookEndpoint.objects.filter(is_active=True)
-    endpoints = [e for e in endpoints if e.wants(event_type)]
+    candidates: Iterable[WebhookEndpoint] = (
+        endpoints if endpoints is not None else WebhookEndpoint.objects.filter(is_active=True)
+    )
+    endpoints = [e for e in candidates if e.wants(event_type)]
     if not endpoints:
         return []
     at = at or timezone.now()

@@ -15,7 +15,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -49,7 +50,9 @@ def portal_customer(request: HttpRequest) -> Customer:
     return customer
 
 
-def portal_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def portal_login_required(
+    view: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
     """Only a logged-in user with a PortalAccount gets through.
 
     Anonymous visitors are sent to the portal login; a logged-in staff member (or any
@@ -58,7 +61,7 @@ def portal_login_required(view: Callable[..., HttpResponse]) -> Callable[..., Ht
     """
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         if not user.is_authenticated:
             login_url = reverse("portal:login")

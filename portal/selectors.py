@@ -48,7 +48,7 @@ def portal_contracts(*, customer: Customer) -> QuerySet[Contract]:
 def dashboard_contracts(*, customer: Customer, today: dt.date | None = None) -> list[Contract]:
     """The customer's contracts, current ones first, each with ``days_to_end`` set."""
     today = today or timezone.localdate()
-    order = {
+    order: dict[str, int] = {
         ContractStatus.AWAITING_SIGNATURE: 0,
         ContractStatus.AWAITING_PAYMENT: 1,
         ContractStatus.ACTIVE: 2,
@@ -113,9 +113,7 @@ def contract_detail_for_customer(*, contract: Contract) -> dict[str, Any]:
     for event in ContractEvent.objects.filter(contract=contract).exclude(
         kind__in=INTERNAL_EVENT_KINDS
     ):
-        label = EVENT_LABELS.get(event.kind)
-        if label is None:
-            label = event.kind.replace("_", " ").capitalize()
+        label = EVENT_LABELS.get(event.kind) or event.kind.replace("_", " ").capitalize()
         events.append({"at": event.at, "label": label, "to_status": event.to_status})
     return {"lines": lines, "documents": documents, "events": events}
 
@@ -123,7 +121,7 @@ def contract_detail_for_customer(*, contract: Contract) -> dict[str, Any]:
 def inbox(*, customer: Customer) -> list[Any]:
     """In-app messages, from the notifications app once it provides its selector."""
     try:
-        from notifications.selectors import inbox_for_customer  # type: ignore[attr-defined]
+        from notifications.selectors import inbox_for_customer
     except ImportError:
         return []
     return list(inbox_for_customer(customer=customer))
@@ -137,7 +135,7 @@ def inbox_queryset(*, customer: Customer) -> QuerySet:
 
 def unread_count(*, customer: Customer) -> int:
     try:
-        from notifications.selectors import inbox_unread_count  # type: ignore[attr-defined]
+        from notifications.selectors import inbox_unread_count
     except ImportError:
         return 0
     return int(inbox_unread_count(customer=customer))

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.auth import AuthenticatedRequest
 from core.errors import DomainError
 
 from . import selectors, services
@@ -206,7 +207,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @portal_login_required
-def document_download(request: HttpRequest, pk: int) -> HttpResponse:
+def document_download(request: HttpRequest, pk: int) -> FileResponse:
     customer = portal_customer(request)
     document = scoped_get_or_404(
         documents_for_customer(customer=customer), customer=customer, pk=pk
@@ -241,7 +242,7 @@ def message_read(request: HttpRequest, pk: int) -> HttpResponse:
 
 @portal_login_required
 @require_http_methods(["GET", "POST"])
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: AuthenticatedRequest) -> HttpResponse:
     customer = portal_customer(request)
     initial = {
         "notify_email": customer.notify_email,
@@ -286,7 +287,7 @@ class _PasswordSet(PortalFormMixin, SetPasswordForm):
 @portal_login_required
 @sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
-def password_change(request: HttpRequest) -> HttpResponse:
+def password_change(request: AuthenticatedRequest) -> HttpResponse:
     form_class = _PasswordChange if request.user.has_usable_password() else _PasswordSet
     form = form_class(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():

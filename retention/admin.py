@@ -113,7 +113,7 @@ class RequestEventInline(admin.TabularInline):
     model = RequestEvent
     extra = 0
     can_delete = False
-    fields = ["at", "kind", "from_status", "to_status", "actor", "note", "internal"]
+    fields = ("at", "kind", "from_status", "to_status", "actor", "note", "internal")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -124,7 +124,7 @@ class ContactLogInline(admin.TabularInline):
     model = ContactLogEntry
     extra = 0
     can_delete = False
-    fields = ["at", "channel", "by", "summary"]
+    fields = ("at", "channel", "by", "summary")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):

@@ -20,7 +20,7 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
 
 class InvoiceSerializer(serializers.ModelSerializer):
     customer_code = serializers.CharField(source="customer.code", read_only=True)
-    contract_number = serializers.SlugRelatedField(
+    contract_number: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         source="contract", slug_field="number", read_only=True, allow_null=True
     )
     balance = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
@@ -58,10 +58,10 @@ class InvoiceSerializer(serializers.ModelSerializer):
 
 class PaymentSerializer(serializers.ModelSerializer):
     customer_code = serializers.CharField(source="customer.code", read_only=True)
-    invoice_number = serializers.SlugRelatedField(
+    invoice_number: serializers.SlugRelatedField[Invoice] = serializers.SlugRelatedField(
         source="invoice", slug_field="number", read_only=True, allow_null=True
     )
-    recorded_by = serializers.SlugRelatedField(
+    recorded_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
 
@@ -110,7 +110,9 @@ class PaymentCreateSerializer(serializers.Serializer):
         fields = super().get_fields()
         request = self.context.get("request")
         if request is not None:
-            fields["invoice"].queryset = invoices_visible_to(request.user)
+            invoice_field = fields["invoice"]
+            assert isinstance(invoice_field, serializers.RelatedField)
+            invoice_field.queryset = invoices_visible_to(request.user)
         return fields
 
     def validate_received_at(self, value: Any) -> Any:

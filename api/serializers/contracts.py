@@ -102,12 +102,18 @@ class ContractSerializer(serializers.ModelSerializer):
     """A contract as integrations read it."""
 
     customer_code = serializers.CharField(source="customer.code", read_only=True)
-    plan = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    terms_version = serializers.SlugRelatedField(
+    plan: serializers.SlugRelatedField[Plan] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
+    owner: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    terms_version: serializers.SlugRelatedField[TermsVersion] = serializers.SlugRelatedField(
         slug_field="version", read_only=True, allow_null=True
     )
-    predecessor = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
+    predecessor: serializers.SlugRelatedField[Contract] = serializers.SlugRelatedField(
+        slug_field="number", read_only=True, allow_null=True
+    )
     successor = serializers.SerializerMethodField()
     lines = ContractLineSerializer(many=True, read_only=True)
 
@@ -182,7 +188,9 @@ class ContractDraftSerializer(serializers.Serializer):
         fields = super().get_fields()
         request = self.context.get("request")
         if request is not None:
-            fields["customer"].queryset = customers_visible_to(request.user)
+            customer_field = fields["customer"]
+            assert isinstance(customer_field, serializers.RelatedField)
+            customer_field.queryset = customers_visible_to(request.user)
         if self.instance is not None:
             fields.pop("customer")
         return fields
@@ -226,7 +234,9 @@ class ContractDraftSerializer(serializers.Serializer):
 
 class ContractEventSerializer(serializers.ModelSerializer):
     contract_number = serializers.CharField(source="contract.number", read_only=True)
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    actor: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = ContractEvent

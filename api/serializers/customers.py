@@ -69,7 +69,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["id", "tier", "tier_override", "created_at", "updated_at"]
         # Uniqueness of the code is checked by the service (one clear message), not here.
-        extra_kwargs = {"code": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"code": {"validators": []}}
 
     def validate_account_manager(self, value: Any) -> Any:
         user = self.context["request"].user
@@ -122,7 +122,9 @@ class ContactSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if request is not None:
             # Only customers the caller can see exist, as far as this field is concerned.
-            fields["customer"].queryset = customers_visible_to(request.user)
+            customer_field = fields["customer"]
+            assert isinstance(customer_field, serializers.RelatedField)
+            customer_field.queryset = customers_visible_to(request.user)
         return fields
 
     def validate_customer(self, value: Customer) -> Customer:

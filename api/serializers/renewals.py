@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -31,8 +33,12 @@ class RenewalCaseSerializer(serializers.ModelSerializer):
     contract_number = serializers.CharField(source="contract.number", read_only=True)
     customer = serializers.IntegerField(source="contract.customer_id", read_only=True)
     customer_code = serializers.CharField(source="contract.customer.code", read_only=True)
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    successor = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
+    owner: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    successor: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="number", read_only=True, allow_null=True
+    )
     quote = serializers.SerializerMethodField()
 
     class Meta:

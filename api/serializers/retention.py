@@ -50,7 +50,9 @@ class CancellationPreviewSerializer(serializers.Serializer):
 class CancellationRequestSerializer(serializers.ModelSerializer):
     contract_number = serializers.CharField(source="contract.number", read_only=True)
     customer_code = serializers.CharField(source="customer.code", read_only=True)
-    offer = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    offer: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
     preview = serializers.SerializerMethodField()
 
     class Meta:
@@ -110,5 +112,7 @@ class CancellationCreateSerializer(serializers.Serializer):
         fields = super().get_fields()
         request = self.context.get("request")
         if request is not None:
-            fields["contract"].queryset = contracts_visible_to(request.user)
+            contract_field = fields["contract"]
+            assert isinstance(contract_field, serializers.RelatedField)
+            contract_field.queryset = contracts_visible_to(request.user)
         return fields

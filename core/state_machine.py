@@ -92,22 +92,42 @@ class StateMachine(Generic[M]):
         refused. ``obj`` is refreshed with what was written and returned."""
         with transaction.atomic():
             locked = self.model._default_manager.select_for_update().get(pk=obj.pk)
-            current = getattr(locked, self.attr)
-            self.check(current, to, expect_from)
-            names = [self.attr, *(updates or {})]
-            setattr(locked, self.attr, to)
-            for name, value in (updates or {}).items():
-                setattr(locked, name, value)
-            if self.touch_updated_at:
-                names.append("updated_at")
-            locked.save(update_fields=names)
-            row = event(locked, current, to) if event is not None else None
-            if row is not None:
-                row.save()
-                event_publish(row)
-        for name in names:
+            self.change_locked(locked, to, event=event, expect_from=expect_from, updates=updates)
+        for name in self._written(updates):
             setattr(obj, name, getattr(locked, name))
         return obj
+
+    def change_locked(
+        self,
+        obj: M,
+        to: str,
+        *,
+        event: EventFactory | None = None,
+        expect_from: Iterable[str] | None = None,
+        updates: Mapping[str, Any] | None = None,
+    ) -> M:
+        """:meth:`change` for one row the caller has already locked (``select_for_update``
+        in the current transaction) and passes fresh: no second lock of the row. Same
+        check, write, event and publish; ``obj`` is updated in place and returned."""
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("change_locked needs the caller's transaction")
+        current = getattr(obj, self.attr)
+        self.check(current, to, expect_from)
+        setattr(obj, self.attr, to)
+        for name, value in (updates or {}).items():
+            setattr(obj, name, value)
+        obj.save(update_fields=self._written(updates))
+        row = event(obj, current, to) if event is not None else None
+        if row is not None:
+            row.save()
+            event_publish(row)
+        return obj
+
+    def _written(self, updates: Mapping[str, Any] | None) -> list[str]:
+        names = [self.attr, *(updates or {})]
+        if self.touch_updated_at:
+            names.append("updated_at")
+        return names
 
     def change_if(
         self,

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.invoice_states import invoice_mark_paid, invoice_mark_void
 from billing.models import (
     Invoice,
     InvoiceKind,
@@ -28,7 +29,6 @@ from ._common import (
     InvoiceLineSpec,
     _number,
     add_months,
-    invoice_paid,
 )
 
 # --- invoices -------------------------------------------------------------------------
@@ -215,27 +215,9 @@ def invoice_plan_issue(
     return invoices
 
 
-@transaction.atomic
 def invoice_void(*, invoice: Invoice, by: Any, reason: str) -> Invoice:
     """Void an invoice nothing was paid or credited on (e.g. its contract was abandoned)."""
-    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-    if locked.status == InvoiceStatus.VOID:
-        return locked
-    if locked.amount_paid or locked.amount_credited:
-        raise DomainError(
-            _("An invoice with payments or credits cannot be voided; issue a credit note.")
-        )
-    locked.status = InvoiceStatus.VOID
-    locked.save(update_fields=["status", "updated_at"])
-    if locked.contract_id:
-        event_record(
-            contract=locked.contract,
-            kind="invoice_voided",
-            by=by,
-            reason=reason,
-            payload={"invoice": locked.number},
-        )
-    return locked
+    return invoice_mark_void(invoice, by=by, reason=reason)
 
 
 def _settle_if_done(invoice: Invoice, *, by: Any, payment: Payment | None) -> None:
@@ -243,9 +225,7 @@ def _settle_if_done(invoice: Invoice, *, by: Any, payment: Payment | None) -> No
     contract (active today, or scheduled for its start date)."""
     if invoice.status != InvoiceStatus.OPEN or invoice.balance > 0:
         return
-    invoice.status = InvoiceStatus.PAID
-    invoice.paid_at = timezone.now()
-    invoice.save(update_fields=["status", "paid_at", "updated_at"])
+    invoice_mark_paid(invoice, by=by, payment=payment)
     contract = invoice.contract
     if (
         contract is not None
@@ -254,4 +234,3 @@ def _settle_if_done(invoice: Invoice, *, by: Any, payment: Payment | None) -> No
         and Contract.objects.filter(pk=contract.pk, status=ContractStatus.AWAITING_PAYMENT).exists()
     ):
         contract_record_first_payment(contract=contract, by=by)
-    invoice_paid.send(sender=Invoice, invoice=invoice, payment=payment, by=by)

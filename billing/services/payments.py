@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.invoice_states import invoice_lock
 from billing.models import (
     CreditNote,
     Invoice,
@@ -69,7 +70,7 @@ def payment_record(
     received_at = received_at or timezone.now()
     try:
         with transaction.atomic():
-            locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+            locked = invoice_lock(invoice)
             if locked.status == InvoiceStatus.VOID:
                 raise DomainError(_("This invoice is void and cannot be paid."))
             if Payment.objects.filter(
@@ -170,7 +171,7 @@ def credit_note_issue(
     applied = Decimal("0")
     locked = None
     if invoice is not None:
-        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        locked = invoice_lock(invoice)
         if locked.customer_id != customer.pk:
             raise DomainError(_("The invoice belongs to another customer."))
         if locked.status == InvoiceStatus.OPEN:

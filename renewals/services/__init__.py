@@ -1,5 +1,8 @@
 """Every write to renewals goes through here.
 
+Stages and quote statuses change only through ``renewals.case_states`` and
+``renewals.quote_states`` (the transition tables live there).
+
 Lock order, everywhere: the renewal case row first, then contract rows (predecessor, then
 successor, through ``contracts.services``), then invoices. Two actions on the same case
 (signing and losing it, two clerks sending a quote) queue on the case lock and the second
@@ -8,8 +11,8 @@ one sees what the first did.
 
 from __future__ import annotations
 
-from ._common import ALLOWED_STAGES, BATCH_SIZE, reply_due_date
 from .cases import (
+    BATCH_SIZE,
     case_flag,
     case_log_contact,
     case_lose,
@@ -33,10 +36,10 @@ from .quotes import (
     quote_update,
     renewal_lines_at_current_prices,
 )
+from .reply_dates import reply_due_date
 from .signing import quote_sign_offline, quote_sign_online
 
 __all__ = [
-    "ALLOWED_STAGES",
     "BATCH_SIZE",
     "QuoteLineSpec",
     "case_attach_auto_renewal",

@@ -21,20 +21,24 @@ from contracts.models import (
 )
 from contracts.services import event_record
 from core.errors import DomainError, InvalidTransition
+from core.events import actor_or_none, events_publish
 from core.models import TaskKind
 from core.services import task_create
+from renewals.case_states import case_lock, case_stage_change
 from renewals.messaging import message_to_staff
 from renewals.models import (
     Intent,
     IntentChannel,
     LossReason,
     Quote,
-    QuoteStatus,
     RenewalCase,
     Stage,
 )
+from renewals.quote_states import quote_withdraw
 
-from ._common import BATCH_SIZE, _actor, _lock_case, _set_stage, reply_due_date
+from .reply_dates import reply_due_date
+
+BATCH_SIZE = 500
 
 # --- opening cases -----------------------------------------------------------------------
 
@@ -106,7 +110,7 @@ def renewal_cases_open_due(*, as_of: dt.date | None = None, days: int | None = N
                     contract_id__in=[row[0] for row in batch], opened_at=stamp
                 ).values_list("id", "contract_id")
             )
-            ContractEvent.objects.bulk_create(
+            events = ContractEvent.objects.bulk_create(
                 [
                     ContractEvent(
                         contract_id=contract_id,
@@ -116,6 +120,7 @@ def renewal_cases_open_due(*, as_of: dt.date | None = None, days: int | None = N
                     for case_id, contract_id in mine
                 ]
             )
+            events_publish(ContractEvent, [e.pk for e in events])
         opened += len(mine)
 
 
@@ -148,29 +153,17 @@ def case_record_intent(
     if intent == Intent.RENEW_WITH_CHANGES and not note:
         raise DomainError(_("Tell us which changes you would like."))
     with transaction.atomic():
-        locked = _lock_case(case)
+        locked = case_lock(case)
         if not locked.is_open:
             raise InvalidTransition(_("This renewal is already closed."))
         if locked.stage in (Stage.SIGNED, Stage.PAID):
             raise InvalidTransition(_("The renewal is already signed."))
-        locked.intent = intent
-        locked.intent_note = note[:4000]
-        locked.intent_at = timezone.now()
-        locked.intent_channel = channel
-        locked.intent_by = _actor(by)
-        locked.last_contact_at = locked.intent_at
+        answered_at = timezone.now()
         target = Stage.RESPONDED if locked.stage == Stage.INTENT_PENDING else locked.stage
         if intent in (Intent.RENEW_WITH_CHANGES, Intent.UNDECIDED, Intent.WILL_NOT_RENEW):
             # The quote (if any) no longer matches what the customer wants.
             target = Stage.RESPONDED
-        locked.next_action = {
-            Intent.RENEW_AS_IS: gettext_noop("Send the renewal quote"),
-            Intent.RENEW_WITH_CHANGES: gettext_noop("Prepare a revised quote"),
-            Intent.WILL_NOT_RENEW: gettext_noop("Talk to the customer; record the loss reason"),
-            Intent.UNDECIDED: gettext_noop("Call the customer back"),
-        }[Intent(intent)]
-        locked.next_action_date = reply_due_date(start=timezone.localdate())
-        _set_stage(
+        case_stage_change(
             locked,
             target,
             by=by,
@@ -183,16 +176,23 @@ def case_record_intent(
                 "ip": ip_address or "",
                 "user_agent": (user_agent or "")[:200],
             },
-            fields=[
-                "intent",
-                "intent_note",
-                "intent_at",
-                "intent_channel",
-                "intent_by",
-                "last_contact_at",
-                "next_action",
-                "next_action_date",
-            ],
+            updates={
+                "intent": intent,
+                "intent_note": note[:4000],
+                "intent_at": answered_at,
+                "intent_channel": channel,
+                "intent_by": actor_or_none(by),
+                "last_contact_at": answered_at,
+                "next_action": {
+                    Intent.RENEW_AS_IS: gettext_noop("Send the renewal quote"),
+                    Intent.RENEW_WITH_CHANGES: gettext_noop("Prepare a revised quote"),
+                    Intent.WILL_NOT_RENEW: gettext_noop(
+                        "Talk to the customer; record the loss reason"
+                    ),
+                    Intent.UNDECIDED: gettext_noop("Call the customer back"),
+                }[Intent(intent)],
+                "next_action_date": reply_due_date(start=timezone.localdate()),
+            },
         )
         contract = locked.contract
         if intent == Intent.WILL_NOT_RENEW and contract.auto_renew:
@@ -258,7 +258,7 @@ def case_log_contact(
     contact."""
     note = note.strip()
     with transaction.atomic():
-        locked = _lock_case(case)
+        locked = case_lock(case)
         fields = ["updated_at"]
         if note:
             locked.last_contact_at = timezone.now()
@@ -281,7 +281,7 @@ def case_log_contact(
 
 def case_flag(*, case: RenewalCase, flag: str, by: Any = None) -> RenewalCase:
     with transaction.atomic():
-        locked = _lock_case(case)
+        locked = case_lock(case)
         locked.flag = flag[:300]
         locked.save(update_fields=["flag", "updated_at"])
         event_record(contract=locked.contract, kind="renewal_flagged", by=by, reason=flag)
@@ -295,33 +295,28 @@ def case_lose(*, case: RenewalCase, reason: str, by: Any, note: str = "") -> Ren
     if reason not in LossReason.values:
         raise DomainError(_("Choose a loss reason."))
     with transaction.atomic():
-        locked = _lock_case(case)
+        locked = case_lock(case)
         if locked.stage == Stage.LOST:
             raise InvalidTransition(_("This renewal is already closed as lost."))
         if locked.stage in (Stage.SIGNED, Stage.PAID, Stage.WON):
             raise InvalidTransition(
                 _("The renewal was already signed; cancel the new contract instead.")
             )
-        quote = Quote.objects.select_for_update().filter(case=locked).first()
-        if quote is not None and quote.status in (QuoteStatus.DRAFT, QuoteStatus.SENT):
-            quote.status = QuoteStatus.WITHDRAWN
-            quote.save(update_fields=["status", "updated_at"])
+        quote = Quote.objects.filter(case=locked).first()
+        if quote is not None and quote_withdraw(quote, by=by, reason=note):
             successor = locked.successor
             if successor is not None and successor.status in (
                 ContractStatus.DRAFT,
                 ContractStatus.AWAITING_SIGNATURE,
             ):
                 contract_services.contract_void(contract=successor, by=by, reason=_("Renewal lost"))
-        locked.loss_reason = reason
-        locked.loss_note = note[:500]
-        locked.next_action = ""
-        _set_stage(
+        case_stage_change(
             locked,
             Stage.LOST,
             by=by,
             reason=note[:500],
             payload={"loss_reason": reason},
-            fields=["loss_reason", "loss_note", "next_action"],
+            updates={"loss_reason": reason, "loss_note": note[:500], "next_action": ""},
         )
     case.refresh_from_db()
     return case

@@ -20,15 +20,15 @@ from contracts.models import (
 from contracts.services import event_record
 from core.models import TaskKind
 from core.services import task_create
+from renewals.case_states import case_lock, case_stage_change
 from renewals.messaging import message_to_customer, message_to_staff
 from renewals.models import (
     Quote,
-    QuoteStatus,
     RenewalCase,
     Stage,
 )
+from renewals.quote_states import quote_withdraw
 
-from ._common import _lock_case, _set_stage
 from .cases import case_open
 from .successors import successor_detach
 
@@ -40,17 +40,16 @@ def case_on_successor_paid(*, successor: Contract, by: Any = None) -> None:
     case = RenewalCase.objects.filter(successor=successor).first()
     if case is None:
         return
-    locked = _lock_case(case)
+    locked = case_lock(case)
     if locked.stage != Stage.SIGNED:
         return
     successor.refresh_from_db()
-    locked.next_action = gettext_noop("Follow up after the renewal")
-    _set_stage(
+    case_stage_change(
         locked,
         Stage.PAID,
         by=by,
         payload={"successor_status": successor.status},
-        fields=["next_action"],
+        updates={"next_action": gettext_noop("Follow up after the renewal")},
     )
     if (
         successor.status == ContractStatus.ACTIVE
@@ -63,7 +62,7 @@ def case_on_successor_paid(*, successor: Contract, by: Any = None) -> None:
 def case_mark_won(*, case: RenewalCase, by: Any = None, automatic: bool = False) -> RenewalCase:
     """The renewal is done (predecessor renewed). Follow-up task and satisfaction survey."""
     with transaction.atomic():
-        return _mark_won_locked(_lock_case(case), by=by, automatic=automatic)
+        return _mark_won_locked(case_lock(case), by=by, automatic=automatic)
 
 
 def _mark_won_locked(
@@ -72,8 +71,9 @@ def _mark_won_locked(
     """case_mark_won for a case the caller has locked in its transaction."""
     if locked.stage == Stage.WON:
         return locked
-    locked.next_action = ""
-    _set_stage(locked, Stage.WON, by=by, payload={"automatic": automatic}, fields=["next_action"])
+    case_stage_change(
+        locked, Stage.WON, by=by, payload={"automatic": automatic}, updates={"next_action": ""}
+    )
     contract = locked.contract
     owner = locked.owner or contract.customer.account_manager
     successor = locked.successor
@@ -105,14 +105,13 @@ def case_attach_auto_renewal(*, predecessor: Contract, successor: Contract) -> R
     """An automatic renewal happened: link it to the case (opened if missing) and win it."""
     case, _created = case_open(contract=predecessor)
     with transaction.atomic():
-        locked = _lock_case(case)
+        locked = case_lock(case)
         if locked.successor_id is None:
             locked.successor = successor
             locked.save(update_fields=["successor", "updated_at"])
         quote = Quote.objects.filter(case=locked).first()
-        if quote is not None and quote.status in (QuoteStatus.DRAFT, QuoteStatus.SENT):
-            quote.status = QuoteStatus.WITHDRAWN
-            quote.save(update_fields=["status", "updated_at"])
+        if quote is not None:
+            quote_withdraw(quote, reason=_("Renewed automatically"))
         # Still under the lock taken above: no second lock of the same case.
         return _mark_won_locked(locked, automatic=True)
 
@@ -136,9 +135,10 @@ def successor_void_if_unsigned(*, predecessor: Contract, by: Any = None) -> bool
         invoice_void(invoice=inv, by=by, reason=_("Contract void"))
     # Contract.predecessor is one-to-one: the abandoned draft lets go of it.
     successor_detach(predecessor=predecessor, successor=successor, by=by)
-    Quote.objects.filter(
-        case__contract=predecessor, status__in=[QuoteStatus.DRAFT, QuoteStatus.SENT]
-    ).update(status=QuoteStatus.WITHDRAWN)
+    # At most one quote (one case per contract, one quote per case).
+    quote = Quote.objects.filter(case__contract=predecessor).first()
+    if quote is not None:
+        quote_withdraw(quote, by=by, reason=_("Replaced by the automatic renewal"))
     return True
 
 
@@ -148,7 +148,7 @@ def case_open_for_blocked_auto_renewal(*, contract: Contract) -> RenewalCase:
     flag = _("Auto-renewal blocked: the renewal notice was not delivered.")
     case, _created = case_open(contract=contract)
     with transaction.atomic():
-        locked = _lock_case(case)
+        locked = case_lock(case)
         if locked.flag != flag:
             locked.flag = flag
             locked.next_action = gettext_noop(

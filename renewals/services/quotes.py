@@ -27,6 +27,7 @@ from core.errors import DomainError, InvalidTransition
 from core.models import DocumentKind
 from core.money import money
 from core.pdf import document_store
+from renewals.case_states import case_lock, case_stage_change
 from renewals.messaging import message_to_customer
 from renewals.models import (
     Quote,
@@ -35,9 +36,10 @@ from renewals.models import (
     RenewalCase,
     Stage,
 )
+from renewals.quote_states import quote_lock, quote_mark_sent, quote_reopen
 from renewals.selectors import term_months
 
-from ._common import _lock_case, _set_stage, reply_due_date
+from .reply_dates import reply_due_date
 from .successors import (
     successor_claim_for_case,
     successor_create_for_case,
@@ -120,7 +122,7 @@ def quote_create(*, case: RenewalCase, by: Any) -> Quote:
     """The first quote of a case: same lines and term length as the current contract, at
     today's price list for the new start date, under the latest terms version."""
     with transaction.atomic():
-        locked = _lock_case(case)
+        locked = case_lock(case)
         if not locked.is_open or locked.stage in (Stage.SIGNED, Stage.PAID):
             raise InvalidTransition(_("This renewal can no longer be quoted."))
         existing = Quote.objects.filter(case=locked).first()
@@ -255,8 +257,8 @@ def quote_update(
     """Revise a quote that is not signed yet. A sent quote goes back to draft (its
     successor contract too) and has to be sent again; a signed quote cannot be edited."""
     with transaction.atomic():
-        _lock_case(quote.case)
-        locked = Quote.objects.select_for_update().get(pk=quote.pk)
+        case_lock(quote.case)
+        locked = quote_lock(quote)
         if not locked.is_editable:
             raise InvalidTransition(_("A signed quote cannot be edited."))
         if term_months_count is not None:
@@ -288,13 +290,24 @@ def quote_update(
             ]
         _write_quote_lines(locked, lines)
         was_sent = locked.status == QuoteStatus.SENT
-        if was_sent:
-            locked.status = QuoteStatus.DRAFT
-            locked.revision += 1
-            locked.document = None
-            locked.contract_document = None
         locked.save()
+        event_payload = {
+            "total": str(locked.total),
+            "installments": locked.installments,
+            "discount_percent": str(locked.discount_percent),
+        }
         if was_sent:
+            # Back to draft as a new revision, without the sent revision's documents.
+            quote_reopen(
+                locked,
+                by=by,
+                payload=event_payload,
+                updates={
+                    "revision": locked.revision + 1,
+                    "document": None,
+                    "contract_document": None,
+                },
+            )
             # The customer waits for the new revision: the portal tells them by when.
             case = locked.case
             case.next_action = gettext_noop("Send the revised quote")
@@ -309,18 +322,14 @@ def quote_update(
             contract_services.contract_return_to_draft(
                 contract=successor, by=by, reason=_("Quote revised")
             )
-        event_record(
-            contract=locked.case.contract,
-            kind="quote_updated",
-            by=by,
-            payload={
-                "quote": locked.number,
-                "revision": locked.revision,
-                "total": str(locked.total),
-                "installments": locked.installments,
-                "discount_percent": str(locked.discount_percent),
-            },
-        )
+        if not was_sent:
+            # A draft's revision (a sent one's is written by quote_reopen above).
+            event_record(
+                contract=locked.case.contract,
+                kind="quote_updated",
+                by=by,
+                payload={"quote": locked.number, "revision": locked.revision, **event_payload},
+            )
     quote.refresh_from_db()
     return quote
 
@@ -346,8 +355,8 @@ def quote_send(*, quote: Quote, by: Any) -> Quote:
     from renewals.documents import contract_pdf_bytes, quote_pdf_bytes
 
     with transaction.atomic():
-        case = _lock_case(quote.case)
-        locked = Quote.objects.select_for_update().get(pk=quote.pk)
+        case = case_lock(quote.case)
+        locked = quote_lock(quote)
         if locked.status != QuoteStatus.DRAFT:
             raise InvalidTransition(_("Only a draft quote can be sent."))
         if not case.is_open or case.stage in (Stage.SIGNED, Stage.PAID):
@@ -405,12 +414,16 @@ def quote_send(*, quote: Quote, by: Any) -> Quote:
             filename=f"{locked.number}-r{locked.revision}.pdf",
             by=by,
         )
-        locked.status = QuoteStatus.SENT
-        locked.sent_at = timezone.now()
-        locked.save()
-        case.next_action = gettext_noop("Wait for the customer's signature")
-        case.next_action_date = timezone.localdate() + dt.timedelta(days=5)
-        _set_stage(
+        quote_mark_sent(
+            locked,
+            by=by,
+            updates={
+                "sent_at": timezone.now(),
+                "document": locked.document,
+                "contract_document": locked.contract_document,
+            },
+        )
+        case_stage_change(
             case,
             Stage.QUOTE_SENT,
             by=by,
@@ -421,7 +434,10 @@ def quote_send(*, quote: Quote, by: Any) -> Quote:
                 "successor": successor.number,
                 "contract_sha256": locked.contract_document.sha256,
             },
-            fields=["next_action", "next_action_date"],
+            updates={
+                "next_action": gettext_noop("Wait for the customer's signature"),
+                "next_action_date": timezone.localdate() + dt.timedelta(days=5),
+            },
         )
         message_to_customer(
             kind="renewal_quote_sent",

@@ -17,8 +17,10 @@ from contracts.models import (
     ContractStatus,
 )
 from core.errors import DomainError, InvalidTransition
+from core.events import actor_or_none
 from core.models import DocumentKind
 from core.pdf import document_store, sha256_hex
+from renewals.case_states import case_lock, case_stage_change
 from renewals.messaging import message_to_customer
 from renewals.models import (
     Quote,
@@ -28,8 +30,7 @@ from renewals.models import (
     SignatureMethod,
     Stage,
 )
-
-from ._common import _actor, _lock_case, _set_stage
+from renewals.quote_states import quote_lock, quote_mark_signed
 
 # --- signing -----------------------------------------------------------------------------
 
@@ -90,22 +91,26 @@ def _quote_mark_signed(
         },
     )
     Contract.objects.filter(pk=successor.pk).update(signed_document=signature.document.file.name)
-    quote.status = QuoteStatus.SIGNED
-    quote.save(update_fields=["status", "updated_at"])
+    quote_mark_signed(
+        quote,
+        by=by,
+        payload={"method": signature.method, "signer": signature.signer_name},
+    )
     invoice_plan_issue(
         contract=successor,
         installments=quote.installments,
         first_due_date=_first_due_date(successor),
         by=by,
     )
-    case.next_action = gettext_noop("Wait for the first payment")
-    case.next_action_date = _first_due_date(successor)
-    _set_stage(
+    case_stage_change(
         case,
         Stage.SIGNED,
         by=by,
         payload={"method": signature.method, "signer": signature.signer_name},
-        fields=["next_action", "next_action_date"],
+        updates={
+            "next_action": gettext_noop("Wait for the first payment"),
+            "next_action_date": _first_due_date(successor),
+        },
     )
     message_to_customer(
         kind="renewal_signed",
@@ -125,8 +130,8 @@ def _has_open_cancellation(contract_id: int) -> bool:
 
 
 def _lock_for_signing(quote: Quote) -> tuple[RenewalCase, Quote]:
-    case = _lock_case(quote.case)
-    locked = Quote.objects.select_for_update().get(pk=quote.pk)
+    case = case_lock(quote.case)
+    locked = quote_lock(quote)
     if locked.status == QuoteStatus.SIGNED:
         raise InvalidTransition(_("This quote is already signed."))
     if locked.status != QuoteStatus.SENT or case.stage != Stage.QUOTE_SENT:
@@ -195,7 +200,7 @@ def quote_sign_online(
             user_agent=(user_agent or "")[:500],
             sha256=digest,
             document=stored,
-            signed_by_user=_actor(user),
+            signed_by_user=actor_or_none(user),
         )
         case.last_contact_at = signature.signed_at
         case.save(update_fields=["last_contact_at"])
@@ -241,7 +246,7 @@ def quote_sign_offline(
             signed_at=signed_at,
             sha256=stored.sha256,
             document=stored,
-            recorded_by=_actor(by),
+            recorded_by=actor_or_none(by),
         )
         _quote_mark_signed(case=case, quote=locked, signature=signature, by=by)
     return signature

@@ -6,15 +6,16 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.core.validators import RegexValidator
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.widgets import FastSelect
 from customers.access import customers_visible_to
-from customers.models import Customer, Tier
+from customers.forms import ManagerFilterMixin, StaffUserChoiceField, staff_users
+from customers.models import Tier
+from retention.selectors import cancelled_contract_ids
 
 from .models import BillingPeriod, ContractStatus, Plan, TermsVersion
 from .selectors import CONTRACT_DEFAULT_SORT, CONTRACT_SORTS, ContractFilters
@@ -34,39 +35,6 @@ STAFF_CONSENT_TEXT_OFF = _(
     "The customer asked that this contract does not renew automatically; it will end on its "
     "end date unless renewed."
 )
-
-
-def staff_users() -> Any:
-    """The people who can hold a book of customers, for manager selects and filters.
-
-    Active staff except superusers (the "admin" account is not an account manager), plus
-    whoever manages a customer today, whatever their flags: an existing assignment must
-    stay visible and selectable. One query: the book check is an EXISTS subquery.
-    """
-    holds_a_book = Exists(Customer.objects.filter(account_manager_id=OuterRef("pk")))
-    return (
-        get_user_model()
-        .objects.filter(Q(is_staff=True, is_active=True, is_superuser=False) | Q(holds_a_book))
-        .order_by("first_name", "last_name", "username")
-    )
-
-
-class StaffUserChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return obj.get_full_name() or obj.username
-
-
-class ManagerFilterMixin:
-    """A filter form's "manager" field, for team leads only: an account manager sees
-    their own book (core.access), so the field is removed for them."""
-
-    fields: dict[str, Any]
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
-        self.can_filter_by_manager = bool(user.is_team_lead)
-        if not self.can_filter_by_manager:
-            del self.fields["manager"]
 
 
 class ContractFilterForm(ManagerFilterMixin, forms.Form):
@@ -130,10 +98,20 @@ class ContractFilterForm(ManagerFilterMixin, forms.Form):
             tier=data.get("tier") or "",
             ended_from=data.get("ended_from"),
             ended_to=data.get("ended_to"),
-            cancel_reason=data.get("cancel_reason") or "",
-            cancel_from=data.get("cancel_from"),
-            cancel_to=data.get("cancel_to"),
-            offer=data.get("offer") or "",
+            among=self._cancelled_contract_ids(data),
+        )
+
+    @staticmethod
+    def _cancelled_contract_ids(data: dict[str, Any]) -> QuerySet | None:
+        """The contracts behind a dashboard cancellation or retention-offer figure."""
+        reason, day_from, day_to = (
+            data.get(k) for k in ("cancel_reason", "cancel_from", "cancel_to")
+        )
+        offer = data.get("offer") or ""
+        if not (reason or day_from or day_to or offer):
+            return None
+        return cancelled_contract_ids(
+            reason=reason or "", day_from=day_from, day_to=day_to, offer=offer
         )
 
 

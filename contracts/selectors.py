@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import Document
 
+from customers.models import Customer
 from .access import contracts_visible_to
 from .models import (
     ENDED_STATUSES,
@@ -130,13 +131,10 @@ class ContractFilters:
     tier: str = ""
     ended_from: dt.date | None = None
     ended_to: dt.date | None = None
-    # ... and the contracts behind a "cancellations by reason" figure.
-    cancel_reason: str = ""
-    cancel_from: dt.date | None = None
-    cancel_to: dt.date | None = None
-    # ... and those behind the retention-offer figures: "shown" or "accepted" (the dates
-    # above then bound the day the offer was shown, as the save rate counts it).
-    offer: str = ""
+    # ... and only the contracts among these ids (a values("contract_id") queryset): the
+    # contracts behind a "cancellations by reason" or retention-offer figure, which the
+    # list's form reads from retention (retention builds on contracts, not the reverse).
+    among: QuerySet | None = None
 
 
 def ended_on_expression() -> Case:
@@ -153,28 +151,6 @@ def ended_on_expression() -> Case:
     )
 
 
-def _cancelled_contract_ids(filters: ContractFilters) -> QuerySet:
-    # Imported here: retention builds on contracts, not the other way round.
-    from retention.models import CancellationRequest, OfferResponse, Status
-
-    if filters.offer:
-        # The same requests the dashboard's offer figures count (rejected ones included).
-        requests = CancellationRequest.objects.filter(offer_shown_at__isnull=False)
-        if filters.offer == "accepted":
-            requests = requests.filter(offer_response=OfferResponse.ACCEPTED)
-        day = "offer_shown_at__date"
-    else:
-        requests = CancellationRequest.objects.exclude(status=Status.REJECTED)
-        day = "submitted_at__date"
-    if filters.cancel_reason:
-        requests = requests.filter(reason=filters.cancel_reason)
-    if filters.cancel_from:
-        requests = requests.filter(**{f"{day}__gte": filters.cancel_from})
-    if filters.cancel_to:
-        requests = requests.filter(**{f"{day}__lte": filters.cancel_to})
-    return requests.values("contract_id")
-
-
 # A search that matches more customers than this is broad enough that reading the list
 # in order and filtering finds a page quickly; below it, the customers' ids go into the
 # query so that the number's and the customers' trigram indexes combine.
@@ -186,8 +162,6 @@ def contract_search(q: str) -> Q:
     whose customer code is ``q``. Served by trigram indexes (contracts migration 0006,
     customers migration 0004): at 1,000,000 contracts a name search took 6 s as one
     query over the join, a few milliseconds this way."""
-    from customers.models import Customer
-
     ids = list(
         Customer.objects.filter(Q(name__icontains=q) | Q(code__iexact=q)).values_list(
             "id", flat=True
@@ -235,8 +209,8 @@ def contract_list(
             qs = qs.filter(ended_on__gte=filters.ended_from)
         if filters.ended_to:
             qs = qs.filter(ended_on__lte=filters.ended_to)
-    if filters.cancel_reason or filters.cancel_from or filters.cancel_to or filters.offer:
-        qs = qs.filter(pk__in=_cancelled_contract_ids(filters))
+    if filters.among is not None:
+        qs = qs.filter(pk__in=filters.among)
     q = filters.q.strip()
     if q:
         qs = qs.filter(contract_search(q))

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from contracts.customer_tiers import customer_tiers_recompute
 from contracts.exports import consents_csv_response
 from contracts.models import AutoRenewConsent
 from core.errors import DomainError
@@ -18,7 +19,6 @@ from .services import (
     contact_save,
     customer_create,
     customer_set_tier_override,
-    customer_tiers_recompute,
     customer_update,
 )
 

@@ -6,9 +6,10 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from contracts.forms import ManagerFilterMixin, StaffUserChoiceField, staff_users
 from core.widgets import FastSelect
 
 from .models import Contact, Customer, Tier
@@ -16,6 +17,39 @@ from .selectors import CUSTOMER_DEFAULT_SORT, CUSTOMER_SORTS, CustomerFilters
 from .validators import validate_past_date
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def staff_users() -> Any:
+    """The people who can hold a book of customers, for manager selects and filters.
+
+    Active staff except superusers (the "admin" account is not an account manager), plus
+    whoever manages a customer today, whatever their flags: an existing assignment must
+    stay visible and selectable. One query: the book check is an EXISTS subquery.
+    """
+    holds_a_book = Exists(Customer.objects.filter(account_manager_id=OuterRef("pk")))
+    return (
+        get_user_model()
+        .objects.filter(Q(is_staff=True, is_active=True, is_superuser=False) | Q(holds_a_book))
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+class StaffUserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.username
+
+
+class ManagerFilterMixin:
+    """A filter form's "manager" field, for team leads only: an account manager sees
+    their own book (customers.access), so the field is removed for them."""
+
+    fields: dict[str, Any]
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        self.can_filter_by_manager = bool(user.is_team_lead)
+        if not self.can_filter_by_manager:
+            del self.fields["manager"]
 
 
 class CustomerFilterForm(ManagerFilterMixin, forms.Form):

@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from .services import customer_tiers_recompute
+from contracts.customer_tiers import customer_tiers_recompute
 
 logger = logging.getLogger(__name__)
 

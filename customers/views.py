@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from contracts.customer_selectors import customer_detail, customer_list
 from core.auth import staff_required
 from core.errors import DomainError
 from core.form_errors import focus_first_error
@@ -23,12 +24,7 @@ from core.pagination import paginate
 from . import services
 from .forms import ContactForm, CustomerFilterForm, CustomerForm, TierOverrideForm
 from .models import Contact, Customer
-from .selectors import (
-    CUSTOMER_DEFAULT_SORT,
-    customer_detail,
-    customer_get_for_staff,
-    customer_list,
-)
+from .selectors import CUSTOMER_DEFAULT_SORT, customer_get_for_staff
 
 PAGE_SIZE = 25
 

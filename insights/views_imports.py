@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
+from contracts.customer_selectors import customer_list
 from contracts.forms import ContractFilterForm
 from contracts.importers import CONTRACT_COLUMNS
 from contracts.selectors import contract_list
@@ -21,7 +22,6 @@ from core.errors import DomainError
 from core.money import MoneyTotals
 from customers.forms import CustomerFilterForm
 from customers.importers import CUSTOMER_COLUMNS
-from customers.selectors import customer_list
 
 from .imports import import_job_create, import_job_status
 from .models import ImportJob, ImportKind

@@ -322,3 +322,42 @@ def renewal_in_progress(contract: Contract) -> Contract | None:
         .order_by("-id")
         .first()
     )
+
+
+def cancelled_contract_ids(
+    *,
+    reason: str = "",
+    day_from: dt.date | None = None,
+    day_to: dt.date | None = None,
+    offer: str = "",
+) -> QuerySet:
+    """The contracts (``contract_id`` values) behind a dashboard figure: cancellation
+    requests (rejected ones left out) by reason and submission day, or, with ``offer``
+    ("shown" or "accepted"), the requests whose retention offer was shown (rejected ones
+    included, as the save rate counts them) by the day it was shown. For the contract list."""
+    if offer:
+        requests = CancellationRequest.objects.filter(offer_shown_at__isnull=False)
+        if offer == "accepted":
+            requests = requests.filter(offer_response=OfferResponse.ACCEPTED)
+        day = "offer_shown_at__date"
+    else:
+        requests = CancellationRequest.objects.exclude(status=Status.REJECTED)
+        day = "submitted_at__date"
+    if reason:
+        requests = requests.filter(reason=reason)
+    if day_from:
+        requests = requests.filter(**{f"{day}__gte": day_from})
+    if day_to:
+        requests = requests.filter(**{f"{day}__lte": day_to})
+    return requests.values("contract_id")
+
+
+def offers_awaiting_answer(*, customer: Customer) -> QuerySet[CancellationRequest]:
+    """The customer's open requests whose retention offer waits for their answer (the
+    portal shows each as a pending action)."""
+    return CancellationRequest.objects.filter(
+        customer=customer,
+        status__in=[Status.SUBMITTED, Status.IN_REVIEW],
+        offer__isnull=False,
+        offer_response=OfferResponse.NONE,
+    ).select_related("contract", "offer")

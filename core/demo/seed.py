@@ -10,10 +10,11 @@ from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
+from contracts.customer_tiers import customer_tiers_recompute
 from core.errors import DomainError
 from core.models import User
 from customers.models import Contact, Customer, PortalAccount
-from customers.services import customer_set_tier_override, customer_tiers_recompute
+from customers.services import customer_set_tier_override
 
 from .catalogue import personal_offers_seed, reminder_rules_seed, retention_offers_seed
 from .history import Traits, history_write

@@ -9,9 +9,10 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from contracts.customer_selectors import customer_list
 from contracts.models import ContractStatus
 from customers.models import TierSettings
-from customers.selectors import CustomerFilters, customer_list
+from customers.selectors import CustomerFilters
 from tests.factories import ContractFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,9 +6,10 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from contracts.customer_tiers import customer_tiers_recompute
 from contracts.models import ContractStatus
 from customers.models import Customer, TierSettings
-from customers.services import customer_set_tier_override, customer_tiers_recompute
+from customers.services import customer_set_tier_override
 from customers.tasks import recompute_tiers_task
 from tests.factories import ContractFactory, CustomerFactory
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Document
-
 from customers.models import Customer
+
 from .access import contracts_visible_to
 from .models import (
     ENDED_STATUSES,

@@ -48,12 +48,14 @@ run: $(STAMP)
 services:
 	./scripts/ensure_services.sh
 
-# Fast, database-free checks first, so that a lint error fails in seconds.
+# Fast, database-free checks first, so that a lint error fails in seconds. lint-imports checks
+# that apps depend one way (docs/architecture.md; the contracts are in pyproject.toml).
 check: $(STAMP) messages
 	$(PY) manage.py check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 
 # The environment passes through (TEST_DATABASE_NAME, DATABASE_URL, REDIS_URL, ...).
 # Two pytest workers (pytest-xdist), one per core, each with its own test database;

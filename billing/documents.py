@@ -35,12 +35,12 @@ def invoice_pdf_bytes(*, invoice: Invoice, language: str | None = None) -> bytes
 
 def invoice_document(*, invoice: Invoice, by: Any = None) -> Document:
     """The invoice's stored PDF, rendered and stored the first time it is needed."""
-    if invoice.document_id:
+    if invoice.document is not None:  # no query when document_id is None
         return invoice.document
     data = invoice_pdf_bytes(invoice=invoice)
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        if locked.document_id:  # rendered concurrently; keep the first
+        if locked.document is not None:  # rendered concurrently; keep the first
             return locked.document
         doc = document_store(
             data=data,
@@ -57,7 +57,7 @@ def invoice_document(*, invoice: Invoice, by: Any = None) -> Document:
 
 
 def receipt_document(*, payment: Payment, by: Any = None) -> Document:
-    if payment.receipt_id:
+    if payment.receipt is not None:
         return payment.receipt
     data = pdf_render(
         template_name="pdf/receipt.html",
@@ -69,14 +69,14 @@ def receipt_document(*, payment: Payment, by: Any = None) -> Document:
     )
     with transaction.atomic():
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
-        if locked.receipt_id:
+        if locked.receipt is not None:
             return locked.receipt
         doc = document_store(
             data=data,
             kind=DocumentKind.RECEIPT,
             title=_("Receipt %(number)s") % {"number": payment.number},
             customer=payment.customer,
-            contract=payment.invoice.contract if payment.invoice_id else None,
+            contract=payment.invoice.contract if payment.invoice is not None else None,
             filename=f"{payment.number}.pdf",
             by=by,
         )

@@ -215,7 +215,7 @@ def _pdf_response(doc, filename: str) -> FileResponse:
 
 
 @staff_required
-def invoice_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
+def invoice_pdf_view(request: HttpRequest, pk: int) -> FileResponse:
     invoice = _invoice(request, pk)
     return _pdf_response(
         invoice_document(invoice=invoice, by=request.user), f"{invoice.number}.pdf"
@@ -223,7 +223,7 @@ def invoice_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-def receipt_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
+def receipt_pdf_view(request: HttpRequest, pk: int) -> FileResponse:
     try:
         payment = Payment.objects.select_related("customer", "invoice").get(
             pk=pk, invoice__in=invoices_visible_to(request.user)

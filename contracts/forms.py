@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.validators import RegexValidator
@@ -165,11 +165,14 @@ class ContractDraftForm(forms.Form):
         self, *args: Any, user: Any, editing: bool = False, fixed_customer: Any = None, **kwargs
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = customers_visible_to(user)
+        customer_field, plan_field = self.fields["customer"], self.fields["plan"]
+        assert isinstance(customer_field, forms.ModelChoiceField)
+        assert isinstance(plan_field, forms.ModelChoiceField)
+        customer_field.queryset = customers_visible_to(user)
         current_plan = self.initial.get("plan")
         if current_plan is not None:
             # A draft keeps its plan even if the plan was retired since.
-            self.fields["plan"].queryset = Plan.objects.filter(
+            plan_field.queryset = Plan.objects.filter(
                 Q(is_active=True) | Q(pk=getattr(current_plan, "pk", current_plan))
             )
         if editing:
@@ -185,7 +188,8 @@ class ContractDraftForm(forms.Form):
         return (self.cleaned_data.get("currency") or "").upper()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", _("The end date must not be before the start date."))
@@ -230,14 +234,18 @@ class BaseContractLineFormSet(forms.BaseFormSet):
         return specs
 
 
-def line_formset_class(*, extra: int) -> type[forms.BaseFormSet]:
-    return forms.formset_factory(
-        ContractLineForm,
-        formset=BaseContractLineFormSet,
-        extra=extra,
-        can_delete=True,
-        max_num=100,
-        validate_max=True,
+def line_formset_class(*, extra: int) -> type[BaseContractLineFormSet]:
+    # formset_factory subclasses the formset it is given; the stubs return the base type.
+    return cast(
+        "type[BaseContractLineFormSet]",
+        forms.formset_factory(
+            ContractLineForm,
+            formset=BaseContractLineFormSet,
+            extra=extra,
+            can_delete=True,
+            max_num=100,
+            validate_max=True,
+        ),
     )
 
 

@@ -171,7 +171,7 @@ def _save_draft(
 ) -> HttpResponse:
     editing = contract is not None
     formset_class = line_formset_class(extra=1 if editing else 3)
-    if editing:
+    if contract is not None:
         initial = {
             "plan": contract.plan,
             "owner": contract.owner,
@@ -198,7 +198,7 @@ def _save_draft(
             data = dict(form.cleaned_data)
             lines = formset.line_specs()
             try:
-                if editing:
+                if contract is not None:
                     data.setdefault("owner", contract.owner)
                     if data["owner"] is None:
                         data["owner"] = contract.customer.account_manager

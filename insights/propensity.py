@@ -229,7 +229,7 @@ NEUTRAL = {"satisfaction": 0.5, "reminders_read": 0.5}
 
 def vector(features: dict[str, float | None]) -> list[float]:
     return [
-        float(features[name]) if features[name] is not None else NEUTRAL.get(name, 0.0)
+        NEUTRAL.get(name, 0.0) if (value := features[name]) is None else float(value)
         for name in FEATURES
     ]
 

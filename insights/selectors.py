@@ -44,7 +44,7 @@ from .models import ContractScore
 
 EXPIRY_WINDOWS = (30, 60, 90)
 MONTHS = 12
-MONEY = DecimalField(max_digits=20, decimal_places=2)
+MONEY: DecimalField = DecimalField(max_digits=20, decimal_places=2)
 S = ContractStatus
 # Statuses of a contract that was (or is) in force: drafts, unsigned and void never were.
 IN_FORCE_STATUSES = (S.ACTIVE, S.RENEWED, S.EXPIRED, S.TERMINATED)

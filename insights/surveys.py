@@ -136,14 +136,19 @@ def on_contract_status_changed(*, contract_id: int, to_status: str) -> Survey | 
     ):
         return None
     contracts = Contract.objects.select_related("customer").filter(pk=contract_id)
+    contract: Contract | None
+    cancellation_requested = False
     if to_status == ContractStatus.EXPIRED:
         # Read with the contract: only an expiry that a cancellation request ended counts.
-        contracts = contracts.annotate(
+        annotated = contracts.annotate(
             cancellation_requested=Exists(
                 CancellationRequest.objects.filter(contract=OuterRef("pk"))
             )
-        )
-    contract = contracts.first()
+        ).first()
+        contract = annotated
+        cancellation_requested = annotated is not None and bool(annotated.cancellation_requested)
+    else:
+        contract = contracts.first()
     if contract is None:
         return None
     # A term that ended long ago is history being written (seed_demo, a back-filled
@@ -152,7 +157,7 @@ def on_contract_status_changed(*, contract_id: int, to_status: str) -> Survey | 
         return None
     if to_status == ContractStatus.RENEWED:
         kind = SurveyKind.CSAT_RENEWAL
-    elif to_status == ContractStatus.TERMINATED or contract.cancellation_requested:
+    elif to_status == ContractStatus.TERMINATED or cancellation_requested:
         kind = SurveyKind.CSAT_CANCELLATION
     else:
         return None

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.auth import staff_required
+from core.auth import AuthenticatedRequest, staff_required
 from core.csv_export import csv_response
 from core.errors import DomainError
 from core.models import Task
@@ -27,7 +27,7 @@ from .selectors import EXPIRY_WINDOWS, METRIC_DEFINITIONS
 
 
 @staff_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     """The staff home: where renewals stand in the user's book, and their open tasks."""
     today = timezone.localdate()
     form = DashboardFilterForm(request.GET or None, user=request.user)

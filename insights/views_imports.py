@@ -16,7 +16,7 @@ from contracts.customer_selectors import customer_list
 from contracts.forms import ContractFilterForm
 from contracts.importers import CONTRACT_COLUMNS
 from contracts.selectors import contract_list
-from core.auth import staff_required
+from core.auth import AuthenticatedRequest, staff_required
 from core.csv_export import csv_currencies, csv_response, money_cells
 from core.errors import DomainError
 from core.money import MoneyTotals
@@ -40,13 +40,13 @@ class ImportForm(forms.Form):
     )
 
 
-def _team_lead(request: HttpRequest) -> None:
+def _team_lead(request: AuthenticatedRequest) -> None:
     # Imports change many books at once: team leads only.
     if not request.user.is_team_lead:
         raise PermissionDenied
 
 
-def _job(request: HttpRequest, pk: int) -> ImportJob:
+def _job(request: AuthenticatedRequest, pk: int) -> ImportJob:
     job = get_object_or_404(ImportJob, pk=pk)
     if job.created_by_id != request.user.pk and not request.user.is_team_lead:
         raise Http404
@@ -54,7 +54,7 @@ def _job(request: HttpRequest, pk: int) -> ImportJob:
 
 
 @staff_required
-def import_upload(request: HttpRequest) -> HttpResponse:
+def import_upload(request: AuthenticatedRequest) -> HttpResponse:
     _team_lead(request)
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -84,7 +84,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+def import_job(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     return render(
         request,
@@ -94,12 +94,12 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-def import_job_json(request: HttpRequest, pk: int) -> JsonResponse:
+def import_job_json(request: AuthenticatedRequest, pk: int) -> JsonResponse:
     return JsonResponse(import_job_status(_job(request, pk)))
 
 
 @staff_required
-def import_job_errors(request: HttpRequest, pk: int) -> HttpResponse:
+def import_job_errors(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     return csv_response(
         filename=f"import-{job.pk}-errors.csv",

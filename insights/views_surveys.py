@@ -38,8 +38,10 @@ class SurveyAnswerForm(forms.Form):
     def __init__(self, *args, survey: Survey, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         low, high = SURVEY_SCALES[SurveyKind(survey.kind)]
-        self.fields["score"].choices = [(i, str(i)) for i in range(low, high + 1)]
-        self.fields["score"].label = QUESTIONS[SurveyKind(survey.kind)]
+        score_field = self.fields["score"]
+        assert isinstance(score_field, forms.ChoiceField)
+        score_field.choices = [(i, str(i)) for i in range(low, high + 1)]
+        score_field.label = QUESTIONS[SurveyKind(survey.kind)]
 
 
 def _answer(request: HttpRequest, survey: Survey, *, template_extra: dict) -> HttpResponse:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -22,7 +23,7 @@ from .selectors import primary_contacts
 logger = logging.getLogger("notifications.care")
 
 BATCH = 1000
-FESTIVAL_KINDS = {
+FESTIVAL_KINDS: dict[str, str] = {
     FestivalKind.SPRING_FESTIVAL: MessageKind.CARE_SPRING_FESTIVAL,
     FestivalKind.MID_AUTUMN: MessageKind.CARE_MID_AUTUMN,
 }
@@ -125,19 +126,19 @@ def care_sweep(*, as_of: dt.date | None = None) -> dict[str, int]:
         start_date__year__lt=as_of.year,
         customer__care_messages=True,
     ).values("id", "number", "start_date", "customer_id")
-    by_customer: dict[int, list[dict[str, Any]]] = {}
+    by_customer: dict[int, list[Mapping[str, Any]]] = {}
     for row in contracts.iterator(chunk_size=BATCH):
         by_customer.setdefault(row["customer_id"], []).append(row)
     customer_rows = {
         c["id"]: c for c in Customer.objects.filter(id__in=by_customer).values(*_CUSTOMER_FIELDS)
     }
     for customer_id, rows in by_customer.items():
-        for row in rows:
+        for contract_row in rows:
             extra = {
                 customer_id: {
-                    "contract_id": row["id"],
-                    "contract_number": row["number"],
-                    "years": as_of.year - row["start_date"].year,
+                    "contract_id": contract_row["id"],
+                    "contract_number": contract_row["number"],
+                    "years": as_of.year - contract_row["start_date"].year,
                 }
             }
             out[MessageKind.CARE_CONTRACT_ANNIVERSARY] = out.get(

@@ -169,13 +169,16 @@ def template_render(
 ) -> Rendered:
     """Render a message. Raises TemplateMissing when neither kind of template exists."""
     cache = cache or TemplateCache()
+    subject: str | None
+    text: str | None
+    html: str
     with translation.override(language):
         db = cache.db_template(kind, language, channel)
         if db is not None:
-            ctx = Context(context)
-            subject = db.subject.render(ctx)
-            text = db.text.render(ctx)
-            html = db.html.render(ctx) if (db.html and channel == Channel.EMAIL) else ""
+            db_ctx = Context(context)
+            subject = db.subject.render(db_ctx)
+            text = db.text.render(db_ctx)
+            html = db.html.render(db_ctx) if (db.html and channel == Channel.EMAIL) else ""
         else:
             ctx = {**context, "channel": channel, "language": language}
             subject = _render_file(kind, language, "subject.txt", ctx)

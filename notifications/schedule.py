@@ -92,9 +92,11 @@ def _schedule_kwargs(entry: BeatEntry) -> dict:
             every=entry.every_seconds, period=IntervalSchedule.SECONDS
         )
         return {"interval": interval}
+    times = entry.crontab
+    assert times is not None  # every entry has every_seconds or a crontab
     crontab, _ = CrontabSchedule.objects.get_or_create(
-        minute=entry.crontab["minute"],
-        hour=entry.crontab["hour"],
+        minute=times["minute"],
+        hour=times["hour"],
         day_of_week="*",
         day_of_month="*",
         month_of_year="*",

@@ -149,7 +149,7 @@ def renewal_progress_for_cases(
         )
         for case in cases
     }
-    invoices: dict[int, list[Invoice]] = {}
+    invoices: dict[int | None, list[Invoice]] = {}
     for inv in (
         Invoice.objects.filter(contract__in=[c for c in successors.values() if c is not None])
         .exclude(status=InvoiceStatus.VOID)

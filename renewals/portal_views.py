@@ -209,7 +209,7 @@ def invoice_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @portal_login_required
-def invoice_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
+def invoice_pdf_view(request: HttpRequest, pk: int) -> FileResponse:
     customer = portal_customer(request)
     invoice = scoped_get_or_404(Invoice.objects.all(), customer=customer, pk=pk)
     doc = invoice_document(invoice=invoice)
@@ -217,7 +217,7 @@ def invoice_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @portal_login_required
-def receipt_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
+def receipt_pdf_view(request: HttpRequest, pk: int) -> FileResponse:
     customer = portal_customer(request)
     payment = scoped_get_or_404(Payment.objects.filter(kind="payment"), customer=customer, pk=pk)
     doc = receipt_document(payment=payment)

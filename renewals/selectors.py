@@ -270,7 +270,7 @@ def renewal_status_for_customer(*, contract: Contract) -> dict[str, Any] | None:
     case = RenewalCase.objects.filter(contract=contract).select_related("successor").first()
     if case is None:
         return None
-    order = [
+    order: list[str] = [
         Stage.INTENT_PENDING,
         Stage.RESPONDED,
         Stage.QUOTE_SENT,

@@ -386,7 +386,7 @@ def _doc_response(doc: Any) -> FileResponse:
 
 
 @staff_required
-def quote_document_view(request: HttpRequest, pk: int, which: str) -> HttpResponse:
+def quote_document_view(request: HttpRequest, pk: int, which: str) -> FileResponse:
     case = _case(request, pk)
     quote = Quote.objects.filter(case=case).first()
     if quote is None:

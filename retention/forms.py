@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Sequence
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -35,10 +36,12 @@ class CancelForm(forms.Form):
     )
     token = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
 
-    def __init__(self, *args, available_kinds: list[str] | None = None, **kwargs):
+    def __init__(self, *args, available_kinds: Sequence[str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         if available_kinds is not None:
-            self.fields["kind"].choices = [c for c in Kind.choices if c[0] in available_kinds]
+            kind_field = self.fields["kind"]
+            assert isinstance(kind_field, forms.ChoiceField)
+            kind_field.choices = [c for c in Kind.choices if c[0] in available_kinds]
         self.fields["reason"].widget.attrs["class"] = "form-select"
         self.fields["reason_text"].widget.attrs["class"] = "form-control"
 

@@ -5,7 +5,7 @@ Access goes through portal.access (everything scoped to the logged-in customer).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -34,7 +34,12 @@ def _request_for_customer(request: HttpRequest, pk: int) -> CancellationRequest:
     )
 
 
-def _client(request: HttpRequest) -> dict[str, str | None]:
+class _Client(TypedDict):
+    ip_address: str | None
+    user_agent: str
+
+
+def _client(request: HttpRequest) -> _Client:
     return {
         # REMOTE_ADDR only (forwarded headers can be forged); stored in the consent ledger.
         "ip_address": request.META.get("REMOTE_ADDR") or None,

@@ -10,4 +10,4 @@ class ApiConfig(AppConfig):
     verbose_name = _("Integration API")
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (connects the webhook signal receivers)
+        from . import receivers  # noqa: F401  (the endpoint cache's own receivers)

@@ -216,29 +216,3 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.number} {self.status_code or self.error}"
-
-
-class WebhookEmission(models.Model):
-    """The durable marker that one stored domain event was turned into webhooks.
-
-    ``source`` names the table (``"contract_event"``), ``source_id`` its row. The row is
-    inserted in the same transaction as the event's deliveries, by whichever comes first:
-    the after-commit receiver or the catch-up sweep (``api.catchup``). The unique
-    constraint makes the second one wait for the first to commit and then do nothing, so
-    an event is queued once per endpoint even when both run at the same moment. A marker
-    is also written when nobody wanted the event, so the sweep does not look at it again.
-    Internal: not shown in the admin.
-    """
-
-    source = models.CharField(max_length=30)
-    source_id = models.BigIntegerField()
-    # For the purge of markers whose events are past the sweep's window.
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["source", "source_id"], name="webhook_emission_once")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.source}:{self.source_id}"

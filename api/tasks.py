@@ -4,7 +4,6 @@ import logging
 
 from celery import shared_task
 
-from .catchup import webhooks_catch_up
 from .services import idempotency_keys_purge
 from .webhooks import webhook_deliveries_due, webhook_delivery_attempt
 
@@ -33,12 +32,3 @@ def deliver_webhooks_task() -> dict[str, int]:
             "webhook sweep: %s deliveries queued, %s idempotency keys purged", len(ids), purged
         )
     return {"queued": len(ids), "purged": purged}
-
-
-@shared_task(name="api.tasks.catch_up_webhooks_task", ignore_result=True)
-def catch_up_webhooks_task() -> dict[str, int]:
-    """Every minute: queue the webhooks of the last day's contract events whose
-    after-commit receiver never ran. Each event is claimed with a unique marker in the
-    transaction that creates its deliveries, so a second run (or the receiver) does
-    nothing more."""
-    return webhooks_catch_up()

@@ -7,3 +7,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 app = Celery("renewdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The lifecycle's reaction sweep (lifecycle/reaction_tasks.py).
+app.autodiscover_tasks(["lifecycle"], related_name="reaction_tasks")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,8 +41,8 @@ CONTRACT_SORTS: dict[str, tuple[str, ...]] = {
 }
 CONTRACT_DEFAULT_SORT = "end_date"
 
-# Human labels for event kinds written by the services; unknown kinds (added by other
-# apps) fall back to their code with underscores replaced.
+# Human labels for event kinds written by the contract services; the kinds other apps
+# write have their labels there (renewals.event_labels, retention.event_labels).
 EVENT_KIND_LABELS: dict[str, Any] = {
     "created": _("Draft created"),
     "updated": _("Draft edited"),
@@ -105,9 +106,14 @@ def event_payload_display(payload: dict[str, Any] | None) -> list[tuple[str, str
     return sorted(rows)
 
 
-def event_kind_label(kind: str) -> str:
-    label = EVENT_KIND_LABELS.get(kind)
-    return str(label) if label is not None else kind.replace("_", " ").capitalize()
+def event_kind_label(kind: str, *more: Mapping[str, Any]) -> str:
+    """The label of an event kind: the contract's own, else from the tables of the apps
+    that write the kind (``more``: the pages above those apps pass them)."""
+    for table in (EVENT_KIND_LABELS, *more):
+        label = table.get(kind)
+        if label is not None:
+            return str(label)
+    return kind.replace("_", " ").capitalize()
 
 
 def status_label(status: str) -> str:

@@ -23,6 +23,8 @@ from core.errors import DomainError
 from core.page_cache import cache_staff_page
 from core.pagination import paginate
 from customers.access import customers_visible_to
+from renewals.event_labels import STAFF_LABELS as RENEWAL_EVENT_LABELS
+from retention.event_labels import EVENT_LABELS as RETENTION_EVENT_LABELS
 
 from . import services
 from .forms import (
@@ -108,7 +110,7 @@ def _timeline(contract: Contract) -> list[dict[str, Any]]:
         rows.append(
             {
                 "event": event,
-                "label": event_kind_label(event.kind),
+                "label": event_kind_label(event.kind, RENEWAL_EVENT_LABELS, RETENTION_EVENT_LABELS),
                 "from_label": status_label(event.from_status) if event.from_status else "",
                 "to_label": status_label(event.to_status) if event.to_status else "",
                 "payload": event_payload_display(event.payload),

@@ -58,6 +58,8 @@ class EventBase(models.Model):
     reacted_at = models.DateTimeField(_("reactions run at"), null=True, blank=True)
     reaction_attempts = models.PositiveSmallIntegerField(_("reaction attempts"), default=0)
     reaction_error = models.TextField(_("last reaction error"), blank=True)
+    # After a failed attempt: not tried again before this time (growing delays).
+    reaction_retry_at = models.DateTimeField(_("reactions retried after"), null=True, blank=True)
 
     class Meta:
         abstract = True
@@ -72,15 +74,15 @@ class EventBase(models.Model):
             )
         ]
 
-    @property
-    def subject_id(self) -> Any:
-        return getattr(self, f"{self.SUBJECT_FIELD}_id")
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         adding = self._state.adding
         super().save(*args, **kwargs)
         if adding:
             event_publish(self)
+
+    @property
+    def subject_id(self) -> Any:
+        return getattr(self, f"{self.SUBJECT_FIELD}_id")
 
 
 def actor_or_none(by: Any) -> Any:

@@ -6,6 +6,3 @@ class InsightsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "insights"
     verbose_name = _("Insights")
-
-    def ready(self) -> None:
-        from . import receivers  # noqa: F401  (CSAT surveys after renewals and cancellations)

@@ -59,8 +59,8 @@ BEAT_ENTRIES = [
         every_seconds=60,
     ),
     BeatEntry(
-        "renewdesk: webhook catch-up (every minute)",
-        "api.tasks.catch_up_webhooks_task",
+        "renewdesk: reactions to events (every minute)",
+        "lifecycle.reaction_tasks.react_to_events_task",
         every_seconds=60,
     ),
     BeatEntry(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +14,11 @@ from django.utils.translation import gettext_lazy
 
 from contracts.models import Contract, ContractEvent, ContractLine, ContractStatus
 from customers.models import Customer
+from renewals.event_labels import CUSTOMER_LABELS as RENEWAL_EVENT_LABELS
+from renewals.event_labels import INTERNAL_KINDS as RENEWAL_INTERNAL_KINDS
+from retention.event_labels import EVENT_LABELS as RETENTION_EVENT_LABELS
+from retention.event_labels import INTERNAL_KINDS as RETENTION_INTERNAL_KINDS
+from retention.selectors import offers_awaiting_answer
 
 from .access import contracts_for_customer, documents_for_customer
 from .models import Feedback
@@ -23,11 +27,22 @@ from .models import Feedback
 VISIBLE_STATUSES = [s for s in ContractStatus.values if s != ContractStatus.DRAFT]
 
 # Event kinds that are staff bookkeeping, never shown to customers. Everything else
-# (signature, payment, activation, renewal, auto-renew switches, cancellation steps added
-# by other apps) is part of the customer's history.
-INTERNAL_EVENT_KINDS = {"created", "updated", "returned_to_draft", "imported", "note"}
+# (signature, payment, activation, renewal, auto-renew switches, cancellation steps written
+# by renewals and retention) is part of the customer's history.
+INTERNAL_EVENT_KINDS = {
+    "created",
+    "updated",
+    "returned_to_draft",
+    "imported",
+    "note",
+    *RENEWAL_INTERNAL_KINDS,
+    *RETENTION_INTERNAL_KINDS,
+}
 
+# The contract's own kinds win over the apps' (renewals, then retention).
 EVENT_LABELS = {
+    **RETENTION_EVENT_LABELS,
+    **RENEWAL_EVENT_LABELS,
     "sent_for_signature": gettext_lazy("Sent to you for signature"),
     "signed": gettext_lazy("Signed"),
     "paid": gettext_lazy("First payment received"),
@@ -69,11 +84,6 @@ class PendingAction:
     urgent: bool = False
 
 
-# Other apps (renewals, retention, notifications) append functions here that return the
-# customer's pending actions, e.g. "accept your renewal quote".
-PENDING_ACTION_PROVIDERS: list[Callable[[Customer, list[Contract]], list[PendingAction]]] = []
-
-
 def _contract_actions(customer: Customer, contracts: list[Contract]) -> list[PendingAction]:
     actions = []
     for c in contracts:
@@ -98,11 +108,21 @@ def _contract_actions(customer: Customer, contracts: list[Contract]) -> list[Pen
     return actions
 
 
+def _cancellation_offer_actions(customer: Customer) -> list[PendingAction]:
+    return [
+        PendingAction(
+            _("An offer is waiting for your answer (contract %(n)s)")
+            % {"n": request.contract.number},
+            str(request.offer.title) if request.offer else "",
+            reverse("portal:cancellation-detail", args=[request.pk]),
+            urgent=False,
+        )
+        for request in offers_awaiting_answer(customer=customer)
+    ]
+
+
 def pending_actions(*, customer: Customer, contracts: list[Contract]) -> list[PendingAction]:
-    actions = _contract_actions(customer, contracts)
-    for provider in PENDING_ACTION_PROVIDERS:
-        actions.extend(provider(customer, contracts))
-    return actions
+    return [*_contract_actions(customer, contracts), *_cancellation_offer_actions(customer)]
 
 
 def contract_detail_for_customer(*, contract: Contract) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Labels for the contract events renewals and billing write, for the staff timeline and
-the customer's history in the portal. Registered into the contracts and portal label
-tables when the app is ready, so those apps need not know about renewals."""
+the customer's history in the portal. The pages that show a timeline import them (they
+sit above renewals); nothing is registered into other apps."""
 
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ STAFF_LABELS = {
     "renewal_flagged": _("Renewal flagged for the account manager"),
     "quote_created": _("Renewal quote prepared"),
     "quote_updated": _("Renewal quote revised"),
+    "quote_sent": _("Quote marked as sent"),
+    "quote_signed": _("Quote marked as signed"),
+    "quote_withdrawn": _("Quote withdrawn"),
     "auto_renewal": _("Automatic renewal started"),
     "auto_renewed": _("Renewed automatically"),
     "scheduled": _("Scheduled to start"),
@@ -26,6 +29,7 @@ STAFF_LABELS = {
     "renewal_successor_taken_over": _("Existing renewal draft taken over by the quote"),
     "invoice_issued": _("Invoice issued"),
     "invoice_voided": _("Invoice voided"),
+    "invoice_paid": _("Invoice paid"),
     "payment_recorded": _("Payment recorded"),
     "credit_note_issued": _("Credit note issued"),
     "refund_recorded": _("Refund paid"),
@@ -56,26 +60,12 @@ INTERNAL_KINDS = {
     "renewal_flagged",
     "quote_created",
     "quote_updated",
+    "quote_sent",
+    "quote_signed",
+    "quote_withdrawn",
+    "invoice_paid",
     "successor_detached",
     "renewal_successor_taken_over",
     "invoice_voided",
     "auto_renewal",
 }
-
-
-def register() -> None:
-    try:
-        from contracts import selectors as contract_selectors
-
-        for kind, label in STAFF_LABELS.items():
-            contract_selectors.EVENT_KIND_LABELS.setdefault(kind, label)
-    except (ImportError, AttributeError):
-        pass
-    try:
-        from portal import selectors as portal_selectors
-
-        for kind, label in CUSTOMER_LABELS.items():
-            portal_selectors.EVENT_LABELS.setdefault(kind, label)
-        portal_selectors.INTERNAL_EVENT_KINDS.update(INTERNAL_KINDS)
-    except (ImportError, AttributeError):
-        pass

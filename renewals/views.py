@@ -29,6 +29,7 @@ from core.auth import staff_required
 from core.errors import DomainError
 
 from . import services
+from .event_labels import STAFF_LABELS
 from .forms import (
     ContactForm,
     IntentForm,
@@ -125,7 +126,7 @@ def _case_page(
     )
     timeline = [e for e in events if e.kind.startswith(TIMELINE_PREFIXES) or e.to_status][:80]
     for e in timeline:
-        e.label = event_kind_label(e.kind)
+        e.label = event_kind_label(e.kind, STAFF_LABELS)
     return render(
         request,
         "renewals/case_detail.html",

@@ -8,7 +8,7 @@ lock, so two clerks (or a clerk and the payment provider) never double-count a p
 
 from __future__ import annotations
 
-from ._common import InvoiceLineSpec, add_months, invoice_paid, term_end
+from ._common import InvoiceLineSpec, add_months, term_end
 from .dunning import dunning_due_ids, dunning_sweep, invoice_dunning_send
 from .invoices import invoice_issue, invoice_plan_issue, invoice_void
 from .payments import credit_note_issue, payment_record, refund_record
@@ -22,7 +22,6 @@ __all__ = [
     "dunning_sweep",
     "invoice_dunning_send",
     "invoice_issue",
-    "invoice_paid",
     "invoice_plan_issue",
     "invoice_void",
     "payment_record",

@@ -1,4 +1,4 @@
-"""Shared by the billing services: numbering, dates, the invoice_paid signal."""
+"""Shared by the billing services: numbering and dates."""
 
 from __future__ import annotations
 
@@ -7,15 +7,9 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.dispatch import Signal
-
 from core.sequences import sequence_next
 
 log = logging.getLogger(__name__)
-
-# Sent inside the transaction that settled an invoice (receivers share its fate):
-# invoice, payment (or None when a credit note settled it), by.
-invoice_paid = Signal()
 
 DUNNING_INTERVAL_DAYS = 7
 DUNNING_MAX_LEVEL = 3

@@ -170,6 +170,17 @@ CELERY_TASK_SOFT_TIME_LIMIT = 9 * 60
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# Reactions to events (lifecycle/subscriptions.py, docs/api.md "Reactions"): core.events
+# calls these by name, as ROOT_URLCONF names the URLs. The first runs a new event row's
+# reactions right after its commit; the second the few that share the writer's
+# transaction. A row whose reactions failed is tried again by the sweep after growing
+# delays, and left for a person (admin: "reactions failed") after the last attempt.
+RENEWDESK_EVENT_DELIVERY = "lifecycle.reactions.deliver_now"
+RENEWDESK_EVENT_IN_TRANSACTION = "lifecycle.reactions.react_in_transaction"
+RENEWDESK_REACTION_MAX_ATTEMPTS = env.int("RENEWDESK_REACTION_MAX_ATTEMPTS", default=8)
+# Functions that attach files to outgoing emails of their app's kinds (called at delivery).
+RENEWDESK_EMAIL_ATTACHMENTS = ["retention.confirmation_email.confirmation_attachments"]
+
 # Staff and admin login throttling (django-axes; docs/security.md, docs/configuration.md).
 # Failures are counted per username and per client address; when either has
 # AXES_FAILURE_LIMIT failures within AXES_COOLOFF_MINUTES, every login for it is refused

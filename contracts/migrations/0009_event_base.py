@@ -24,6 +24,13 @@ class Migration(migrations.Migration):
             name="reaction_error",
             field=models.TextField(blank=True, verbose_name="last reaction error"),
         ),
+        migrations.AddField(
+            model_name="contractevent",
+            name="reaction_retry_at",
+            field=models.DateTimeField(
+                blank=True, null=True, verbose_name="reactions retried after"
+            ),
+        ),
         migrations.RunSQL(
             "UPDATE contracts_contractevent SET reacted_at = at WHERE reacted_at IS NULL",
             reverse_sql=migrations.RunSQL.noop,

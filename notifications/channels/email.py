@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.utils.module_loading import import_string
 
 from .base import DeliveryResult, PermanentDeliveryError, TransientDeliveryError
 
@@ -16,10 +17,12 @@ if TYPE_CHECKING:
     from notifications.models import Message
 
 
-# Other apps attach files to emails of their own kinds (retention: the cancellation
-# confirmation PDF). A provider takes the Message and returns (filename, bytes, mimetype)
-# tuples; it is called at delivery time, so a retry attaches the same stored document.
-ATTACHMENT_PROVIDERS: list[Callable[[Message], list[tuple[str, bytes, str]]]] = []
+def _attachment_providers() -> list[Callable[[Message], list[tuple[str, bytes, str]]]]:
+    """Apps above notifications attach files to emails of their own kinds (retention: the
+    cancellation confirmation PDF), named in ``settings.RENEWDESK_EMAIL_ATTACHMENTS``. A
+    provider takes the Message and returns (filename, bytes, mimetype) tuples; it is
+    called at delivery time, so a retry attaches the same stored document."""
+    return [import_string(path) for path in getattr(settings, "RENEWDESK_EMAIL_ATTACHMENTS", ())]
 
 
 def _classify_code(code: int, text: str) -> Exception:
@@ -42,7 +45,7 @@ def email_send(message: Message) -> DeliveryResult:
     )
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")
-    for provider in ATTACHMENT_PROVIDERS:
+    for provider in _attachment_providers():
         for filename, content, mimetype in provider(message):
             email.attach(filename, content, mimetype)
     try:

@@ -23,6 +23,13 @@ class Migration(migrations.Migration):
             name="reaction_error",
             field=models.TextField(blank=True, verbose_name="last reaction error"),
         ),
+        migrations.AddField(
+            model_name="requestevent",
+            name="reaction_retry_at",
+            field=models.DateTimeField(
+                blank=True, null=True, verbose_name="reactions retried after"
+            ),
+        ),
         migrations.AlterField(
             model_name="requestevent",
             name="kind",

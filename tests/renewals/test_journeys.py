@@ -451,11 +451,12 @@ def test_an_answer_while_the_quote_is_out_is_logged_as_an_answer_not_a_stage_cha
 def test_renewal_events_have_labels_for_staff_and_customers(today, renewing_contract, manager):
     from contracts.selectors import event_kind_label
     from portal.selectors import contract_detail_for_customer
+    from renewals.event_labels import STAFF_LABELS
 
     case = _open_case(renewing_contract)
     quote = services.quote_create(case=case, by=manager)
     services.quote_send(quote=quote, by=manager)
-    assert event_kind_label("renewal_quote_sent") == "Renewal quote sent"
+    assert event_kind_label("renewal_quote_sent", STAFF_LABELS) == "Renewal quote sent"
     labels = [
         str(e["label"]) for e in contract_detail_for_customer(contract=renewing_contract)["events"]
     ]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
-import json
 import logging
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -26,18 +25,12 @@ from ..models import (
     Message,
 )
 from ..selectors import primary_contacts
+from . import schedule_state
 from .content import contract_rows
 from .rules import ESCALATION_DAYS, RuleBook, due_offset, reminder_dedupe_key
+from .schedule_state import SIGNED_SUCCESSOR
 
 logger = logging.getLogger("notifications.reminders")
-
-
-# A successor in one of these statuses means the renewal is signed: stop reminding.
-SIGNED_SUCCESSOR = (
-    ContractStatus.AWAITING_PAYMENT,
-    ContractStatus.SCHEDULED,
-    ContractStatus.ACTIVE,
-)
 
 
 @dataclass
@@ -47,7 +40,7 @@ class SweepSummary:
     reports zeros however many contracts were due."""
 
     as_of: str = ""
-    contracts_seen: int = 0  # contracts in the window (read, not written)
+    contracts_seen: int = 0  # contracts read: their schedule said due (not written)
     created: int = 0  # reminder messages inserted
     skipped: int = 0  # reminder messages due that existed already
     late: int = 0  # of ``created``, the late ones (catch-up after their offset day)
@@ -91,110 +84,97 @@ def _due_contracts(as_of: dt.date, max_offset: int):
     )
 
 
-# Every contract of the window with its due offset and how many reminders it already has for
-# it, as small tuples streamed from one server-side cursor (one pass over the window; a
-# paged version repeated the anti-join and the JIT compilation on every page). Most
-# contracts in the 30-day window got today's due offset on an earlier day (a contract 20
-# days from its end got its 30-day reminder ten days ago), so only those still missing it
-# are loaded as full rows: the Python work grows with the reminders created, not with the
-# window. The due offset is the smallest of the contract's offsets that is ≥ the days left;
-# the offsets per (plan, tier, auto-renew) come from the RuleBook as a small JSON table
-# (offsets NULL: a rule the table does not know, Python decides). The count probes the
-# unique index of (contract, term_end, offset_days, channel, customer) for reminders.
-_WINDOW = """
-WITH rules AS (
-    SELECT * FROM jsonb_to_recordset(%(rules)s::jsonb)
-        AS r(plan_id bigint, tier text, auto_renew bool, offsets int[])
-)
+# The contracts the schedule says are due (``next_reminder_on <= as_of``, partial index
+# ``contract_next_reminder``), each with its due offset by the rule of the day (the
+# smallest of its offsets ≥ the days left, NULL when it may not be reminded: not active,
+# ended, or renewal signed), how many reminders it already has at that offset (the unique
+# index of (contract, term_end, offset_days, channel, customer)), and its schedule after
+# today: the day of its largest offset below the days left, NULL when none is left or it
+# may not be reminded. The offsets per (plan, tier, auto-renew) come from the RuleBook as
+# a small JSON table (schedule_state.rules_table). The row's current values are returned
+# too: moving the schedule is a compare-and-swap on them, so a change made meanwhile (the
+# triggers reset the value) is never overwritten with a value worked out before it.
+_DUE = (
+    "WITH "  # noqa: S608 (constant fragments, values are parameters)
+    + schedule_state.RULES_CTE
+    + """
 SELECT c.id, c.end_date, o.offsets IS NULL, d.due,
     CASE WHEN d.due IS NULL THEN 0 ELSE (
         SELECT count(*) FROM {message} m
         WHERE m.kind = 'renewal_reminder' AND m.contract_id = c.id
           AND m.term_end = c.end_date AND m.offset_days = d.due
           AND m.customer_id = c.customer_id
-    ) END
+    ) END,
+    CASE WHEN e.eligible THEN c.end_date - (
+        SELECT max(x) FROM unnest(o.offsets) x WHERE x < c.end_date - %(as_of)s::date
+    ) END,
+    c.next_reminder_on, c.status, c.auto_renew, c.plan_id
 FROM {contract} c
-JOIN {customer} cu ON cu.id = c.customer_id
-LEFT JOIN rules r1 ON r1.plan_id = c.plan_id
-    AND r1.tier = COALESCE(NULLIF(cu.tier_override, ''), cu.tier)
-    AND r1.auto_renew = c.auto_renew
-LEFT JOIN rules r0 ON r0.plan_id IS NULL
-    AND r0.tier = COALESCE(NULLIF(cu.tier_override, ''), cu.tier)
-    AND r0.auto_renew = c.auto_renew
-CROSS JOIN LATERAL (SELECT COALESCE(r1.offsets, r0.offsets) AS offsets) o
+"""
+    + schedule_state.RULES_JOIN
+    + """
 CROSS JOIN LATERAL (
-    SELECT min(x) AS due FROM unnest(o.offsets) x WHERE x >= c.end_date - %(as_of)s::date
+    SELECT c.status = %(active)s AND c.end_date > %(as_of)s::date AND NOT """
+    + schedule_state.SIGNED_SUCCESSOR_EXISTS
+    + """ AS eligible
+) e
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN e.eligible THEN (
+        SELECT min(x) FROM unnest(o.offsets) x WHERE x >= c.end_date - %(as_of)s::date
+    ) END AS due
 ) d
-WHERE c.status = %(active)s
-  AND c.end_date > %(as_of)s::date
-  AND c.end_date <= %(as_of)s::date + %(max_offset)s::int
-  AND NOT EXISTS (
-      SELECT 1 FROM {contract} s
-      WHERE s.predecessor_id = c.id AND s.status = ANY(%(signed)s::text[])
-  )
+WHERE c.next_reminder_on <= %(as_of)s::date
 ORDER BY c.end_date, c.id
 """
+)
 
+# Moves the schedule of the contracts read (compare-and-swap on what was read). As a CTE
+# of the batch's INSERT of reminders (same statement), or alone for the rows that needed
+# no reminder.
+_ADVANCE = (
+    """
+UPDATE {contract} c SET next_reminder_on = a.next
+FROM unnest(%s::bigint[], %s::date[], %s::date[], %s::date[], %s::text[], %s::bool[],
+            %s::bigint[]) AS a(id, next, seen, end_date, status, auto_renew, plan_id),
+    """
+    + schedule_state.WRITE_FLAG
+    + """
+WHERE c.id = a.id AND c.next_reminder_on = a.seen AND c.end_date = a.end_date
+  AND c.status = a.status AND c.auto_renew = a.auto_renew
+  AND c.plan_id IS NOT DISTINCT FROM a.plan_id
+  AND c.next_reminder_on IS DISTINCT FROM a.next
+"""
+)
 
-def _rules_table(book: RuleBook) -> str:
-    """The RuleBook's offsets for every (plan with its own rule, or none) × tier × auto-renew
-    as JSON, for _DUE_IDS. Plans without a rule of their own fall back like plan None."""
-    from customers.models import Tier
+# (id, end date, unknown rule, due offset, already sent, advance) where advance is the
+# _ADVANCE row (id, next, seen, end_date, status, auto_renew, plan_id) or None.
+WindowRow = tuple[int, dt.date, bool, int | None, int, tuple | None]
 
-    plans: list[int | None] = sorted({p for p, _t in book.rules if p is not None})
-    plans.append(None)
-    return json.dumps(
-        [
-            {
-                "plan_id": plan_id,
-                "tier": tier,
-                "auto_renew": auto,
-                "offsets": book.offsets_for(plan_id=plan_id, tier=tier, auto_renew=auto),
-            }
-            for plan_id in plans
-            for tier in Tier.values
-            for auto in (False, True)
-        ]
-    )
-
-
-WINDOW_CHUNK = 10_000  # (id, end, unknown rule, due, sent) tuples per fetch
+WINDOW_CHUNK = 10_000  # rows per fetch from the server-side cursor
 
 
 def _window(
     *, as_of: dt.date, max_offset: int, rules: str, chunk: int
-) -> Iterator[list[tuple[int, dt.date, bool, int | None, int]]]:
-    """The window in chunks from a server-side cursor: Python memory stays flat whatever
-    the number of contracts."""
-    sql = _WINDOW.format(
-        contract=Contract._meta.db_table,
-        customer=Contract._meta.get_field("customer").related_model._meta.db_table,
-        message=Message._meta.db_table,
-    )
-    params = {
-        "rules": rules,
-        "as_of": as_of,
-        "active": ContractStatus.ACTIVE.value,
-        "max_offset": max_offset,
-        "signed": [s.value for s in SIGNED_SUCCESSOR],
-    }
+) -> Iterator[list[WindowRow]]:
+    """The due rows in chunks from a server-side cursor: Python memory stays flat whatever
+    the number of rows (the first sweep after a long downtime, or a migration)."""
     if connection.vendor != "postgresql":
-        # The embedded SQLite of `make run` has no jsonb, arrays or server-side cursors:
-        # every contract in the window goes to Python, which decides its due offset
-        # (unknown_rule=True) exactly as for a rule the SQL table does not know.
+        # The embedded SQLite of `make run` keeps no schedule: every contract in the 30-day
+        # window goes to Python, which decides its due offset (unknown_rule=True).
         ids = _due_contracts(as_of, max_offset).values_list("id", "end_date")
-        batch: list[tuple[int, dt.date, bool, int | None, int]] = []
+        batch: list[WindowRow] = []
         for cid, end in ids.iterator(chunk_size=chunk):
-            batch.append((cid, end, True, None, 0))
+            batch.append((cid, end, True, None, 0, None))
             if len(batch) >= chunk:
                 yield batch
                 batch = []
         if batch:
             yield batch
         return
+    sql = _DUE.format(**schedule_state.sql_tables())
+    params = schedule_state.sql_params(rules, as_of)
     with connection.chunked_cursor() as cursor:
-        # PostgreSQL plans a cursor for its first 10% of rows (cursor_tuple_fraction): here
-        # that picked nested loops that made the query twice as slow at 1M contracts. We
+        # PostgreSQL plans a cursor for its first 10% of rows (cursor_tuple_fraction); we
         # read every row, so plan for all of them. The plan is fixed when the cursor is
         # declared, so the setting is restored right after.
         with connection.cursor() as setting:
@@ -206,7 +186,35 @@ def _window(
             with contextlib.suppress(DatabaseError), connection.cursor() as setting:
                 setting.execute("RESET cursor_tuple_fraction")
         while rows := cursor.fetchmany(chunk):
-            yield rows
+            # A rule the table does not know (none today): Python decides its due offset
+            # and its schedule is left for the next sweep to read again.
+            yield [
+                (
+                    cid,
+                    end,
+                    unknown,
+                    due,
+                    sent,
+                    None if unknown else (cid, nxt, seen, end, status, auto, plan_id),
+                )
+                for cid, end, unknown, due, sent, nxt, seen, status, auto, plan_id in rows
+            ]
+
+
+def _advance_columns(rows: list[tuple]) -> list[list]:
+    cols: list[list] = [[] for _ in range(7)]
+    for row in rows:
+        for col, value in zip(cols, row, strict=True):
+            col.append(value)
+    return cols
+
+
+def _advance(rows: list[tuple]) -> None:
+    """Move the schedule of rows read that needed no reminder (one statement)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_ADVANCE.format(contract=Contract._meta.db_table), _advance_columns(rows))
 
 
 def _channels_for(row: dict[str, Any], contact: dict[str, str]) -> list[tuple[str, str]]:
@@ -250,24 +258,31 @@ def reminders_sweep(*, as_of: dt.date | None = None, batch_size: int = 5000) -> 
     summary = SweepSummary(as_of=as_of.isoformat())
     book = RuleBook()
     max_offset = book.max_offset()
-    rules = _rules_table(book)
-    pending: list[int] = []
+    rules = schedule_state.rules_table(book)
+    pending: list[tuple[int, tuple | None]] = []
     # Batches of 5,000 halved the queries and commits of 2,000 at 1M contracts; memory stays
     # bounded by the batch (a few MiB of row dicts) and the cursor's chunk of small tuples.
     chunks = _window(as_of=as_of, max_offset=max_offset, rules=rules, chunk=WINDOW_CHUNK)
     for chunk in itertools.chain(chunks, [[]]):
         summary.contracts_seen += len(chunk)
-        for cid, _end, unknown_rule, due, sent in chunk:
+        idle: list[tuple] = []
+        for cid, _end, unknown_rule, due, sent, advance in chunk:
             if unknown_rule or (due is not None and not sent):
-                pending.append(cid)
+                pending.append((cid, advance))
             else:
                 summary.skipped += sent
+                if advance is not None:
+                    idle.append(advance)
+        if chunk and connection.vendor == "postgresql":
+            # One statement per chunk, even empty: the query count does not depend on rows.
+            _advance(idle)
         done = not chunk
         while len(pending) >= batch_size or (done and pending):
-            ids, pending = pending[:batch_size], pending[batch_size:]
+            batch, pending = pending[:batch_size], pending[batch_size:]
+            ids = [cid for cid, _advance_row in batch]
+            advances = [a for _cid, a in batch if a is not None]
             rows = contract_rows(_due_contracts(as_of, max_offset).filter(id__in=ids))
-            if rows:
-                _sweep_batch(as_of, rows, book, summary)
+            _sweep_batch(as_of, rows, book, summary, advances)
     return summary
 
 
@@ -276,6 +291,7 @@ def _sweep_batch(
     rows: list[dict[str, Any]],
     book: RuleBook,
     summary: SweepSummary,
+    advances: list[tuple],
 ) -> None:
     due: list[tuple[dict[str, Any], int, int]] = []
     for row in rows:
@@ -286,6 +302,8 @@ def _sweep_batch(
         if offset is not None:
             due.append((row, offset, days_left))
     if not due:
+        if advances:
+            _advance(advances)
         return
     contacts = primary_contacts(customer_ids={row["customer_id"] for row, _o, _d in due})
     planned: list[tuple[dict[str, Any], int, int, str, str, str]] = []
@@ -332,8 +350,14 @@ def _sweep_batch(
         if fresh and connection.vendor != "postgresql":
             inserted = _reminders_insert_portable(fresh)
         elif fresh:
+            # The reminders and the move of the batch's schedules: one statement.
             with connection.cursor() as cursor:
-                cursor.execute(_INSERT_REMINDERS.format(table=Message._meta.db_table), cols)
+                cursor.execute(
+                    _INSERT_ADVANCING.format(
+                        table=Message._meta.db_table, contract=Contract._meta.db_table
+                    ),
+                    _advance_columns(advances) + cols,
+                )
                 inserted = [is_late for (is_late,) in cursor.fetchall()]
         _staff_tasks(as_of, fresh, summary)
     created = len(inserted)
@@ -342,6 +366,9 @@ def _sweep_batch(
     # Inserted before (ON CONFLICT DO NOTHING): already sent.
     summary.skipped += len(fresh) - created
     summary.late += late
+
+
+_INSERT_ADVANCING = "WITH advanced AS (" + _ADVANCE + " RETURNING 1) " + _INSERT_REMINDERS
 
 
 def _reminders_insert_portable(fresh: list[tuple]) -> list[bool]:

@@ -21,9 +21,9 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError("--as-of must be a date like 2026-05-31") from exc
         s = reminders_sweep(as_of=as_of)
-        # Every figure but the window counts rows this run wrote (see SweepSummary).
+        # Every figure but the contracts read counts rows this run wrote (see SweepSummary).
         self.stdout.write(
-            f"as of {s.as_of}: {s.contracts_seen} contracts in the window; "
+            f"as of {s.as_of}: {s.contracts_seen} contracts due by their reminder schedule; "
             f"created {s.created} messages (late: {s.late}) "
             f"and {s.tasks} staff tasks (escalations: {s.escalations}); "
             f"{s.skipped} reminders existed already"

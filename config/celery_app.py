@@ -6,6 +6,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("renewdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# Every installed app's tasks.py, and the lifecycle's end-of-term tasks (lifecycle/end_tasks.py).
 app.autodiscover_tasks()
+app.autodiscover_tasks(["lifecycle"], related_name="end_tasks")
 # The lifecycle's reaction sweep (lifecycle/reaction_tasks.py).
 app.autodiscover_tasks(["lifecycle"], related_name="reaction_tasks")

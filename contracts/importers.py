@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import IO, Any
 
 from django.conf import settings
@@ -36,20 +35,17 @@ from core.csv_import import (
 )
 from core.errors import DomainError
 from core.models import Sequence
-from core.money import money
 from customers.models import Customer
 
-from .models import (
-    AutoRenewConsent,
-    BillingPeriod,
-    ConsentChannel,
-    Contract,
-    ContractEvent,
-    ContractLine,
-    ContractStatus,
-    Plan,
+from .models import AutoRenewConsent, BillingPeriod, Contract, ContractEvent, ContractLine, Plan
+from .services import (
+    ImportSpec,
+    auto_renew_event_new,
+    contract_import,
+    contract_import_rows,
+    import_consent_new,
+    import_keeps_auto_renew,
 )
-from .services import _annualise, contract_import
 
 CONTRACT_COLUMNS = (
     "number",
@@ -75,16 +71,7 @@ MAX_NOTICE_DAYS = 365
 @dataclass(frozen=True)
 class ContractRow:
     line: int
-    number: str
-    customer: Customer
-    plan: Plan | None
-    start_date: dt.date
-    end_date: dt.date
-    amount: Decimal
-    currency: str
-    billing_period: str
-    auto_renew: bool
-    notice_period_days: int
+    spec: ImportSpec
 
 
 def _lookup(model: Any, field_name: str, values: set[str]) -> dict[str, Any]:
@@ -184,117 +171,50 @@ def _validate_row(
         return None
     return ContractRow(
         line=line,
-        number=number,
-        customer=customer,
-        plan=plan,
-        start_date=parsed["start_date"],
-        end_date=parsed["end_date"],
-        amount=parsed["amount"],
-        currency=parsed["currency"],
-        billing_period=parsed["billing_period"],
-        auto_renew=parsed["auto_renew"],
-        notice_period_days=parsed["notice_period_days"],
+        spec=ImportSpec(
+            number=number,
+            customer=customer,
+            plan=plan,
+            start_date=parsed["start_date"],
+            end_date=parsed["end_date"],
+            amount=parsed["amount"],
+            currency=parsed["currency"],
+            billing_period=parsed["billing_period"],
+            auto_renew=parsed["auto_renew"],
+            notice_period_days=parsed["notice_period_days"],
+        ),
     )
-
-
-def _keeps_auto_renew(item: ContractRow, today: dt.date) -> bool:
-    # A term that has already ended cannot switch auto-renewal on any more; the flag only
-    # matters for current and future terms.
-    return item.auto_renew and item.end_date >= today
-
-
-def _status_from_dates(start: dt.date, end: dt.date, today: dt.date) -> str:
-    """As contract_import decides it."""
-    if end < today:
-        return ContractStatus.EXPIRED
-    if start > today:
-        return ContractStatus.SCHEDULED
-    return ContractStatus.ACTIVE
 
 
 def _write_in_bulk(
     rows: list[ContractRow], *, by: Any, today: dt.date, progress: ProgressCallback | None
 ) -> None:
-    """Write what contract_import writes for each row (contract, its one line, the
-    "imported" event, and the import consent with its event when auto-renew is on) with
-    bulk INSERTs. tests/contracts/test_import_contracts.py checks both give the same rows.
-    """
-    actor = by if (by is not None and getattr(by, "is_authenticated", False)) else None
-    consent_text = _("Auto-renewal recorded from an import.")
+    """Write what contract_import writes for each row (the rows of
+    ``contract_import_rows``, and the import consent with its event when auto-renew is
+    on) with bulk INSERTs. tests/contracts/test_import_contracts.py checks both give the
+    same rows."""
     for start in range(0, len(rows), BULK_BATCH):
         chunk = rows[start : start + BULK_BATCH]
-        contracts = []
-        lines = []
+        contracts: list[Contract] = []
+        lines: list[ContractLine] = []
+        events: list[ContractEvent] = []
         for item in chunk:
-            amount = money(item.amount)
-            line = ContractLine(
-                plan=item.plan,
-                description=item.plan.name if item.plan else item.number,
-                quantity=Decimal(1),
-                unit_price=amount,
-                position=0,
-            )
-            total = money(line.amount)
-            plan = item.plan
-            contract = Contract(
-                number=item.number,
-                customer=item.customer,
-                plan=plan,
-                owner=item.customer.account_manager,
-                status=_status_from_dates(item.start_date, item.end_date, today),
-                start_date=item.start_date,
-                end_date=item.end_date,
-                billing_period=item.billing_period,
-                currency=item.currency,
-                notice_period_days=item.notice_period_days,
-                total_amount=total,
-                annual_value=_annualise(total, item.start_date, item.end_date),
-                auto_renew=_keeps_auto_renew(item, today),
-            )
-            if plan is not None:
-                contract.etf_kind = plan.etf_kind
-                contract.etf_value = plan.etf_value
-                contract.refund_policy = plan.refund_policy
-            line.contract = contract
+            contract, contract_lines, event = contract_import_rows(item.spec, today=today, by=by)
+            contract.auto_renew = import_keeps_auto_renew(item.spec, today)
             contracts.append(contract)
-            lines.append(line)
+            lines.extend(contract_lines)
+            events.append(event)
+        # The lines and events take their contract's new id as they are inserted.
         Contract.objects.bulk_create(contracts)
         ContractLine.objects.bulk_create(lines)
-        ContractEvent.objects.bulk_create(
-            [
-                ContractEvent(
-                    contract=c, kind="imported", actor=actor, to_status=c.status, payload={}
-                )
-                for c in contracts
-            ]
-        )
+        ContractEvent.objects.bulk_create(events)
         renewing = [c for c in contracts if c.auto_renew]
         consents = AutoRenewConsent.objects.bulk_create(
-            [
-                AutoRenewConsent(
-                    contract=c,
-                    customer_id=c.customer_id,
-                    enabled=True,
-                    text=consent_text,
-                    text_version="import",
-                    channel=ConsentChannel.IMPORT,
-                    actor=actor,
-                )
-                for c in renewing
-            ]
+            [import_consent_new(contract=c, by=by) for c in renewing]
         )
         ContractEvent.objects.bulk_create(
             [
-                ContractEvent(
-                    contract=c,
-                    kind="auto_renew_on",
-                    actor=actor,
-                    payload={
-                        "previous": False,
-                        "channel": ConsentChannel.IMPORT.value,
-                        "consent_id": consent.pk,
-                    },
-                )
+                auto_renew_event_new(contract=c, consent=consent, previous=False, by=by)
                 for c, consent in zip(renewing, consents, strict=True)
             ]
         )
@@ -381,23 +301,10 @@ def contracts_import_csv(
             else:
                 for i, item in enumerate(good, start=1):
                     current = item
-                    contract_import(
-                        number=item.number,
-                        customer=item.customer,
-                        plan=item.plan,
-                        start_date=item.start_date,
-                        end_date=item.end_date,
-                        amount=item.amount,
-                        currency=item.currency,
-                        billing_period=item.billing_period,
-                        auto_renew=_keeps_auto_renew(item, today),
-                        notice_period_days=item.notice_period_days,
-                        today=today,
-                        by=by,
-                    )
+                    contract_import(spec=item.spec, today=today, by=by)
                     report_progress(progress, "write", i, len(good))
                 current = None
-            _advance_number_sequences([item.number for item in good])
+            _advance_number_sequences([item.spec.number for item in good])
     except (DomainError, IntegrityError) as exc:
         # A concurrent change (e.g. the same number created meanwhile): nothing was kept.
         message = exc.message if isinstance(exc, DomainError) else _("A database rule refused it.")

@@ -1,25 +1,30 @@
-"""Every write to contracts goes through here. Status changes only happen in ``_transition``."""
+"""Every write to contracts goes through here; every status change through
+``contract_states`` (the one module that assigns ``Contract.status``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.db.models.signals import post_save
-from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError, InvalidTransition
+from core.events import actor_or_none
 from core.money import money
 from core.sequences import sequence_next
 from customers.models import Customer
 
+from . import contract_states as states
+from .contract_states import (  # noqa: F401 - contract_status_changed: receivers import it here
+    contract_event_new,
+    contract_status_changed,
+    contract_transition,
+)
 from .models import (
     AutoRenewConsent,
     ConsentChannel,
@@ -32,23 +37,6 @@ from .models import (
 )
 
 S = ContractStatus
-
-# Which status may follow which. Anything else is refused with InvalidTransition.
-ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
-    S.DRAFT: frozenset({S.AWAITING_SIGNATURE, S.VOID}),
-    S.AWAITING_SIGNATURE: frozenset({S.DRAFT, S.AWAITING_PAYMENT, S.VOID}),
-    S.AWAITING_PAYMENT: frozenset({S.SCHEDULED, S.ACTIVE, S.VOID}),
-    S.SCHEDULED: frozenset({S.ACTIVE, S.VOID}),
-    S.ACTIVE: frozenset({S.RENEWED, S.EXPIRED, S.TERMINATED}),
-    S.RENEWED: frozenset(),
-    S.EXPIRED: frozenset(),
-    S.TERMINATED: frozenset(),
-    S.VOID: frozenset(),
-}
-
-# Sent after the transaction that changed a contract's status commits.
-# Receivers (notifications, webhooks) get contract_id, from_status, to_status, event_id.
-contract_status_changed = Signal()
 
 
 @dataclass(frozen=True)
@@ -68,27 +56,13 @@ def contract_number_next(*, year: int | None = None) -> str:
     return f"{prefix}-{year}-{n:06d}"
 
 
-def event_record(
-    *,
-    contract: Contract,
-    kind: str,
-    by: Any = None,
-    from_status: str = "",
-    to_status: str = "",
-    reason: str = "",
-    payload: Mapping[str, Any] | None = None,
-) -> ContractEvent:
-    """Write one audit row. Callers are inside the transaction that made the change."""
-    actor = by if (by is not None and getattr(by, "is_authenticated", False)) else None
-    return ContractEvent.objects.create(
-        contract=contract,
-        kind=kind,
-        actor=actor,
-        from_status=from_status,
-        to_status=to_status,
-        reason=reason[:500],
-        payload=dict(payload or {}),
-    )
+def event_record(*, contract: Contract, kind: str, **fields: Any) -> ContractEvent:
+    """Write one audit row (``fields`` as ``contract_event_new`` takes them: by,
+    from_status, to_status, reason, payload). Callers are inside the transaction that
+    made the change."""
+    event = contract_event_new(contract=contract, kind=kind, **fields)
+    event.save()
+    return event
 
 
 def _annualise(total: Decimal, start: dt.date, end: dt.date) -> Decimal:
@@ -233,154 +207,15 @@ def contract_update_draft(
     return locked
 
 
-def _transition(
-    *,
-    contract: Contract,
-    to: str,
-    by: Any,
-    reason: str = "",
-    payload: Mapping[str, Any] | None = None,
-    kind: str = "status_changed",
-    expect_from: Iterable[str] | None = None,
-    updates: Mapping[str, Any] | None = None,
-) -> Contract:
-    """Lock the row, check the transition, change it and write the event in one transaction.
-
-    Two callers racing on the same contract queue on the row lock; the second one sees
-    the new status and is refused, so exactly one transition happens.
-    """
-    with transaction.atomic():
-        locked = Contract.objects.select_for_update().get(pk=contract.pk)
-        current = locked.status
-        allowed_from = set(expect_from) if expect_from is not None else None
-        if to not in ALLOWED_TRANSITIONS[current] or (
-            allowed_from is not None and current not in allowed_from
-        ):
-            raise InvalidTransition(
-                _("A contract that is “%(current)s” cannot become “%(target)s”.")
-                % {"current": S(current).label, "target": S(to).label}
-            )
-        locked.status = to
-        fields = ["status", "updated_at"]
-        for name, value in (updates or {}).items():
-            setattr(locked, name, value)
-            fields.append(name)
-        locked.save(update_fields=fields)
-        event = event_record(
-            contract=locked,
-            kind=kind,
-            by=by,
-            from_status=current,
-            to_status=to,
-            reason=reason,
-            payload=payload,
-        )
-        transaction.on_commit(
-            lambda: contract_status_changed.send(
-                sender=Contract,
-                contract_id=locked.pk,
-                from_status=current,
-                to_status=to,
-                event_id=event.pk,
-            )
-        )
-    contract.refresh_from_db()
-    return contract
-
-
-def contracts_transition_locked(
-    *,
-    contracts: Sequence[Contract],
-    to: str,
-    by: Any = None,
-    reason: str = "",
-    payload: Callable[[Contract], Mapping[str, Any]] | Mapping[str, Any] | None = None,
-    kind: str = "status_changed",
-    expect_from: Iterable[str] | None = None,
-    updates: Mapping[str, Any] | None = None,
-) -> list[Contract]:
-    """``_transition`` for many rows that the caller has locked already.
-
-    For set-based sweeps (end-of-term processing): the caller holds ``select_for_update``
-    on every row in the current transaction and passes those fresh instances, so the
-    check sees the committed status. Same rules, same event rows, same signal after
-    commit as ``_transition``, with one UPDATE and one INSERT for all of them instead of
-    six queries each. All or nothing: one refused transition refuses the batch.
-    """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("contracts_transition_locked needs the caller's transaction")
-    contracts = list(contracts)
-    if not contracts:
-        return contracts
-    allowed_from = set(expect_from) if expect_from is not None else None
-    for contract in contracts:
-        current = contract.status
-        if to not in ALLOWED_TRANSITIONS[current] or (
-            allowed_from is not None and current not in allowed_from
-        ):
-            raise InvalidTransition(
-                _("A contract that is “%(current)s” cannot become “%(target)s”.")
-                % {"current": S(current).label, "target": S(to).label}
-            )
-    now = timezone.now()
-    values = {"status": to, "updated_at": now, **(updates or {})}
-    by_from: dict[str, list[int]] = {}
-    for contract in contracts:
-        by_from.setdefault(contract.status, []).append(contract.pk)
-    for current, ids in by_from.items():
-        # Compare-and-swap on top of the caller's lock: a row that changed anyway (the
-        # caller did not lock it) makes the count differ, and the whole batch rolls back.
-        if Contract.objects.filter(pk__in=ids, status=current).update(**values) != len(ids):
-            raise RuntimeError(f"contracts {ids} were not locked by the caller")
-    actor = by if (by is not None and getattr(by, "is_authenticated", False)) else None
-    events = [
-        ContractEvent(
-            contract=contract,
-            kind=kind,
-            actor=actor,
-            from_status=contract.status,
-            to_status=to,
-            reason=reason[:500],
-            payload=dict((payload(contract) if callable(payload) else payload) or {}),
-        )
-        for contract in contracts
-    ]
-    ContractEvent.objects.bulk_create(events)
-    db = transaction.get_connection().alias
-    for contract, event in zip(contracts, events, strict=True):
-        # bulk_create sends no post_save: send it as event_record's save() would.
-        post_save.send(
-            sender=ContractEvent,
-            instance=event,
-            created=True,
-            update_fields=None,
-            raw=False,
-            using=db,
-        )
-        transaction.on_commit(
-            partial(
-                contract_status_changed.send,
-                sender=Contract,
-                contract_id=contract.pk,
-                from_status=contract.status,
-                to_status=to,
-                event_id=event.pk,
-            )
-        )
-        for name, value in values.items():
-            setattr(contract, name, value)
-    return contracts
-
-
 def contract_send_for_signature(*, contract: Contract, by: Any) -> Contract:
     if not contract.lines.exists():
         raise DomainError(_("A contract needs at least one line."))
-    return _transition(contract=contract, to=S.AWAITING_SIGNATURE, by=by, kind="sent_for_signature")
+    return contract_transition(contract=contract, change=states.SEND_FOR_SIGNATURE, by=by)
 
 
 def contract_return_to_draft(*, contract: Contract, by: Any, reason: str = "") -> Contract:
-    return _transition(
-        contract=contract, to=S.DRAFT, by=by, reason=reason, kind="returned_to_draft"
+    return contract_transition(
+        contract=contract, change=states.RETURN_TO_DRAFT, by=by, reason=reason
     )
 
 
@@ -400,11 +235,10 @@ def contract_record_signature(
             "etf_value": plan.etf_value,
             "refund_policy": plan.refund_policy,
         }
-    return _transition(
+    return contract_transition(
         contract=contract,
-        to=S.AWAITING_PAYMENT,
+        change=states.SIGN,
         by=by,
-        kind="signed",
         payload=payload,
         updates={"signed_at": signed_at or timezone.now(), **policy},
     )
@@ -415,41 +249,25 @@ def contract_record_first_payment(
 ) -> Contract:
     """First invoice paid: the contract starts now, or is scheduled for its start date."""
     today = today or timezone.localdate()
-    to = S.ACTIVE if contract.start_date <= today else S.SCHEDULED
-    return _transition(contract=contract, to=to, by=by, kind="paid")
+    change = states.PAID_ACTIVE if contract.start_date <= today else states.PAID_SCHEDULED
+    return contract_transition(contract=contract, change=change, by=by)
 
 
 def contract_activate(*, contract: Contract, by: Any = None, reason: str = "") -> Contract:
     """Start a term. Used for scheduled contracts on their start date and for auto-renewals."""
-    return _transition(
-        contract=contract,
-        to=S.ACTIVE,
-        by=by,
-        kind="activated",
-        reason=reason,
-        expect_from=[S.SCHEDULED, S.AWAITING_PAYMENT],
-    )
+    return contract_transition(contract=contract, change=states.ACTIVATE, by=by, reason=reason)
 
 
 def contract_expire(*, contract: Contract, by: Any = None, reason: str = "") -> Contract:
-    return _transition(
-        contract=contract,
-        to=S.EXPIRED,
-        by=by,
-        kind="expired",
-        reason=reason,
-        updates={"ended_at": timezone.now()},
-    )
+    return contract_transition(contract=contract, change=states.EXPIRE, by=by, reason=reason)
 
 
 def contract_mark_renewed(*, contract: Contract, successor: Contract, by: Any = None) -> Contract:
-    return _transition(
+    return contract_transition(
         contract=contract,
-        to=S.RENEWED,
+        change=states.MARK_RENEWED,
         by=by,
-        kind="renewed",
-        payload={"successor": successor.number},
-        updates={"ended_at": timezone.now()},
+        payload=states.renewed_payload(successor),
     )
 
 
@@ -460,19 +278,40 @@ def contract_terminate(
     reason: str = "",
     payload: Mapping[str, Any] | None = None,
 ) -> Contract:
-    return _transition(
-        contract=contract,
-        to=S.TERMINATED,
-        by=by,
-        kind="terminated",
-        reason=reason,
-        payload=payload,
-        updates={"ended_at": timezone.now()},
+    return contract_transition(
+        contract=contract, change=states.TERMINATE, by=by, reason=reason, payload=payload
     )
 
 
 def contract_void(*, contract: Contract, by: Any, reason: str = "") -> Contract:
-    return _transition(contract=contract, to=S.VOID, by=by, kind="voided", reason=reason)
+    return contract_transition(contract=contract, change=states.VOID, by=by, reason=reason)
+
+
+def _consent_new(
+    *,
+    contract: Contract,
+    enabled: bool,
+    by: Any,
+    channel: str,
+    text: str,
+    text_version: str,
+    ip_address: str | None = None,
+    user_agent: str = "",
+) -> AutoRenewConsent:
+    """The consent row exactly as it was given (not saved)."""
+    if channel not in ConsentChannel.values:
+        raise ValueError(f"unknown consent channel {channel}")
+    return AutoRenewConsent(
+        contract=contract,
+        customer_id=contract.customer_id,
+        enabled=enabled,
+        text=text,
+        text_version=text_version,
+        channel=channel,
+        actor=actor_or_none(by),
+        ip_address=ip_address or None,
+        user_agent=(user_agent or "")[:500],
+    )
 
 
 @transaction.atomic
@@ -491,91 +330,130 @@ def contract_set_auto_renew(
     locked = Contract.objects.select_for_update().get(pk=contract.pk)
     if locked.is_ended or locked.status == S.VOID:
         raise InvalidTransition(_("Auto-renewal cannot be changed on a contract that has ended."))
-    if channel not in ConsentChannel.values:
-        raise ValueError(f"unknown consent channel {channel}")
-    actor = by if (by is not None and getattr(by, "is_authenticated", False)) else None
-    consent = AutoRenewConsent.objects.create(
+    consent = _consent_new(
         contract=locked,
-        customer_id=locked.customer_id,
         enabled=enabled,
+        by=by,
+        channel=channel,
         text=text,
         text_version=text_version,
-        channel=channel,
-        actor=actor,
-        ip_address=ip_address or None,
-        user_agent=(user_agent or "")[:500],
+        ip_address=ip_address,
+        user_agent=user_agent,
     )
+    consent.save()
     previous = locked.auto_renew
     locked.auto_renew = enabled
     locked.save(update_fields=["auto_renew", "updated_at"])
-    event_record(
-        contract=locked,
-        kind="auto_renew_on" if enabled else "auto_renew_off",
-        by=by,
-        payload={"previous": previous, "channel": channel, "consent_id": consent.pk},
-    )
+    auto_renew_event_new(contract=locked, consent=consent, previous=previous, by=by).save()
     contract.auto_renew = enabled
     return consent
 
 
-@transaction.atomic
-def contract_import(
-    *,
-    number: str,
-    customer: Customer,
-    plan: Plan | None,
-    start_date: dt.date,
-    end_date: dt.date,
-    amount: Decimal,
-    currency: str,
-    billing_period: str,
-    auto_renew: bool,
-    notice_period_days: int,
-    today: dt.date,
-    by: Any = None,
-) -> Contract:
-    """Create a contract from an import row; its status follows from its dates."""
-    _validate_dates(start_date, end_date)
-    if end_date < today:
-        status = S.EXPIRED
-    elif start_date > today:
-        status = S.SCHEDULED
-    else:
-        status = S.ACTIVE
+@dataclass(frozen=True)
+class ImportSpec:
+    """One contract as an import describes it (contracts/importers.py)."""
+
+    number: str
+    customer: Customer
+    plan: Plan | None
+    start_date: dt.date
+    end_date: dt.date
+    amount: Decimal
+    currency: str
+    billing_period: str
+    auto_renew: bool
+    notice_period_days: int
+
+
+IMPORT_CONSENT_VERSION = "import"
+
+
+def _import_consent_text() -> str:
+    return _("Auto-renewal recorded from an import.")
+
+
+def contract_import_rows(
+    spec: ImportSpec, *, today: dt.date, by: Any = None
+) -> tuple[Contract, list[ContractLine], ContractEvent]:
+    """The rows one imported contract is made of (not saved): the contract in the status
+    its dates give, its one line, its "imported" event. The single and the bulk import
+    both write exactly these, so they cannot differ. Auto-renewal comes on afterwards with
+    a consent (``contract_import`` or the bulk writer), and only for a term not yet over."""
+    _validate_dates(spec.start_date, spec.end_date)
+    status = states.imported_status(spec.start_date, spec.end_date, today)
     contract = Contract(
-        number=number,
-        customer=customer,
-        plan=plan,
-        owner=customer.account_manager,
+        number=spec.number,
+        customer=spec.customer,
+        plan=spec.plan,
+        owner=spec.customer.account_manager,
         status=status,
-        start_date=start_date,
-        end_date=end_date,
-        billing_period=billing_period,
-        currency=currency,
-        notice_period_days=notice_period_days,
+        start_date=spec.start_date,
+        end_date=spec.end_date,
+        billing_period=spec.billing_period,
+        currency=spec.currency,
+        notice_period_days=spec.notice_period_days,
     )
     _copy_policy_from_plan(contract)
-    contract.save()
-    _write_lines(
+    lines = _line_objects(
         contract,
         [
             LineSpec(
-                description=plan.name if plan else number,
+                description=spec.plan.name if spec.plan else spec.number,
                 quantity=Decimal(1),
-                unit_price=amount,
-                plan=plan,
+                unit_price=spec.amount,
+                plan=spec.plan,
             )
         ],
     )
-    contract.save(update_fields=["total_amount", "annual_value"])
-    event_record(contract=contract, kind="imported", by=by, to_status=status)
-    if auto_renew:
+    event = contract_event_new(contract=contract, kind="imported", by=by, to_status=status)
+    return contract, lines, event
+
+
+def import_keeps_auto_renew(spec: ImportSpec, today: dt.date) -> bool:
+    # A term that has already ended cannot switch auto-renewal on any more; the flag only
+    # matters for current and future terms.
+    return spec.auto_renew and spec.end_date >= today
+
+
+def import_consent_new(*, contract: Contract, by: Any = None) -> AutoRenewConsent:
+    """The consent an import records for a contract that renews automatically (not saved)."""
+    return _consent_new(
+        contract=contract,
+        enabled=True,
+        by=by,
+        channel=ConsentChannel.IMPORT,
+        text=_import_consent_text(),
+        text_version=IMPORT_CONSENT_VERSION,
+    )
+
+
+def auto_renew_event_new(
+    *, contract: Contract, consent: AutoRenewConsent, previous: bool, by: Any = None
+) -> ContractEvent:
+    """The event ``contract_set_auto_renew`` writes with a saved consent (not saved)."""
+    return contract_event_new(
+        contract=contract,
+        kind="auto_renew_on" if consent.enabled else "auto_renew_off",
+        by=by,
+        payload={"previous": previous, "channel": consent.channel, "consent_id": consent.pk},
+    )
+
+
+@transaction.atomic
+def contract_import(*, spec: ImportSpec, today: dt.date, by: Any = None) -> Contract:
+    """Create a contract from an import row; its status follows from its dates."""
+    contract, lines, event = contract_import_rows(spec, today=today, by=by)
+    contract.save()
+    ContractLine.objects.bulk_create(lines)
+    event.save()
+    if import_keeps_auto_renew(spec, today):
+        consent = import_consent_new(contract=contract, by=by)
         contract_set_auto_renew(
             contract=contract,
             enabled=True,
             by=by,
-            channel=ConsentChannel.IMPORT,
-            text=_("Auto-renewal recorded from an import."),
-            text_version="import",
+            channel=consent.channel,
+            text=consent.text,
+            text_version=consent.text_version,
         )
     return contract

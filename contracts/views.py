@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from billing.selectors import invoices_for_contract
 from core.auth import staff_required
 from core.errors import DomainError
 from core.page_cache import cache_staff_page
@@ -27,6 +28,7 @@ from renewals.event_labels import STAFF_LABELS as RENEWAL_EVENT_LABELS
 from retention.event_labels import EVENT_LABELS as RETENTION_EVENT_LABELS
 
 from . import services
+from .contract_states import contract_workflow
 from .forms import (
     STAFF_CONSENT_TEXT_OFF,
     STAFF_CONSENT_TEXT_ON,
@@ -124,7 +126,7 @@ def _timeline(contract: Contract) -> list[dict[str, Any]]:
 @staff_required
 def contract_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     contract = _get_contract(request, pk)
-    allowed = services.ALLOWED_TRANSITIONS[contract.status]
+    allowed = contract_workflow.transitions[contract.status]
     can_change_auto_renew = not contract.is_ended and contract.status != S.VOID
     return render(
         request,
@@ -345,8 +347,6 @@ def contract_sign_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _billed_by_invoice(contract) -> bool:
-    from billing.selectors import invoices_for_contract
-
     return invoices_for_contract(contract=contract).exists()
 
 

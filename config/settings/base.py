@@ -157,8 +157,16 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="RenewDesk <noreply@renew
 CELERY_BROKER_URL = env(
     "CELERY_BROKER_URL", default=f"sqla+sqlite:///{BASE_DIR / 'celery-broker.sqlite3'}"
 )
-CELERY_RESULT_BACKEND = None
+# Results: only the end-of-term run keeps any (its chords count their chunks' results,
+# lifecycle/end_tasks.py); every other task ignores its own. Redis when the broker is Redis,
+# otherwise (`make run`) a SQLite file next to the broker's.
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default="") or (
+    CELERY_BROKER_URL
+    if CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
+    else f"db+sqlite:///{BASE_DIR / 'celery-results.sqlite3'}"
+)
 CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_EXPIRES = dt.timedelta(days=2)
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
@@ -169,6 +177,28 @@ CELERY_TASK_TIME_LIMIT = 10 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 9 * 60
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Named queues (docs/scaling.md): long daily sweeps, deliveries (outbox, webhooks) and CSV
+# imports each have their own, so that a delivery never waits behind a sweep; everything
+# else goes to the default queue "celery". Every queue needs a worker that consumes it
+# (`make run` starts one worker for all four).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "notifications.tasks.deliver_message_task": {"queue": "delivery"},
+    "notifications.tasks.deliver_outbox_task": {"queue": "delivery"},
+    "api.tasks.deliver_webhook_task": {"queue": "delivery"},
+    "api.tasks.deliver_webhooks_task": {"queue": "delivery"},
+    "lifecycle.reaction_tasks.react_to_events_task": {"queue": "delivery"},
+    "lifecycle.end_tasks.*": {"queue": "sweeps"},
+    "contracts.tasks.*": {"queue": "sweeps"},  # the end-of-term tasks' names before lifecycle
+    "notifications.tasks.send_reminders_task": {"queue": "sweeps"},
+    "notifications.tasks.send_care_messages_task": {"queue": "sweeps"},
+    "renewals.tasks.open_renewal_cases_task": {"queue": "sweeps"},
+    "billing.tasks.send_dunning_reminders_task": {"queue": "sweeps"},
+    "customers.tasks.recompute_tiers_task": {"queue": "sweeps"},
+    "insights.tasks.propensity_nightly": {"queue": "sweeps"},
+    "insights.tasks.nps_sweep_task": {"queue": "sweeps"},
+    "insights.tasks.import_job_task": {"queue": "imports"},
+}
 
 # Reactions to events (lifecycle/subscriptions.py, docs/api.md "Reactions"): core.events
 # calls these by name, as ROOT_URLCONF names the URLs. The first runs a new event row's

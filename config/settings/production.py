@@ -20,6 +20,8 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # Redis is the broker in production; the embedded SQLite broker is for `make run` only.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or env("REDIS_URL")
+# The end-of-term run's chords keep their results beside the queue (config/settings/base.py).
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default="") or CELERY_BROKER_URL
 
 # TLS ends at the reverse proxy, which must set X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -198,9 +198,9 @@ def test_a_failure_while_writing_keeps_nothing(customer, monkeypatch):
     calls = []
 
     def flaky_import(**kwargs):
-        calls.append(kwargs["number"])
+        calls.append(kwargs["spec"].number)
         if len(calls) == 2:
-            ContractFactory(number=kwargs["number"], customer=customer)  # taken meanwhile
+            ContractFactory(number=kwargs["spec"].number, customer=customer)  # taken meanwhile
         return contract_services.contract_import(**kwargs)
 
     monkeypatch.setattr(importers, "contract_import", flaky_import)

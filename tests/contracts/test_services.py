@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from contracts import services
+from contracts import contract_states, services
 from contracts.models import Contract, ContractEvent, ContractStatus
 from core.errors import DomainError, InvalidTransition
 from tests.factories import ContractFactory, CustomerFactory, PlanFactory
@@ -110,7 +110,7 @@ def test_it_activates_at_once_when_paid_on_or_after_the_start_date(manager):
 
 
 ALL = list(S.values)
-ALLOWED = {(f, t) for f, targets in services.ALLOWED_TRANSITIONS.items() for t in targets}
+ALLOWED = {(f, t) for f, targets in contract_states.ALLOWED_TRANSITIONS.items() for t in targets}
 
 
 @pytest.mark.parametrize("from_status", ALL)
@@ -120,12 +120,16 @@ def test_every_transition_is_allowed_or_refused_per_the_table(from_status, to_st
     before = ContractEvent.objects.count()
 
     if (from_status, to_status) in ALLOWED:
-        services._transition(contract=contract, to=to_status, by=manager)
+        contract_states.contract_transition(
+            contract=contract, change=contract_states.ContractChange(to_status), by=manager
+        )
         assert Contract.objects.get(pk=contract.pk).status == to_status
         assert ContractEvent.objects.count() == before + 1
     else:
         with pytest.raises(InvalidTransition):
-            services._transition(contract=contract, to=to_status, by=manager)
+            contract_states.contract_transition(
+                contract=contract, change=contract_states.ContractChange(to_status), by=manager
+            )
         assert Contract.objects.get(pk=contract.pk).status == from_status
         assert ContractEvent.objects.count() == before
 
@@ -142,7 +146,7 @@ def test_the_table_matches_the_product_status_machine():
         (S.ACTIVE, S.TERMINATED),
     }
     for ended in (S.RENEWED, S.EXPIRED, S.TERMINATED, S.VOID):
-        assert services.ALLOWED_TRANSITIONS[ended] == frozenset()
+        assert contract_states.ALLOWED_TRANSITIONS[ended] == frozenset()
 
 
 def test_only_a_draft_can_be_edited(manager):

@@ -15,7 +15,7 @@ def test_it_creates_every_beat_row_once(db):
         "notifications.tasks.send_reminders_task",
         "notifications.tasks.deliver_outbox_task",
         "renewals.tasks.open_renewal_cases_task",
-        "contracts.tasks.process_contract_ends_task",
+        "lifecycle.end_tasks.process_contract_ends_task",
         "customers.tasks.recompute_tiers_task",
     } <= tasks
     assert PeriodicTask.objects.filter(name__in=[e.name for e in BEAT_ENTRIES]).count() == len(

@@ -97,7 +97,7 @@ def notice_delivered(monkeypatch):
     """Pretend the notifications app delivered (True) or not (False) the renewal notice."""
     state = {"delivered": True}
     monkeypatch.setattr(
-        "contracts.ends.renewal_notice_was_delivered", lambda contract: state["delivered"]
+        "lifecycle.auto_renewal.renewal_notice_was_delivered", lambda contract: state["delivered"]
     )
     return state
 

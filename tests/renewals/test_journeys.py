@@ -10,7 +10,7 @@ import time_machine
 
 from billing.models import Invoice, InvoiceStatus
 from billing.services import payment_record
-from contracts.ends import process_contract_ends
+from lifecycle.contract_ends import process_contract_ends
 from contracts.models import AutoRenewConsent, Contract, ContractStatus, PlanPrice
 from contracts.services import contract_set_auto_renew
 from core.errors import DomainError, InvalidTransition

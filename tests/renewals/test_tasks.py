@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from contracts.tasks import process_contract_ends_task
+from lifecycle.end_tasks import process_contract_ends_task
 from renewals.models import RenewalCase
 from renewals.tasks import open_renewal_cases_task
 

@@ -150,7 +150,7 @@ def test_the_customer_gets_a_final_confirmation(
 def test_the_daily_end_processing_completes_due_cancellations(
     contract, portal_user, manager, today
 ):
-    from contracts.ends import process_contract_ends
+    from lifecycle.contract_ends import process_contract_ends
 
     req = confirmed(contract, portal_user, manager)
     report = process_contract_ends(as_of=req.effective_date)

@@ -17,11 +17,11 @@ from django.db import OperationalError, connection
 from django.utils import timezone
 
 from billing.models import Invoice
-from contracts import ends
-from contracts.ends import process_contract_ends, process_contract_ends_fan_out
 from contracts.models import Contract, ContractEvent, ContractStatus
 from contracts.services import contract_set_auto_renew
-from contracts.tasks import process_contract_ends_chunk_task, process_contract_ends_task
+from lifecycle import auto_renewal, term_changes
+from lifecycle.contract_ends import process_contract_ends
+from lifecycle.end_tasks import process_contract_ends_task
 from renewals.models import RenewalCase, Stage
 from tests.factories import ContractFactory, CustomerFactory, PlanFactory, StaffFactory
 
@@ -53,7 +53,7 @@ class Fault:
     def __init__(self, monkeypatch, *, failing=(), error=None):
         self.failing = {c.pk for c in failing}
         self.error = error or (lambda: OperationalError("server closed the connection"))
-        real = ends.contract_services.contract_create_draft
+        real = auto_renewal.contract_services.contract_create_draft
 
         def create_draft(**kwargs):
             successor = real(**kwargs)
@@ -62,7 +62,7 @@ class Fault:
                 raise self.error()
             return successor
 
-        monkeypatch.setattr(ends.contract_services, "contract_create_draft", create_draft)
+        monkeypatch.setattr(auto_renewal.contract_services, "contract_create_draft", create_draft)
 
     def clear(self):
         self.failing.clear()
@@ -87,17 +87,12 @@ def _renewal_by_hand(contract, *, status, stage):
     return successor
 
 
-def _run_in_process(run, step, as_of, index, ids):
-    process_contract_ends_chunk_task.apply(args=(run, step, as_of.isoformat(), index, ids))
-
-
 def _run(mode):
+    """The run's summary: in this process, or as the daily task on Celery (eager here:
+    every chunk and chord body runs in this process, through the same canvas)."""
     if mode == "sync":
-        return process_contract_ends(as_of=AS_OF)
-    if mode == "fan_out":
-        return process_contract_ends_fan_out(as_of=AS_OF, dispatch=_run_in_process)
-    # Nobody takes the chunks: the coordinator does them all itself.
-    return process_contract_ends_fan_out(as_of=AS_OF, dispatch=lambda *a: None)
+        return process_contract_ends(as_of=AS_OF).as_dict()
+    return process_contract_ends_task.delay(AS_OF.isoformat()).get()
 
 
 def _status(contract):
@@ -117,7 +112,7 @@ def _assert_renewed_exactly_once(contract):
     assert contract.events.filter(kind="auto_renewed").count() == 1
 
 
-@pytest.mark.parametrize("mode", ["sync", "fan_out", "fan_out_without_workers"])
+@pytest.mark.parametrize("mode", ["sync", "celery"])
 def test_it_holds_a_contract_whose_auto_renewal_failed_and_the_next_run_renews_it_once(
     mode, monkeypatch, notice, small_chunks, eager
 ):
@@ -135,9 +130,8 @@ def test_it_holds_a_contract_whose_auto_renewal_failed_and_the_next_run_renews_i
     assert _status(failing) == S.ACTIVE
     assert not Contract.objects.filter(customer=failing.customer).exclude(pk=failing.pk).exists()
     assert not failing.events.filter(kind__in=["expired", "renewed", "auto_renewed"]).exists()
-    assert report.renewal_failed == {failing.pk: failing.number}
-    assert report.as_dict() | {"as_of": None} == {
-        "as_of": None,
+    assert report == {
+        "as_of": AS_OF.isoformat(),
         "activated": 0,
         "cancellations_completed": 0,
         "auto_renewed": 2,
@@ -147,7 +141,6 @@ def test_it_holds_a_contract_whose_auto_renewal_failed_and_the_next_run_renews_i
         "errors": 1,
         "renewal_failed": [failing.number],
     }
-    assert report.errors == [f"{failing.pk}: server closed the connection"]
     # and the others went ahead
     assert [_status(c) for c in expiring] == [S.EXPIRED] * 3
     assert [_status(c) for c in renewing] == [S.RENEWED] * 2
@@ -157,7 +150,8 @@ def test_it_holds_a_contract_whose_auto_renewal_failed_and_the_next_run_renews_i
     again = _run(mode)
 
     # then it renews the held contract, exactly once, and expires nothing
-    assert (again.auto_renewed, again.expired, again.errors, again.renewal_failed) == (1, 0, [], {})
+    assert (again["auto_renewed"], again["expired"], again["errors"]) == (1, 0, 0)
+    assert again["renewal_failed"] == []
     _assert_renewed_exactly_once(failing)
     for contract in renewing:
         _assert_renewed_exactly_once(contract)
@@ -226,13 +220,20 @@ def test_the_command_says_when_no_renewal_failed(notice):
     assert "renewal_failed: none" in out.getvalue()
 
 
+def test_the_report_says_why_a_renewal_failed(monkeypatch, notice):
+    failing = _auto_renewing()
+    Fault(monkeypatch, failing=[failing])
+    report = process_contract_ends(as_of=AS_OF)
+    assert report.errors == [f"{failing.pk}: server closed the connection"]
+    assert report.renewal_failed == {failing.pk: failing.number}
+
+
 def test_the_daily_task_returns_the_held_contract(monkeypatch, notice, small_chunks, eager):
-    monkeypatch.setattr(ends, "_dispatch_chunk", _run_in_process)
     failing = _auto_renewing()
     for _ in range(3):
         _auto_renewing()
     Fault(monkeypatch, failing=[failing])
-    result = process_contract_ends_task(AS_OF.isoformat())
+    result = process_contract_ends_task.delay(AS_OF.isoformat()).get()
     assert result["renewal_failed"] == [failing.number]
     assert (result["auto_renewed"], result["expired"], result["errors"]) == (3, 0, 1)
     assert _status(failing) == S.ACTIVE
@@ -284,7 +285,7 @@ def test_a_connection_dropped_mid_renewal_holds_that_contract_and_the_run_goes_o
 @pytest.mark.django_db(transaction=True)
 def test_a_renewal_whose_commit_fails_is_held_and_not_counted(monkeypatch, notice):
     failing = _auto_renewing()
-    real_record = ends.contract_services.event_record
+    real_record = auto_renewal.contract_services.event_record
 
     def event_record(**kwargs):
         event = real_record(**kwargs)
@@ -292,7 +293,7 @@ def test_a_renewal_whose_commit_fails_is_held_and_not_counted(monkeypatch, notic
             _dangling_event()
         return event
 
-    monkeypatch.setattr(ends.contract_services, "event_record", event_record)
+    monkeypatch.setattr(auto_renewal.contract_services, "event_record", event_record)
 
     report = process_contract_ends(as_of=AS_OF)
 
@@ -304,7 +305,7 @@ def test_a_renewal_whose_commit_fails_is_held_and_not_counted(monkeypatch, notic
 
 @pytest.mark.django_db(transaction=True)
 def test_a_blocked_auto_renewal_whose_commit_fails_is_not_counted_as_blocked(monkeypatch):
-    monkeypatch.setattr("contracts.ends.renewal_notice_was_delivered", lambda contract: False)
+    monkeypatch.setattr(auto_renewal, "renewal_notice_was_delivered", lambda contract: False)
     contract = _auto_renewing()
     from renewals import services as renewal_services
 
@@ -334,20 +335,20 @@ def _signed_but_unpaid():
     return contract, _renewal_by_hand(contract, status=S.AWAITING_PAYMENT, stage=Stage.SIGNED)
 
 
-@pytest.fixture(params=["batch", "one_by_one"])
+@pytest.fixture(params=["chunk", "one_by_one"])
 def path(request, monkeypatch):
-    """Both copies of mark-renewed and expiry: the chunk at once, or, when the chunk
-    fails as a whole, one contract at a time."""
+    """Both ways mark-renewed and expiry run: the chunk at once, or, when the chunk
+    fails as a whole, one contract at a time (the same rule, with one id)."""
     if request.param == "one_by_one":
+        for name in ("terms_renewed", "terms_expire"):
+            rule = getattr(term_changes, name)
 
-        def failing_batch(as_of):
-            def batch(ids):
-                raise RuntimeError("chunk fails")
+            def refusing_chunks(ids, as_of, rule=rule):
+                if len(ids) > 1:
+                    raise RuntimeError("chunk fails")
+                return rule(ids, as_of)
 
-            return batch
-
-        monkeypatch.setattr(ends, "_mark_renewed_batch", failing_batch)
-        monkeypatch.setattr(ends, "_expire_batch", failing_batch)
+            monkeypatch.setattr(term_changes, name, refusing_chunks)
     return request.param
 
 

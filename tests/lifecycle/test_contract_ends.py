@@ -12,9 +12,10 @@ from django.core.management import call_command
 from django.db import connection
 
 from billing.models import Invoice
-from contracts.ends import process_contract_ends
 from contracts.models import Contract, ContractStatus
 from contracts.services import contract_set_auto_renew
+from lifecycle import auto_renewal
+from lifecycle.contract_ends import process_contract_ends
 from tests.factories import ContractFactory, CustomerFactory, PlanFactory, StaffFactory
 
 S = ContractStatus
@@ -121,7 +122,7 @@ def test_the_command_runs_for_a_given_date_and_rejects_a_bad_one(db):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_runs_make_exactly_one_successor_per_contract(monkeypatch):
-    monkeypatch.setattr("contracts.ends.renewal_notice_was_delivered", lambda contract: True)
+    monkeypatch.setattr(auto_renewal, "renewal_notice_was_delivered", lambda contract: True)
     manager = StaffFactory()
     contracts = [_auto_renewing(manager) for _ in range(6)]
     barrier = threading.Barrier(2)

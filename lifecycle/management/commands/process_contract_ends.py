@@ -1,11 +1,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from contracts.ends import process_contract_ends, process_contract_ends_fan_out
+from lifecycle.contract_ends import process_contract_ends
+from lifecycle.end_tasks import process_contract_ends_task
+
+# How long --fan-out waits for the workers to finish the run.
+FAN_OUT_WAIT_SECONDS = 2 * 60 * 60
 
 
 class Command(BaseCommand):
@@ -14,16 +19,17 @@ class Command(BaseCommand):
         "(default: today in the business time zone). Safe to run more than once."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--as-of", dest="as_of", help="business date YYYY-MM-DD")
         parser.add_argument(
             "--fan-out",
             action="store_true",
-            help="share the chunks with the Celery workers, as the daily task does "
-            "(needs the shared cache, REDIS_URL; otherwise runs here alone)",
+            help="send the run to the Celery workers, as the daily task does (its chunks "
+            "are shared between them; needs a worker on the 'sweeps' queue), and wait for "
+            "its report",
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["as_of"]:
             try:
                 as_of = dt.date.fromisoformat(options["as_of"])
@@ -32,19 +38,22 @@ class Command(BaseCommand):
         else:
             as_of = timezone.localdate()
         if options["fan_out"]:
-            report = process_contract_ends_fan_out(as_of=as_of)
+            result = process_contract_ends_task.delay(as_of.isoformat())
+            summary = result.get(timeout=FAN_OUT_WAIT_SECONDS)
+            errors: list[str] = []  # each one is in the workers' log
         else:
             report = process_contract_ends(as_of=as_of)
-        for key, value in report.as_dict().items():
+            summary, errors = report.as_dict(), report.errors
+        for key, value in summary.items():
             if isinstance(value, list):
                 value = ", ".join(value) or "none"
             self.stdout.write(f"{key}: {value}")
-        for line in report.errors:
+        for line in errors:
             self.stderr.write(f"error: {line}")
-        if report.renewal_failed:
+        if summary["renewal_failed"]:
             self.stderr.write(
                 "renewal failed, held (not expired) and retried on the next run: "
-                + ", ".join(sorted(report.renewal_failed.values()))
+                + ", ".join(sorted(summary["renewal_failed"]))
             )
-        if report.errors:
-            raise CommandError(f"{len(report.errors)} contract(s) failed; see the log")
+        if summary["errors"]:
+            raise CommandError(f"{summary['errors']} contract(s) failed; see the log")

@@ -1,6 +1,7 @@
 """End-of-term processing in chunks: set-based locks and transitions, a bounded number of
-queries per contract, and the fan-out over Celery workers giving the same result as the
-synchronous run (chunk tasks run in this process: ``apply``)."""
+queries per contract, and the daily task's Celery canvas (a chord per shared step)
+giving the same result as the run in one process (eager here: every task runs in this
+process; tests/lifecycle/test_end_tasks_worker.py runs it on a real worker)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,15 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from billing.models import Invoice
-from contracts import ends
-from contracts.ends import process_contract_ends, process_contract_ends_fan_out
+from contracts import contract_states
 from contracts.models import Contract, ContractEvent, ContractStatus
-from contracts.services import contract_set_auto_renew, contract_status_changed
-from contracts.tasks import process_contract_ends_chunk_task, process_contract_ends_task
+from contracts.services import contract_set_auto_renew
+from lifecycle.contract_ends import process_contract_ends
+from lifecycle.end_tasks import (
+    contract_ends_chunk_task,
+    process_contract_ends_chunk_task_old_name,
+    process_contract_ends_task,
+)
 from renewals.models import RenewalCase, Stage
 from tests.factories import ContractFactory, CustomerFactory, PlanFactory, StaffFactory
 
@@ -123,69 +128,66 @@ EXPECTED_REPORT = {
 }
 
 
-def _run_in_process(run, step, as_of, index, ids):
-    process_contract_ends_chunk_task.apply(args=(run, step, as_of.isoformat(), index, ids))
-
-
-@pytest.mark.parametrize("mode", ["sync", "fan_out", "fan_out_without_workers"])
-def test_the_fan_out_gives_the_same_result_as_the_synchronous_run(
+@pytest.mark.parametrize("mode", ["sync", "celery"])
+def test_the_celery_run_gives_the_same_result_as_the_run_in_one_process(
     mode, notice, small_chunks, eager
 ):
     world = _world()
     if mode == "sync":
-        report = process_contract_ends(as_of=AS_OF)
-    elif mode == "fan_out":
-        report = process_contract_ends_fan_out(as_of=AS_OF, dispatch=_run_in_process)
-    else:  # nobody takes the chunks: the coordinator does them all itself
-        report = process_contract_ends_fan_out(as_of=AS_OF, dispatch=lambda *a: None)
-    assert report.as_dict() == EXPECTED_REPORT
+        report = process_contract_ends(as_of=AS_OF).as_dict()
+    else:
+        report = process_contract_ends_task.delay(AS_OF.isoformat()).get()
+    assert report == EXPECTED_REPORT
     assert _outcome(world) == EXPECTED
-    again = process_contract_ends_fan_out(as_of=AS_OF, dispatch=_run_in_process)
-    assert again.as_dict() == {**EXPECTED_REPORT, **dict.fromkeys(EXPECTED_REPORT, 0)} | {
+    again = process_contract_ends_task.delay(AS_OF.isoformat()).get()
+    assert again == {**EXPECTED_REPORT, **dict.fromkeys(EXPECTED_REPORT, 0)} | {
         "as_of": AS_OF.isoformat(),
         "renewal_failed": [],
     }
     assert _outcome(world) == EXPECTED
 
 
-def test_a_chunk_whose_worker_vanished_is_done_by_the_coordinator(small_chunks, eager):
+def test_a_step_of_several_chunks_becomes_a_chord_whose_body_goes_on(
+    notice, small_chunks, eager, monkeypatch
+):
+    # given five contracts to expire: three chunks of two
     expiring = [ContractFactory(end_date=END) for _ in range(5)]
-    sent = []
-    # Claimed by a "worker" that never reports back: the coordinator waits, then redoes it.
-    from django.core.cache import cache
+    chunks = []
+    real_chunk = contract_ends_chunk_task.run
 
-    def claim_and_vanish(run, step, as_of, index, ids):
-        sent.append(index)
-        cache.add(ends._chunk_key(run, step, index, "claim"), 1, 60)
+    def chunk(step, as_of, ids):
+        chunks.append((step, sorted(ids)))
+        return real_chunk(step, as_of, ids)
 
-    report = process_contract_ends_fan_out(as_of=AS_OF, dispatch=claim_and_vanish, stale_seconds=0)
-    assert sent == [0, 1, 2]
-    assert report.expired == 5
+    monkeypatch.setattr(contract_ends_chunk_task, "run", chunk)
+
+    # when the daily task runs
+    summary = process_contract_ends_task.delay(AS_OF.isoformat()).get()
+
+    # then every chunk ran as its own task and the body added their reports up
+    assert chunks == [("expire", sorted(c.pk for c in expiring[i : i + 2])) for i in (0, 2, 4)]
+    assert summary["expired"] == 5
     assert all(Contract.objects.get(pk=c.pk).status == S.EXPIRED for c in expiring)
 
 
-def test_a_chunk_task_runs_once_per_claim(eager):
+def test_a_chunk_task_may_run_twice(eager):
     contract = ContractFactory(end_date=END)
-    args = ("run-1", "expire", AS_OF.isoformat(), 0, [contract.pk])
-    assert process_contract_ends_chunk_task.apply(args=args).get() is True
-    assert process_contract_ends_chunk_task.apply(args=args).get() is False
+    args = ("expire", AS_OF.isoformat(), [contract.pk])
+    assert contract_ends_chunk_task.apply(args=args).get()["expired"] == 1
+    assert contract_ends_chunk_task.apply(args=args).get()["expired"] == 0
     contract.refresh_from_db()
     assert contract.status == S.EXPIRED
 
 
-def test_without_a_shared_cache_the_daily_task_runs_synchronously(settings, monkeypatch):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    assert not ends.fan_out_possible()
-    monkeypatch.setattr(
-        ends, "_dispatch_chunk", lambda *a: pytest.fail("nothing may be sent to workers")
-    )
-    ContractFactory(end_date=END)
-    assert process_contract_ends_task(AS_OF.isoformat())["expired"] == 1
+def test_a_chunk_queued_under_the_old_task_name_is_still_done():
+    contract = ContractFactory(end_date=END)
+    args = ("run-1", "expire", AS_OF.isoformat(), 0, [contract.pk])
+    assert process_contract_ends_chunk_task_old_name.apply(args=args).get() is True
+    contract.refresh_from_db()
+    assert contract.status == S.EXPIRED
 
 
-def test_the_command_can_fan_out(eager, small_chunks, monkeypatch):
-    monkeypatch.setattr(ends, "_dispatch_chunk", _run_in_process)
+def test_the_command_can_send_the_run_to_celery(eager, small_chunks):
     for _ in range(3):
         ContractFactory(end_date=END)
     out = StringIO()
@@ -202,12 +204,12 @@ def test_batched_expiry_writes_the_same_event_and_signal_as_one_by_one(
     def receiver(sender, **kwargs):
         sent.append((kwargs["contract_id"], kwargs["from_status"], kwargs["to_status"]))
 
-    contract_status_changed.connect(receiver)
+    contract_states.contract_status_changed.connect(receiver)
     try:
         with django_capture_on_commit_callbacks(execute=True):
             report = process_contract_ends(as_of=AS_OF)
     finally:
-        contract_status_changed.disconnect(receiver)
+        contract_states.contract_status_changed.disconnect(receiver)
     assert report.expired == 3
     assert sorted(sent) == sorted((c.pk, S.ACTIVE, S.EXPIRED) for c in contracts)
     for contract in contracts:
@@ -221,18 +223,14 @@ def test_batched_expiry_writes_the_same_event_and_signal_as_one_by_one(
 def test_a_failing_contract_is_reported_alone_and_its_chunk_redone_one_by_one(monkeypatch):
     contracts = [ContractFactory(end_date=END) for _ in range(4)]
     bad = contracts[1]
-    real_expire = ends.contract_services.contract_expire
+    real = contract_states.contracts_transition_locked
 
-    def expire(*, contract, **kwargs):
-        if contract.pk == bad.pk:
+    def transition(*, contracts, **kwargs):
+        if any(c.pk == bad.pk for c in contracts):
             raise RuntimeError("broken contract")
-        return real_expire(contract=contract, **kwargs)
+        return real(contracts=contracts, **kwargs)
 
-    def failing_batch(**kwargs):
-        raise RuntimeError("batch fails")
-
-    monkeypatch.setattr(ends.contract_services, "contract_expire", expire)
-    monkeypatch.setattr(ends.contract_services, "contracts_transition_locked", failing_batch)
+    monkeypatch.setattr(contract_states, "contracts_transition_locked", transition)
     report = process_contract_ends(as_of=AS_OF)
     assert report.expired == 3
     assert report.errors == [f"{bad.pk}: broken contract"]

@@ -7,7 +7,9 @@ import datetime as dt
 import threading
 
 import pytest
+from django.contrib.messages import get_messages
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import translation
 
 from contracts.models import ContractEvent
@@ -231,3 +233,22 @@ def test_losing_and_signing_the_same_case_at_once_one_wins(round_):
         ContractEvent.objects.filter(contract=case.contract).values_list("kind", flat=True)
     )
     assert kinds == [f"renewal_{winner}"]
+
+
+# --- a refusal reaches the page as a message --------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_refused_change_is_a_message_on_the_case_page_not_an_error(client, manager):
+    case = RenewalCase.objects.create(
+        contract=ContractFactory(customer__account_manager=manager), stage=S.WON, opened_at=AT
+    )
+    client.force_login(manager)
+
+    response = client.post(reverse("renewals:lose", args=[case.pk]), {"reason": "price"})
+
+    assert response.status_code == 302
+    [message] = [str(m) for m in get_messages(response.wsgi_request)]
+    assert message == "The renewal was already signed; cancel the new contract instead."
+    case.refresh_from_db()
+    assert case.stage == S.WON

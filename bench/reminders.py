@@ -236,11 +236,20 @@ def seed(n: int) -> dict[str, float]:
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(
-            BASELINE_SQL.replace("{offset_filter}", "x > d0.days"),
+            BASELINE_SQL.replace("{offset_filter}", "x > d0.days").replace(
+                "{rows_filter}", WINDOW_FILTER
+            ),
             {**_baseline_params(book, AS_OF), "status": "sent"},
         )
         timings["earlier reminders"] = time.perf_counter() - started
         timings["earlier reminder rows"] = cur.rowcount
+    # Every contract's reminder schedule, as the migration and the nightly repair compute it
+    # (one set-based statement over the book).
+    from notifications.reminders.schedule_state import reminder_schedule_recompute
+
+    started = time.perf_counter()
+    timings["schedule rows"] = reminder_schedule_recompute(as_of=AS_OF)
+    timings["schedule (full recompute)"] = time.perf_counter() - started
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE")
     return timings
@@ -282,8 +291,8 @@ CROSS JOIN LATERAL (
            ('sms', ct.phone, r.sms_ok),
            ('in_app', '', cu.notify_in_app OR NOT (r.email_ok OR r.sms_ok))
 ) ch(channel, address, wanted)
-WHERE c.status = 'active'
-  AND c.end_date > %(as_of)s::date AND c.end_date <= %(as_of)s::date + %(max_offset)s::int
+WHERE {rows_filter}
+  AND c.status = 'active' AND c.end_date > %(as_of)s::date
   AND ch.wanted
   AND NOT EXISTS (
       SELECT 1 FROM contracts_contract s
@@ -291,6 +300,12 @@ WHERE c.status = 'active'
   )
 ON CONFLICT DO NOTHING
 """
+
+# The seed's earlier reminders: every contract of the 30-day window.
+WINDOW_FILTER = "c.end_date <= %(as_of)s::date + %(max_offset)s::int"
+# The baseline's rows: the contracts whose reminder is due by the schedule (the partial
+# index contract_next_reminder), as the sweep reads them.
+DUE_BY_SCHEDULE = "c.next_reminder_on <= %(as_of)s::date"
 
 # Today's due offset: the smallest one ≥ the days left.
 DUE_FILTER = (
@@ -340,7 +355,9 @@ def baseline(as_of: dt.date) -> tuple[int, float, tuple[int, str]]:
 
     params = _baseline_params(RuleBook(), as_of)
     mark = _max_id("notifications_message")
-    sql = BASELINE_SQL.replace("{offset_filter}", DUE_FILTER)
+    sql = BASELINE_SQL.replace("{offset_filter}", DUE_FILTER).replace(
+        "{rows_filter}", DUE_BY_SCHEDULE
+    )
     with transaction.atomic():
         with connection.cursor() as cur:
             started = time.perf_counter()
@@ -352,6 +369,10 @@ def baseline(as_of: dt.date) -> tuple[int, float, tuple[int, str]]:
     return rows, seconds, digest
 
 
+# Only the schedule's statements may write it (contracts migration 0008's trigger).
+SCHEDULE_WRITE_FLAG = "(SELECT set_config('renewdesk.reminder_schedule', 'on', true)) AS f"
+
+
 def sweep(as_of: dt.date, *, batch_size: int, trace: bool = False) -> dict[str, Any]:
     from django.db import connection
 
@@ -360,6 +381,13 @@ def sweep(as_of: dt.date, *, batch_size: int, trace: bool = False) -> dict[str, 
     mark = _max_id("notifications_message")
     task_mark = _max_id("core_task")
     queries = [0]
+    # The schedules the sweep will move, to put them back for the next round.
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT id, next_reminder_on FROM contracts_contract WHERE next_reminder_on <= %s",
+            [as_of],
+        )
+        schedules = cur.fetchall()
 
     def counter(execute: Callable, sql: str, params: Any, many: bool, context: Any) -> Any:
         queries[0] += 1
@@ -379,6 +407,14 @@ def sweep(as_of: dt.date, *, batch_size: int, trace: bool = False) -> dict[str, 
     with connection.cursor() as cur:
         cur.execute("DELETE FROM notifications_message WHERE id > %s", [mark])
         cur.execute("DELETE FROM core_task WHERE id > %s", [task_mark])
+        cur.execute(
+            "UPDATE contracts_contract c SET next_reminder_on = s.next"
+            " FROM unnest(%s::bigint[], %s::date[]) AS s(id, next), "
+            + SCHEDULE_WRITE_FLAG
+            + " WHERE c.id = s.id",
+            [[i for i, _n in schedules], [n for _i, n in schedules]],
+        )
+        cur.execute("VACUUM ANALYZE contracts_contract")
         cur.execute("VACUUM ANALYZE notifications_message")
         cur.execute("VACUUM ANALYZE core_task")
     return {

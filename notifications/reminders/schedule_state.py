@@ -220,6 +220,10 @@ def reminder_schedule_recompute(
         scope = _SOME
     sql = _RECOMPUTE.replace("{scope}", scope).format(**sql_tables())
     with transaction.atomic(), connection.cursor() as cursor:
+        # The per-row offset expressions make the planner's cost cross the JIT threshold,
+        # and compiling them took longer than running the statement (20,000 contracts:
+        # 1.7 s of 2 s). Off for this transaction only.
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, params)
         changed = cursor.rowcount
         cursor.execute(WRITE_FLAG_RESET)

@@ -120,7 +120,9 @@ trap 'stop_all; exit 0' TERM
 trap 'stop_all' EXIT
 
 say "Starting Celery worker (log: $LOG_DIR/worker.log)"
+# One worker for every queue (docs/scaling.md: production runs one per queue).
 "$PY" -m celery -A config.celery_app worker -l info --concurrency 2 \
+  -Q celery,sweeps,delivery,imports \
   >>"$LOG_DIR/worker.log" 2>&1 &
 worker_pid=$!
 pids+=("$worker_pid")

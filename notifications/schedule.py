@@ -29,6 +29,11 @@ BEAT_ENTRIES = [
         crontab={"minute": "0", "hour": "8"},
     ),
     BeatEntry(
+        "renewdesk: reminder schedule repair (nightly, before the sweep)",
+        "notifications.tasks.reminder_schedule_repair_task",
+        crontab={"minute": "30", "hour": "7"},
+    ),
+    BeatEntry(
         "renewdesk: outbox delivery (every minute)",
         "notifications.tasks.deliver_outbox_task",
         every_seconds=60,

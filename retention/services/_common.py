@@ -11,7 +11,6 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contracts import services as contract_services
 from contracts.models import Contract
 from core.errors import InvalidTransition
 
@@ -21,6 +20,7 @@ from ..models import (
     OfferResponse,
     RequestEvent,
 )
+from ..request_states import request_contract_event, request_event_row
 
 log = logging.getLogger(__name__)
 
@@ -55,25 +55,22 @@ def request_event(
     internal: bool = False,
     contract_event: bool = True,
 ) -> RequestEvent:
-    """One row on the request's timeline and, unless internal, one on the contract's."""
-    event = RequestEvent.objects.create(
+    """One row on the request's timeline and, if asked, one on the contract's. For events
+    that do not change the status (a status change writes its own through
+    ``retention.request_states.request_status_change``)."""
+    event = request_event_row(
         request=request,
         kind=kind,
-        actor=_actor(by),
+        by=by,
         from_status=from_status,
         to_status=to_status,
-        note=note[:500],
-        payload=dict(payload or {}),
+        note=note,
+        payload=payload,
         internal=internal,
     )
+    event.save()
     if contract_event:
-        contract_services.event_record(
-            contract=request.contract,
-            kind=f"cancellation_{kind}",
-            by=by,
-            reason=note,
-            payload={"request": request.pk, "kind": request.kind, **(payload or {})},
-        )
+        request_contract_event(request=request, kind=kind, by=by, note=note, payload=payload)
     return event
 
 

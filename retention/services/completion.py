@@ -20,7 +20,8 @@ from ..models import (
     Kind,
     Status,
 )
-from ._common import _locked, _message_context, request_event
+from ..request_states import request_status_change
+from ._common import _locked, _message_context
 
 log = logging.getLogger(__name__)
 
@@ -97,16 +98,19 @@ def cancellation_complete(*, request_id: int, as_of: dt.date) -> bool:
             return False
         outcome = _end_contract(contract=contract, request=locked, as_of=as_of)
         settlement = _settle(contract=contract, request=locked)
-        locked.status = Status.COMPLETED
-        locked.completed_at = timezone.now()
-        locked.save()
-        request_event(
-            request=locked,
-            kind="completed",
+        request_status_change(
+            locked,
+            Status.COMPLETED,
             by=None,
-            from_status=Status.CONFIRMED,
-            to_status=Status.COMPLETED,
+            expect_from=[Status.CONFIRMED],
             payload={"contract_status": outcome, **settlement},
+            updates={
+                "completed_at": timezone.now(),
+                # Written on the request by _settle.
+                "final_invoice_ref": locked.final_invoice_ref,
+                "credit_note_ref": locked.credit_note_ref,
+                "settlement_note": locked.settlement_note,
+            },
         )
         messaging.message_to_customer(
             kind="cancellation_completed",

@@ -29,6 +29,7 @@ from ..models import (
     RetentionOffer,
     Status,
 )
+from ..request_states import request_status_change
 from ._common import _locked, _message_context, _refresh, _refuse, _task_close, request_event
 from .renewal_link import schedule_grant_apply
 
@@ -105,33 +106,18 @@ def _offer_accept_locked(
     # Valued on the contract as it was: applying the offer may move its end date.
     saved = revenue_saved(contract=contract, request=locked, offer=offer)
     grant = _offer_apply(contract=contract, request=locked, offer=offer, by=by, today=today)
-    previous = locked.status
-    locked.status = Status.RETAINED
-    locked.offer_response = OfferResponse.ACCEPTED
-    locked.offer_responded_at = timezone.now()
-    locked.withdrawn_at = locked.offer_responded_at
-    locked.revenue_saved = saved
-    locked.save(
-        update_fields=[
-            "status",
-            "offer_response",
-            "offer_responded_at",
-            "withdrawn_at",
-            "revenue_saved",
-            "updated_at",
-        ]
-    )
-    request_event(
-        request=locked,
-        kind="offer_accepted",
+    answered_at = timezone.now()
+    request_status_change(
+        locked,
+        Status.RETAINED,
         by=by,
-        from_status=previous,
-        to_status=Status.RETAINED,
         note=offer.title,
-        payload={
-            "offer": offer.code,
-            "grant": grant.pk,
-            "revenue_saved": str(locked.revenue_saved),
+        payload={"offer": offer.code, "grant": grant.pk, "revenue_saved": str(saved)},
+        updates={
+            "offer_response": OfferResponse.ACCEPTED,
+            "offer_responded_at": answered_at,
+            "withdrawn_at": answered_at,
+            "revenue_saved": saved,
         },
     )
     _task_close(locked, by=by)

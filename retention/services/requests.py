@@ -27,6 +27,7 @@ from ..models import (
     Reason,
     Status,
 )
+from ..request_states import request_status_change
 from ._common import (
     CONSENT_TEXT_VERSION,
     _actor,
@@ -300,15 +301,7 @@ def _continue_locked(
             user_agent=user_agent,
         )
         return
-    locked.status = Status.IN_REVIEW
-    locked.save(update_fields=["status", "updated_at"])
-    request_event(
-        request=locked,
-        kind="in_review",
-        by=by,
-        from_status=Status.SUBMITTED,
-        to_status=Status.IN_REVIEW,
-    )
+    request_status_change(locked, Status.IN_REVIEW, by=by, expect_from=[Status.SUBMITTED])
     messaging.message_to_staff(
         kind="cancellation_submitted",
         user=contract.owner or contract.customer.account_manager,
@@ -331,16 +324,8 @@ def cancellation_withdraw(*, request: CancellationRequest, by: Any) -> Cancellat
             raise InvalidTransition(
                 _("A confirmed request can no longer be withdrawn online; contact us.")
             )
-        previous = locked.status
-        locked.status = Status.WITHDRAWN
-        locked.withdrawn_at = timezone.now()
-        locked.save(update_fields=["status", "withdrawn_at", "updated_at"])
-        request_event(
-            request=locked,
-            kind="withdrawn",
-            by=by,
-            from_status=previous,
-            to_status=Status.WITHDRAWN,
+        request_status_change(
+            locked, Status.WITHDRAWN, by=by, updates={"withdrawn_at": timezone.now()}
         )
         _task_close(locked, by=by)
         messaging.message_to_customer(
@@ -450,23 +435,21 @@ def _confirm_locked(
             user_agent=user_agent,
         )
     now = timezone.now()
-    previous = locked.status
-    locked.status = Status.CONFIRMED
-    locked.effective_date = settlement.effective_date
-    locked.fee_amount = settlement.fee
-    locked.refund_amount = settlement.refund
-    locked.fee_to_invoice = settlement.fee_to_invoice
-    locked.confirmed_at = now
-    locked.confirmed_by = _actor(by)
+    updates: dict[str, Any] = {
+        "effective_date": settlement.effective_date,
+        "fee_amount": settlement.fee,
+        "refund_amount": settlement.refund,
+        "fee_to_invoice": settlement.fee_to_invoice,
+        "confirmed_at": now,
+        "confirmed_by": _actor(by),
+    }
     if getattr(by, "is_staff", False):
-        locked.first_response_at = locked.first_response_at or now
-    locked.save()
-    request_event(
-        request=locked,
-        kind="confirmed",
+        updates["first_response_at"] = locked.first_response_at or now
+    request_status_change(
+        locked,
+        Status.CONFIRMED,
         by=by,
-        from_status=previous,
-        to_status=Status.CONFIRMED,
+        updates=updates,
         payload={
             "effective_date": settlement.effective_date.isoformat(),
             "fee": str(settlement.fee),
@@ -548,21 +531,18 @@ def cancellation_reject(
                 ),
                 code="valid_request",
             )
-        previous = locked.status
         now = timezone.now()
-        locked.status = Status.REJECTED
-        locked.rejected_at = now
-        locked.rejection_reason = (note or ground)[:300]
-        locked.first_response_at = locked.first_response_at or now
-        locked.save()
-        request_event(
-            request=locked,
-            kind="rejected",
+        request_status_change(
+            locked,
+            Status.REJECTED,
             by=by,
-            from_status=previous,
-            to_status=Status.REJECTED,
             note=note,
             payload={"ground": ground},
+            updates={
+                "rejected_at": now,
+                "rejection_reason": (note or ground)[:300],
+                "first_response_at": locked.first_response_at or now,
+            },
         )
         _task_close(locked, by=by)
         messaging.message_to_customer(

@@ -42,9 +42,9 @@ from django.utils.translation import gettext_lazy as _
 from billing.models import Invoice, InvoiceStatus
 from contracts.models import Contract, ContractStatus, PlanPrice
 from customers.models import PortalAccount
-from portal.models import Feedback
+from notifications.models import Message
 
-from .models import Survey, SurveyKind
+from .models import Feedback, Survey, SurveyKind
 
 S = ContractStatus
 FEATURES = [
@@ -159,10 +159,6 @@ def annotate_features(qs: QuerySet[Contract], *, as_of: Any) -> QuerySet[Contrac
 
 
 def _message_counts() -> dict[str, Any]:
-    try:
-        from notifications.models import Message
-    except ImportError:  # pragma: no cover - notifications is installed
-        return {"reminders_sent": Value(0), "reminders_opened": Value(0)}
     sent = Message.objects.filter(contract=OuterRef("pk"), kind="renewal_reminder")
     return {
         "reminders_sent": _count(sent, "contract"),

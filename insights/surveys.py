@@ -24,6 +24,7 @@ from core.errors import DomainError
 from core.tokens import token_make, token_read
 from customers.access import customers_visible_to
 from customers.models import Customer
+from notifications.services import message_enqueue
 from retention.models import CancellationRequest
 
 from .models import SURVEY_SCALES, Survey, SurveyKind
@@ -79,8 +80,6 @@ def survey_send(
 
 
 def _send_message(survey: Survey) -> None:
-    from notifications.services import message_enqueue
-
     # The survey was created with the customer and contract the caller had just read.
     customer = survey.customer
     channel = "email" if customer.notify_email else "in_app"

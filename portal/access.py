@@ -21,7 +21,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from contracts.models import Contract
-from customers.models import Customer
+from core.models import Document
+from customers.models import Contact, Customer, PortalAccount
 
 _CACHE_ATTR = "_portal_customer"
 
@@ -33,8 +34,6 @@ def portal_customer_or_none(request: HttpRequest) -> Customer | None:
     customer = None
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and user.is_active:
-        from customers.models import PortalAccount
-
         account = PortalAccount.objects.select_related("customer").filter(user_id=user.pk).first()
         if account is not None:
             customer = account.customer
@@ -100,12 +99,8 @@ def scoped_get_or_404(queryset: QuerySet, *, customer: Customer, pk: Any, path: 
 
 
 def documents_for_customer(*, customer: Customer) -> QuerySet:
-    from core.models import Document
-
     return Document.objects.filter(customer=customer)
 
 
 def contacts_for_customer(*, customer: Customer) -> QuerySet:
-    from customers.models import Contact
-
     return Contact.objects.filter(customer=customer)

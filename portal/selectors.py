@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy
 
 from contracts.models import Contract, ContractEvent, ContractLine, ContractStatus
 from customers.models import Customer
+from insights.models import Feedback
+from notifications.selectors import inbox_for_customer, inbox_unread_count
 from renewals.event_labels import CUSTOMER_LABELS as RENEWAL_EVENT_LABELS
 from renewals.event_labels import INTERNAL_KINDS as RENEWAL_INTERNAL_KINDS
 from retention.event_labels import EVENT_LABELS as RETENTION_EVENT_LABELS
@@ -21,7 +23,6 @@ from retention.event_labels import INTERNAL_KINDS as RETENTION_INTERNAL_KINDS
 from retention.selectors import offers_awaiting_answer
 
 from .access import contracts_for_customer, documents_for_customer
-from .models import Feedback
 
 # Contract statuses a customer sees. Drafts are staff work in progress.
 VISIBLE_STATUSES = [s for s in ContractStatus.values if s != ContractStatus.DRAFT]
@@ -140,24 +141,14 @@ def contract_detail_for_customer(*, contract: Contract) -> dict[str, Any]:
 
 def inbox(*, customer: Customer) -> list[Any]:
     """In-app messages, from the notifications app once it provides its selector."""
-    try:
-        from notifications.selectors import inbox_for_customer
-    except ImportError:
-        return []
     return list(inbox_for_customer(customer=customer))
 
 
 def inbox_queryset(*, customer: Customer) -> QuerySet:
-    from notifications.selectors import inbox_for_customer
-
     return inbox_for_customer(customer=customer)
 
 
 def unread_count(*, customer: Customer) -> int:
-    try:
-        from notifications.selectors import inbox_unread_count
-    except ImportError:
-        return 0
     return int(inbox_unread_count(customer=customer))
 
 

@@ -21,6 +21,7 @@ from core.errors import DomainError, InvalidTransition
 from core.tokens import TokenExpired, TokenInvalid, token_make, token_read
 from customers.models import Contact, Customer
 from customers.services import contact_save, customer_update
+from notifications.services import message_deliver_now, message_enqueue
 
 from .models import (
     Feedback,
@@ -144,8 +145,6 @@ def magic_link_request(*, email: str) -> bool:
     The e-mail goes through the notifications outbox (audit trail, retries) and is
     delivered at once rather than at the next sweep: a login link cannot wait.
     """
-    from notifications.services import message_deliver_now, message_enqueue
-
     user = portal_user_for_email(email)
     if user is None:
         logger.info("portal login link requested for an unknown address")

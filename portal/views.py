@@ -17,6 +17,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.auth import AuthenticatedRequest
 from core.errors import DomainError
+from insights.models import Feedback, FeedbackStatus
+from notifications.services import message_mark_read
 
 from . import selectors, services
 from .access import (
@@ -37,7 +39,6 @@ from .forms import (
     PortalFormMixin,
     PreferencesForm,
 )
-from .models import Feedback, FeedbackStatus
 from .ratelimit import client_ip, rate_hit, rate_limited, rate_reset
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -230,8 +231,6 @@ def messages_inbox(request: HttpRequest) -> HttpResponse:
 @require_POST
 def message_read(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark one in-app message read (POST: reading the inbox itself changes nothing)."""
-    from notifications.services import message_mark_read
-
     customer = portal_customer(request)
     message = scoped_get_or_404(
         selectors.inbox_queryset(customer=customer), customer=customer, pk=pk

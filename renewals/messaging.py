@@ -13,15 +13,12 @@ from typing import Any
 
 from django.db import transaction
 
+from notifications.services import message_enqueue
+
 log = logging.getLogger(__name__)
 
 
 def _enqueue_now(**kwargs: Any) -> Any:
-    try:
-        from notifications.services import message_enqueue
-    except ImportError:  # the notifications app is not there: log instead of failing
-        log.warning("notifications.services.message_enqueue missing; %s not sent", kwargs["kind"])
-        return None
     return message_enqueue(**kwargs)
 
 

@@ -23,6 +23,7 @@ from contracts.models import Contract, ContractStatus
 from core.money import money_text
 from renewals.models import Intent, Quote, QuoteStatus, RenewalCase, Signature, Stage
 from renewals.services import reply_due_date
+from retention.selectors import contracts_with_open_cancellation
 
 S = ContractStatus
 UNSIGNED = (S.DRAFT, S.AWAITING_SIGNATURE, S.VOID)
@@ -112,8 +113,6 @@ def renewal_progress_for_customer(
 def _cancelling(contract_ids: list[int]) -> set[int]:
     """Contracts with an open cancellation request: their renewal cannot be signed until
     it is withdrawn (renewals.services.signing refuses it), so the portal does not offer it."""
-    from retention.selectors import contracts_with_open_cancellation
-
     return contracts_with_open_cancellation(contract_ids=contract_ids)
 
 

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from django.apps import apps
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -27,6 +26,7 @@ from contracts.models import ContractEvent, Plan, TermsVersion
 from contracts.selectors import event_kind_label
 from core.auth import staff_required
 from core.errors import DomainError
+from retention.selectors import open_request_for_contract
 
 from . import services
 from .event_labels import STAFF_LABELS
@@ -112,13 +112,9 @@ def _case_page(
         invoice.payment_form = PaymentForm(
             initial={"amount": invoice.balance}, auto_id=f"id_pay{invoice.pk}_%s"
         )
-    open_cancellation = None
-    if apps.is_installed("retention"):
-        from retention.selectors import open_request_for_contract
-
-        # The renewal cannot be signed while it is open: say so instead of a signing form
-        # that would only be refused.
-        open_cancellation = open_request_for_contract(contract)
+    # The renewal cannot be signed while a cancellation request is open: say so instead of
+    # a signing form that would only be refused.
+    open_cancellation = open_request_for_contract(contract)
     events = (
         ContractEvent.objects.filter(contract__in=[c for c in (contract, case.successor) if c])
         .select_related("actor", "contract")

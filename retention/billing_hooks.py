@@ -20,6 +20,8 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.models import Invoice
+from billing.services import credit_note_issue, invoice_issue, invoice_void
 from contracts.models import Contract
 
 from .models import CancellationRequest
@@ -28,8 +30,6 @@ FEE_INVOICE_DUE_DAYS = 14
 
 
 def fee_invoice_issue(*, contract: Contract, request: CancellationRequest):
-    from billing.services import invoice_issue
-
     today = timezone.localdate()
     return invoice_issue(
         customer=contract.customer,
@@ -44,8 +44,6 @@ def fee_invoice_issue(*, contract: Contract, request: CancellationRequest):
 
 
 def refund_credit_note_issue(*, contract: Contract, request: CancellationRequest):
-    from billing.services import credit_note_issue
-
     return credit_note_issue(
         customer=contract.customer,
         contract=contract,
@@ -63,9 +61,6 @@ def open_invoices_reduce(
     Keeps open balances up to ``owed_for_used_service`` (earliest invoices first) and
     voids or credits the rest (latest first). Returns the numbers touched.
     """
-    from billing.models import Invoice
-    from billing.services import credit_note_issue, invoice_void
-
     open_invoices = list(
         Invoice.objects.filter(
             contract=contract, kind__in=["term", "installment"], status="open"

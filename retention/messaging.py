@@ -17,6 +17,8 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from notifications.services import message_enqueue
+
 log = logging.getLogger(__name__)
 
 CUSTOMER_CHANNELS = ("email", "in_app")
@@ -34,11 +36,6 @@ def _enqueue_now(
     contract: Any = None,
     attachments: list[Any] | None = None,
 ) -> Any:
-    try:
-        from notifications.services import message_enqueue
-    except ImportError:
-        log.warning("notifications.services.message_enqueue missing; %s not sent", kind)
-        return None
     params = inspect.signature(message_enqueue).parameters
     language = (customer.language if customer is not None else getattr(user, "language", "")) or (
         settings.LANGUAGE_CODE

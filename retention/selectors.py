@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
+from billing.models import Invoice
 from contracts.access import contracts_visible_to
 from contracts.models import Contract, ContractStatus
 from core.money import MoneyTotals, sums_by_currency
@@ -66,10 +67,6 @@ def contract_paid_amount(contract: Contract) -> tuple[Decimal, bool]:
     (imported, or signed before billing existed) is taken as prepaid in full, and the
     preview says it is an assumption so staff can check before confirming.
     """
-    try:
-        from billing.models import Invoice
-    except ImportError:  # pragma: no cover - billing is installed in this project
-        return contract.total_amount, False
     invoices = Invoice.objects.filter(contract=contract, kind__in=["term", "installment"]).exclude(
         status="void"
     )
@@ -252,15 +249,10 @@ def customer_history(*, customer: Customer) -> dict[str, Any]:
     tenure_days = (timezone.localdate() - first_start).days if first_start else 0
     overdue_invoices = 0
     open_balance = Decimal("0.00")
-    try:
-        from billing.models import Invoice
-
-        open_invoices = Invoice.objects.filter(customer=customer, status="open")
-        overdue_invoices = open_invoices.filter(due_date__lt=timezone.localdate()).count()
-        for inv in open_invoices:
-            open_balance += inv.balance
-    except ImportError:  # pragma: no cover
-        pass
+    open_invoices = Invoice.objects.filter(customer=customer, status="open")
+    overdue_invoices = open_invoices.filter(due_date__lt=timezone.localdate()).count()
+    for inv in open_invoices:
+        open_balance += inv.balance
     previous_cancellations = sum(1 for r in past_requests if r.status != Status.REJECTED)
     # A transparent rule of thumb until the insights score is wired here.
     risk_points = (

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from billing.models import Invoice, InvoiceLine, Payment, PaymentMethod
+from billing.selectors import invoices_visible_to
 
 
 class InvoiceLineSerializer(serializers.ModelSerializer):
@@ -105,8 +106,6 @@ class PaymentCreateSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
     def get_fields(self) -> dict[str, Any]:
-        from billing.selectors import invoices_visible_to
-
         fields = super().get_fields()
         request = self.context.get("request")
         if request is not None:

@@ -7,6 +7,8 @@ from typing import Any
 
 from django import template
 
+from billing.selectors import invoices_for_contract, invoices_for_customer
+
 register = template.Library()
 
 
@@ -33,8 +35,6 @@ def renewal_progress_for(contract: Any) -> Any:
 
 @register.simple_tag
 def invoices_for(contract: Any) -> Any:
-    from billing.selectors import invoices_for_contract
-
     if contract is None:
         return []
     return list(invoices_for_contract(contract=contract).exclude(status="void"))
@@ -42,8 +42,6 @@ def invoices_for(contract: Any) -> Any:
 
 @register.simple_tag
 def customer_invoices(customer: Any) -> Any:
-    from billing.selectors import invoices_for_customer
-
     if customer is None:
         return []
     return list(invoices_for_customer(customer=customer)[:50])

@@ -117,6 +117,12 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         reaction="lifecycle.subscriptions.case_on_successor_paid_event",
         in_transaction=True,
     ),
+    # contracts → notifications: the reminder schedule of a contract a change unscheduled
+    Subscription(
+        name="notifications: reminder schedule after a change of dates, status or renewal",
+        event=CONTRACT_EVENT,
+        reaction="notifications.reminders.schedule_state.reminder_schedule_on_contract_event",
+    ),
     # contracts → insights
     Subscription(
         name="insights: CSAT survey after a renewal or cancellation",

@@ -19,6 +19,7 @@ from .models import (
     PersonalOffer,
     ReminderRule,
 )
+from .reminders.schedule_state import reminder_schedule_recompute
 from .rendering import _compile
 from .services import message_retry
 
@@ -150,15 +151,32 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         return render(request, "admin/notifications/messagetemplate_preview.html", context)
 
 
+class ReminderScheduleRecomputeMixin:
+    """Reminder rules and jurisdictions decide every contract's reminder schedule: a change
+    recomputes them (set-based, in the admin's transaction)."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        reminder_schedule_recompute()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        reminder_schedule_recompute()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        reminder_schedule_recompute()
+
+
 @admin.register(ReminderRule)
-class ReminderRuleAdmin(admin.ModelAdmin):
+class ReminderRuleAdmin(ReminderScheduleRecomputeMixin, admin.ModelAdmin):
     list_display = ["__str__", "plan", "tier", "offsets", "jurisdiction", "is_active"]
     list_filter = ["tier", "is_active", "jurisdiction"]
     raw_id_fields = ["plan"]
 
 
 @admin.register(JurisdictionRule)
-class JurisdictionRuleAdmin(admin.ModelAdmin):
+class JurisdictionRuleAdmin(ReminderScheduleRecomputeMixin, admin.ModelAdmin):
     list_display = ["code", "name", "notice_min_days", "notice_max_days", "is_default"]
 
 

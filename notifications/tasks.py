@@ -38,6 +38,17 @@ def send_reminders_task(as_of: str | None = None) -> dict:
     return summary.as_dict()
 
 
+@shared_task(name="notifications.tasks.reminder_schedule_repair_task", ignore_result=True)
+def reminder_schedule_repair_task() -> int:
+    """Nightly safety net: every open contract's reminder schedule recomputed set-based
+    (only rows whose value differs are written); returns how many were corrected."""
+    from .reminders.schedule_state import reminder_schedule_recompute
+
+    changed = reminder_schedule_recompute()
+    logger.info("reminder schedule repair: %s contracts corrected", changed)
+    return changed
+
+
 @shared_task(name="notifications.tasks.send_care_messages_task", ignore_result=True)
 def send_care_messages_task(as_of: str | None = None) -> dict:
     from .care import care_sweep

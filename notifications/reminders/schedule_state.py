@@ -239,7 +239,20 @@ def reminder_schedule_refresh(contract: Contract, *, as_of: dt.date | None = Non
     )
 
 
-def reminder_schedule_recompute_for_events(*, contract_ids: Iterable[int]) -> int:
-    """The lifecycle's reaction to contract events (created, imported, status, dates or
-    auto-renewal changed): the contracts' schedules are recomputed."""
-    return reminder_schedule_recompute(contract_ids=contract_ids)
+def reminder_schedule_on_contract_event(event) -> None:
+    """The lifecycle's reaction to every contract event (lifecycle/subscriptions.py), after
+    commit: if the change unscheduled the contract or its predecessor (the triggers decide
+    what matters: dates, status, auto-renewal, plan, customer, successor), their exact value
+    is computed now, so the next sweep reads only what is really due. One query when
+    nothing was unscheduled."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.id FROM {Contract._meta.db_table} c"  # noqa: S608 (table name)
+            " WHERE c.next_reminder_on = %s AND c.id IN ("
+            f" SELECT %s UNION ALL SELECT predecessor_id FROM {Contract._meta.db_table}"
+            " WHERE id = %s)",
+            [UNSCHEDULED, event.contract_id, event.contract_id],
+        )
+        ids = [cid for (cid,) in cursor.fetchall()]
+    if ids:
+        reminder_schedule_recompute(contract_ids=ids)

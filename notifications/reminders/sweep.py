@@ -219,7 +219,14 @@ def _advance(rows: list[tuple]) -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        cursor.execute(_ADVANCE.format(contract=Contract._meta.db_table), _advance_columns(rows))
+        # The write flag is dropped in the same round trip (it must not outlive the
+        # schedule's own statement in a longer transaction).
+        cursor.execute(
+            _ADVANCE.format(contract=Contract._meta.db_table)
+            + "; "
+            + schedule_state.WRITE_FLAG_RESET,
+            _advance_columns(rows),
+        )
 
 
 def _channels_for(row: dict[str, Any], contact: dict[str, str]) -> list[tuple[str, str]]:
@@ -364,6 +371,7 @@ def _sweep_batch(
                     _advance_columns(advances) + cols,
                 )
                 inserted = [is_late for (is_late,) in cursor.fetchall()]
+                cursor.execute(schedule_state.WRITE_FLAG_RESET)
         _staff_tasks(as_of, fresh, summary)
     created = len(inserted)
     late = sum(inserted)

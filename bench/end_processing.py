@@ -13,9 +13,10 @@ Side effects go to a Redis broker database of their own (redis db 11, flushed at
 Prints seconds, SQL queries and what was done; asserts nothing.
 
 With ``--workers N`` it starts a Celery worker with N processes on the bench database
-(broker redis db 11, shared cache redis db 12) and runs ``process_contract_ends_fan_out``
-as the daily task does: this process coordinates and works on chunks too, so up to N + 1
-processes handle contracts. Queries are then counted in this process only.
+(broker and results redis db 11, consuming every queue) and sends the daily task
+(``lifecycle.end_tasks.process_contract_ends_task``), waiting for its summary: each step
+with several chunks runs as a chord over the N processes. Queries are then those of the
+workers, which this process does not see (shown as 0).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/11")
-FAN_OUT_CACHE_URL = "redis://127.0.0.1:6379/12"
 
 from common import django_setup, machine_line, scale_line  # noqa: E402
 
@@ -108,13 +108,14 @@ def start_workers(n: int) -> object:
 
     env = bench_env()
     env["CELERY_BROKER_URL"] = os.environ["CELERY_BROKER_URL"]
-    env["REDIS_URL"] = FAN_OUT_CACHE_URL
     proc = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "celery"),
             "-A",
             "config.celery_app",
             "worker",
+            "-Q",
+            "celery,sweeps,delivery,imports",
             "--concurrency",
             str(n),
             "--loglevel",
@@ -138,10 +139,11 @@ def start_workers(n: int) -> object:
     raise SystemExit("the Celery worker did not answer within a minute")
 
 
-def run(as_of: dt.date, fan_out: bool = False) -> tuple[object, float, int]:
+def run(as_of: dt.date, fan_out: bool = False) -> tuple[dict, float, int]:
     from django.db import connection
 
-    from contracts.ends import process_contract_ends, process_contract_ends_fan_out
+    from lifecycle.contract_ends import process_contract_ends
+    from lifecycle.end_tasks import process_contract_ends_task
 
     queries = [0]
 
@@ -152,9 +154,9 @@ def run(as_of: dt.date, fan_out: bool = False) -> tuple[object, float, int]:
     with connection.execute_wrapper(count):
         started = time.perf_counter()
         if fan_out:
-            report = process_contract_ends_fan_out(as_of=as_of)
+            report = process_contract_ends_task.delay(as_of.isoformat()).get(timeout=3600)
         else:
-            report = process_contract_ends(as_of=as_of)
+            report = process_contract_ends(as_of=as_of).as_dict()
         seconds = time.perf_counter() - started
     return report, seconds, queries[0]
 
@@ -167,8 +169,6 @@ def main() -> None:
         "--workers", type=int, default=0, help="fan out to a Celery worker with N processes"
     )
     args = parser.parse_args()
-    if args.workers:
-        os.environ["REDIS_URL"] = FAN_OUT_CACHE_URL  # the cache the workers report to
     django_setup()
     print(machine_line())
     print(scale_line())
@@ -188,21 +188,24 @@ def main() -> None:
     )
     workers = start_workers(args.workers) if args.workers else None
     if workers is not None:
-        print(f"fan-out: a Celery worker with {args.workers} processes + this coordinator")
+        print(f"fan-out: the daily task on a Celery worker with {args.workers} processes")
     try:
         for label in ("first run", "second run"):
             report, seconds, queries = run(as_of, fan_out=workers is not None)
-            handled = (
-                report.auto_renewed
-                + report.expired
-                + report.renewed
-                + report.cancellations_completed
-                + report.activated
+            handled = sum(
+                report[name]
+                for name in (
+                    "auto_renewed",
+                    "expired",
+                    "renewed",
+                    "cancellations_completed",
+                    "activated",
+                )
             )
             print(
                 f"{label:<11} {seconds:8.1f} s {queries:>8,} queries "
                 f"{(handled / seconds if seconds and handled else 0):8.1f} contracts/s "
-                f"{(queries / handled if handled else 0):6.1f} queries/contract  {report.as_dict()}"
+                f"{(queries / handled if handled else 0):6.1f} queries/contract  {report}"
             )
     finally:
         if workers is not None:
@@ -211,8 +214,6 @@ def main() -> None:
     import redis
 
     redis.Redis.from_url(os.environ["CELERY_BROKER_URL"]).flushdb()
-    if args.workers:
-        redis.Redis.from_url(FAN_OUT_CACHE_URL).flushdb()
     print(machine_line())
 
 

@@ -11,12 +11,9 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from billing.models import Invoice
-from contracts import contract_states
 from contracts.models import Contract, ContractEvent, ContractStatus
 from contracts.services import contract_set_auto_renew
 from lifecycle.contract_ends import process_contract_ends
@@ -193,88 +190,3 @@ def test_the_command_can_send_the_run_to_celery(eager, small_chunks):
     out = StringIO()
     call_command("process_contract_ends", "--as-of", AS_OF.isoformat(), "--fan-out", stdout=out)
     assert "expired: 3" in out.getvalue() and "errors: 0" in out.getvalue()
-
-
-def test_batched_expiry_writes_the_same_event_and_signal_as_one_by_one(
-    django_capture_on_commit_callbacks,
-):
-    contracts = [ContractFactory(end_date=END) for _ in range(3)]
-    sent = []
-
-    def receiver(sender, **kwargs):
-        sent.append((kwargs["contract_id"], kwargs["from_status"], kwargs["to_status"]))
-
-    contract_states.contract_status_changed.connect(receiver)
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            report = process_contract_ends(as_of=AS_OF)
-    finally:
-        contract_states.contract_status_changed.disconnect(receiver)
-    assert report.expired == 3
-    assert sorted(sent) == sorted((c.pk, S.ACTIVE, S.EXPIRED) for c in contracts)
-    for contract in contracts:
-        contract.refresh_from_db()
-        assert contract.ended_at is not None
-        event = contract.events.get(kind="expired")
-        assert (event.from_status, event.to_status) == (S.ACTIVE, S.EXPIRED)
-        assert event.reason == "The term ended without a renewal"
-
-
-def test_a_failing_contract_is_reported_alone_and_its_chunk_redone_one_by_one(monkeypatch):
-    contracts = [ContractFactory(end_date=END) for _ in range(4)]
-    bad = contracts[1]
-    real = contract_states.contracts_transition_locked
-
-    def transition(*, contracts, **kwargs):
-        if any(c.pk == bad.pk for c in contracts):
-            raise RuntimeError("broken contract")
-        return real(contracts=contracts, **kwargs)
-
-    monkeypatch.setattr(contract_states, "contracts_transition_locked", transition)
-    report = process_contract_ends(as_of=AS_OF)
-    assert report.expired == 3
-    assert report.errors == [f"{bad.pk}: broken contract"]
-    statuses = {c.pk: Contract.objects.get(pk=c.pk).status for c in contracts}
-    assert statuses == {c.pk: (S.ACTIVE if c is bad else S.EXPIRED) for c in contracts}
-
-
-# --- queries per contract ----------------------------------------------------------------
-#
-# Counted inside the test transaction: what runs after commit (webhook and survey
-# receivers, customer messages) is not in these figures.
-
-
-def _queries(run):
-    with CaptureQueriesContext(connection) as ctx:
-        run()
-    return len(ctx.captured_queries)
-
-
-def test_expiry_costs_no_query_per_contract():
-    for _ in range(10):
-        ContractFactory(end_date=END)
-    ten = _queries(lambda: process_contract_ends(as_of=AS_OF))
-    for _ in range(20):
-        ContractFactory(end_date=END + dt.timedelta(days=1))
-    twenty = _queries(lambda: process_contract_ends(as_of=AS_OF + dt.timedelta(days=1)))
-    # Locks, the successor check, one UPDATE and one INSERT per chunk of 100 (was 11
-    # queries per contract, one transaction each), and one read of the chunk's events by
-    # the reactions that run inside the transaction (lifecycle/reactions.py).
-    assert ten == twenty
-    assert twenty <= 16
-
-
-def test_an_auto_renewal_costs_a_bounded_number_of_queries(notice):
-    manager = StaffFactory()
-    for _ in range(2):
-        _auto_renewing(manager)
-    two = _queries(lambda: process_contract_ends(as_of=AS_OF))
-    for _ in range(4):
-        c = _auto_renewing(manager)
-        Contract.objects.filter(pk=c.pk).update(end_date=AS_OF)
-    four = _queries(lambda: process_contract_ends(as_of=AS_OF + dt.timedelta(days=1)))
-    per_contract = (four - two) / 2
-    # Was 92 (each transition locked and re-read its row, a number took four
-    # statements). Now 57: successor with lines, five transitions, consent, invoice,
-    # renewal case and follow-up task, each with its event.
-    assert per_contract <= 57, per_contract

@@ -17,7 +17,8 @@ What it makes, relative to today (the business date when it runs):
   * history: one line per contract, up to six events per contract (created … ended), a
     sent renewal reminder for every term whose 30-day reminder day has passed, a term
     invoice with one line for every contract signed, and an open renewal case for every
-    active contract ending within 60 days.
+    active contract ending within 60 days;
+  * every contract's reminder schedule (notifications.reminders.schedule_state).
 Simplifications: renewed contracts have no successor row; there are no payments,
 cancellation requests or documents.
 """
@@ -309,6 +310,13 @@ def seed(*, contracts: int, customers: int, today: dt.date) -> None:
     print(
         f"  {'inserted':<32} {total:>10,} rows {seconds:>8.1f} s {total / seconds:>10,.0f} rows/s"
     )
+    # The inserts left every open contract "unscheduled" (contracts migration 0008's
+    # trigger): compute their reminder schedules, as the nightly repair does.
+    from notifications.reminders.schedule_state import reminder_schedule_recompute
+
+    t0 = time.perf_counter()
+    scheduled = reminder_schedule_recompute(as_of=today)
+    print(f"  reminder schedules {scheduled:>10,} rows {time.perf_counter() - t0:>8.1f} s")
     t0 = time.perf_counter()
     with connection.cursor() as cur:
         cur.execute("VACUUM (ANALYZE)")

@@ -8,11 +8,14 @@ late when N is below its offset.
 Exactly once per (contract term, offset, channel, recipient) is enforced by PostgreSQL:
 ``Message.dedupe_key`` is unique (and so is the tuple, see the model's constraint), and
 rows are inserted with ON CONFLICT DO NOTHING, so two sweeps running at once, two beats
-or a redelivered task all end with one row. The sweep is set-based: one query streams the
-window (in the order of the partial index ``contract_active_end``) with each contract's due
-offset and whether it already has it; the contracts still missing it are processed in
-batches with a fixed number of queries per batch, and memory is flat in the number of
-contracts (see sweep.py).
+or a redelivered task all end with one row.
+
+The schedule is state (schedule_state.py): ``Contract.next_reminder_on`` says when a
+term's next reminder is due. The sweep reads only the contracts due by it (partial index
+``contract_next_reminder``), decides each one's due offset by the rule above, and moves
+its schedule to the next smaller offset in the statement that inserts its reminders.
+Triggers reset the schedule on every change that can move it, so a stale value makes the
+sweep look at a contract, never skip one (see sweep.py and schedule_state.py).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from .content import (
     reminder_context_for_message,
 )
 from .rules import ESCALATION_DAYS, RuleBook, due_offset, reminder_dedupe_key
+from .schedule_state import reminder_schedule_recompute, reminder_schedule_refresh
 from .sweep import SIGNED_SUCCESSOR, SweepSummary, reminders_sweep
 
 __all__ = [
@@ -39,5 +43,7 @@ __all__ = [
     "reminder_context_for_contract",
     "reminder_context_for_message",
     "reminder_dedupe_key",
+    "reminder_schedule_recompute",
+    "reminder_schedule_refresh",
     "reminders_sweep",
 ]

@@ -1,5 +1,6 @@
-"""The daily sweep: due contracts in keyset batches, set-based inserts of the outbox rows
-and the staff tasks (see the package docstring)."""
+"""The daily sweep: the contracts due by their reminder schedule (read by index), in
+batches, set-based inserts of the outbox rows and the staff tasks, each batch's schedules
+moved in the statement that inserts its reminders (see the package docstring)."""
 
 from __future__ import annotations
 

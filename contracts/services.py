@@ -228,8 +228,8 @@ def contract_record_signature(
 ) -> Contract:
     """Signed: the cancellation policy is frozen from the plan as it is now."""
     policy: dict[str, Any] = {}
-    if contract.plan_id:
-        plan = contract.plan
+    plan = contract.plan
+    if plan is not None:
         policy = {
             "etf_kind": plan.etf_kind,
             "etf_value": plan.etf_value,

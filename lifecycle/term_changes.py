@@ -29,12 +29,10 @@ SUCCESSOR_TAKES_OVER = (S.AWAITING_PAYMENT, S.SCHEDULED, S.ACTIVE)
 
 def successors_taking_over(ids: list[int]) -> dict[int, Contract]:
     """Predecessor id → its successor in a status that takes over (one at most each)."""
-    return {
-        s.predecessor_id: s
-        for s in Contract.objects.filter(
-            predecessor_id__in=ids, status__in=SUCCESSOR_TAKES_OVER
-        ).only("id", "number", "status", "predecessor_id")
-    }
+    found = Contract.objects.filter(predecessor_id__in=ids, status__in=SUCCESSOR_TAKES_OVER).only(
+        "id", "number", "status", "predecessor_id"
+    )
+    return {s.predecessor_id: s for s in found if s.predecessor_id is not None}
 
 
 def activation_reason(as_of: dt.date) -> str:

@@ -46,7 +46,7 @@ class ManagerFilterMixin:
     fields: dict[str, Any]
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
         self.can_filter_by_manager = bool(user.is_team_lead)
         if not self.can_filter_by_manager:
             del self.fields["manager"]

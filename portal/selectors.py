@@ -70,7 +70,8 @@ def dashboard_contracts(*, customer: Customer, today: dt.date | None = None) -> 
         ContractStatus.ACTIVE: 2,
         ContractStatus.SCHEDULED: 3,
     }
-    contracts = list(portal_contracts(customer=customer).select_related("plan"))
+    # Each carries days_to_end for the page, an attribute the model does not declare.
+    contracts: list[Any] = list(portal_contracts(customer=customer).select_related("plan"))
     for contract in contracts:
         contract.days_to_end = contract.days_until_end(today)
     contracts.sort(key=lambda c: (order.get(c.status, 9), c.end_date, c.number))
@@ -85,7 +86,8 @@ class PendingAction:
     urgent: bool = False
 
 
-def _contract_actions(customer: Customer, contracts: list[Contract]) -> list[PendingAction]:
+def _contract_actions(customer: Customer, contracts: list[Any]) -> list[PendingAction]:
+    """``contracts`` as dashboard_contracts returns them, each with ``days_to_end``."""
     actions = []
     for c in contracts:
         url = reverse("portal:contract-detail", kwargs={"pk": c.pk})

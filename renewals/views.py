@@ -105,9 +105,13 @@ def _case_page(
     contract = case.contract
     quote = Quote.objects.filter(case=case).select_related("terms_version").first()
     signature = getattr(quote, "signature", None) if quote else None
-    invoices = list(invoices_for_contract(contract=case.successor)) if case.successor else []
-    # One page, several forms with the same field names (note, ...): each gets its own ids,
-    # or a label would point at another form's field (one hidden in a closed <details>).
+    # Each invoice carries its payment form for the page, an attribute the model does not
+    # declare. One page, several forms with the same field names (note, ...): each gets its
+    # own ids, or a label would point at another form's field (one hidden in a closed
+    # <details>).
+    invoices: list[Any] = (
+        list(invoices_for_contract(contract=case.successor)) if case.successor else []
+    )
     for invoice in invoices:
         invoice.payment_form = PaymentForm(
             initial={"amount": invoice.balance}, auto_id=f"id_pay{invoice.pk}_%s"
@@ -120,7 +124,10 @@ def _case_page(
         .select_related("actor", "contract")
         .order_by("-at", "-id")
     )
-    timeline = [e for e in events if e.kind.startswith(TIMELINE_PREFIXES) or e.to_status][:80]
+    # Each event carries its label for the page (not a model attribute).
+    timeline: list[Any] = [
+        e for e in events if e.kind.startswith(TIMELINE_PREFIXES) or e.to_status
+    ][:80]
     for e in timeline:
         e.label = event_kind_label(e.kind, STAFF_LABELS)
     return render(

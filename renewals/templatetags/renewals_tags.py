@@ -57,7 +57,8 @@ def open_renewals_for(customer: Any) -> Any:
         return []
     from renewals.portal_progress import renewal_progress_for_cases
 
-    cases = list(
+    # Each case carries its progress for the page (not a model attribute).
+    cases: list[Any] = list(
         RenewalCase.objects.filter(contract__customer=customer, stage__in=OPEN_STAGES)
         .select_related("contract", "successor")
         .order_by("contract__end_date")

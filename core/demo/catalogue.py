@@ -9,7 +9,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.apps import apps
+from contracts.models import Plan
+from notifications.models import PersonalOffer, ReminderRule
+from retention.models import RetentionOffer
 
 # code, title, what the customer reads, kind and its numbers, targeting (empty: any),
 # validity in days from the seed's today (None: open-ended), priority (lower first).
@@ -169,11 +171,6 @@ PERSONAL_OFFER_SPECS: list[dict[str, str]] = [
 
 
 def retention_offers_seed(*, today: dt.date) -> int:
-    if not apps.is_installed("retention"):
-        return 0
-    from contracts.models import Plan
-    from retention.models import RetentionOffer
-
     made = 0
     for spec in RETENTION_OFFER_SPECS:
         start, end = spec["valid"]
@@ -202,9 +199,6 @@ def retention_offers_seed(*, today: dt.date) -> int:
 
 
 def reminder_rules_seed() -> int:
-    from contracts.models import Plan
-    from notifications.models import ReminderRule
-
     made = 0
     for spec in REMINDER_RULE_SPECS:
         plan = Plan.objects.filter(code=spec["plan"]).first() if "plan" in spec else None
@@ -220,8 +214,6 @@ def reminder_rules_seed() -> int:
 
 
 def personal_offers_seed() -> int:
-    from notifications.models import PersonalOffer
-
     made = 0
     for spec in PERSONAL_OFFER_SPECS:
         if PersonalOffer.objects.filter(

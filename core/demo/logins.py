@@ -11,12 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.conf import settings
 from django.utils import timezone, translation
 
+from billing.models import Invoice, InvoiceStatus
+from contracts.models import Contract, ContractStatus
 from core.models import User
 from customers.models import Customer, PortalAccount
+from renewals.models import RenewalCase, Stage
+from retention.models import Reason
+from retention.selectors import contract_has_open_cancellation, offer_for
 
 from .data import ADMIN_PASSWORD, DEMO_PASSWORD
 
@@ -60,8 +64,6 @@ def staff_logins() -> list[StaffLogin]:
 
 
 def _ready_to_sign(customer: Customer) -> str:
-    from renewals.models import RenewalCase, Stage
-
     case = (
         RenewalCase.objects.filter(contract__customer=customer, stage=Stage.QUOTE_SENT)
         .select_related("contract")
@@ -72,9 +74,6 @@ def _ready_to_sign(customer: Customer) -> str:
 
 
 def _ready_to_pay(customer: Customer) -> str:
-    from billing.models import Invoice, InvoiceStatus
-    from contracts.models import ContractStatus
-
     invoice = (
         Invoice.objects.filter(
             customer=customer,
@@ -91,10 +90,6 @@ def _ready_to_pay(customer: Customer) -> str:
 
 
 def _offer_on_cancel(customer: Customer, today: dt.date) -> str:
-    from contracts.models import Contract, ContractStatus
-    from retention.models import Reason
-    from retention.selectors import contract_has_open_cancellation, offer_for
-
     contracts = (
         Contract.objects.filter(customer=customer, status=ContractStatus.ACTIVE)
         .exclude(
@@ -127,11 +122,11 @@ def _offer_on_cancel(customer: Customer, today: dt.date) -> str:
 def portal_label(customer: Customer, *, today: dt.date | None = None) -> str:
     """What this customer can show in the portal now (the most interesting first)."""
     today = today or timezone.localdate()
-    checks = []
-    if apps.is_installed("renewals"):
-        checks += [lambda: _ready_to_sign(customer), lambda: _ready_to_pay(customer)]
-    if apps.is_installed("retention"):
-        checks.append(lambda: _offer_on_cancel(customer, today))
+    checks = [
+        lambda: _ready_to_sign(customer),
+        lambda: _ready_to_pay(customer),
+        lambda: _offer_on_cancel(customer, today),
+    ]
     return next((label for check in checks if (label := check())), "")
 
 

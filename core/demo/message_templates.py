@@ -29,6 +29,9 @@ from django.template.utils import get_app_template_dirs
 from django.utils import translation
 from django.utils.text import smart_split
 
+from notifications.models import MessageTemplate
+from notifications.rendering import message_templates_changed
+
 # Who receives each kind, hence its channels. Customer messages go by e-mail and to the
 # portal inbox (and by SMS where an SMS text exists); staff messages to the staff bell.
 STAFF_KINDS = frozenset({"message_failed", "renewal_intent_staff", "auto_renewal_blocked_staff"})
@@ -489,8 +492,6 @@ def message_template_rows() -> list[TemplateRow]:
 
 def message_templates_seed() -> int:
     """Create the rows that do not exist yet (an admin's edits are kept). Returns how many."""
-    from notifications.models import MessageTemplate
-
     existing = set(MessageTemplate.objects.values_list("kind", "language", "channel"))
     new = [
         MessageTemplate(
@@ -506,7 +507,5 @@ def message_templates_seed() -> int:
     ]
     MessageTemplate.objects.bulk_create(new)
     if new:
-        from notifications.rendering import message_templates_changed
-
         message_templates_changed()
     return len(new)

@@ -6,15 +6,17 @@ import datetime as dt
 import random
 from collections.abc import Callable
 
-from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
 from contracts.customer_tiers import customer_tiers_recompute
+from contracts.models import Contract, ContractStatus
 from core.errors import DomainError
 from core.models import User
 from customers.models import Contact, Customer, PortalAccount
 from customers.services import customer_set_tier_override
+from retention.models import Channel, Kind, Reason
+from retention.services import cancellation_continue, cancellation_submit
 
 from .catalogue import personal_offers_seed, reminder_rules_seed, retention_offers_seed
 from .history import Traits, history_write
@@ -161,14 +163,9 @@ CANCELLATION_WINDOW_DAYS = 90
 def _cancellation_requests(*, today: dt.date, count: int) -> int:
     """A few customers who asked (by phone, recorded by their account manager) to end a
     contract, so that the cancellations queue, the manager's tasks and the retention figures
-    have something to show. Through the retention service, like the staff form; skipped
-    when the retention app is not installed."""
-    if count <= 0 or not apps.is_installed("retention"):
+    have something to show. Through the retention service, like the staff form."""
+    if count <= 0:
         return 0
-    from contracts.models import Contract, ContractStatus
-    from retention.models import Channel, Kind, Reason
-    from retention.services import cancellation_continue, cancellation_submit
-
     reasons = [Reason.PRICE, Reason.BUDGET, Reason.COMPETITOR]
     # An early termination waits for the manager to confirm it: the queue's first tab.
     kinds = [Kind.EARLY_TERMINATION, Kind.NON_RENEWAL, Kind.NON_RENEWAL]

@@ -15,11 +15,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.apps import apps
 from django.db import transaction
 
 from contracts.models import Contract, ContractStatus
 from core.models import User
+from renewals.models import Intent, IntentChannel
+from renewals.services import (
+    case_open,
+    case_record_intent,
+    quote_create,
+    quote_send,
+    quote_sign_online,
+)
 
 from .data import USER_AGENTS
 from .story import ACTIVE, RENEWAL_DUE
@@ -54,17 +61,6 @@ def _renewal_due(customer_id: int, today: dt.date) -> Contract | None:
 def showcase_write(*, portal_users: list[User], today: dt.date) -> dict[str, str]:
     """Take the renewal flows of the first portal customers to their roles' stage.
     Returns {role: customer code} for the roles it could set up."""
-    if not apps.is_installed("renewals"):
-        return {}
-    from renewals.models import Intent, IntentChannel
-    from renewals.services import (
-        case_open,
-        case_record_intent,
-        quote_create,
-        quote_send,
-        quote_sign_online,
-    )
-
     done: dict[str, str] = {}
     for user, role in zip(portal_users, ROLES, strict=False):
         customer = user.portal_account.customer

@@ -10,6 +10,8 @@ from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from config.celery_app import app as celery_app
+
 logger = logging.getLogger(__name__)
 
 # A probe must answer quickly even when a dependency hangs: one attempt, a short timeout.
@@ -28,12 +30,10 @@ def _check_database() -> tuple[bool, str]:
 
 
 def _check_broker() -> tuple[bool, str]:
-    from config.celery_app import app
-
     # The URL is read from settings on every call (not from the Celery app's cached config) so
     # that the probe reports on the broker this process is configured for right now.
     try:
-        with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
+        with celery_app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(max_retries=0, timeout=BROKER_TIMEOUT_SECONDS)
         return True, "ok"
     except Exception as exc:  # noqa: BLE001

@@ -11,13 +11,13 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contracts.importers import contracts_import_csv
 from core.errors import DomainError
 from customers.importers import customers_import_csv
 
+from .import_states import import_job_claim, import_job_finish
 from .models import ImportJob, ImportKind, ImportStatus
 
 logger = logging.getLogger(__name__)
@@ -91,10 +91,7 @@ class _ProgressWriter:
 def import_job_run(*, job_id: int) -> ImportJob | None:
     """Run a queued job once: it is claimed by a compare-and-swap on its status, so a
     task delivered twice imports once."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
-        status=ImportStatus.RUNNING, started_at=timezone.now()
-    )
-    if not claimed:
+    if not import_job_claim(job_id):
         return None
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     progress = _ProgressWriter(job_id)
@@ -106,8 +103,9 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         )
     except Exception:
         logger.exception("import job %s crashed", job_id)
-        ImportJob.objects.filter(pk=job_id).update(
-            status=ImportStatus.FAILED,
+        import_job_finish(
+            job_id,
+            ImportStatus.FAILED,
             error_count=1,
             errors=[
                 {
@@ -116,7 +114,6 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
                     "message": _("Unexpected error; nothing was imported."),
                 }
             ],
-            finished_at=timezone.now(),
         )
         return ImportJob.objects.get(pk=job_id)
     finally:
@@ -128,13 +125,13 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         status = ImportStatus.CHECKED
     else:
         status = ImportStatus.DONE
-    ImportJob.objects.filter(pk=job_id).update(
-        status=status,
+    import_job_finish(
+        job_id,
+        status,
         rows=report.rows,
         created_count=report.created,
         error_count=len(result["errors"]),
         errors=result["errors"][:MAX_STORED_ERRORS],
-        finished_at=timezone.now(),
     )
     return ImportJob.objects.get(pk=job_id)
 

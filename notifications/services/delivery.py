@@ -7,16 +7,20 @@ import logging
 import random
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
 
 from ..channels import PermanentDeliveryError, TransientDeliveryError, channel_send
+from ..message_states import (
+    message_claim,
+    message_finish,
+    messages_claim_due,
+    messages_requeue_stuck,
+)
 from ..models import Message, MessageAttempt, MessageKind, MessageStatus
 from ..rendering import TemplateCache, template_render
 from .failures import message_alert_failure
@@ -34,38 +38,16 @@ def _backoff_seconds(attempts: int) -> float:
 
 
 def _claim_one(message_id: int, now: dt.datetime) -> Message | None:
-    updated = Message.objects.filter(
-        pk=message_id, status=MessageStatus.PENDING, next_attempt_at__lte=now
-    ).update(status=MessageStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    if not updated:
+    if not message_claim(message_id, now):
         return None  # another worker claimed it, or it is not due / not pending
     return Message.objects.get(pk=message_id)
 
 
 def _claim_batch(now: dt.datetime, limit: int) -> list[Message]:
-    with transaction.atomic():
-        # SKIP LOCKED: concurrent sweepers take disjoint batches instead of queueing.
-        ids = list(
-            Message.objects.select_for_update(skip_locked=True)
-            .filter(status=MessageStatus.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at", "id")
-            .values_list("id", flat=True)[:limit]
-        )
-        if not ids:
-            return []
-        Message.objects.filter(id__in=ids, status=MessageStatus.PENDING).update(
-            status=MessageStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
-        )
+    ids = messages_claim_due(now, limit)
+    if not ids:
+        return []
     return list(Message.objects.filter(id__in=ids, status=MessageStatus.SENDING, claimed_at=now))
-
-
-def _finish(message: Message, **fields: Any) -> bool:
-    """Write the outcome only if we still hold the claim (it was not re-queued meanwhile)."""
-    return bool(
-        Message.objects.filter(
-            pk=message.pk, status=MessageStatus.SENDING, claimed_at=message.claimed_at
-        ).update(**fields)
-    )
 
 
 def message_render(*, message: Message, cache: TemplateCache | None = None) -> None:
@@ -127,7 +109,7 @@ def _send_claimed(message: Message, cache: TemplateCache | None = None) -> str:
     now = timezone.now
     obsolete = _reminder_obsolete(message)
     if obsolete:
-        ok = _finish(message, status=MessageStatus.CANCELLED, last_error=obsolete, updated_at=now())
+        ok = message_finish(message, MessageStatus.CANCELLED, last_error=obsolete)
         return "cancelled" if ok else "lost"
     try:
         try:
@@ -154,28 +136,34 @@ def _send_claimed(message: Message, cache: TemplateCache | None = None) -> str:
                     "n": message.attempts,
                     "error": error,
                 }
-            if _finish(message, status=MessageStatus.FAILED, last_error=error, updated_at=now()):
+            # The failure and its alert commit together: a crash between them would
+            # leave a failed message nobody hears about. A broken alert (a savepoint of
+            # its own) is logged and does not undo the failure, which would send again.
+            with transaction.atomic():
+                if not message_finish(message, MessageStatus.FAILED, last_error=error):
+                    return "lost"
                 message.refresh_from_db()
-                message_alert_failure(message=message)
-                return "failed"
-            return "lost"
+                try:
+                    with transaction.atomic():
+                        message_alert_failure(message=message)
+                except Exception:  # noqa: BLE001 - the failed list still shows it
+                    logger.exception("no alert for failed message %s", message.pk)
+            return "failed"
         delay = _backoff_seconds(message.attempts)
-        ok = _finish(
+        ok = message_finish(
             message,
-            status=MessageStatus.PENDING,
+            MessageStatus.PENDING,
             last_error=error,
             next_attempt_at=now() + dt.timedelta(seconds=delay),
-            updated_at=now(),
         )
         return "retry" if ok else "lost"
     MessageAttempt.objects.create(message=message, number=message.attempts, ok=True)
-    _finish(
+    message_finish(
         message,
-        status=MessageStatus.SENT,
+        MessageStatus.SENT,
         sent_at=now(),
         provider_message_id=result.provider_message_id[:200],
         last_error="",
-        updated_at=now(),
     )
     return "sent"
 
@@ -192,9 +180,7 @@ def outbox_requeue_stuck(*, now: dt.datetime | None = None) -> int:
     """Put messages whose worker died mid-send back in the queue."""
     now = now or timezone.now()
     cutoff = now - dt.timedelta(seconds=conf("STUCK_AFTER_SECONDS"))
-    return Message.objects.filter(status=MessageStatus.SENDING, claimed_at__lt=cutoff).update(
-        status=MessageStatus.PENDING, next_attempt_at=now, claimed_at=None, updated_at=now
-    )
+    return messages_requeue_stuck(claimed_before=cutoff, now=now)
 
 
 @dataclass

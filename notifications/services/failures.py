@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 
 from core.errors import DomainError
 
-from ..models import Channel, Message, MessageKind, MessageStatus
+from ..message_states import message_requeue_failed
+from ..models import Channel, Message, MessageKind
 from .outbox import message_deliver_now, message_enqueue
 
 logger = logging.getLogger("notifications")
@@ -74,10 +75,7 @@ def message_alert_failure(*, message: Message) -> None:
 
 def message_retry(*, message: Message, by: Any) -> Message:
     """Staff: send a failed message again (a new claim cycle, same row, same dedupe key)."""
-    updated = Message.objects.filter(pk=message.pk, status=MessageStatus.FAILED).update(
-        status=MessageStatus.PENDING, next_attempt_at=timezone.now(), updated_at=timezone.now()
-    )
-    if not updated:
+    if not message_requeue_failed(message):
         raise DomainError(_("Only a failed message can be sent again."))
     message.refresh_from_db()
     message_deliver_now(message.pk)

@@ -1,15 +1,34 @@
-"""The staff feedback queue: its reads. The writes (assignment, the staff reply that
-tells the customer) are in insights.services."""
+"""Customer feedback and complaints: the staff queue's reads, and the writes shared by the
+portal and the staff pages (submission, replies, status through insights.feedback_states).
+Assignment and the staff reply that tells the customer are in insights.services."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.conf import settings
+from django.db import transaction
 from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from contracts.models import Contract
+from core.errors import DomainError
+from core.models import TaskKind
+from core.services import task_create
 from customers.access import customers_visible_to
-from portal.models import Feedback, FeedbackEvent, FeedbackReply, FeedbackStatus
+from customers.models import Customer
+
+from .feedback_states import feedback_change, feedback_opened_event
+from .models import (
+    Feedback,
+    FeedbackChannel,
+    FeedbackEvent,
+    FeedbackReply,
+    FeedbackSeverity,
+    FeedbackStatus,
+)
 
 OPEN = (FeedbackStatus.OPEN, FeedbackStatus.IN_PROGRESS)
 
@@ -82,3 +101,103 @@ def feedback_assignee(feedback: Feedback) -> Any:
         return feedback.assignment.assignee
     except Feedback.assignment.RelatedObjectDoesNotExist:
         return None
+
+
+# --- writes: submission, replies, status ---------------------------------------------
+
+DEFAULT_SLA_HOURS = {
+    FeedbackSeverity.CRITICAL: 4,
+    FeedbackSeverity.HIGH: 24,
+    FeedbackSeverity.NORMAL: 48,
+    FeedbackSeverity.LOW: 120,
+}
+
+
+def feedback_sla_due(*, severity: str, at: dt.datetime) -> dt.datetime:
+    """Calendar hours by severity (settings.RENEWDESK["FEEDBACK_SLA_HOURS"] overrides)."""
+    hours = {**DEFAULT_SLA_HOURS, **settings.RENEWDESK.get("FEEDBACK_SLA_HOURS", {})}
+    return at + dt.timedelta(hours=hours.get(severity, DEFAULT_SLA_HOURS["normal"]))
+
+
+def feedback_sla_table() -> list[tuple[str, int]]:
+    """(severity label, hours to the first answer), most severe first, for the form."""
+    hours = {**DEFAULT_SLA_HOURS, **settings.RENEWDESK.get("FEEDBACK_SLA_HOURS", {})}
+    order = [
+        FeedbackSeverity.CRITICAL,
+        FeedbackSeverity.HIGH,
+        FeedbackSeverity.NORMAL,
+        FeedbackSeverity.LOW,
+    ]
+    return [(str(FeedbackSeverity(s).label), int(hours[s])) for s in order]
+
+
+@transaction.atomic
+def feedback_submit(
+    *,
+    customer: Customer,
+    by: Any,
+    category: str,
+    severity: str,
+    subject: str,
+    body: str,
+    contract: Contract | None = None,
+    channel: str = FeedbackChannel.PORTAL,
+) -> Feedback:
+    if contract is not None and contract.customer_id != customer.pk:
+        raise DomainError(_("This contract does not belong to your account."))
+    now = timezone.now()
+    feedback = Feedback.objects.create(
+        customer=customer,
+        contract=contract,
+        submitted_by=by,
+        channel=channel,
+        category=category,
+        severity=severity,
+        subject=subject.strip(),
+        body=body.strip(),
+        sla_due_at=feedback_sla_due(severity=severity, at=now),
+    )
+    feedback_opened_event(feedback, by=by)
+    if customer.account_manager_id:
+        task_create(
+            assignee=customer.account_manager,
+            kind=TaskKind.FEEDBACK,
+            title=_("Answer %(ref)s: %(subject)s")
+            % {"ref": feedback.reference, "subject": feedback.subject},
+            details=feedback.body[:2000],
+            due_date=timezone.localtime(feedback.sla_due_at).date(),
+            customer=customer,
+            contract=contract,
+            dedupe_key=f"feedback:{feedback.pk}",
+        )
+    return feedback
+
+
+def feedback_set_status(*, feedback: Feedback, to: str, by: Any, note: str = "") -> Feedback:
+    return feedback_change(feedback, to, by=by, note=note)
+
+
+@transaction.atomic
+def feedback_reply_add(
+    *, feedback: Feedback, by: Any, body: str, from_staff: bool
+) -> FeedbackReply:
+    """Add a reply. A first staff answer starts the work (open → in progress) and meets
+    the response SLA; a customer's reply to a resolved item reopens it."""
+    locked = Feedback.objects.select_for_update().get(pk=feedback.pk)
+    if locked.status == FeedbackStatus.CLOSED:
+        raise DomainError(_("This request is closed. Please open a new one."))
+    body = body.strip()
+    if not body:
+        raise DomainError(_("Write a reply first."))
+    reply = FeedbackReply.objects.create(
+        feedback=locked, author=by, from_staff=from_staff, body=body
+    )
+    if from_staff:
+        if locked.first_response_at is None:
+            Feedback.objects.filter(pk=locked.pk).update(first_response_at=reply.created_at)
+        if locked.status == FeedbackStatus.OPEN:
+            feedback_change(locked, FeedbackStatus.IN_PROGRESS, by=by)
+    elif locked.status == FeedbackStatus.RESOLVED:
+        feedback_change(locked, FeedbackStatus.IN_PROGRESS, by=by, note="reopened by customer")
+    feedback.refresh_from_db()
+    return reply

@@ -12,9 +12,8 @@ from contracts.forms import ManagerFilterMixin, StaffUserChoiceField, staff_user
 from contracts.models import Plan
 from core.widgets import FastSelect
 from customers.models import Tier
-from portal.models import FeedbackStatus
 
-from .models import InteractionKind
+from .models import FeedbackStatus, InteractionKind
 from .selectors import DashboardFilters
 
 

@@ -16,11 +16,17 @@ from core.errors import DomainError
 from core.models import TaskKind
 from core.services import task_create
 from customers.models import Customer
-from portal import services as portal_services
-from portal.models import Feedback, FeedbackReply, FeedbackStatus
 from renewals import messaging
 
-from .models import FeedbackAssignment, Interaction, InteractionKind
+from .feedback import feedback_reply_add
+from .models import (
+    Feedback,
+    FeedbackAssignment,
+    FeedbackReply,
+    FeedbackStatus,
+    Interaction,
+    InteractionKind,
+)
 
 # Templates: insights/templates/emails/feedback_reply.{subject.txt,txt}.
 FEEDBACK_REPLY_KIND = "feedback_reply"
@@ -105,7 +111,7 @@ def feedback_staff_reply(*, feedback: Feedback, by: Any, body: str) -> FeedbackR
 
     The message is keyed on the reply: each reply is sent once, however often this
     message is queued again (a retried task, a replayed on_commit)."""
-    reply = portal_services.feedback_reply_add(feedback=feedback, by=by, body=body, from_staff=True)
+    reply = feedback_reply_add(feedback=feedback, by=by, body=body, from_staff=True)
     messaging.message_to_customer(
         kind=FEEDBACK_REPLY_KIND,
         customer=feedback.customer,

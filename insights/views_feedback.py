@@ -16,16 +16,17 @@ from django.views.decorators.http import require_POST
 
 from core.auth import staff_required
 from core.errors import DomainError
-from portal import services as portal_services
-from portal.models import Feedback, FeedbackCategory, FeedbackStatus
 
 from . import services
 from .feedback import (
     feedback_assignee,
     feedback_for_staff,
     feedback_get_for_staff,
+    feedback_set_status,
 )
+from .feedback_states import FEEDBACK
 from .forms import FeedbackAssignForm, FeedbackReplyForm, FeedbackStatusForm
+from .models import Feedback, FeedbackCategory, FeedbackStatus
 
 SHOW_CHOICES = ("open", "overdue", "all", *FeedbackStatus.values)
 
@@ -75,7 +76,7 @@ def feedback_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "assign_form": FeedbackAssignForm(initial={"assignee": assignee}),
             "reply_form": FeedbackReplyForm(),
             "status_form": FeedbackStatusForm(),
-            "allowed": portal_services.ALLOWED_FEEDBACK_TRANSITIONS[item.status],
+            "allowed": FEEDBACK.transitions[item.status],
         },
     )
 
@@ -130,7 +131,7 @@ def feedback_status(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Choose what to do."))
     else:
         try:
-            portal_services.feedback_set_status(
+            feedback_set_status(
                 feedback=item,
                 to=form.cleaned_data["to"],
                 by=request.user,

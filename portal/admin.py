@@ -7,9 +7,9 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
+from insights.models import Feedback, FeedbackEvent, FeedbackReply, FeedbackStatus
 
 from . import services
-from .models import Feedback, FeedbackEvent, FeedbackReply, FeedbackStatus
 
 
 class FeedbackReplyInline(admin.TabularInline):

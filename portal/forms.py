@@ -6,8 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Contract
 from customers.models import Contact
-
-from .models import FeedbackCategory, FeedbackSeverity
+from insights.models import FeedbackCategory, FeedbackSeverity
 
 
 class PortalFormMixin:

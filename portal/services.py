@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 from typing import Any
@@ -16,21 +15,20 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from contracts.models import Contract
-from core.errors import DomainError, InvalidTransition
+from core.errors import DomainError
 from core.tokens import TokenExpired, TokenInvalid, token_make, token_read
 from customers.models import Contact, Customer
 from customers.services import contact_save, customer_update
-from notifications.services import message_deliver_now, message_enqueue
 
-from .models import (
-    Feedback,
-    FeedbackChannel,
-    FeedbackEvent,
-    FeedbackReply,
-    FeedbackSeverity,
-    FeedbackStatus,
+# Feedback is an insights model; the portal's pages take it through these.
+from insights.feedback import (
+    feedback_reply_add,
+    feedback_set_status,
+    feedback_sla_due,
+    feedback_sla_table,
+    feedback_submit,
 )
+from notifications.services import message_deliver_now, message_enqueue
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -45,6 +43,8 @@ __all__ = [
     "customer_preferences_update",
     "feedback_reply_add",
     "feedback_set_status",
+    "feedback_sla_due",
+    "feedback_sla_table",
     "feedback_submit",
     "magic_link_consume",
     "magic_link_make",
@@ -209,152 +209,3 @@ def portal_contact_update(*, customer: Customer, user: Any, contact: Contact, **
     if unknown:
         raise ValueError(f"fields not editable from the portal: {sorted(unknown)}")
     return contact_save(customer=customer, by=user, contact=contact, **fields)
-
-
-# --- Feedback and complaints -----------------------------------------------------------
-
-DEFAULT_SLA_HOURS = {
-    FeedbackSeverity.CRITICAL: 4,
-    FeedbackSeverity.HIGH: 24,
-    FeedbackSeverity.NORMAL: 48,
-    FeedbackSeverity.LOW: 120,
-}
-
-ALLOWED_FEEDBACK_TRANSITIONS: dict[str, set[str]] = {
-    FeedbackStatus.OPEN: {
-        FeedbackStatus.IN_PROGRESS,
-        FeedbackStatus.RESOLVED,
-        FeedbackStatus.CLOSED,
-    },
-    FeedbackStatus.IN_PROGRESS: {FeedbackStatus.RESOLVED, FeedbackStatus.CLOSED},
-    # A resolved item can be reopened (customer replies) or closed.
-    FeedbackStatus.RESOLVED: {FeedbackStatus.IN_PROGRESS, FeedbackStatus.CLOSED},
-    FeedbackStatus.CLOSED: set(),
-}
-
-
-def feedback_sla_due(*, severity: str, at: dt.datetime) -> dt.datetime:
-    """Calendar hours by severity (settings.RENEWDESK["FEEDBACK_SLA_HOURS"] overrides)."""
-    hours = {**DEFAULT_SLA_HOURS, **settings.RENEWDESK.get("FEEDBACK_SLA_HOURS", {})}
-    return at + dt.timedelta(hours=hours.get(severity, DEFAULT_SLA_HOURS["normal"]))
-
-
-def feedback_sla_table() -> list[tuple[str, int]]:
-    """(severity label, hours to the first answer), most severe first, for the form."""
-    hours = {**DEFAULT_SLA_HOURS, **settings.RENEWDESK.get("FEEDBACK_SLA_HOURS", {})}
-    order = [
-        FeedbackSeverity.CRITICAL,
-        FeedbackSeverity.HIGH,
-        FeedbackSeverity.NORMAL,
-        FeedbackSeverity.LOW,
-    ]
-    return [(str(FeedbackSeverity(s).label), int(hours[s])) for s in order]
-
-
-@transaction.atomic
-def feedback_submit(
-    *,
-    customer: Customer,
-    by: Any,
-    category: str,
-    severity: str,
-    subject: str,
-    body: str,
-    contract: Contract | None = None,
-    channel: str = FeedbackChannel.PORTAL,
-) -> Feedback:
-    if contract is not None and contract.customer_id != customer.pk:
-        raise DomainError(_("This contract does not belong to your account."))
-    now = timezone.now()
-    feedback = Feedback.objects.create(
-        customer=customer,
-        contract=contract,
-        submitted_by=by,
-        channel=channel,
-        category=category,
-        severity=severity,
-        subject=subject.strip(),
-        body=body.strip(),
-        sla_due_at=feedback_sla_due(severity=severity, at=now),
-    )
-    FeedbackEvent.objects.create(
-        feedback=feedback, actor=by, from_status="", to_status=FeedbackStatus.OPEN
-    )
-    if customer.account_manager_id:
-        from core.models import TaskKind
-        from core.services import task_create
-
-        task_create(
-            assignee=customer.account_manager,
-            kind=TaskKind.FEEDBACK,
-            title=_("Answer %(ref)s: %(subject)s")
-            % {"ref": feedback.reference, "subject": feedback.subject},
-            details=feedback.body[:2000],
-            due_date=timezone.localtime(feedback.sla_due_at).date(),
-            customer=customer,
-            contract=contract,
-            dedupe_key=f"feedback:{feedback.pk}",
-        )
-    return feedback
-
-
-def _feedback_transition(
-    *, feedback: Feedback, to: str, by: Any, note: str = "", **fields: Any
-) -> Feedback:
-    """Change status under a row lock and write the event row in the same transaction."""
-    with transaction.atomic():
-        locked = Feedback.objects.select_for_update().get(pk=feedback.pk)
-        if to not in ALLOWED_FEEDBACK_TRANSITIONS[locked.status]:
-            raise InvalidTransition(
-                _("This request is %(status)s and cannot become %(to)s.")
-                % {
-                    "status": locked.get_status_display(),
-                    "to": FeedbackStatus(to).label,
-                }
-            )
-        now = timezone.now()
-        from_status = locked.status
-        locked.status = to
-        if to == FeedbackStatus.RESOLVED:
-            locked.resolved_at = now
-        if to == FeedbackStatus.CLOSED:
-            locked.closed_at = now
-        for name, value in fields.items():
-            setattr(locked, name, value)
-        locked.save()
-        FeedbackEvent.objects.create(
-            feedback=locked, actor=by, from_status=from_status, to_status=to, note=note[:300]
-        )
-    return locked
-
-
-def feedback_set_status(*, feedback: Feedback, to: str, by: Any, note: str = "") -> Feedback:
-    return _feedback_transition(feedback=feedback, to=to, by=by, note=note)
-
-
-@transaction.atomic
-def feedback_reply_add(
-    *, feedback: Feedback, by: Any, body: str, from_staff: bool
-) -> FeedbackReply:
-    """Add a reply. A first staff answer starts the work (open → in progress) and meets
-    the response SLA; a customer's reply to a resolved item reopens it."""
-    locked = Feedback.objects.select_for_update().get(pk=feedback.pk)
-    if locked.status == FeedbackStatus.CLOSED:
-        raise DomainError(_("This request is closed. Please open a new one."))
-    body = body.strip()
-    if not body:
-        raise DomainError(_("Write a reply first."))
-    reply = FeedbackReply.objects.create(
-        feedback=locked, author=by, from_staff=from_staff, body=body
-    )
-    if from_staff:
-        if locked.first_response_at is None:
-            Feedback.objects.filter(pk=locked.pk).update(first_response_at=reply.created_at)
-        if locked.status == FeedbackStatus.OPEN:
-            _feedback_transition(feedback=locked, to=FeedbackStatus.IN_PROGRESS, by=by)
-    elif locked.status == FeedbackStatus.RESOLVED:
-        _feedback_transition(
-            feedback=locked, to=FeedbackStatus.IN_PROGRESS, by=by, note="reopened by customer"
-        )
-    feedback.refresh_from_db()
-    return reply

@@ -202,7 +202,7 @@ def _numbers(prefix: str, years: list[int]) -> list[str]:
 def history_write(stories: list[Story], *, batch_size: int = 1000) -> None:
     """Write the invoices, payments and complaints of ``stories`` (contracts written)."""
     from billing.models import Invoice, InvoiceLine, Payment
-    from portal.models import Feedback
+    from insights.models import Feedback
     from portal.services import feedback_sla_due
 
     rows: list[tuple[Story, InstallmentSpec]] = [

@@ -11,7 +11,7 @@ from billing.models import Invoice, Payment
 from contracts.models import AutoRenewConsent, Contract, ContractEvent, Plan, PlanPrice
 from core.models import User
 from customers.models import Customer, PortalAccount
-from portal.models import Feedback
+from insights.models import Feedback
 
 pytestmark = pytest.mark.django_db
 

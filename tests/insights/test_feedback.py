@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import Task
-from portal.models import FeedbackStatus
+from insights.models import FeedbackStatus
 from portal.services import feedback_submit
 from tests.factories import CustomerFactory, PortalAccountFactory, StaffFactory, UserFactory
 

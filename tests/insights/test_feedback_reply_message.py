@@ -8,9 +8,9 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
+from insights.models import FeedbackReply
 from insights.services import FEEDBACK_REPLY_KIND, feedback_staff_reply
 from notifications.models import Message
-from portal.models import FeedbackReply
 from portal.services import feedback_submit
 from tests.factories import ContactFactory, CustomerFactory, PortalAccountFactory, UserFactory
 

@@ -20,10 +20,9 @@ from contracts.models import ContractStatus as S
 from core.models import User
 from customers.models import Customer
 from insights import propensity as p
-from insights.models import ContractScore, PropensityModel, Survey
+from insights.models import ContractScore, Feedback, PropensityModel, Survey
 from insights.scoring import at_risk_list, propensity_score_all
 from insights.selectors import DashboardFilters
-from portal.models import Feedback
 from tests.factories import ContractFactory, CustomerFactory, PlanFactory
 
 pytestmark = pytest.mark.django_db
@@ -196,7 +195,7 @@ def _synthetic_history(n: int, seed: int = 7) -> None:
     # Fresh planner statistics, as autovacuum would have in production: without them the
     # planner guesses the tables are tiny and picks bitmap ANDs over whole indexes.
     with connection.cursor() as cursor:
-        for table in ("contracts_contract", "billing_invoice", "portal_feedback"):
+        for table in ("contracts_contract", "billing_invoice", "insights_feedback"):
             cursor.execute(f"ANALYZE {table}")
 
 

@@ -25,8 +25,8 @@ from billing.models import CreditNote, Invoice, Payment
 from contracts.models import Contract, ContractEvent, ContractStatus
 from core.models import Task
 from customers.models import Contact, Customer
+from insights.models import Feedback
 from notifications.models import Message
-from portal.models import Feedback
 from renewals.models import RenewalCase
 from retention.models import CancellationRequest
 from tests.factories import ContractFactory, CustomerFactory, PlanFactory, PortalAccountFactory

@@ -27,8 +27,8 @@ from billing.models import Invoice, InvoiceKind
 from contracts.models import Contract
 from core.models import Document, DocumentKind, Task
 from customers.models import Contact, Customer
+from insights.models import Feedback
 from notifications.models import Message
-from portal.models import Feedback
 from renewals.models import RenewalCase
 from retention.models import CancellationRequest
 from retention.models import Kind as CancelKind
@@ -299,7 +299,7 @@ def test_a_customer_never_reaches_the_admin(client, tmp_path, settings):
     world = _foreign_world(tmp_path, settings)
     client.force_login(world["customer"].portal_accounts.get().user)
 
-    for url in ["/admin/", "/admin/portal/feedback/", "/admin/contracts/contract/"]:
+    for url in ["/admin/", "/admin/insights/feedback/", "/admin/contracts/contract/"]:
         response = client.get(url, follow=True)
         assert response.status_code == 200  # the admin login form, nothing else
         assert response.redirect_chain, url
@@ -312,10 +312,10 @@ def test_the_admin_is_open_to_staff_with_permissions_only(client, db):
 
     staff = StaffFactory()
     client.force_login(staff)
-    assert client.get("/admin/portal/feedback/").status_code == 403
+    assert client.get("/admin/insights/feedback/").status_code == 403
 
     staff.user_permissions.add(Permission.objects.get(codename="view_feedback"))
-    assert client.get("/admin/portal/feedback/").status_code == 200
+    assert client.get("/admin/insights/feedback/").status_code == 200
 
 
 def test_the_staff_crawler_would_see_a_leak(client, tmp_path, settings, team_lead):

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from core.errors import DomainError, InvalidTransition
 from core.models import Task
-from portal.models import Feedback, FeedbackEvent, FeedbackStatus
+from insights.models import Feedback, FeedbackEvent, FeedbackStatus
 from portal.services import feedback_reply_add, feedback_set_status, feedback_submit
 from tests.factories import ContractFactory, StaffFactory
 
@@ -150,7 +150,7 @@ def test_staff_reply_from_the_admin(client, customer, portal_user):
     item = _submit(customer, portal_user)
     admin = StaffFactory(is_superuser=True)
     client.force_login(admin)
-    url = reverse("admin:portal_feedback_change", args=[item.pk])
+    url = reverse("admin:insights_feedback_change", args=[item.pk])
 
     response = client.post(
         url,

@@ -10,7 +10,8 @@ packages listed in ``[tool.importlinter] root_packages`` (migrations left out):
 (c) no import cycle between apps, counting the domain modules only. Interface modules (the
     ``-> **`` entries of the layers contract's ignore_imports: views, admin, urls, forms...)
     sit on top and may import any app. The contract's other ignore_imports (known offenders
-    that still point up) are left out too: ``lint-imports`` lists them and fails on a new one.
+    that still point up) are left out too: ``lint-imports`` lists them and fails on a new one;
+(d) no domain module imports an interface module.
 
 KNOWN_IN_FUNCTION and KNOWN_GUARDS are today's offenders, to be moved by phase 2 of issue
 #17. The lists only shrink: a new offender fails, and so does an entry that no longer
@@ -287,6 +288,22 @@ def test_no_import_cycle_between_apps():
     assert not cycles, f"Import cycles between apps {cycles}, through:\n  " + "\n  ".join(detail)
 
 
+def test_no_domain_module_imports_an_interface_module():
+    """Interfaces sit on top: a service or selector that imports a view, a form or a URL
+    module would pull the interface layer under the domain."""
+    interfaces, _ = _ignored_imports()
+    found = [
+        f"{s.path}:{s.line} -> {s.target}"
+        for s in all_sites()
+        if s.is_import
+        and s.target_app in APPS
+        and s.app != "config"
+        and not is_interface(s.module, interfaces)
+        and is_interface(s.target, interfaces)
+    ]
+    assert not found, "Domain modules importing interface modules:\n  " + "\n  ".join(found)
+
+
 # --- self-checks: the scan sees what it must ---------------------------------------------
 
 
@@ -354,6 +371,7 @@ def test_the_scan_covers_every_app_and_sees_real_dependencies():
     assert {("contracts", "customers"), ("contracts", "core"), ("renewals", "contracts")} <= edges
     interfaces, offenders = _ignored_imports()
     assert is_interface("contracts.views", interfaces)
+    assert is_interface("core.demo", interfaces) and is_interface("core.demo.seed", interfaces)
     assert not is_interface("contracts.services", interfaces)
     # Each known offender still names real modules (a typo would hide nothing).
     for importer, imported in offenders:

@@ -14,13 +14,11 @@ A contract is created as a draft, or by an import in the status its dates give
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.dispatch import Signal
 from django.utils import timezone
 
 from core.events import actor_or_none
@@ -50,9 +48,8 @@ contract_workflow: StateMachine[Contract] = StateMachine(
     initial=frozenset({S.DRAFT, S.SCHEDULED, S.ACTIVE, S.EXPIRED}),
 )
 
-# Sent after the transaction that changed a contract's status commits.
-# Receivers (notifications, webhooks) get contract_id, from_status, to_status, event_id.
-contract_status_changed = Signal()
+# Other apps react to the event rows written here, after the commit: the reactions are
+# declared in lifecycle/subscriptions.py (no signal).
 
 
 @dataclass(frozen=True)
@@ -123,11 +120,9 @@ def imported_status(start_date: dt.date, end_date: dt.date, today: dt.date) -> s
     return S.ACTIVE
 
 
-def _events(
-    change: ContractChange, *, by: Any, reason: str, payload: Payload, made: list[ContractEvent]
-) -> EventFactory:
+def _events(change: ContractChange, *, by: Any, reason: str, payload: Payload) -> EventFactory:
     def build(contract: Contract, current: str, to: str) -> ContractEvent:
-        row = contract_event_new(
+        return contract_event_new(
             contract=contract,
             kind=change.kind,
             by=by,
@@ -136,29 +131,12 @@ def _events(
             reason=reason,
             payload=payload(contract) if callable(payload) else payload,
         )
-        made.append(row)
-        return row
 
     return build
 
 
 def _values(change: ContractChange, updates: Mapping[str, Any] | None) -> dict[str, Any]:
     return {**({"ended_at": timezone.now()} if change.ends_term else {}), **(updates or {})}
-
-
-def _announce(rows: Iterable[ContractEvent]) -> None:
-    # Inside the caller's transaction: sent once it commits, never for a rollback.
-    for row in rows:
-        transaction.on_commit(
-            partial(
-                contract_status_changed.send,
-                sender=Contract,
-                contract_id=row.contract_id,
-                from_status=row.from_status,
-                to_status=row.to_status,
-                event_id=row.pk,
-            )
-        )
 
 
 def contract_transition(
@@ -176,16 +154,14 @@ def contract_transition(
     the new status and is refused, so exactly one transition happens. ``contract`` is
     updated with what was written and returned.
     """
-    made: list[ContractEvent] = []
     with transaction.atomic():
         contract_workflow.change(
             contract,
             change.to,
-            event=_events(change, by=by, reason=reason, payload=payload, made=made),
+            event=_events(change, by=by, reason=reason, payload=payload),
             expect_from=change.expect_from,
             updates=_values(change, updates),
         )
-        _announce(made)
     return contract
 
 
@@ -202,17 +178,15 @@ def contracts_transition_locked(
 
     For set-based sweeps (end-of-term processing): the caller holds ``select_for_update``
     on every row in the current transaction and passes those fresh instances, so the
-    check sees the committed status. Same table, same event rows, same signal after
-    commit, with one UPDATE and one INSERT for all of them. All or nothing: one refused
+    check sees the committed status. Same table, same event rows, published after the
+    commit alike, with one UPDATE and one INSERT for all of them. All or nothing: one refused
     transition refuses the batch. ``payload`` may be a function of the contract.
     """
-    made: list[ContractEvent] = []
     changed = contract_workflow.change_locked_many(
         contracts,
         change.to,
-        event=_events(change, by=by, reason=reason, payload=payload, made=made),
+        event=_events(change, by=by, reason=reason, payload=payload),
         expect_from=change.expect_from,
         updates=_values(change, updates),
     )
-    _announce(made)
     return changed

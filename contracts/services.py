@@ -20,11 +20,7 @@ from core.sequences import sequence_next
 from customers.models import Customer
 
 from . import contract_states as states
-from .contract_states import (  # noqa: F401 - contract_status_changed: receivers import it here
-    contract_event_new,
-    contract_status_changed,
-    contract_transition,
-)
+from .contract_states import contract_event_new, contract_transition
 from .models import (
     AutoRenewConsent,
     ConsentChannel,

@@ -159,25 +159,27 @@ def test_only_a_draft_can_be_edited(manager):
     assert contract.notice_period_days == 60
 
 
-def test_the_status_change_signal_fires_only_after_commit(
-    manager, django_capture_on_commit_callbacks
+PUBLISHED: list[tuple[str, list[int]]] = []
+
+
+def record_publish(label: str, ids: list[int]) -> None:
+    PUBLISHED.append((label, list(ids)))
+
+
+def test_the_status_change_event_is_published_only_after_commit(
+    manager, settings, django_capture_on_commit_callbacks
 ):
-    received = []
-
-    def receiver(**kw):
-        received.append((kw["from_status"], kw["to_status"]))
-
-    services.contract_status_changed.connect(receiver)
-    try:
-        contract = ContractFactory(status=S.ACTIVE)
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            services.contract_expire(contract=contract)
-        assert received == []
-        for cb in callbacks:
-            cb()
-        assert received == [("active", "expired")]
-    finally:
-        services.contract_status_changed.disconnect(receiver)
+    settings.RENEWDESK_EVENT_DELIVERY = "tests.contracts.test_services.record_publish"
+    PUBLISHED.clear()
+    contract = ContractFactory(status=S.ACTIVE)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.contract_expire(contract=contract)
+    assert PUBLISHED == []
+    for cb in callbacks:
+        cb()
+    event = contract.events.get(kind="expired")
+    assert (event.from_status, event.to_status) == ("active", "expired")
+    assert PUBLISHED == [("contracts.ContractEvent", [event.pk])]
 
 
 def test_auto_renew_switch_writes_a_consent_row_and_an_event(manager):

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from contracts import contract_states
-from contracts.models import Contract, ContractStatus
+from contracts.models import Contract, ContractEvent, ContractStatus
 from lifecycle import term_changes
 from lifecycle.contract_ends import process_contract_ends
 from renewals.models import RenewalCase, Stage
@@ -68,23 +68,28 @@ def test_each_rule_changes_the_same_contracts_for_a_chunk_and_one_at_a_time(one_
     assert [term_changes.terms_expire(ids, AS_OF), term_changes.terms_renewed(ids, AS_OF)] == [0, 0]
 
 
-def test_batched_expiry_writes_the_same_event_and_signal_as_one_by_one(
-    django_capture_on_commit_callbacks,
+PUBLISHED: list[tuple[str, list[int]]] = []
+
+
+def record_publish(label: str, ids: list[int]) -> None:
+    PUBLISHED.append((label, list(ids)))
+
+
+def test_batched_expiry_writes_and_publishes_the_same_events_as_one_by_one(
+    settings, django_capture_on_commit_callbacks
 ):
+    settings.RENEWDESK_EVENT_DELIVERY = "tests.lifecycle.test_term_changes.record_publish"
+    PUBLISHED.clear()
     contracts = [ContractFactory(end_date=END) for _ in range(3)]
-    sent = []
-
-    def receiver(sender, **kwargs):
-        sent.append((kwargs["contract_id"], kwargs["from_status"], kwargs["to_status"]))
-
-    contract_states.contract_status_changed.connect(receiver)
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            report = process_contract_ends(as_of=AS_OF)
-    finally:
-        contract_states.contract_status_changed.disconnect(receiver)
+    with django_capture_on_commit_callbacks(execute=True):
+        report = process_contract_ends(as_of=AS_OF)
     assert report.expired == 3
-    assert sorted(sent) == sorted((c.pk, S.ACTIVE, S.EXPIRED) for c in contracts)
+    expired = ContractEvent.objects.filter(contract__in=contracts, kind="expired")
+    published = {pk for label, ids in PUBLISHED if label == "contracts.ContractEvent" for pk in ids}
+    assert set(expired.values_list("pk", flat=True)) <= published
+    assert sorted(expired.values_list("contract_id", "from_status", "to_status")) == sorted(
+        (c.pk, S.ACTIVE, S.EXPIRED) for c in contracts
+    )
     for contract in contracts:
         contract.refresh_from_db()
         assert contract.ended_at is not None

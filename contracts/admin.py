@@ -25,6 +25,7 @@ from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
+from core.event_admin import ReactionStateFilter, reactions_retry
 
 from .exports import consents_csv_response
 from .models import (
@@ -552,7 +553,8 @@ class ContractLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 @admin.register(ContractEvent)
 class ContractEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("contract", "at", "kind", "from_status", "to_status", "actor", "reason")
-    list_filter = ("kind", "to_status", "from_status", "at")
+    list_filter = (ReactionStateFilter, "kind", "to_status", "from_status", "at")
+    actions = [reactions_retry]
     list_select_related = ("contract", "actor")
     search_fields = ("contract__number", "contract__customer__code", "reason", "kind")
     date_hierarchy = "at"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -44,8 +45,6 @@ class LineSpec:
 
 
 def contract_number_next(*, year: int | None = None) -> str:
-    from django.conf import settings
-
     year = year or timezone.localdate().year
     prefix = settings.RENEWDESK["CONTRACT_NUMBER_PREFIX"]
     n = sequence_next(name=f"contract-{year}")

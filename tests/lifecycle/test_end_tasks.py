@@ -21,6 +21,7 @@ from lifecycle.end_tasks import (
     contract_ends_chunk_task,
     process_contract_ends_chunk_task_old_name,
     process_contract_ends_task,
+    process_contract_ends_task_old_name,
 )
 from renewals.models import RenewalCase, Stage
 from tests.factories import ContractFactory, CustomerFactory, PlanFactory, StaffFactory
@@ -180,6 +181,15 @@ def test_a_chunk_queued_under_the_old_task_name_is_still_done():
     contract = ContractFactory(end_date=END)
     args = ("run-1", "expire", AS_OF.isoformat(), 0, [contract.pk])
     assert process_contract_ends_chunk_task_old_name.apply(args=args).get() is True
+    contract.refresh_from_db()
+    assert contract.status == S.EXPIRED
+
+
+def test_the_daily_task_sent_under_its_old_name_still_runs():
+    contract = ContractFactory(end_date=END)
+    assert process_contract_ends_task_old_name.name == "contracts.tasks.process_contract_ends_task"
+    summary = process_contract_ends_task_old_name.apply(args=(AS_OF.isoformat(),)).get()
+    assert summary["expired"] == 1
     contract.refresh_from_db()
     assert contract.status == S.EXPIRED
 

@@ -298,6 +298,8 @@ def write_in_bulk(stories: list[Story], *, today: dt.date, batch_size: int = 100
                 ContractEvent(
                     contract=story.contract,
                     at=step.at,
+                    # History: nothing reacts to it now (no webhooks, surveys or messages).
+                    reacted_at=step.at,
                     actor=step.by,
                     kind=kind,
                     from_status=from_status,

@@ -45,7 +45,7 @@ BEAT_ENTRIES = [
     ),
     BeatEntry(
         "renewdesk: contract end processing (daily)",
-        "contracts.tasks.process_contract_ends_task",
+        "lifecycle.end_tasks.process_contract_ends_task",
         crontab={"minute": "5", "hour": "0"},
     ),
     BeatEntry(

@@ -236,9 +236,9 @@ def seed(n: int) -> dict[str, float]:
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(
-            BASELINE_SQL.replace("{offset_filter}", "x > d0.days").replace(
-                "{rows_filter}", WINDOW_FILTER
-            ),
+            BASELINE_SQL.replace("{offset_filter}", "x > d0.days")
+            .replace("{rows_from}", "contracts_contract c")
+            .replace("{rows_filter}", WINDOW_FILTER),
             {**_baseline_params(book, AS_OF), "status": "sent"},
         )
         timings["earlier reminders"] = time.perf_counter() - started
@@ -273,7 +273,7 @@ SELECT now(), now(), c.customer_id, c.id, ch.address, ch.channel, 'renewal_remin
         || ':' || c.customer_id,
     %(status)s, 0, now(), '', '', c.end_date, o.off, d0.days < o.off, false,
     jsonb_build_object('days_left', d0.days)
-FROM contracts_contract c
+FROM {rows_from}
 JOIN customers_customer cu ON cu.id = c.customer_id
 LEFT JOIN customers_contact ct ON ct.customer_id = c.customer_id AND ct.is_primary
 CROSS JOIN LATERAL (SELECT c.end_date - %(as_of)s::date AS days) d0
@@ -304,8 +304,9 @@ ON CONFLICT DO NOTHING
 # The seed's earlier reminders: every contract of the 30-day window.
 WINDOW_FILTER = "c.end_date <= %(as_of)s::date + %(max_offset)s::int"
 # The baseline's rows: the contracts whose reminder is due by the schedule (the partial
-# index contract_next_reminder), as the sweep reads them.
-DUE_BY_SCHEDULE = "c.next_reminder_on <= %(as_of)s::date"
+# index reminder_schedule_due), as the sweep reads them.
+DUE_FROM = "notifications_reminderschedule rs JOIN contracts_contract c ON c.id = rs.contract_id"
+DUE_BY_SCHEDULE = "rs.due_on <= %(as_of)s::date"
 
 # Today's due offset: the smallest one ≥ the days left.
 DUE_FILTER = (
@@ -355,8 +356,10 @@ def baseline(as_of: dt.date) -> tuple[int, float, tuple[int, str]]:
 
     params = _baseline_params(RuleBook(), as_of)
     mark = _max_id("notifications_message")
-    sql = BASELINE_SQL.replace("{offset_filter}", DUE_FILTER).replace(
-        "{rows_filter}", DUE_BY_SCHEDULE
+    sql = (
+        BASELINE_SQL.replace("{offset_filter}", DUE_FILTER)
+        .replace("{rows_from}", DUE_FROM)
+        .replace("{rows_filter}", DUE_BY_SCHEDULE)
     )
     with transaction.atomic():
         with connection.cursor() as cur:
@@ -367,10 +370,6 @@ def baseline(as_of: dt.date) -> tuple[int, float, tuple[int, str]]:
         digest = _keys_digest(mark)
         transaction.set_rollback(True)
     return rows, seconds, digest
-
-
-# Only the schedule's statements may write it (contracts migration 0008's trigger).
-SCHEDULE_WRITE_FLAG = "(SELECT set_config('renewdesk.reminder_schedule', 'on', true)) AS f"
 
 
 def sweep(as_of: dt.date, *, batch_size: int, trace: bool = False) -> dict[str, Any]:
@@ -384,7 +383,7 @@ def sweep(as_of: dt.date, *, batch_size: int, trace: bool = False) -> dict[str, 
     # The schedules the sweep will move, to put them back for the next round.
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT id, next_reminder_on FROM contracts_contract WHERE next_reminder_on <= %s",
+            "SELECT contract_id, due_on FROM notifications_reminderschedule WHERE due_on <= %s",
             [as_of],
         )
         schedules = cur.fetchall()
@@ -408,13 +407,11 @@ def sweep(as_of: dt.date, *, batch_size: int, trace: bool = False) -> dict[str, 
         cur.execute("DELETE FROM notifications_message WHERE id > %s", [mark])
         cur.execute("DELETE FROM core_task WHERE id > %s", [task_mark])
         cur.execute(
-            "UPDATE contracts_contract c SET next_reminder_on = s.next"
-            " FROM unnest(%s::bigint[], %s::date[]) AS s(id, next), "
-            + SCHEDULE_WRITE_FLAG
-            + " WHERE c.id = s.id",
-            [[i for i, _n in schedules], [n for _i, n in schedules]],
+            "UPDATE notifications_reminderschedule rs SET due_on = s.due"
+            " FROM unnest(%s::bigint[], %s::date[]) AS s(id, due) WHERE rs.contract_id = s.id",
+            [[i for i, _d in schedules], [d for _i, d in schedules]],
         )
-        cur.execute("VACUUM ANALYZE contracts_contract")
+        cur.execute("VACUUM ANALYZE notifications_reminderschedule")
         cur.execute("VACUUM ANALYZE notifications_message")
         cur.execute("VACUUM ANALYZE core_task")
     return {

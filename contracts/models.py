@@ -237,14 +237,6 @@ class Contract(TimeStampedModel):
     )
     signed_at = models.DateTimeField(_("signed at"), null=True, blank=True, editable=False)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True, editable=False)
-    # When this term's next renewal reminder is due (None: none is). Kept by
-    # notifications.reminders.schedule_state; the daily sweep reads the rows due by the
-    # partial index below. Database triggers (migration 0008) set it to date.min ("work it
-    # out at the next sweep") when a row is inserted or its dates, status, auto-renewal or
-    # plan change by any path, so a stale value can only make the sweep look, never skip.
-    next_reminder_on = models.DateField(
-        _("next reminder due on"), null=True, blank=True, editable=False
-    )
 
     class Meta:
         verbose_name = _("contract")
@@ -269,12 +261,6 @@ class Contract(TimeStampedModel):
                 fields=["end_date", "number"],
                 name="contract_active_end_number",
                 condition=models.Q(status="active"),
-            ),
-            # The daily reminder sweep: the contracts whose next reminder is due.
-            models.Index(
-                fields=["next_reminder_on"],
-                name="contract_next_reminder",
-                condition=models.Q(next_reminder_on__isnull=False),
             ),
             models.Index(fields=["status", "end_date"], name="contract_status_end"),
             models.Index(fields=["owner", "status", "end_date"], name="contract_owner_status_end"),

@@ -10,10 +10,11 @@ Exactly once per (contract term, offset, channel, recipient) is enforced by Post
 rows are inserted with ON CONFLICT DO NOTHING, so two sweeps running at once, two beats
 or a redelivered task all end with one row.
 
-The schedule is state (schedule_state.py): ``Contract.next_reminder_on`` says when a
-term's next reminder is due. The sweep reads only the contracts due by it (partial index
-``contract_next_reminder``), decides each one's due offset by the rule above, and moves
-its schedule to the next smaller offset in the statement that inserts its reminders.
+The schedule is state (schedule_state.py): ``ReminderSchedule.due_on`` says when a
+contract term's next reminder is due. The sweep reads only the contracts due by it
+(partial index ``reminder_schedule_due``), decides each one's due offset by the rule
+above, and moves its schedule to the next smaller offset in the statement that inserts
+its reminders.
 Triggers reset the schedule on every change that can move it, so a stale value makes the
 sweep look at a contract, never skip one (see sweep.py and schedule_state.py).
 """

@@ -1,5 +1,5 @@
-"""The reminder schedule as state: ``Contract.next_reminder_on``, when a term's next
-renewal reminder is due (None: none is).
+"""The reminder schedule as state: ``ReminderSchedule.due_on`` (one narrow row per
+contract), when a term's next renewal reminder is due (None: none is).
 
 The value for a contract on day T (before or after T's sweep, it does not matter):
 
@@ -9,8 +9,8 @@ The value for a contract on day T (before or after T's sweep, it does not matter
   term yet (offsets whose day has not come are taken as unsent without asking);
 * None when every offset has its reminder.
 
-A date in the past is fine: the sweep reads every row with ``next_reminder_on <= today``
-(partial index ``contract_next_reminder``) and works out the due offset by the rule of
+A date in the past is fine: the sweep reads every row with ``due_on <= today`` (partial
+index ``reminder_schedule_due``) and works out the due offset by the rule of
 the day (the smallest offset ≥ the days left, so catching up sends one late reminder),
 then moves the value to the next smaller offset in the statement that inserts the
 reminders. A value too early only makes the sweep read a row and move it on; a value too
@@ -19,8 +19,9 @@ it:
 
 * any insert of a contract, and any change of its end date, status, auto-renewal, plan or
   customer (whatever wrote it: services, bulk imports, the admin, raw SQL), and a change of
-  status of its successor: database triggers (contracts migration 0008) set the value to
-  ``UNSCHEDULED`` (date.min), which the next sweep reads and decides;
+  status of its successor: database triggers (notifications migration 0006) set the value
+  to ``UNSCHEDULED`` (date.min), which the next sweep reads and decides. Nothing else
+  writes the table, so a save of a stale contract instance cannot move a schedule back;
 * a change of a customer's tier: the same trigger on the customer marks its contracts;
 * a change of the reminder rules or jurisdictions in the admin: ``reminder_schedule_
   recompute()`` of every open contract, in the admin's transaction;
@@ -43,7 +44,7 @@ from django.utils import timezone
 from contracts.models import Contract, ContractStatus
 from customers.models import Customer, Tier
 
-from ..models import Message
+from ..models import Message, ReminderSchedule
 from .rules import RuleBook
 
 # "Not worked out yet": read by the next sweep, which decides.
@@ -105,6 +106,7 @@ def sql_params(rules: str, as_of: dt.date) -> dict:
 
 def sql_tables() -> dict[str, str]:
     return {
+        "schedule": ReminderSchedule._meta.db_table,
         "contract": Contract._meta.db_table,
         "customer": Customer._meta.db_table,
         "message": Message._meta.db_table,
@@ -150,12 +152,6 @@ EXISTS (
 )
 """
 
-# Only the schedule's statements write a value (the trigger of contracts migration 0008
-# keeps the stored one against a save of a stale instance): they carry this flag, set for
-# their transaction, in their FROM list (evaluated before the first row is written).
-WRITE_FLAG = "(SELECT set_config('renewdesk.reminder_schedule', 'on', true)) AS schedule_flag"
-WRITE_FLAG_RESET = "SELECT set_config('renewdesk.reminder_schedule', '', true)"
-
 _RECOMPUTE = (
     "WITH "  # noqa: S608 (constant fragments, values are parameters)
     + RULES_CTE
@@ -174,21 +170,21 @@ computed AS (
         )
     END AS next
     FROM {contract} c
+    LEFT JOIN {schedule} rs ON rs.contract_id = c.id
 """
     + RULES_JOIN
     + """
     WHERE {scope}
 )
-UPDATE {contract} c SET next_reminder_on = computed.next
-FROM computed, """
-    + WRITE_FLAG
-    + """
-WHERE c.id = computed.id AND c.next_reminder_on IS DISTINCT FROM computed.next
+INSERT INTO {schedule} AS rs (contract_id, due_on)
+SELECT id, next FROM computed
+ON CONFLICT (contract_id) DO UPDATE SET due_on = EXCLUDED.due_on
+WHERE rs.due_on IS DISTINCT FROM EXCLUDED.due_on
 """
 )
 
 # Every contract that may need a value, or holds one it should not.
-_ALL = "(c.status = ANY(%(open)s::text[]) OR c.next_reminder_on IS NOT NULL)"
+_ALL = "(c.status = ANY(%(open)s::text[]) OR rs.due_on IS NOT NULL)"
 # The contracts named, and their predecessors (a successor's status decides whether the
 # predecessor is still reminded).
 _SOME = (
@@ -200,7 +196,7 @@ _SOME = (
 def reminder_schedule_recompute(
     *, contract_ids: Iterable[int] | None = None, as_of: dt.date | None = None
 ) -> int:
-    """Set ``next_reminder_on`` of the contracts named (and their predecessors), or of every
+    """Set the schedule of the contracts named (and their predecessors), or of every
     contract when ``contract_ids`` is None, in one statement; returns the rows changed.
 
     Runs in the caller's transaction. Only PostgreSQL keeps the schedule: on other
@@ -225,17 +221,20 @@ def reminder_schedule_recompute(
         # 1.7 s of 2 s). Off for this transaction only.
         cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, params)
-        changed = cursor.rowcount
-        cursor.execute(WRITE_FLAG_RESET)
-    return changed
+        return cursor.rowcount
 
 
 def reminder_schedule_refresh(contract: Contract, *, as_of: dt.date | None = None) -> None:
-    """Recompute one contract's schedule (the same statement, for one id) and put the value
-    on the instance."""
+    """Recompute one contract's schedule (the same statement, for one id)."""
     reminder_schedule_recompute(contract_ids=[contract.pk], as_of=as_of)
-    contract.next_reminder_on = (
-        Contract.objects.filter(pk=contract.pk).values_list("next_reminder_on", flat=True).first()
+
+
+def reminder_schedule_due_on(contract_id: int) -> dt.date | None:
+    """A contract's stored schedule (None: none due, or no row)."""
+    return (
+        ReminderSchedule.objects.filter(contract_id=contract_id)
+        .values_list("due_on", flat=True)
+        .first()
     )
 
 
@@ -247,8 +246,8 @@ def reminder_schedule_on_contract_event(event) -> None:
     nothing was unscheduled."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT c.id FROM {Contract._meta.db_table} c"  # noqa: S608 (table name)
-            " WHERE c.next_reminder_on = %s AND c.id IN ("
+            f"SELECT rs.contract_id FROM {ReminderSchedule._meta.db_table} rs"  # noqa: S608
+            " WHERE rs.due_on = %s AND rs.contract_id IN ("
             f" SELECT %s UNION ALL SELECT predecessor_id FROM {Contract._meta.db_table}"
             " WHERE id = %s)",
             [UNSCHEDULED, event.contract_id, event.contract_id],

@@ -85,8 +85,8 @@ def _due_contracts(as_of: dt.date, max_offset: int):
     )
 
 
-# The contracts the schedule says are due (``next_reminder_on <= as_of``, partial index
-# ``contract_next_reminder``), each with its due offset by the rule of the day (the
+# The contracts the schedule says are due (``due_on <= as_of``, partial index
+# ``reminder_schedule_due``), each with its due offset by the rule of the day (the
 # smallest of its offsets ≥ the days left, NULL when it may not be reminded: not active,
 # ended, or renewal signed), how many reminders it already has at that offset (the unique
 # index of (contract, term_end, offset_days, channel, customer)), and its schedule after
@@ -109,8 +109,9 @@ SELECT c.id, c.end_date, o.offsets IS NULL, d.due,
     CASE WHEN e.eligible THEN c.end_date - (
         SELECT max(x) FROM unnest(o.offsets) x WHERE x < c.end_date - %(as_of)s::date
     ) END,
-    c.next_reminder_on, c.status, c.auto_renew, c.plan_id
-FROM {contract} c
+    rs.due_on, c.status, c.auto_renew, c.plan_id
+FROM {schedule} rs
+JOIN {contract} c ON c.id = rs.contract_id
 """
     + schedule_state.RULES_JOIN
     + """
@@ -124,7 +125,7 @@ CROSS JOIN LATERAL (
         SELECT min(x) FROM unnest(o.offsets) x WHERE x >= c.end_date - %(as_of)s::date
     ) END AS due
 ) d
-WHERE c.next_reminder_on <= %(as_of)s::date
+WHERE rs.due_on <= %(as_of)s::date
 ORDER BY c.end_date, c.id
 """
 )
@@ -132,20 +133,16 @@ ORDER BY c.end_date, c.id
 # Moves the schedule of the contracts read (compare-and-swap on what was read). As a CTE
 # of the batch's INSERT of reminders (same statement), or alone for the rows that needed
 # no reminder.
-_ADVANCE = (
-    """
-UPDATE {contract} c SET next_reminder_on = a.next
+_ADVANCE = """
+UPDATE {schedule} rs SET due_on = a.next
 FROM unnest(%s::bigint[], %s::date[], %s::date[], %s::date[], %s::text[], %s::bool[],
-            %s::bigint[]) AS a(id, next, seen, end_date, status, auto_renew, plan_id),
-    """
-    + schedule_state.WRITE_FLAG
-    + """
-WHERE c.id = a.id AND c.next_reminder_on = a.seen AND c.end_date = a.end_date
+            %s::bigint[]) AS a(id, next, seen, end_date, status, auto_renew, plan_id)
+JOIN {contract} c ON c.id = a.id
+WHERE rs.contract_id = a.id AND rs.due_on = a.seen AND c.end_date = a.end_date
   AND c.status = a.status AND c.auto_renew = a.auto_renew
   AND c.plan_id IS NOT DISTINCT FROM a.plan_id
-  AND c.next_reminder_on IS DISTINCT FROM a.next
+  AND rs.due_on IS DISTINCT FROM a.next
 """
-)
 
 # (id, end date, unknown rule, due offset, already sent, advance) where advance is the
 # _ADVANCE row (id, next, seen, end_date, status, auto_renew, plan_id) or None.
@@ -220,14 +217,7 @@ def _advance(rows: list[tuple]) -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        # The write flag is dropped in the same round trip (it must not outlive the
-        # schedule's own statement in a longer transaction).
-        cursor.execute(
-            _ADVANCE.format(contract=Contract._meta.db_table)
-            + "; "
-            + schedule_state.WRITE_FLAG_RESET,
-            _advance_columns(rows),
-        )
+        cursor.execute(_ADVANCE.format(**schedule_state.sql_tables()), _advance_columns(rows))
 
 
 def _channels_for(row: dict[str, Any], contact: dict[str, str]) -> list[tuple[str, str]]:
@@ -367,12 +357,11 @@ def _sweep_batch(
             with connection.cursor() as cursor:
                 cursor.execute(
                     _INSERT_ADVANCING.format(
-                        table=Message._meta.db_table, contract=Contract._meta.db_table
+                        table=Message._meta.db_table, **schedule_state.sql_tables()
                     ),
                     _advance_columns(advances) + cols,
                 )
                 inserted = [is_late for (is_late,) in cursor.fetchall()]
-                cursor.execute(schedule_state.WRITE_FLAG_RESET)
         _staff_tasks(as_of, fresh, summary)
     created = len(inserted)
     late = sum(inserted)

@@ -1,4 +1,4 @@
-"""The reminder schedule as state (Contract.next_reminder_on): its value at month ends, on
+"""The reminder schedule as state (ReminderSchedule.due_on): its value at month ends, on
 leap days and across daylight-saving changes, how every change that moves it keeps it
 right, and that the sweep reading it sends exactly the due reminders, once."""
 
@@ -16,6 +16,7 @@ from notifications.reminders import reminders_sweep
 from notifications.reminders.schedule_state import (
     UNSCHEDULED,
     reminder_schedule_on_contract_event,
+    reminder_schedule_due_on,
     reminder_schedule_recompute,
     reminder_schedule_refresh,
 )
@@ -27,7 +28,7 @@ D = dt.date
 
 
 def schedule_of(contract: Contract) -> dt.date | None:
-    return Contract.objects.values_list("next_reminder_on", flat=True).get(pk=contract.pk)
+    return reminder_schedule_due_on(contract.pk)
 
 
 def sent(contract: Contract) -> list[tuple[int, bool]]:
@@ -57,7 +58,7 @@ def test_a_new_contract_is_unscheduled_until_worked_out(make_contract):
     # then the database marked it for the next sweep, and its value is the 30-day mark
     assert schedule_of(contract) == UNSCHEDULED
     reminder_schedule_refresh(contract, as_of=AS_OF)
-    assert contract.next_reminder_on == contract.end_date - dt.timedelta(days=30)
+    assert schedule_of(contract) == contract.end_date - dt.timedelta(days=30)
 
 
 @pytest.mark.parametrize(
@@ -77,7 +78,7 @@ def test_each_sweep_moves_the_schedule_to_the_next_offset_across_month_ends_and_
     ending, end, thirty, fifteen, seven
 ):
     contract = ending(end, today=thirty - dt.timedelta(days=5))
-    assert contract.next_reminder_on == thirty
+    assert schedule_of(contract) == thirty
 
     # the day before each mark nothing is read; on the mark its reminder goes out
     for mark, after in ((thirty, fifteen), (fifteen, seven), (seven, None)):
@@ -104,7 +105,7 @@ def test_the_reminder_due_on_a_daylight_saving_change_goes_out_once_that_local_d
     # given a contract whose 30-day mark is the day the clocks change
     settings.TIME_ZONE = zone
     contract = ending(change_day + dt.timedelta(days=30), today=change_day - dt.timedelta(days=2))
-    assert contract.next_reminder_on == change_day
+    assert schedule_of(contract) == change_day
 
     # when the sweep runs every hour from two days before to two days after (local dates)
     tz = zoneinfo.ZoneInfo(zone)
@@ -152,7 +153,7 @@ def test_turning_auto_renewal_off_drops_the_jurisdictions_notice_day(ending, jur
     ca = JurisdictionRule.objects.get(code="US-CA")
     ReminderRule.objects.create(offsets="7", jurisdiction=ca)
     contract = ending(AS_OF + dt.timedelta(days=40), today=AS_OF, auto_renew=True)
-    assert contract.next_reminder_on == contract.end_date - dt.timedelta(days=15)
+    assert schedule_of(contract) == contract.end_date - dt.timedelta(days=15)
 
     contract.auto_renew = False
     contract.save(update_fields=["auto_renew"])

@@ -191,6 +191,7 @@ CELERY_TASK_ROUTES = {
     "lifecycle.end_tasks.*": {"queue": "sweeps"},
     "contracts.tasks.*": {"queue": "sweeps"},  # the end-of-term tasks' names before lifecycle
     "notifications.tasks.send_reminders_task": {"queue": "sweeps"},
+    "notifications.tasks.reminder_schedule_repair_task": {"queue": "sweeps"},
     "notifications.tasks.send_care_messages_task": {"queue": "sweeps"},
     "renewals.tasks.open_renewal_cases_task": {"queue": "sweeps"},
     "billing.tasks.send_dunning_reminders_task": {"queue": "sweeps"},

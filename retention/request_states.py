@@ -124,7 +124,8 @@ def request_status_change(
     ``updates`` (the columns that go with it); write its timeline rows, published after
     the commit. Refused with ``InvalidTransition`` (a translated message) if the table
     does not allow it. ``request`` is updated in place and returned."""
-    kind = EVENT_KIND[to]
+    # A status no change reaches (submitted) has no kind: the table refuses it first.
+    kind = EVENT_KIND.get(to, to)
 
     def event(locked: CancellationRequest, src: str, dst: str) -> RequestEvent:
         return request_event_row(

@@ -28,7 +28,7 @@ from .webhooks import webhook_event_emit, webhook_subscribed
 S = ContractStatus
 
 # Status reached → the specific event (contract.status_changed is sent for every change).
-CONTRACT_EVENTS = {
+CONTRACT_EVENTS: dict[str, str] = {
     S.AWAITING_SIGNATURE: "contract.sent_for_signature",
     S.AWAITING_PAYMENT: "contract.signed",
     S.ACTIVE: "contract.activated",
@@ -87,11 +87,16 @@ def contract_status_changed(event: ContractEvent) -> None:
 
 def _renewal_data(case_id: int | None, contract_id: int) -> dict[str, Any] | None:
     qs = RenewalCase.objects.select_related("contract__customer", "owner", "successor", "quote")
-    case = qs.filter(pk=case_id).first() if case_id else qs.filter(contract_id=contract_id).first()
+    if case_id:
+        case = qs.filter(pk=case_id).first()
+    else:
+        case = qs.filter(contract_id=contract_id).first()
     return {"renewal_case": dict(RenewalCaseSerializer(case).data)} if case else None
 
 
 def _cancellation_data(request_id: int | None) -> dict[str, Any] | None:
+    if request_id is None:
+        return None
     request = (
         CancellationRequest.objects.select_related("contract", "customer", "offer")
         .filter(pk=request_id)

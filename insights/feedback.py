@@ -105,7 +105,7 @@ def feedback_assignee(feedback: Feedback) -> Any:
 
 # --- writes: submission, replies, status ---------------------------------------------
 
-DEFAULT_SLA_HOURS = {
+DEFAULT_SLA_HOURS: dict[str, int] = {
     FeedbackSeverity.CRITICAL: 4,
     FeedbackSeverity.HIGH: 24,
     FeedbackSeverity.NORMAL: 48,

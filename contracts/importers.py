@@ -41,6 +41,7 @@ from .models import AutoRenewConsent, BillingPeriod, Contract, ContractEvent, Co
 from .services import (
     ImportSpec,
     auto_renew_event_new,
+    contract_dates_validate,
     contract_import,
     contract_import_rows,
     import_consent_new,
@@ -164,8 +165,11 @@ def _validate_row(
             report.add(line, str(exc), column)
 
     start, end = parsed.get("start_date"), parsed.get("end_date")
-    if start and end and end < start:
-        report.add(line, _("The end date is before the start date."), "end_date")
+    if start and end:
+        try:
+            contract_dates_validate(start, end)  # as every contract's dates
+        except DomainError as exc:
+            report.add(line, exc.message, "end_date")
 
     if len(report.errors) > before or customer is None:
         return None

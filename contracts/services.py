@@ -65,7 +65,8 @@ def _annualise(total: Decimal, start: dt.date, end: dt.date) -> Decimal:
     return money(total * Decimal(365) / Decimal(days)) if days > 0 else money(total)
 
 
-def _validate_dates(start_date: dt.date, end_date: dt.date) -> None:
+def contract_dates_validate(start_date: dt.date, end_date: dt.date) -> None:
+    """The one rule for a term's dates (drafts, edits, imports)."""
     if end_date < start_date:
         raise DomainError(_("The end date must not be before the start date."))
 
@@ -117,7 +118,7 @@ def contract_create_draft(
     notice_period_days: int | None = None,
     predecessor: Contract | None = None,
 ) -> Contract:
-    _validate_dates(start_date, end_date)
+    contract_dates_validate(start_date, end_date)
     lines = list(lines)
     if not lines:
         raise DomainError(_("A contract needs at least one line."))
@@ -187,7 +188,7 @@ def contract_update_draft(
         if getattr(locked, name) != value:
             changed[name] = str(value)
             setattr(locked, name, value)
-    _validate_dates(locked.start_date, locked.end_date)
+    contract_dates_validate(locked.start_date, locked.end_date)
     _copy_policy_from_plan(locked)
     if lines is not None:
         lines = list(lines)
@@ -374,7 +375,7 @@ def contract_import_rows(
     its dates give, its one line, its "imported" event. The single and the bulk import
     both write exactly these, so they cannot differ. Auto-renewal comes on afterwards with
     a consent (``contract_import`` or the bulk writer), and only for a term not yet over."""
-    _validate_dates(spec.start_date, spec.end_date)
+    contract_dates_validate(spec.start_date, spec.end_date)
     status = states.imported_status(spec.start_date, spec.end_date, today)
     contract = Contract(
         number=spec.number,

@@ -146,6 +146,8 @@ def test_it_reports_every_bad_row_with_its_line_and_writes_nothing(customer, pla
     for line, column in expected_columns.items():
         assert by_line[line][0].startswith(f"{column}:"), (line, by_line[line])
     assert "line 2" in by_line[4][0]
+    # the dates are refused by the rule every contract follows (contract_dates_validate)
+    assert by_line[10] == ["end_date: The end date must not be before the start date."]
     assert "fields" in by_line[23][0]
     assert list(Contract.objects.values_list("number", flat=True)) == ["HT-TAKEN"]
     assert not ContractEvent.objects.exists()

@@ -7,15 +7,19 @@ created and migrated by the script, never a test database) it seeds with COPY (p
 ``copy_expert``) ``--contracts`` active contracts whose end dates are spread evenly over the
 next 365 days, one customer per five contracts with a primary contact, and the reminders the
 sweeps of the previous days sent (the steady state: a contract 20 days from its end already
-has its 30-day reminder). On the measured day the contracts 30, 15 and 7 days from their end
-are due: about 1/365 of the book per offset.
+has its 30-day reminder), then computes every contract's reminder schedule with the
+application's set-based recompute (notifications.reminders.schedule_state; timed: it is what
+the migration and the nightly repair run). On the measured day the contracts 30, 15 and 7
+days from their end are due: about 1/365 of the book per offset.
 
 Then, in the same run, each round times:
   * the baseline: one hand-written ``INSERT … SELECT … ON CONFLICT DO NOTHING`` creating the
     same outbox rows in the real ``notifications_message`` table (same indexes and foreign
-    keys), inside a transaction that is rolled back;
+    keys), reading the due contracts by the schedule's index (``reminder_schedule_due``) as
+    the sweep does, inside a transaction that is rolled back;
   * the sweep (``notifications.reminders.reminders_sweep``), which commits; its rows, staff
-    tasks and escalations are deleted afterwards so the next round starts from the same state;
+    tasks and escalations are deleted afterwards and the schedules it moved are put back, so
+    the next round starts from the same state;
 and checks that both created the same set of dedupe keys. Finally one more sweep runs under
 tracemalloc for its peak Python memory (the timed rounds run without it).
 """

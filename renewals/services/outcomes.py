@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -88,16 +87,8 @@ def _mark_won_locked(
             contract=successor or contract,
             dedupe_key=f"renewal-followup:{locked.pk}",
         )
-    # The insights app sends its own CSAT survey (with a rating link) when the old
-    # contract becomes "renewed"; only without it do we ask in a plain message.
-    if not apps.is_installed("insights"):
-        message_to_customer(
-            kind="satisfaction_survey",
-            customer=contract.customer,
-            contract=successor or contract,
-            context={"contract_number": (successor or contract).number},
-            dedupe_key=f"renewal-survey:{locked.pk}",
-        )
+    # The satisfaction survey is the insights app's CSAT (with a rating link), sent as a
+    # reaction when the old contract becomes "renewed" (lifecycle/subscriptions.py).
     return locked
 
 

@@ -27,6 +27,7 @@ from core.errors import DomainError, InvalidTransition
 from core.models import DocumentKind
 from core.money import money
 from core.pdf import document_store
+from core.sequences import sequence_next
 from renewals.case_states import case_lock, case_stage_change
 from renewals.messaging import message_to_customer
 from renewals.models import (
@@ -38,6 +39,8 @@ from renewals.models import (
 )
 from renewals.quote_states import quote_lock, quote_mark_sent, quote_reopen
 from renewals.selectors import term_months
+from retention.selectors import pending_grants_for_next_quote
+from retention.services import grant_mark_used
 
 from .reply_dates import reply_due_date
 from .successors import (
@@ -150,7 +153,7 @@ def quote_create(*, case: RenewalCase, by: Any) -> Quote:
         _write_quote_lines(quote, specs)
         quote.save()
         for grant in used:
-            _grant_mark_used(grant, by=by, quote_ref=quote.number)
+            grant_mark_used(grant=grant, by=by, quote_ref=quote.number)
         event_record(
             contract=contract,
             kind="quote_created",
@@ -164,11 +167,7 @@ def _apply_retention_grants(
     quote: Quote, contract: Contract, specs: list[QuoteLineSpec], start: dt.date, months: int
 ) -> list[Any]:
     """Apply what a retention offer promised (discount, installments, downgrade) to the
-    first quote. Returns the grants used; the retention app may be absent."""
-    try:
-        from retention.selectors import pending_grants_for_next_quote
-    except ImportError:
-        return []
+    first quote. Returns the grants used."""
     used = []
     for grant in pending_grants_for_next_quote(contract=contract):
         changes = _grant_changes(
@@ -230,15 +229,7 @@ def quote_apply_grant(*, quote: Quote, grant: Any, by: Any = None) -> bool:
     return True
 
 
-def _grant_mark_used(grant: Any, *, by: Any, quote_ref: str) -> None:
-    from retention.services import grant_mark_used
-
-    grant_mark_used(grant=grant, by=by, quote_ref=quote_ref)
-
-
 def _quote_number() -> str:
-    from core.sequences import sequence_next
-
     year = timezone.localdate().year
     return f"QT-{year}-{sequence_next(name=f'quote-{year}'):06d}"
 

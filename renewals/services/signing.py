@@ -31,6 +31,7 @@ from renewals.models import (
     Stage,
 )
 from renewals.quote_states import quote_lock, quote_mark_signed
+from retention.selectors import contract_has_open_cancellation, renewal_blocked_by_cancellation
 
 # --- signing -----------------------------------------------------------------------------
 
@@ -59,7 +60,7 @@ def _quote_mark_signed(
     predecessor = Contract.objects.select_for_update().get(pk=case.contract_id)
     # Same row lock as the cancellation flow takes: a cancellation request and a signature
     # on the same contract queue here, and whichever comes second is refused.
-    if _has_open_cancellation(predecessor.pk):
+    if contract_has_open_cancellation(contract_id=predecessor.pk):
         raise DomainError(
             _(
                 "A cancellation of this contract is in progress. It cannot be renewed until "
@@ -73,8 +74,6 @@ def _quote_mark_signed(
         )
     # Under the predecessor's row lock, which cancellation_submit also takes: a renewal
     # signature and a cancellation racing on the same contract cannot both win.
-    from retention.selectors import renewal_blocked_by_cancellation
-
     if renewal_blocked_by_cancellation(contract_id=predecessor.pk):
         raise InvalidTransition(
             _("A cancellation of the current contract is open; withdraw it before renewing.")
@@ -119,14 +118,6 @@ def _quote_mark_signed(
         context={"contract_number": successor.number, "quote_number": quote.number},
         dedupe_key=f"renewal-signed:{quote.pk}",
     )
-
-
-def _has_open_cancellation(contract_id: int) -> bool:
-    try:
-        from retention.selectors import contract_has_open_cancellation
-    except ImportError:
-        return False
-    return contract_has_open_cancellation(contract_id=contract_id)
 
 
 def _lock_for_signing(quote: Quote) -> tuple[RenewalCase, Quote]:

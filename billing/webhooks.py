@@ -102,7 +102,8 @@ def webhook_process(*, body: bytes) -> WebhookResult:
     named in ``data.invoice``; other event types are stored and ignored."""
     payload = _parse(body)
     event_type = str(payload.get("type", ""))[:60]
-    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    raw_data = payload.get("data")
+    data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
     try:
         with transaction.atomic():
             event = WebhookEvent.objects.create(

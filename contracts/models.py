@@ -19,7 +19,11 @@ class BillingPeriod(models.TextChoices):
     ANNUAL = "annual", _("Annual")
 
 
-PERIOD_MONTHS = {BillingPeriod.MONTHLY: 1, BillingPeriod.QUARTERLY: 3, BillingPeriod.ANNUAL: 12}
+PERIOD_MONTHS: dict[str, int] = {
+    BillingPeriod.MONTHLY: 1,
+    BillingPeriod.QUARTERLY: 3,
+    BillingPeriod.ANNUAL: 12,
+}
 
 
 class FeeKind(models.TextChoices):

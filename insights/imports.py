@@ -37,9 +37,10 @@ def import_job_create(
 ) -> ImportJob:
     if kind not in IMPORTERS:
         raise DomainError(_("Choose what the file contains."))
-    if not upload.name.lower().endswith(".csv"):
+    name = upload.name or ""  # an uploaded file always has one; the stubs allow None
+    if not name.lower().endswith(".csv"):
         raise DomainError(_("Upload a .csv file."))
-    if upload.size > MAX_UPLOAD_BYTES:
+    if (upload.size or 0) > MAX_UPLOAD_BYTES:
         raise DomainError(
             _("The file is too large (at most %(mb)s MB).") % {"mb": MAX_UPLOAD_BYTES // 2**20}
         )
@@ -47,7 +48,7 @@ def import_job_create(
         job = ImportJob.objects.create(
             kind=kind,
             file=upload,
-            filename=upload.name[:255],
+            filename=name[:255],
             dry_run=dry_run,
             created_by=by,
         )

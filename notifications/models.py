@@ -155,9 +155,9 @@ class Message(TimeStampedModel):
         VariableDoesNotExist in a template."""
         if self.to_address:
             return self.to_address
-        if self.customer_id:
+        if self.customer is not None:  # None without a query when customer_id is None
             return self.customer.name
-        if self.user_id:
+        if self.user is not None:
             return self.user.get_full_name() or self.user.get_username()
         return ""
 

@@ -61,9 +61,8 @@ def _status_action(to: str, label):
         if done:
             modeladmin.message_user(request, _("%(n)d updated.") % {"n": done})
 
-    action.short_description = label
     action.__name__ = f"mark_{to}"
-    return action
+    return admin.action(description=label)(action)
 
 
 @admin.register(Feedback)

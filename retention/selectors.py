@@ -30,7 +30,7 @@ from .models import (
 )
 
 # Contracts a customer can still cancel: non-renewal also before the term starts.
-CANCELLABLE = {
+CANCELLABLE: dict[str, tuple[ContractStatus, ...]] = {
     Kind.NON_RENEWAL: (ContractStatus.ACTIVE, ContractStatus.SCHEDULED),
     Kind.EARLY_TERMINATION: (ContractStatus.ACTIVE,),
 }

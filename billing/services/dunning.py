@@ -63,7 +63,7 @@ def invoice_dunning_send(*, invoice_id: int, as_of: dt.date) -> bool:
         ).update(dunning_level=level, last_dunning_on=as_of)
         if not claimed:
             return False
-        if invoice.contract_id:
+        if invoice.contract is not None:
             event_record(
                 contract=invoice.contract,
                 kind="dunning_sent",

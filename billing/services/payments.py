@@ -99,7 +99,7 @@ def payment_record(
             )
             locked.amount_paid = locked.amount_paid + applied
             locked.save(update_fields=["amount_paid", "updated_at"])
-            if locked.contract_id:
+            if locked.contract is not None:
                 event_record(
                     contract=locked.contract,
                     kind="payment_recorded",
@@ -246,7 +246,7 @@ def refund_record(
                 received_at=paid_at or timezone.now(),
                 recorded_by=by if getattr(by, "is_authenticated", False) else None,
             )
-            if note.contract_id:
+            if note.contract is not None:
                 event_record(
                     contract=note.contract,
                     kind="refund_recorded",

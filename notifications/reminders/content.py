@@ -149,6 +149,7 @@ def reminder_context_for_contract(*, contract: Contract, today: dt.date | None =
 def reminder_context_for_message(*, message: Message) -> dict:
     """The context a stored reminder is rendered with at delivery (its own offset and the
     days left on the day it was created)."""
+    assert message.contract_id is not None  # a reminder is about a contract
     row = contract_rows(Contract.objects.filter(pk=message.contract_id))[0]
     days_left = int(message.context.get("days_left") or message.offset_days or 1)
     tier = row["customer__tier_override"] or row["customer__tier"]

@@ -74,8 +74,7 @@ def rules_table(book: RuleBook) -> str:
     """The RuleBook's offsets for every (plan with a rule of its own, or none) × tier ×
     auto-renewal, as JSON for the SQL below. A plan without a rule of its own falls back
     like plan None; a tier outside Tier (ANY_TIER) gets what RuleBook gives an unknown tier."""
-    plans: list[int | None] = sorted({p for p, _t in book.rules if p is not None})
-    plans.append(None)
+    plans: list[int | None] = [*sorted({p for p, _t in book.rules if p is not None}), None]
     return json.dumps(
         [
             {

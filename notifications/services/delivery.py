@@ -118,20 +118,21 @@ def _send_claimed(message: Message, cache: TemplateCache | None = None) -> str:
             raise PermanentDeliveryError(exc.message) from exc
         result = channel_send(message)
     except Exception as raw:  # noqa: BLE001 - every failure is recorded and classified
-        exc = raw
-        if not isinstance(exc, TransientDeliveryError | PermanentDeliveryError):
+        if isinstance(raw, TransientDeliveryError | PermanentDeliveryError):
+            failure = raw
+        else:
             # A bug or an unknown provider error: retried like a transient one, and
             # given up on after MAX_ATTEMPTS like any other.
             logger.exception("unexpected error delivering message %s", message.pk)
-            exc = TransientDeliveryError(repr(raw))
-        error = str(exc)[:2000]
+            failure = TransientDeliveryError(repr(raw))
+        error = str(failure)[:2000]
         exhausted = message.attempts >= conf("MAX_ATTEMPTS")
-        permanent = exc.permanent or exhausted
+        permanent = failure.permanent or exhausted
         MessageAttempt.objects.create(
             message=message, number=message.attempts, ok=False, permanent=permanent, error=error
         )
         if permanent:
-            if exhausted and not exc.permanent:
+            if exhausted and not failure.permanent:
                 error = _("Gave up after %(n)s attempts: %(error)s") % {
                     "n": message.attempts,
                     "error": error,

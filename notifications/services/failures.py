@@ -28,11 +28,12 @@ def message_alert_failure(*, message: Message) -> None:
     if message.kind == MessageKind.MESSAGE_FAILED:
         return  # never alert about an alert
     manager = None
-    if message.contract_id and message.contract.owner_id:
+    # (A relation whose id is None reads as None without a query.)
+    if message.contract is not None and message.contract.owner_id:
         manager = message.contract.owner
-    elif message.customer_id and message.customer.account_manager_id:
+    elif message.customer is not None and message.customer.account_manager_id:
         manager = message.customer.account_manager
-    if message.contract_id:
+    if message.contract is not None:
         with transaction.atomic():
             event_record(
                 contract=message.contract,
@@ -47,7 +48,7 @@ def message_alert_failure(*, message: Message) -> None:
     if manager is None:
         logger.error("message %s failed and nobody owns it: %s", message.pk, message.last_error)
         return
-    label = message.contract.number if message.contract_id else str(message.customer or "")
+    label = message.contract.number if message.contract is not None else str(message.customer or "")
     task_create(
         assignee=manager,
         kind=TaskKind.FOLLOW_UP,

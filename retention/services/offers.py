@@ -152,7 +152,9 @@ def revenue_saved(
     elif offer.kind == OfferKind.DOWNGRADE and offer.downgrade_plan is not None:
         plan = offer.downgrade_plan
         per = policy.PERIOD_MONTHS.get(plan.billing_period, 1)
-        cost = max(contract.total_amount - plan.price * Decimal(months) / Decimal(per), 0)
+        cost = max(
+            contract.total_amount - plan.price * Decimal(months) / Decimal(per), Decimal("0")
+        )
     return policy.to_money(max(at_risk - cost, Decimal("0")))
 
 
@@ -185,7 +187,10 @@ def _offer_apply(
         days = (new_end - contract.start_date).days + 1
         contract.annual_value = policy.to_money(contract.total_amount * 365 / Decimal(days))
         contract.save(update_fields=["end_date", "annual_value", "updated_at"])
-        details = {"old_end_date": old_end.isoformat(), "new_end_date": new_end.isoformat()}
+        details: dict[str, Any] = {
+            "old_end_date": old_end.isoformat(),
+            "new_end_date": new_end.isoformat(),
+        }
         if offer.kind == OfferKind.PAUSE:
             details["pause_from"] = today.isoformat()
             details["pause_until"] = (
@@ -221,7 +226,7 @@ def _offer_apply(
     else:
         # Discount, downgrade and installment plan shape the next quote (renewals reads
         # selectors.pending_grants_for_next_quote); a downgrade is recorded as an amendment.
-        details: dict[str, Any] = {}
+        details = {}
         if offer.kind == OfferKind.DOWNGRADE and offer.downgrade_plan is not None:
             details = {
                 "from_plan": contract.plan.code if contract.plan else "",

@@ -56,6 +56,7 @@ check: $(STAMP) messages
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(PY) -m mypy .
 
 # The environment passes through (TEST_DATABASE_NAME, DATABASE_URL, REDIS_URL, ...).
 # Two pytest workers (pytest-xdist), one per core, each with its own test database;

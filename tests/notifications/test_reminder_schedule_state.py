@@ -15,8 +15,8 @@ from notifications.models import JurisdictionRule, Message, ReminderRule
 from notifications.reminders import reminders_sweep
 from notifications.reminders.schedule_state import (
     UNSCHEDULED,
-    reminder_schedule_on_contract_event,
     reminder_schedule_due_on,
+    reminder_schedule_on_contract_event,
     reminder_schedule_recompute,
     reminder_schedule_refresh,
 )

@@ -485,7 +485,7 @@ def main() -> None:
         s = result["summary"]
         print(
             f"{i:>5} {rows:>7} {base_s:>10.3f} {result['seconds']:>8.3f} {ratio:>6.2f} "
-            f"{result['queries']:>7}   {same}; sweep: {s.contracts_seen} in the window, "
+            f"{result['queries']:>7}   {same}; sweep: {s.contracts_seen} due by the schedule, "
             f"{s.created} created, {s.skipped} already sent, {s.tasks} tasks "
             f"({s.escalations} escalations)"
         )

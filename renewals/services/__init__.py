@@ -25,6 +25,7 @@ from .outcomes import (
     case_mark_won,
     case_on_successor_paid,
     case_open_for_blocked_auto_renewal,
+    cases_mark_won,
     successor_void_if_unsigned,
 )
 from .quotes import (
@@ -51,6 +52,7 @@ __all__ = [
     "case_open",
     "case_open_for_blocked_auto_renewal",
     "case_record_intent",
+    "cases_mark_won",
     "price_per_term",
     "quote_create",
     "quote_send",

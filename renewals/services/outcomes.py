@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
@@ -19,7 +20,7 @@ from contracts.models import (
 from contracts.services import event_record
 from core.models import TaskKind
 from core.services import task_create
-from renewals.case_states import case_lock, case_stage_change
+from renewals.case_states import case_lock, case_stage_change, cases_stage_change_locked
 from renewals.messaging import message_to_customer, message_to_staff
 from renewals.models import (
     Quote,
@@ -73,23 +74,51 @@ def _mark_won_locked(
     case_stage_change(
         locked, Stage.WON, by=by, payload={"automatic": automatic}, updates={"next_action": ""}
     )
-    contract = locked.contract
-    owner = locked.owner or contract.customer.account_manager
-    successor = locked.successor
-    if owner is not None:
-        task_create(
-            assignee=owner,
-            kind=TaskKind.FOLLOW_UP,
-            title=_("Follow up with %(customer)s after the renewal of %(number)s")
-            % {"customer": contract.customer.name, "number": contract.number},
-            due_date=timezone.localdate() + dt.timedelta(days=14),
-            customer=contract.customer,
-            contract=successor or contract,
-            dedupe_key=f"renewal-followup:{locked.pk}",
-        )
-    # The satisfaction survey is the insights app's CSAT (with a rating link), sent as a
-    # reaction when the old contract becomes "renewed" (lifecycle/subscriptions.py).
+    _follow_up_after_win(locked)
     return locked
+
+
+def cases_mark_won(*, contract_ids: Sequence[int], by: Any = None) -> int:
+    """case_mark_won for the cases of many renewed contracts at once (an end-of-term
+    sweep, inside its transaction): the same table and events in one UPDATE and one
+    INSERT, then each case's follow-up task. Cases already won are left alone; one the
+    table refuses (lost) refuses the batch, as it would refuse the single win. Returns
+    how many were won."""
+    with transaction.atomic():
+        cases = [
+            case
+            for case in RenewalCase.objects.select_for_update(of=("self",))
+            .select_related("contract__customer__account_manager", "owner", "successor")
+            .filter(contract_id__in=list(contract_ids))
+            .order_by("contract_id")
+            if case.stage != Stage.WON
+        ]
+        cases_stage_change_locked(
+            cases, Stage.WON, by=by, payload={"automatic": False}, updates={"next_action": ""}
+        )
+        for case in cases:
+            _follow_up_after_win(case)
+    return len(cases)
+
+
+def _follow_up_after_win(case: RenewalCase) -> None:
+    """A follow-up task for the account manager. The satisfaction survey is the insights
+    app's CSAT (with a rating link), a reaction to the old contract becoming "renewed"
+    (lifecycle/subscriptions.py)."""
+    contract = case.contract
+    owner = case.owner or contract.customer.account_manager
+    if owner is None:
+        return
+    task_create(
+        assignee=owner,
+        kind=TaskKind.FOLLOW_UP,
+        title=_("Follow up with %(customer)s after the renewal of %(number)s")
+        % {"customer": contract.customer.name, "number": contract.number},
+        due_date=timezone.localdate() + dt.timedelta(days=14),
+        customer=contract.customer,
+        contract=case.successor or contract,
+        dedupe_key=f"renewal-followup:{case.pk}",
+    )
 
 
 def case_attach_auto_renewal(*, predecessor: Contract, successor: Contract) -> RenewalCase:

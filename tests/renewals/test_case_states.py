@@ -14,6 +14,7 @@ from django.utils import translation
 
 from contracts.models import ContractEvent
 from core.errors import InvalidTransition
+from core.models import Task
 from renewals.case_states import (
     CASE_STAGE_TRANSITIONS,
     CASE_STAGES,
@@ -22,6 +23,7 @@ from renewals.case_states import (
     cases_stage_change_locked,
 )
 from renewals.models import RenewalCase, Stage
+from renewals.services import case_mark_won, cases_mark_won
 from tests.factories import ContractFactory
 
 S = Stage
@@ -252,3 +254,42 @@ def test_a_refused_change_is_a_message_on_the_case_page_not_an_error(client, man
     assert message == "The renewal was already signed; cancel the new contract instead."
     case.refresh_from_db()
     assert case.stage == S.WON
+
+
+# --- winning many cases: the sweep's batch and the single win share the table ---------------
+
+
+@pytest.mark.django_db
+def test_winning_many_cases_at_once_is_the_single_win_for_each():
+    batch = [_case(S.SIGNED), _case(S.PAID), _case(S.WON)]
+    single = _case(S.PAID)
+
+    won = cases_mark_won(contract_ids=[c.contract_id for c in batch])
+    case_mark_won(case=single)
+
+    assert won == 2
+    for case in [*batch[:2], single]:
+        case.refresh_from_db()
+        assert case.stage == S.WON and case.closed_at is not None and case.next_action == ""
+        event = ContractEvent.objects.get(contract_id=case.contract_id, kind="renewal_won")
+        assert event.payload["automatic"] is False
+    # One follow-up task per case won, none for the case that was won already.
+    followed = Task.objects.filter(dedupe_key__startswith="renewal-followup:")
+    assert sorted(t.dedupe_key for t in followed) == sorted(
+        f"renewal-followup:{c.pk}" for c in [*batch[:2], single]
+    )
+    assert not ContractEvent.objects.filter(contract_id=batch[2].contract_id).exists()
+
+
+@pytest.mark.django_db
+def test_a_lost_case_refuses_the_batch_win_as_it_refuses_the_single_one():
+    signed, lost = _case(S.SIGNED), _case(S.LOST)
+
+    with pytest.raises(InvalidTransition):
+        cases_mark_won(contract_ids=[signed.contract_id, lost.contract_id])
+    with pytest.raises(InvalidTransition):
+        case_mark_won(case=lost)
+
+    signed.refresh_from_db()
+    assert signed.stage == S.SIGNED
+    assert not ContractEvent.objects.exists()

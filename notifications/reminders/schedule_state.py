@@ -25,9 +25,10 @@ it:
 * a change of a customer's tier: the same trigger on the customer marks its contracts;
 * a change of the reminder rules or jurisdictions in the admin: ``reminder_schedule_
   recompute()`` of every open contract, in the admin's transaction;
-* the lifecycle's subscription to contract events, and the places that create contracts,
-  call ``reminder_schedule_recompute(contract_ids=…)`` so that the value is exact soon after
-  the change (the sweep then reads only what is really due);
+* the lifecycle's subscription to every contract event (creation and imports write one
+  too) calls ``reminder_schedule_on_contract_event``, which recomputes what the change
+  unscheduled, so that the value is exact soon after the commit (the sweep then reads only
+  what is really due);
 * ``reminder_schedule_repair_task`` recomputes every open contract each night (set-based,
   writing only the rows whose value differs) as a last safety net.
 """

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -48,29 +47,22 @@ def request_event(
     request: CancellationRequest,
     kind: str,
     by: Any = None,
-    from_status: str = "",
-    to_status: str = "",
-    note: str = "",
-    payload: Mapping[str, Any] | None = None,
-    internal: bool = False,
     contract_event: bool = True,
+    **fields: Any,
 ) -> RequestEvent:
-    """One row on the request's timeline and, if asked, one on the contract's. For events
-    that do not change the status (a status change writes its own through
-    ``retention.request_states.request_status_change``)."""
-    event = request_event_row(
-        request=request,
-        kind=kind,
-        by=by,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
-        payload=payload,
-        internal=internal,
-    )
+    """One row on the request's timeline (``fields``: ``to_status``, ``note``, ``payload``,
+    ``internal``) and, if asked, one on the contract's. For the events that do not change
+    the status: a change writes its own (``retention.request_states``)."""
+    event = request_event_row(request=request, kind=kind, by=by, **fields)
     event.save()
     if contract_event:
-        request_contract_event(request=request, kind=kind, by=by, note=note, payload=payload)
+        request_contract_event(
+            request=request,
+            kind=kind,
+            by=by,
+            note=fields.get("note", ""),
+            payload=fields.get("payload"),
+        )
     return event
 
 

@@ -21,8 +21,11 @@ from typing import TYPE_CHECKING
 from django.db.models import F
 from django.utils import timezone
 
+from billing.models import Invoice, InvoiceLine, Payment
 from core.models import Sequence
 from core.money import money
+from insights.feedback import feedback_sla_due
+from insights.models import Feedback
 
 if TYPE_CHECKING:
     from .story import Story
@@ -201,10 +204,6 @@ def _numbers(prefix: str, years: list[int]) -> list[str]:
 
 def history_write(stories: list[Story], *, batch_size: int = 1000) -> None:
     """Write the invoices, payments and complaints of ``stories`` (contracts written)."""
-    from billing.models import Invoice, InvoiceLine, Payment
-    from insights.models import Feedback
-    from portal.services import feedback_sla_due
-
     rows: list[tuple[Story, InstallmentSpec]] = [
         (story, spec)
         for story in stories

@@ -39,9 +39,6 @@ LAYERS = next(c for c in IMPORTLINTER["contracts"] if c["id"] == "layers")
 # see both apps (lifecycle for processes).
 KNOWN_IN_FUNCTION: set[str] = {
     "billing/services/dunning.py -> renewals.messaging",  # up: message helper to notifications
-    "core/demo/history.py -> billing.models",  # demo tool: move to the top
-    "core/demo/history.py -> insights.models",
-    "core/demo/history.py -> portal.services",
     "notifications/services/delivery.py -> contracts.models",  # down: move to the top
     "notifications/services/failures.py -> contracts.services",
     "notifications/services/failures.py -> core.models",

@@ -69,7 +69,8 @@ def worker(transactional_db, tmp_path, settings, monkeypatch):
             "-l",
             "info",
             "-Q",
-            "celery",
+            # The import task's queue (settings CELERY_TASK_ROUTES) and the default one.
+            "celery,imports",
             "-n",
             f"insights-import-{os.getpid()}@%h",
         ],

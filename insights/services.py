@@ -16,7 +16,7 @@ from core.errors import DomainError
 from core.models import TaskKind
 from core.services import task_create
 from customers.models import Customer
-from renewals import messaging
+from notifications import customer_messages
 
 from .feedback import feedback_reply_add
 from .models import (
@@ -112,7 +112,7 @@ def feedback_staff_reply(*, feedback: Feedback, by: Any, body: str) -> FeedbackR
     The message is keyed on the reply: each reply is sent once, however often this
     message is queued again (a retried task, a replayed on_commit)."""
     reply = feedback_reply_add(feedback=feedback, by=by, body=body, from_staff=True)
-    messaging.message_to_customer(
+    customer_messages.message_to_customer(
         kind=FEEDBACK_REPLY_KIND,
         customer=feedback.customer,
         contract=feedback.contract,

@@ -22,9 +22,9 @@ from billing.services import invoice_plan_issue, term_end
 from contracts import contract_states
 from contracts import services as contract_services
 from contracts.models import AutoRenewConsent, Contract, ContractStatus
+from notifications.customer_messages import message_to_customer
 from notifications.selectors import renewal_notice_delivered
 from renewals import services as renewal_services
-from renewals.messaging import message_to_customer
 from renewals.selectors import term_months
 
 from .contract_locks import contract_lock

@@ -31,6 +31,7 @@ from django.utils.module_loading import import_string
 from contracts.models import ContractEvent, ContractStatus
 from insights.surveys import on_contract_status_changed
 from renewals.services import case_on_successor_paid
+from retention.models import Status as RequestStatus
 
 S = ContractStatus
 
@@ -90,6 +91,7 @@ def csat_survey(event: ContractEvent) -> None:
 # --- the table -------------------------------------------------------------------------
 
 CONTRACT_EVENT = "contracts.ContractEvent"
+REQUEST_EVENT = "retention.RequestEvent"
 
 # Contract events the API reports as webhooks beside status changes (the mapping to
 # webhook names is the API's: api.webhook_reactions.TIMELINE_EVENTS).
@@ -129,6 +131,20 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         event=CONTRACT_EVENT,
         to_status=frozenset({S.RENEWED, S.TERMINATED, S.EXPIRED}),
         reaction="lifecycle.subscriptions.csat_survey",
+    ),
+    # retention → renewals, after the cancellation's commit (renewals lock in the other
+    # order: lifecycle/cancellation_renewals.py)
+    Subscription(
+        name="renewals: a confirmed cancellation withdraws the renewal in progress",
+        event=REQUEST_EVENT,
+        to_status=frozenset({RequestStatus.CONFIRMED}),
+        reaction="lifecycle.cancellation_renewals.renewal_withdraw_on_confirmed",
+    ),
+    Subscription(
+        name="renewals: an accepted offer is applied to the open renewal quote",
+        event=REQUEST_EVENT,
+        to_status=frozenset({RequestStatus.RETAINED}),
+        reaction="lifecycle.cancellation_renewals.grant_apply_on_offer_accepted",
     ),
     # → the API's webhooks (each checks which endpoints want the event)
     Subscription(

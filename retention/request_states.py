@@ -22,7 +22,7 @@ Every change writes, in the caller's transaction, one row on the request's timel
 (``RequestEvent``, kind per target status as the progress page has always shown it) and
 one on the contract's timeline (``ContractEvent`` ``cancellation_<kind>``), exactly the
 rows the services wrote before this module existed. The caller holds the row locks, in
-the services' order (contract first, then request: ``services._common._locked``), and
+the services' order (contract first, then request: ``services.request_steps._locked``), and
 passes the locked request; the change re-checks the table against it and writes.
 """
 

@@ -8,9 +8,9 @@ lock, so two clerks (or a clerk and the payment provider) never double-count a p
 
 from __future__ import annotations
 
-from ._common import InvoiceLineSpec, add_months, term_end
 from .dunning import dunning_due_ids, dunning_sweep, invoice_dunning_send
-from .invoices import invoice_issue, invoice_plan_issue, invoice_void
+from .invoices import InvoiceLineSpec, invoice_issue, invoice_plan_issue, invoice_void
+from .numbers_and_dates import add_months, term_end
 from .payments import credit_note_issue, payment_record, refund_record
 
 __all__ = [

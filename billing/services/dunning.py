@@ -16,12 +16,11 @@ from billing.models import (
 from contracts.services import event_record
 from core.models import TaskKind
 from core.services import task_create
+from notifications.customer_messages import message_to_customer
 
-from ._common import (
-    BATCH_SIZE,
-    DUNNING_INTERVAL_DAYS,
-    DUNNING_MAX_LEVEL,
-)
+DUNNING_INTERVAL_DAYS = 7
+DUNNING_MAX_LEVEL = 3
+BATCH_SIZE = 500
 
 # --- dunning ----------------------------------------------------------------------------
 
@@ -51,8 +50,6 @@ def dunning_due_ids(*, as_of: dt.date) -> Iterable[list[int]]:
 def invoice_dunning_send(*, invoice_id: int, as_of: dt.date) -> bool:
     """Send the next dunning reminder for one overdue invoice. Returns False if another
     worker already did (claimed by a compare-and-swap on the dunning level)."""
-    from renewals.messaging import message_to_customer
-
     invoice = Invoice.objects.select_related("customer", "contract").get(pk=invoice_id)
     if invoice.status != InvoiceStatus.OPEN:
         return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -25,11 +26,15 @@ from contracts.services import contract_record_first_payment, event_record
 from core.errors import DomainError
 from core.money import money
 
-from ._common import (
-    InvoiceLineSpec,
-    _number,
-    add_months,
-)
+from .numbers_and_dates import _number, add_months
+
+
+@dataclass(frozen=True)
+class InvoiceLineSpec:
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+
 
 # --- invoices -------------------------------------------------------------------------
 

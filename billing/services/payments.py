@@ -27,10 +27,8 @@ from core.models import TaskKind
 from core.money import money, money_text
 from core.services import task_create
 
-from ._common import (
-    _number,
-)
 from .invoices import _settle_if_done
+from .numbers_and_dates import _number
 
 # --- payments ---------------------------------------------------------------------------
 

@@ -24,8 +24,8 @@ from core.errors import DomainError, InvalidTransition
 from core.events import actor_or_none, events_publish
 from core.models import TaskKind
 from core.services import task_create
+from notifications.customer_messages import message_to_staff
 from renewals.case_states import case_lock, case_stage_change
-from renewals.messaging import message_to_staff
 from renewals.models import (
     Intent,
     IntentChannel,

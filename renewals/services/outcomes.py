@@ -20,8 +20,8 @@ from contracts.models import (
 from contracts.services import event_record
 from core.models import TaskKind
 from core.services import task_create
+from notifications.customer_messages import message_to_customer, message_to_staff
 from renewals.case_states import case_lock, case_stage_change, cases_stage_change_locked
-from renewals.messaging import message_to_customer, message_to_staff
 from renewals.models import (
     Quote,
     RenewalCase,

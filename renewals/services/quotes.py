@@ -28,8 +28,8 @@ from core.models import DocumentKind
 from core.money import money
 from core.pdf import document_store
 from core.sequences import sequence_next
+from notifications.customer_messages import message_to_customer
 from renewals.case_states import case_lock, case_stage_change
-from renewals.messaging import message_to_customer
 from renewals.models import (
     Quote,
     QuoteLine,

@@ -20,8 +20,8 @@ from core.errors import DomainError, InvalidTransition
 from core.events import actor_or_none
 from core.models import DocumentKind
 from core.pdf import document_store, sha256_hex
+from notifications.customer_messages import message_to_customer
 from renewals.case_states import case_lock, case_stage_change
-from renewals.messaging import message_to_customer
 from renewals.models import (
     Quote,
     QuoteStatus,

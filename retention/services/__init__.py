@@ -22,7 +22,6 @@ Locks are always taken in the same order, contract row first and request row sec
 so two services working on the same contract queue instead of deadlocking.
 """
 
-from ._common import CONSENT_TEXT_VERSION, request_event, sla_business_days, sla_due_at
 from .completion import (
     cancellation_complete,
     cancellations_complete_due,
@@ -34,10 +33,7 @@ from .offers import (
     grant_mark_used,
     revenue_saved,
 )
-from .renewal_link import (
-    grant_apply_to_open_quote,
-    renewal_withdraw_for_cancellation,
-)
+from .request_steps import CONSENT_TEXT_VERSION, request_event, sla_business_days, sla_due_at
 from .requests import (
     cancellation_confirm,
     cancellation_continue,
@@ -64,10 +60,8 @@ __all__ = [
     "cancellations_continue_unanswered",
     "consent_text_off",
     "contact_log_add",
-    "grant_apply_to_open_quote",
     "grant_mark_used",
     "rejection_ground",
-    "renewal_withdraw_for_cancellation",
     "request_event",
     "revenue_saved",
     "sla_business_days",

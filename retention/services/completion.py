@@ -21,7 +21,7 @@ from ..models import (
     Status,
 )
 from ..request_states import request_status_change
-from ._common import _locked, _message_context
+from .request_steps import _locked, _message_context
 
 log = logging.getLogger(__name__)
 

@@ -30,8 +30,7 @@ from ..models import (
     Status,
 )
 from ..request_states import request_status_change
-from ._common import _locked, _message_context, _refresh, _refuse, _task_close, request_event
-from .renewal_link import schedule_grant_apply
+from .request_steps import _locked, _message_context, _refresh, _refuse, _task_close, request_event
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +252,8 @@ def _offer_apply(
                 dedupe_key=f"retention-grant-{request.pk}",
             )
     grant.save()
-    schedule_grant_apply(grant=grant, by=by)
+    # A pending grant shapes the next quote, or the open one through the lifecycle's
+    # reaction to the "offer accepted" event (lifecycle/cancellation_renewals.py).
     return grant
 
 

@@ -28,7 +28,8 @@ from ..models import (
     Status,
 )
 from ..request_states import request_status_change
-from ._common import (
+from .offers import _offer_accept_locked
+from .request_steps import (
     CONSENT_TEXT_VERSION,
     _actor,
     _locked,
@@ -41,8 +42,6 @@ from ._common import (
     sla_due_at,
     task_key,
 )
-from .offers import _offer_accept_locked
-from .renewal_link import schedule_renewal_withdraw
 
 log = logging.getLogger(__name__)
 
@@ -480,11 +479,9 @@ def _confirm_locked(
         )
 
     # After commit, robust: a PDF or outbox hiccup never undoes the confirmation.
+    # (The renewal in progress, if any, is withdrawn by the lifecycle's reaction to the
+    # "confirmed" event: lifecycle/cancellation_renewals.py.)
     transaction.on_commit(send_confirmation, robust=True)
-    if selectors.renewal_in_progress(contract) is not None:
-        # What the customer and staff were told before confirming: the unsigned renewal
-        # is withdrawn (after commit: renewals take their locks in the other order).
-        schedule_renewal_withdraw(request=locked, by=by)
 
 
 def consent_text_off(*, contract: Contract, request: CancellationRequest) -> str:

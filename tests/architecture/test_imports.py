@@ -38,21 +38,15 @@ LAYERS = next(c for c in IMPORTLINTER["contracts"] if c["id"] == "layers")
 # the top of its module (where it points down) or moves the code up to the layer that may
 # see both apps (lifecycle for processes).
 KNOWN_IN_FUNCTION: set[str] = {
-    "billing/services/dunning.py -> renewals.messaging",  # up: message helper to notifications
     "notifications/services/delivery.py -> contracts.models",  # down: move to the top
     "notifications/services/failures.py -> contracts.services",
     "notifications/services/failures.py -> core.models",
     "notifications/services/failures.py -> core.services",
-    "retention/services/_common.py -> core.models",
-    "retention/services/renewal_link.py -> renewals.models",  # up: reactions in lifecycle
-    "retention/services/renewal_link.py -> renewals.services",
 }
 
 # (b) Guards for installed apps: "path -> guarded app module" (or the app name for
 # apps.is_installed). Every app is installed in every settings module: remove the guard.
-KNOWN_GUARDS: set[str] = {
-    "notifications/reminders/sweep.py -> renewals.selectors",  # up: the read moves to lifecycle
-}
+KNOWN_GUARDS: set[str] = set()
 
 
 @dataclass(frozen=True)

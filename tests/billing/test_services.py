@@ -153,7 +153,9 @@ def test_dunning_waits_for_the_grace_period_then_reminds_weekly_three_times(
     manager, settings, monkeypatch
 ):
     sent = []
-    monkeypatch.setattr("renewals.messaging._enqueue_now", lambda **kw: sent.append(kw))
+    monkeypatch.setattr(
+        "notifications.customer_messages._enqueue_now", lambda **kw: sent.append(kw)
+    )
     settings.RENEWDESK = {**settings.RENEWDESK, "DUNNING_GRACE_DAYS": 7}
     customer = CustomerFactory(account_manager=manager)
     due = dt.date(2026, 3, 1)

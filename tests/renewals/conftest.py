@@ -88,7 +88,7 @@ def sent_messages(monkeypatch):
     def fake(**kwargs):
         sent.append((kwargs["kind"], kwargs))
 
-    monkeypatch.setattr("renewals.messaging._enqueue_now", fake)
+    monkeypatch.setattr("notifications.customer_messages._enqueue_now", fake)
     return sent
 
 

@@ -36,7 +36,7 @@ def test_the_dunning_task_reminds_about_an_overdue_invoice(db, monkeypatch):
     from billing.tasks import send_dunning_reminders_task
     from tests.factories import CustomerFactory
 
-    monkeypatch.setattr("renewals.messaging._enqueue_now", lambda **kw: None)
+    monkeypatch.setattr("notifications.customer_messages._enqueue_now", lambda **kw: None)
     invoice_issue(
         customer=CustomerFactory(),
         amount=Decimal("10"),

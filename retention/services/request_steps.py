@@ -1,4 +1,6 @@
-"""Helpers shared by the retention services: events, locks, SLA, message context."""
+"""The steps the request services share: lock the contract then the request, write a
+timeline event, the answer deadline (SLA), close the account manager's task, decline an
+offer, and the context every cancellation message is rendered with."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from contracts.models import Contract
 from core.errors import InvalidTransition
+from core.models import Task
 
 from .. import policy
 from ..models import (
@@ -97,8 +100,6 @@ def _task_close(request: CancellationRequest, *, by: Any) -> None:
     service checks that a *user* completes their own task, while here the request's
     outcome closes it (whoever decided, possibly the customer).
     """
-    from core.models import Task
-
     actor = _actor(by)
     Task.objects.filter(dedupe_key=task_key(request), done_at__isnull=True).update(
         done_at=timezone.now(), done_by=actor if getattr(actor, "is_staff", False) else None

@@ -1,26 +1,10 @@
-"""Shared by the billing services: numbering and dates."""
+"""Invoice and receipt numbers (one sequence per prefix and year), and term dates."""
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
-from dataclasses import dataclass
-from decimal import Decimal
 
 from core.sequences import sequence_next
-
-log = logging.getLogger(__name__)
-
-DUNNING_INTERVAL_DAYS = 7
-DUNNING_MAX_LEVEL = 3
-BATCH_SIZE = 500
-
-
-@dataclass(frozen=True)
-class InvoiceLineSpec:
-    description: str
-    quantity: Decimal
-    unit_price: Decimal
 
 
 def _number(prefix: str, day: dt.date) -> str:

@@ -1,8 +1,9 @@
-"""The one place renewals and billing hand messages to the notifications app.
+"""Messages to a customer on the channels they chose, and to their account manager.
 
-The notifications app owns templates, channels, preferences and delivery; we only say
-who, what kind, about which contract, with which context. Messages are enqueued after
-the surrounding transaction commits, so a rolled-back renewal never emails anyone.
+Renewals, billing (dunning), insights and the lifecycle hand their messages over here:
+they say who, what kind, about which contract, with which context; the notifications app
+owns templates, channels, preferences and delivery. Messages are enqueued after the
+surrounding transaction commits, so a rolled-back change never emails anyone.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ import logging
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import NoReverseMatch, reverse
 
-from notifications.services import message_enqueue
+from .services import message_enqueue
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +26,6 @@ def _enqueue_now(**kwargs: Any) -> Any:
 
 
 def _portal_link(contract: Any) -> str:
-    from django.conf import settings
-    from django.urls import NoReverseMatch, reverse
-
     if contract is None:
         return settings.SITE_URL + "/portal/"
     try:

@@ -11,3 +11,5 @@ app.autodiscover_tasks()
 app.autodiscover_tasks(["lifecycle"], related_name="end_tasks")
 # The lifecycle's reaction sweep (lifecycle/reaction_tasks.py).
 app.autodiscover_tasks(["lifecycle"], related_name="reaction_tasks")
+# The daily reminder sweep (lifecycle/reminder_sweep.py; task name kept from notifications).
+app.autodiscover_tasks(["lifecycle"], related_name="reminder_sweep")

@@ -26,18 +26,6 @@ def deliver_outbox_task() -> dict:
     return summary.as_dict()
 
 
-@shared_task(name="notifications.tasks.send_reminders_task", ignore_result=True)
-def send_reminders_task(as_of: str | None = None) -> dict:
-    from .reminders import reminders_sweep
-
-    day = dt.date.fromisoformat(as_of) if as_of else None
-    summary = reminders_sweep(as_of=day)
-    logger.info("reminder sweep: %s", summary)
-    # Deliver what the sweep created now instead of waiting for the next minute.
-    deliver_outbox_task.delay()
-    return summary.as_dict()
-
-
 @shared_task(name="notifications.tasks.reminder_schedule_repair_task", ignore_result=True)
 def reminder_schedule_repair_task() -> int:
     """Nightly safety net: every open contract's reminder schedule recomputed set-based

@@ -17,6 +17,12 @@ above, and moves its schedule to the next smaller offset in the statement that i
 its reminders.
 Triggers reset the schedule on every change that can move it, so a stale value makes the
 sweep look at a contract, never skip one (see sweep.py and schedule_state.py).
+
+Modules: rules.py (offsets, the due offset, channels, keys: Python and SQL side by side),
+schedule_state.py (the schedule), sweep.py (the entry point and its summary),
+sweep_statement.py (PostgreSQL: one statement per batch), sweep_portable.py (SQLite),
+content.py (what a reminder and its staff task say). The daily entry point with the
+renewals read is ``lifecycle.reminder_sweep.reminders_sweep``.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from .content import (
 )
 from .rules import ESCALATION_DAYS, RuleBook, due_offset, reminder_dedupe_key
 from .schedule_state import reminder_schedule_recompute, reminder_schedule_refresh
-from .sweep import SIGNED_SUCCESSOR, SweepSummary, reminders_sweep
+from .sweep import SIGNED_SUCCESSOR, SweepSummary, reminders_sweep_run
 
 __all__ = [
     "ESCALATION_DAYS",
@@ -46,5 +52,5 @@ __all__ = [
     "reminder_dedupe_key",
     "reminder_schedule_recompute",
     "reminder_schedule_refresh",
-    "reminders_sweep",
+    "reminders_sweep_run",
 ]

@@ -9,7 +9,8 @@ from typing import Any
 
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from contracts.models import PERIOD_MONTHS, Contract, ContractLine, Plan
 from core.money import money
@@ -19,7 +20,7 @@ from ..models import (
     Message,
     PersonalOffer,
 )
-from .rules import _default_offsets, due_offset
+from .rules import TITLE_MARK, _default_offsets, due_offset
 
 LINK_PURPOSES = ("renew", "change", "cancel", "auto_renew_off")
 
@@ -213,3 +214,29 @@ def _what(rows_by_id: dict[int, dict[str, Any]], ids: list[int]) -> dict[int, st
 
 def _offers() -> dict[tuple[str, str], PersonalOffer]:
     return {(o.tier, o.language): o for o in PersonalOffer.objects.filter(is_active=True)}
+
+
+def staff_task_texts() -> dict[str, str]:
+    """The staff tasks' titles and details in the site's language, translated once per
+    sweep. A title's placeholders are TITLE_MARK marks (``%%`` already resolved), which
+    the sweep replaces with the contract's values."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return {
+            "task_title": _(
+                "Renewal reminder sent: %(number)s ends on %(date)s (%(days)s days left)"
+            )
+            % {k: TITLE_MARK.format(k) for k in ("number", "date", "days")},
+            "task_details": _("Follow up with the customer about the renewal."),
+            "escalation_title": _(
+                "Escalation: no answer from %(customer)s, %(number)s ends on %(date)s"
+            )
+            % {k: TITLE_MARK.format(k) for k in ("customer", "number", "date")},
+            "escalation_details": _("The customer has not responded to the renewal reminders."),
+        }
+
+
+def staff_task_title(template: str, **values: object) -> str:
+    """A title of staff_task_texts() with its marks replaced (the Python path)."""
+    for name, value in values.items():
+        template = template.replace(TITLE_MARK.format(name), str(value))
+    return template[:300]

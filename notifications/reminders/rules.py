@@ -8,6 +8,7 @@ import logging
 from django.conf import settings
 
 from ..models import (
+    Channel,
     JurisdictionRule,
     ReminderRule,
 )
@@ -67,6 +68,11 @@ class RuleBook:
         return max(candidates)
 
 
+# Each rule below has its Python version (the SQLite path of `make run`, previews) and its
+# SQL rendering (the set-based sweep on PostgreSQL) side by side; tests/notifications/
+# test_reminder_rules_sql.py runs both over the same cases.
+
+
 def due_offset(days_left: int, offsets: list[int]) -> int | None:
     """The smallest offset ≥ days_left, or None (too early, or ended)."""
     if days_left < 1:
@@ -75,7 +81,54 @@ def due_offset(days_left: int, offsets: list[int]) -> int | None:
     return min(eligible) if eligible else None
 
 
+# due_offset in SQL ({offsets}: an int[] expression, {days_left}: an int expression).
+DUE_OFFSET_SQL = (
+    "(SELECT min(x) FROM unnest({offsets}) x WHERE x >= ({days_left}) AND ({days_left}) >= 1)"
+)
+
+
 def reminder_dedupe_key(
     *, contract_id: int, term_end: dt.date, offset: int, channel: str, customer_id: int
 ) -> str:
     return f"renewal_reminder:{contract_id}:{term_end.isoformat()}:{offset}:{channel}:{customer_id}"
+
+
+REMINDER_DEDUPE_KEY_SQL = (
+    "'renewal_reminder:' || {contract_id} || ':' || to_char({term_end}, 'YYYY-MM-DD')"
+    " || ':' || {offset} || ':' || {channel} || ':' || {customer_id}"
+)
+
+
+def channels_for(
+    *, notify_email: bool, notify_sms: bool, notify_in_app: bool, email: str, phone: str
+) -> list[tuple[str, str]]:
+    """(channel, address) pairs the customer chose and can be reached on.
+
+    A renewal notice is legally required, so a customer who switched every channel off
+    (or has no address) still gets it in the portal inbox.
+    """
+    out = []
+    if notify_email and email:
+        out.append((Channel.EMAIL.value, email))
+    if notify_sms and phone:
+        out.append((Channel.SMS.value, phone))
+    if notify_in_app or not out:
+        out.append((Channel.IN_APP.value, ""))
+    return out
+
+
+# channels_for in SQL: rows ch(channel, address, wanted) from the columns d.notify_email,
+# d.notify_sms, d.notify_in_app, em.email and ph.phone (NULL: no address); parameters
+# %(email)s, %(sms)s, %(in_app)s are the Channel values.
+CHANNELS_SQL = """(
+        SELECT d.notify_email AND em.email IS NOT NULL AS email_ok,
+            d.notify_sms AND ph.phone IS NOT NULL AS sms_ok
+    ) r
+    CROSS JOIN LATERAL (
+        VALUES (%(email)s::text, em.email, r.email_ok),
+            (%(sms)s::text, ph.phone, r.sms_ok),
+            (%(in_app)s::text, '', d.notify_in_app OR NOT (r.email_ok OR r.sms_ok))
+    ) ch(channel, address, wanted)"""
+
+# A placeholder of a staff task title, replaced by its value (in SQL or in Python).
+TITLE_MARK = "\x1f{}\x1f"

@@ -37,7 +37,7 @@ def reminder_email(contract, key="k1"):
 def test_it_delivers_email_with_text_and_html_parts_to_a_real_smtp_server(
     make_contract, smtp_server
 ):
-    from notifications.reminders import reminders_sweep
+    from lifecycle.reminder_sweep import reminders_sweep
 
     from .conftest import AS_OF
 
@@ -229,7 +229,7 @@ def test_a_reminder_is_cancelled_when_the_contract_ended_before_delivery(
     make_contract, smtp_server
 ):
     from contracts.models import Contract
-    from notifications.reminders import reminders_sweep
+    from lifecycle.reminder_sweep import reminders_sweep
 
     from .conftest import AS_OF
 

@@ -86,7 +86,7 @@ def test_nobody_else_can_mark_a_message_read(make_contract):
 def test_the_renewal_notice_counts_as_delivered_only_once_sent_for_the_current_term(
     make_contract, smtp_server
 ):
-    from notifications.reminders import reminders_sweep
+    from lifecycle.reminder_sweep import reminders_sweep
     from notifications.services import outbox_deliver_due
 
     from .conftest import AS_OF

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from notifications.models import Channel, Message
-from notifications.reminders import reminders_sweep
+from lifecycle.reminder_sweep import reminders_sweep
 from notifications.selectors import message_kind_label
 
 from .conftest import AS_OF

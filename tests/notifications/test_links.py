@@ -8,7 +8,7 @@ from django.db import connection
 from django.test import Client
 
 from notifications.models import Message
-from notifications.reminders import reminders_sweep
+from lifecycle.reminder_sweep import reminders_sweep
 from notifications.services import outbox_deliver_due
 
 from .conftest import AS_OF

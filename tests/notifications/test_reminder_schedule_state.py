@@ -12,7 +12,7 @@ import time_machine
 
 from contracts.models import Contract, ContractStatus
 from notifications.models import JurisdictionRule, Message, ReminderRule
-from notifications.reminders import reminders_sweep
+from lifecycle.reminder_sweep import reminders_sweep
 from notifications.reminders.schedule_state import (
     UNSCHEDULED,
     reminder_schedule_due_on,

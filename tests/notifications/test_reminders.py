@@ -5,12 +5,13 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from contracts.models import ContractStatus, PlanPrice
 from core.models import Task, TaskKind
+from lifecycle.reminder_sweep import reminders_sweep
 from notifications.models import JurisdictionRule, Message, PersonalOffer, ReminderRule
-from notifications.reminders import due_offset, reminders_sweep
+from notifications.reminders import due_offset, reminders_sweep_run
 from notifications.reminders.schedule_state import reminder_schedule_recompute
 from notifications.services import outbox_deliver_due
 from tests.factories import ContractFactory, PlanFactory, StaffFactory
@@ -170,12 +171,7 @@ def test_it_loads_only_the_contracts_still_missing_their_due_reminder(make_contr
     assert list(reminders(late).values_list("offset_days", "late")) == [(30, True)]
 
 
-def test_it_sends_every_due_reminder_across_several_batches_and_cursor_chunks(
-    make_contract, monkeypatch
-):
-    from notifications.reminders import sweep
-
-    monkeypatch.setattr(sweep, "WINDOW_CHUNK", 3)
+def test_it_sends_every_due_reminder_across_several_batches(make_contract):
     contracts = [make_contract(days) for days in (30, 29, 20, 15, 12, 7, 3)]
     make_contract(31)
     reminder_schedule_recompute(as_of=AS_OF)  # as the lifecycle does on creation
@@ -306,7 +302,7 @@ def test_it_reads_due_contracts_in_a_number_of_queries_independent_of_their_coun
             reminders_sweep(as_of=as_of)
         return len(ctx.captured_queries)
 
-    # (escalations at 7 days ask renewals.selectors.contracts_with_customer_response per batch)
+    # (escalations at 7 days ask the renewals read once per sweep)
     few = queries_for_a_sweep([30, 15, 12], AS_OF)
     many = queries_for_a_sweep([30, 30, 15, 15, 12, 20, 25] * 3, AS_OF + dt.timedelta(days=100))
 
@@ -388,20 +384,21 @@ def test_it_does_not_escalate_when_the_customer_has_responded(make_contract):
     assert not Task.objects.filter(contract=contract, kind=TaskKind.ESCALATION).exists()
 
 
-def test_it_uses_a_set_based_response_selector_when_renewals_offers_one(make_contract, monkeypatch):
-    from renewals import selectors
-
+def test_it_asks_the_response_read_it_is_given_once_for_the_contracts_near_their_end(
+    make_contract,
+):
     answered = make_contract(7)
     silent = make_contract(7)
-    monkeypatch.setattr(
-        selectors,
-        "contracts_with_customer_response",
-        lambda *, contract_ids: [answered.pk],
-        raising=False,
-    )
+    make_contract(30)
+    asked = []
 
-    reminders_sweep(as_of=AS_OF)
+    def customer_responded(contract_ids):
+        asked.append(sorted(contract_ids))
+        return [answered.pk]
 
+    reminders_sweep_run(as_of=AS_OF, customer_responded=customer_responded)
+
+    assert asked == [sorted([answered.pk, silent.pk])]
     escalated = set(
         Task.objects.filter(kind=TaskKind.ESCALATION).values_list("contract_id", flat=True)
     )
@@ -427,29 +424,53 @@ def test_a_sweep_reports_what_it_created(late_and_escalated):
     assert (summary.tasks, summary.escalations) == (3, 1)
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_sweep_that_lost_every_insert_to_a_concurrent_one_reports_nothing_created(
-    late_and_escalated, monkeypatch
+    late_and_escalated,
 ):
-    from notifications.reminders import sweep
-
-    real_window = sweep._window
+    # given another sweep that has inserted every row and moved every schedule, not yet
+    # committed, while this sweep's statement runs (it waits on the unique keys and the
+    # schedule rows, then finds them taken)
     concurrent = []
+    started = threading.Event()
+    errors = []
 
-    def window_then_a_concurrent_sweep(**kwargs):
-        chunks = list(real_window(**kwargs))  # this sweep has read the window ...
-        if not concurrent:
-            concurrent.append(None)
-            concurrent[0] = reminders_sweep(as_of=AS_OF)  # ... when another one runs
-        yield from chunks
+    def concurrent_sweep():
+        try:
+            with transaction.atomic():
+                concurrent.append(reminders_sweep(as_of=AS_OF))
+                started.set()
+                with connection.cursor() as cursor:
+                    for _poll in range(6000):  # until this sweep's statement waits for us
+                        cursor.execute(
+                            "SELECT count(*) FROM pg_stat_activity"
+                            " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                        )
+                        if cursor.fetchone()[0]:
+                            break
+                        cursor.execute("SELECT pg_sleep(0.01)")
+                    else:
+                        raise AssertionError("the other sweep never waited for this one")
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+            started.set()
+        finally:
+            connection.close()
 
-    monkeypatch.setattr(sweep, "_window", window_then_a_concurrent_sweep)
+    thread = threading.Thread(target=concurrent_sweep)
+    thread.start()
+    started.wait()
 
     summary = reminders_sweep(as_of=AS_OF)
+    thread.join()
 
+    assert not errors
     assert (concurrent[0].created, concurrent[0].late, concurrent[0].escalations) == (2, 1, 1)
+    assert summary.contracts_seen == 2
     assert (summary.created, summary.late, summary.skipped) == (0, 0, 2)
     assert (summary.tasks, summary.escalations) == (0, 0)
     assert Task.objects.filter(kind=TaskKind.ESCALATION).count() == 1
+    assert reminders().count() == 2
 
 
 def test_the_portable_sweep_reports_what_it_created_and_nothing_on_a_rerun(

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from notifications.models import MessageTemplate
-from notifications.reminders import reminders_sweep
+from lifecycle.reminder_sweep import reminders_sweep
 from notifications.services import message_enqueue
 from tests.factories import StaffFactory
 

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
-from notifications.reminders import reminders_sweep
+from lifecycle.reminder_sweep import reminders_sweep
 
 
 class Command(BaseCommand):

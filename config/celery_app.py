@@ -13,3 +13,5 @@ app.autodiscover_tasks(["lifecycle"], related_name="end_tasks")
 app.autodiscover_tasks(["lifecycle"], related_name="reaction_tasks")
 # The daily reminder sweep (lifecycle/reminder_sweep.py; task name kept from notifications).
 app.autodiscover_tasks(["lifecycle"], related_name="reminder_sweep")
+# The nightly tier recompute (lifecycle/tier_tasks.py; task name kept from customers).
+app.autodiscover_tasks(["lifecycle"], related_name="tier_tasks")

@@ -195,7 +195,7 @@ CELERY_TASK_ROUTES = {
     "notifications.tasks.send_care_messages_task": {"queue": "sweeps"},
     "renewals.tasks.open_renewal_cases_task": {"queue": "sweeps"},
     "billing.tasks.send_dunning_reminders_task": {"queue": "sweeps"},
-    "customers.tasks.recompute_tiers_task": {"queue": "sweeps"},
+    "customers.tasks.recompute_tiers_task": {"queue": "sweeps"},  # lifecycle/tier_tasks.py
     "insights.tasks.propensity_nightly": {"queue": "sweeps"},
     "insights.tasks.nps_sweep_task": {"queue": "sweeps"},
     "insights.tasks.import_job_task": {"queue": "imports"},

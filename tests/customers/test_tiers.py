@@ -10,7 +10,7 @@ from contracts.customer_tiers import customer_tiers_recompute
 from contracts.models import ContractStatus
 from customers.models import Customer, TierSettings
 from customers.services import customer_set_tier_override
-from customers.tasks import recompute_tiers_task
+from lifecycle.tier_tasks import recompute_tiers_task
 from tests.factories import ContractFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db

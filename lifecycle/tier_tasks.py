@@ -1,3 +1,6 @@
+"""The nightly customer-tier recompute: a customer's ABC tier is read from their contracts
+(contracts.customer_tiers), so the task that runs it sits above both apps."""
+
 from __future__ import annotations
 
 import logging
@@ -10,7 +13,9 @@ from contracts.customer_tiers import customer_tiers_recompute
 logger = logging.getLogger(__name__)
 
 
-@shared_task
+# The task keeps the name it had in customers.tasks: the beat rows of existing
+# installations, the queue routes (config/settings) and the schedule name it.
+@shared_task(name="customers.tasks.recompute_tiers_task")
 def recompute_tiers_task() -> dict[str, object]:
     """Nightly: recompute every customer's ABC tier as of today (business time zone).
 

@@ -100,8 +100,8 @@ def test_a_customer_renews_from_the_reminder_link_and_the_manager_records_the_pa
     world, smtp_server, live_server, settings, browser, screenshot
 ):
     from billing.models import Invoice
-    from lifecycle.contract_ends import process_contract_ends
     from contracts.models import Contract, ContractStatus
+    from lifecycle.contract_ends import process_contract_ends
     from lifecycle.reminder_sweep import reminders_sweep
     from notifications.services import outbox_deliver_due
     from renewals.models import RenewalCase, Signature, Stage

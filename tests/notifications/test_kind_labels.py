@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import reverse
 
-from notifications.models import Channel, Message
 from lifecycle.reminder_sweep import reminders_sweep
+from notifications.models import Channel, Message
 from notifications.selectors import message_kind_label
 
 from .conftest import AS_OF

@@ -7,8 +7,8 @@ from django.apps import apps
 from django.db import connection
 from django.test import Client
 
-from notifications.models import Message
 from lifecycle.reminder_sweep import reminders_sweep
+from notifications.models import Message
 from notifications.services import outbox_deliver_due
 
 from .conftest import AS_OF

@@ -11,8 +11,8 @@ import pytest
 import time_machine
 
 from contracts.models import Contract, ContractStatus
-from notifications.models import JurisdictionRule, Message, ReminderRule
 from lifecycle.reminder_sweep import reminders_sweep
+from notifications.models import JurisdictionRule, Message, ReminderRule
 from notifications.reminders.schedule_state import (
     UNSCHEDULED,
     reminder_schedule_due_on,

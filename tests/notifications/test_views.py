@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from notifications.models import MessageTemplate
 from lifecycle.reminder_sweep import reminders_sweep
+from notifications.models import MessageTemplate
 from notifications.services import message_enqueue
 from tests.factories import StaffFactory
 

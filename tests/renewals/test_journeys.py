@@ -10,11 +10,11 @@ import time_machine
 
 from billing.models import Invoice, InvoiceStatus
 from billing.services import payment_record
-from lifecycle.contract_ends import process_contract_ends
 from contracts.models import AutoRenewConsent, Contract, ContractStatus, PlanPrice
 from contracts.services import contract_set_auto_renew
 from core.errors import DomainError, InvalidTransition
 from core.models import Task
+from lifecycle.contract_ends import process_contract_ends
 from renewals import services
 from renewals.models import Intent, IntentChannel, LossReason, QuoteStatus, RenewalCase, Stage
 from renewals.selectors import customer_has_responded, quote_diff

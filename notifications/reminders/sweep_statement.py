@@ -104,16 +104,14 @@ planned AS (
     SELECT d.id, d.customer_id, d.end_date, d.due, d.days_left, d.language,
         ch.channel, ch.address
     FROM due d
-    LEFT JOIN LATERAL (
-        SELECT ct.email FROM {contact} ct
-        WHERE ct.customer_id = d.customer_id AND ct.email <> ''
-        ORDER BY ct.is_primary DESC, ct.id LIMIT 1
-    ) em ON true
-    LEFT JOIN LATERAL (
-        SELECT ct.phone FROM {contact} ct
-        WHERE ct.customer_id = d.customer_id AND ct.phone <> ''
-        ORDER BY ct.is_primary DESC, ct.id LIMIT 1
-    ) ph ON true
+    CROSS JOIN LATERAL (
+        SELECT (array_agg(ct.email ORDER BY ct.is_primary DESC, ct.id)
+                    FILTER (WHERE ct.email <> ''))[1] AS email,
+            (array_agg(ct.phone ORDER BY ct.is_primary DESC, ct.id)
+                    FILTER (WHERE ct.phone <> ''))[1] AS phone
+        FROM {contact} ct WHERE ct.customer_id = d.customer_id
+    ) em
+    CROSS JOIN LATERAL (SELECT em.phone) ph
     CROSS JOIN LATERAL """
     + CHANNELS_SQL
     + """

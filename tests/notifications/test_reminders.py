@@ -486,3 +486,19 @@ def test_the_portable_sweep_reports_what_it_created_and_nothing_on_a_rerun(
     assert (first.created, first.late, first.tasks, first.escalations) == (2, 1, 3, 1)
     assert (again.created, again.late, again.tasks, again.escalations) == (0, 0, 0, 0)
     assert again.skipped == 2
+
+
+def test_it_writes_to_the_primary_contacts_address_else_the_first_that_has_one(make_contract):
+    from tests.factories import ContactFactory, CustomerFactory
+
+    customer = CustomerFactory(notify_email=True, notify_sms=True, notify_in_app=False)
+    ContactFactory(customer=customer, is_primary=False, email="early@example.com", phone="111")
+    ContactFactory(customer=customer, is_primary=True, email="primary@example.com", phone="")
+    contract = make_contract(30, customer=customer)
+
+    reminders_sweep(as_of=AS_OF)
+
+    assert set(reminders(contract).values_list("channel", "to_address")) == {
+        ("email", "primary@example.com"),
+        ("sms", "111"),
+    }

@@ -502,3 +502,57 @@ def test_it_writes_to_the_primary_contacts_address_else_the_first_that_has_one(m
         ("email", "primary@example.com"),
         ("sms", "111"),
     }
+
+
+def test_the_set_based_and_the_portable_sweep_write_the_same_rows(make_contract, monkeypatch):
+    from renewals.models import Intent, RenewalCase, Stage
+
+    lead = StaffFactory()
+    for days, prefs in [
+        (30, {}),
+        (20, {"notify_sms": True}),
+        (15, {"notify_email": False}),
+        (7, {"notify_in_app": True, "notify_sms": True}),
+        (3, {}),
+        (45, {}),
+    ]:
+        make_contract(days, manager=StaffFactory(team_lead=lead), **prefs)
+    answered = make_contract(7, manager=StaffFactory(team_lead=lead))
+    RenewalCase.objects.create(
+        contract=answered,
+        stage=Stage.RESPONDED,
+        intent=Intent.RENEW_AS_IS,
+        opened_at=dt.datetime(2026, 5, 1, tzinfo=dt.UTC),
+    )
+
+    def written():
+        messages = {
+            (*row[:-1], tuple(sorted(row[-1].items())))
+            for row in reminders().values_list(
+                "contract_id",
+                "channel",
+                "to_address",
+                "offset_days",
+                "late",
+                "dedupe_key",
+                "language",
+                "context",
+            )
+        }
+        tasks = set(
+            Task.objects.values_list(
+                "assignee_id", "kind", "title", "details", "due_date", "contract_id", "dedupe_key"
+            )
+        )
+        return messages, tasks
+
+    set_based = reminders_sweep(as_of=AS_OF)
+    by_statement = written()
+    Message.objects.all().delete()
+    Task.objects.all().delete()
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+    portable = reminders_sweep(as_of=AS_OF)
+
+    assert written() == by_statement
+    assert len(by_statement[0]) == set_based.created == portable.created == 9
+    assert (set_based.tasks, set_based.escalations) == (portable.tasks, portable.escalations)

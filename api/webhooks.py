@@ -29,6 +29,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.task_queue import task_enqueue
+
 from .models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -243,13 +245,15 @@ def webhook_event_emit(
     return deliveries
 
 
+# The task module (api/tasks.py) calls this one's functions; it is queued by name.
+DELIVER_WEBHOOK_TASK = "api.tasks.deliver_webhook_task"
+
+
 def _enqueue(ids: list[int]) -> None:
     """Deliver soon; if the broker is unavailable the per-minute sweep picks the rows up."""
-    from .tasks import deliver_webhook_task
-
     for pk in ids:
         try:
-            deliver_webhook_task.apply_async(args=[pk], retry=False)
+            task_enqueue(DELIVER_WEBHOOK_TASK, pk, retry=False)
         except Exception:  # noqa: BLE001 - the row is the source of truth, the task a hint
             logger.warning("could not enqueue webhook delivery %s; the sweep will send it", pk)
 

@@ -15,12 +15,16 @@ from django.utils.translation import gettext as _
 
 from contracts.importers import contracts_import_csv
 from core.errors import DomainError
+from core.task_queue import task_enqueue
 from customers.importers import customers_import_csv
 
 from .import_states import import_job_claim, import_job_finish
 from .models import ImportJob, ImportKind, ImportStatus
 
 logger = logging.getLogger(__name__)
+
+# The task module (insights/tasks.py) calls import_job_run; the job is queued by name.
+IMPORT_JOB_TASK = "insights.tasks.import_job_task"
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 # Every bad row is counted; the first ones are kept for the report and its CSV.
@@ -59,10 +63,8 @@ def import_job_create(
 def import_job_dispatch(job_id: int) -> None:
     """Queue the job; without a reachable broker run it in a thread of this process
     (local development), so that the page still shows progress."""
-    from .tasks import import_job_task
-
     try:
-        import_job_task.delay(job_id)
+        task_enqueue(IMPORT_JOB_TASK, job_id)
     except Exception:  # kombu raises several kinds of connection errors
         logger.warning("broker unreachable: import job %s runs in-process", job_id)
         threading.Thread(target=import_job_run, kwargs={"job_id": job_id}, daemon=True).start()

@@ -12,13 +12,15 @@ from ..rendering import TemplateCache
 from .delivery import (
     DeliverySummary,
     message_deliver,
+    message_deliver_now,
     message_render,
+    message_retry,
     outbox_deliver_due,
     outbox_requeue_stuck,
 )
-from .failures import message_alert_failure, message_retry
+from .failures import message_alert_failure
 from .inbox import message_mark_read, staff_mark_all_read
-from .outbox import conf, message_deliver_now, message_enqueue, recipient_address
+from .outbox import conf, message_enqueue, recipient_address
 
 __all__ = [
     "DeliverySummary",

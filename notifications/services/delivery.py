@@ -1,4 +1,5 @@
-"""Claim-based delivery (see the package docstring), retries with backoff, stuck claims."""
+"""Claim-based delivery (see the package docstring), retries with backoff, stuck claims,
+urgent delivery after commit and sending a failed message again."""
 
 from __future__ import annotations
 
@@ -7,21 +8,26 @@ import logging
 import random
 import time
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from contracts.models import Contract, ContractStatus
 from core.errors import DomainError
+from core.task_queue import task_enqueue
 
 from ..channels import PermanentDeliveryError, TransientDeliveryError, channel_send
 from ..message_states import (
     message_claim,
     message_finish,
+    message_requeue_failed,
     messages_claim_due,
     messages_requeue_stuck,
 )
 from ..models import Message, MessageAttempt, MessageKind, MessageStatus
+from ..reminders import SIGNED_SUCCESSOR, reminder_context_for_message
 from ..rendering import TemplateCache, template_render
 from .failures import message_alert_failure
 from .outbox import conf
@@ -55,8 +61,6 @@ def message_render(*, message: Message, cache: TemplateCache | None = None) -> N
     if message.rendered:
         return
     if message.kind == MessageKind.RENEWAL_REMINDER and message.contract_id:
-        from ..reminders import reminder_context_for_message
-
         context = reminder_context_for_message(message=message)
     else:
         context = dict(message.context)
@@ -87,10 +91,6 @@ def _reminder_obsolete(message: Message) -> str:
     since the sweep created the row (a retry may come days later)."""
     if message.kind != MessageKind.RENEWAL_REMINDER or not message.contract_id:
         return ""
-    from contracts.models import Contract, ContractStatus
-
-    from ..reminders import SIGNED_SUCCESSOR
-
     contract = Contract.objects.filter(pk=message.contract_id).values("status", "end_date").first()
     if contract is None or contract["status"] != ContractStatus.ACTIVE:
         return "the contract is no longer active"
@@ -175,6 +175,36 @@ def message_deliver(*, message_id: int) -> str:
     if message is None:
         return "skipped"
     return _send_claimed(message)
+
+
+# The task module (notifications/tasks.py) calls this one; it is queued by name.
+DELIVER_MESSAGE_TASK = "notifications.tasks.deliver_message_task"
+
+
+def message_deliver_now(message_id: int) -> None:
+    """Deliver one message as soon as the current transaction commits (magic links...).
+
+    Enqueues the delivery task; if the broker cannot be reached, delivers in-process so
+    an urgent email never waits for Redis. Either way the claim makes it exactly once.
+    """
+
+    def dispatch() -> None:
+        try:
+            task_enqueue(DELIVER_MESSAGE_TASK, message_id, retry=False)
+        except Exception:  # noqa: BLE001 - any broker failure: deliver here instead
+            logger.warning("broker unavailable, delivering message %s synchronously", message_id)
+            message_deliver(message_id=message_id)
+
+    transaction.on_commit(dispatch)
+
+
+def message_retry(*, message: Message, by: Any) -> Message:
+    """Staff: send a failed message again (a new claim cycle, same row, same dedupe key)."""
+    if not message_requeue_failed(message):
+        raise DomainError(_("Only a failed message can be sent again."))
+    message.refresh_from_db()
+    message_deliver_now(message.pk)
+    return message
 
 
 def outbox_requeue_stuck(*, now: dt.datetime | None = None) -> int:

@@ -1,30 +1,27 @@
-"""What happens when a message fails for good, and sending it again."""
+"""What happens when a message fails for good: the account manager hears of it."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from contracts.services import event_record
 from core.errors import DomainError
+from core.models import TaskKind
+from core.services import task_create
 
-from ..message_states import message_requeue_failed
 from ..models import Channel, Message, MessageKind
-from .outbox import message_deliver_now, message_enqueue
+from .outbox import message_enqueue
 
 logger = logging.getLogger("notifications")
 
 
 def message_alert_failure(*, message: Message) -> None:
     """A message failed for good: task + bell for the account manager, a timeline event."""
-    from contracts.services import event_record
-    from core.models import TaskKind
-    from core.services import task_create
-
     if message.kind == MessageKind.MESSAGE_FAILED:
         return  # never alert about an alert
     manager = None
@@ -72,12 +69,3 @@ def message_alert_failure(*, message: Message) -> None:
         )
     except DomainError:
         logger.exception("could not create the in-app alert for message %s", message.pk)
-
-
-def message_retry(*, message: Message, by: Any) -> Message:
-    """Staff: send a failed message again (a new claim cycle, same row, same dedupe key)."""
-    if not message_requeue_failed(message):
-        raise DomainError(_("Only a failed message can be sent again."))
-    message.refresh_from_db()
-    message_deliver_now(message.pk)
-    return message

@@ -1,4 +1,4 @@
-"""Creating outbox rows: render and store idempotently; urgent delivery after commit."""
+"""Creating outbox rows: render and store idempotently (delivery: ``delivery.py``)."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ def message_enqueue(
     Returns the new message, the existing one when ``dedupe_key`` was used before, or
     None when the recipient has no address on that channel. In-app messages are
     delivered on creation (the row is the message). Email and SMS are delivered by the
-    outbox sweep (every minute) or at once with ``message_deliver_now``.
+    outbox sweep (every minute) or at once with ``delivery.message_deliver_now``.
     """
     if channel not in Channel.values:
         raise ValueError(f"unknown channel {channel}")
@@ -116,23 +116,3 @@ def message_enqueue(
         # A concurrent caller stored the same dedupe key between our check and insert.
         return Message.objects.get(dedupe_key=dedupe_key)
     return message
-
-
-def message_deliver_now(message_id: int) -> None:
-    """Deliver one message as soon as the current transaction commits (magic links...).
-
-    Enqueues the delivery task; if the broker cannot be reached, delivers in-process so
-    an urgent email never waits for Redis. Either way the claim makes it exactly once.
-    """
-
-    def dispatch() -> None:
-        from ..tasks import deliver_message_task
-        from .delivery import message_deliver  # delivery imports this module
-
-        try:
-            deliver_message_task.apply_async(args=[message_id], retry=False)
-        except Exception:  # noqa: BLE001 - any broker failure: deliver here instead
-            logger.warning("broker unavailable, delivering message %s synchronously", message_id)
-            message_deliver(message_id=message_id)
-
-    transaction.on_commit(dispatch)

@@ -37,12 +37,7 @@ LAYERS = next(c for c in IMPORTLINTER["contracts"] if c["id"] == "layers")
 # (a) Cross-app imports inside a function: "path -> imported module". Phase 2 moves each to
 # the top of its module (where it points down) or moves the code up to the layer that may
 # see both apps (lifecycle for processes).
-KNOWN_IN_FUNCTION: set[str] = {
-    "notifications/services/delivery.py -> contracts.models",  # down: move to the top
-    "notifications/services/failures.py -> contracts.services",
-    "notifications/services/failures.py -> core.models",
-    "notifications/services/failures.py -> core.services",
-}
+KNOWN_IN_FUNCTION: set[str] = set()
 
 # (b) Guards for installed apps: "path -> guarded app module" (or the app name for
 # apps.is_installed). Every app is installed in every settings module: remove the guard.

@@ -2,7 +2,7 @@
 
 Format: ``number,customer_code,plan_code,start_date,end_date,amount,currency,
 billing_period,auto_renew,notice_period_days``. Each row becomes a contract through
-``contracts.services.contract_import``, which derives the status from the dates.
+``contracts.import_rows.contract_import``, which derives the status from the dates.
 """
 
 from __future__ import annotations
@@ -37,16 +37,16 @@ from core.errors import DomainError
 from core.models import Sequence
 from customers.models import Customer
 
-from .models import AutoRenewConsent, BillingPeriod, Contract, ContractEvent, ContractLine, Plan
-from .services import (
+from .auto_renew_consent import auto_renew_event_new
+from .import_rows import (
     ImportSpec,
-    auto_renew_event_new,
-    contract_dates_validate,
     contract_import,
     contract_import_rows,
     import_consent_new,
     import_keeps_auto_renew,
 )
+from .models import AutoRenewConsent, BillingPeriod, Contract, ContractEvent, ContractLine, Plan
+from .services import contract_dates_validate
 
 CONTRACT_COLUMNS = (
     "number",
@@ -258,7 +258,7 @@ def contracts_import_csv(
     The status comes from the dates relative to ``today`` (default: today in the business
     time zone): ended terms are expired, current ones active, future ones scheduled.
 
-    Rows are written by contracts.services.contract_import, or, for big files (``bulk``
+    Rows are written by contracts.import_rows.contract_import, or, for big files (``bulk``
     None: from BULK_FROM rows on), as the same rows in a few bulk INSERTs.
     """
     today = today or timezone.localdate()

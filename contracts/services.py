@@ -1,5 +1,6 @@
-"""Every write to contracts goes through here; every status change through
-``contract_states`` (the one module that assigns ``Contract.status``)."""
+"""Drafting and editing contracts, and their status changes through ``contract_states``
+(the one module that assigns ``Contract.status``). Auto-renewal consent is in
+``auto_renew_consent``, imported contracts in ``import_rows``."""
 
 from __future__ import annotations
 
@@ -15,23 +16,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError, InvalidTransition
-from core.events import actor_or_none
 from core.money import money
 from core.sequences import sequence_next
 from customers.models import Customer
 
 from . import contract_states as states
+
+# Re-exported: many callers switch auto-renewal through this module.
+from .auto_renew_consent import contract_set_auto_renew as contract_set_auto_renew
 from .contract_states import contract_event_new, contract_transition
-from .models import (
-    AutoRenewConsent,
-    ConsentChannel,
-    Contract,
-    ContractEvent,
-    ContractLine,
-    ContractStatus,
-    Plan,
-    TermsVersion,
-)
+from .models import Contract, ContractEvent, ContractLine, ContractStatus, Plan, TermsVersion
 
 S = ContractStatus
 
@@ -71,7 +65,7 @@ def contract_dates_validate(start_date: dt.date, end_date: dt.date) -> None:
         raise DomainError(_("The end date must not be before the start date."))
 
 
-def _line_objects(contract: Contract, lines: Iterable[LineSpec]) -> list[ContractLine]:
+def contract_line_rows(contract: Contract, lines: Iterable[LineSpec]) -> list[ContractLine]:
     """The lines as rows, and the contract's totals from them (nothing saved yet)."""
     objs = [
         ContractLine(
@@ -92,10 +86,10 @@ def _line_objects(contract: Contract, lines: Iterable[LineSpec]) -> list[Contrac
 
 def _write_lines(contract: Contract, lines: Iterable[LineSpec]) -> None:
     contract.lines.all().delete()
-    ContractLine.objects.bulk_create(_line_objects(contract, lines))
+    ContractLine.objects.bulk_create(contract_line_rows(contract, lines))
 
 
-def _copy_policy_from_plan(contract: Contract) -> None:
+def contract_policy_from_plan(contract: Contract) -> None:
     if contract.plan is not None:
         contract.etf_kind = contract.plan.etf_kind
         contract.etf_value = contract.plan.etf_value
@@ -140,10 +134,10 @@ def contract_create_draft(
         ),
         predecessor=predecessor,
     )
-    _copy_policy_from_plan(contract)
+    contract_policy_from_plan(contract)
     # A new contract has no lines to replace: totals first, then one INSERT for the
     # contract and one for its lines.
-    objs = _line_objects(contract, lines)
+    objs = contract_line_rows(contract, lines)
     contract.save()
     for obj in objs:
         obj.contract = contract
@@ -189,7 +183,7 @@ def contract_update_draft(
             changed[name] = str(value)
             setattr(locked, name, value)
     contract_dates_validate(locked.start_date, locked.end_date)
-    _copy_policy_from_plan(locked)
+    contract_policy_from_plan(locked)
     if lines is not None:
         lines = list(lines)
         if not lines:
@@ -281,175 +275,3 @@ def contract_terminate(
 
 def contract_void(*, contract: Contract, by: Any, reason: str = "") -> Contract:
     return contract_transition(contract=contract, change=states.VOID, by=by, reason=reason)
-
-
-def _consent_new(
-    *,
-    contract: Contract,
-    enabled: bool,
-    by: Any,
-    channel: str,
-    text: str,
-    text_version: str,
-    ip_address: str | None = None,
-    user_agent: str = "",
-) -> AutoRenewConsent:
-    """The consent row exactly as it was given (not saved)."""
-    if channel not in ConsentChannel.values:
-        raise ValueError(f"unknown consent channel {channel}")
-    return AutoRenewConsent(
-        contract=contract,
-        customer_id=contract.customer_id,
-        enabled=enabled,
-        text=text,
-        text_version=text_version,
-        channel=channel,
-        actor=actor_or_none(by),
-        ip_address=ip_address or None,
-        user_agent=(user_agent or "")[:500],
-    )
-
-
-@transaction.atomic
-def contract_set_auto_renew(
-    *,
-    contract: Contract,
-    enabled: bool,
-    by: Any,
-    channel: str,
-    text: str,
-    text_version: str,
-    ip_address: str | None = None,
-    user_agent: str = "",
-) -> AutoRenewConsent:
-    """Switch auto-renew on or off and record the consent exactly as it was given."""
-    locked = Contract.objects.select_for_update().get(pk=contract.pk)
-    if locked.is_ended or locked.status == S.VOID:
-        raise InvalidTransition(_("Auto-renewal cannot be changed on a contract that has ended."))
-    consent = _consent_new(
-        contract=locked,
-        enabled=enabled,
-        by=by,
-        channel=channel,
-        text=text,
-        text_version=text_version,
-        ip_address=ip_address,
-        user_agent=user_agent,
-    )
-    consent.save()
-    previous = locked.auto_renew
-    locked.auto_renew = enabled
-    locked.save(update_fields=["auto_renew", "updated_at"])
-    auto_renew_event_new(contract=locked, consent=consent, previous=previous, by=by).save()
-    contract.auto_renew = enabled
-    return consent
-
-
-@dataclass(frozen=True)
-class ImportSpec:
-    """One contract as an import describes it (contracts/importers.py)."""
-
-    number: str
-    customer: Customer
-    plan: Plan | None
-    start_date: dt.date
-    end_date: dt.date
-    amount: Decimal
-    currency: str
-    billing_period: str
-    auto_renew: bool
-    notice_period_days: int
-
-
-IMPORT_CONSENT_VERSION = "import"
-
-
-def _import_consent_text() -> str:
-    return _("Auto-renewal recorded from an import.")
-
-
-def contract_import_rows(
-    spec: ImportSpec, *, today: dt.date, by: Any = None
-) -> tuple[Contract, list[ContractLine], ContractEvent]:
-    """The rows one imported contract is made of (not saved): the contract in the status
-    its dates give, its one line, its "imported" event. The single and the bulk import
-    both write exactly these, so they cannot differ. Auto-renewal comes on afterwards with
-    a consent (``contract_import`` or the bulk writer), and only for a term not yet over."""
-    contract_dates_validate(spec.start_date, spec.end_date)
-    status = states.imported_status(spec.start_date, spec.end_date, today)
-    contract = Contract(
-        number=spec.number,
-        customer=spec.customer,
-        plan=spec.plan,
-        owner=spec.customer.account_manager,
-        status=status,
-        start_date=spec.start_date,
-        end_date=spec.end_date,
-        billing_period=spec.billing_period,
-        currency=spec.currency,
-        notice_period_days=spec.notice_period_days,
-    )
-    _copy_policy_from_plan(contract)
-    lines = _line_objects(
-        contract,
-        [
-            LineSpec(
-                description=spec.plan.name if spec.plan else spec.number,
-                quantity=Decimal(1),
-                unit_price=spec.amount,
-                plan=spec.plan,
-            )
-        ],
-    )
-    event = contract_event_new(contract=contract, kind="imported", by=by, to_status=status)
-    return contract, lines, event
-
-
-def import_keeps_auto_renew(spec: ImportSpec, today: dt.date) -> bool:
-    # A term that has already ended cannot switch auto-renewal on any more; the flag only
-    # matters for current and future terms.
-    return spec.auto_renew and spec.end_date >= today
-
-
-def import_consent_new(*, contract: Contract, by: Any = None) -> AutoRenewConsent:
-    """The consent an import records for a contract that renews automatically (not saved)."""
-    return _consent_new(
-        contract=contract,
-        enabled=True,
-        by=by,
-        channel=ConsentChannel.IMPORT,
-        text=_import_consent_text(),
-        text_version=IMPORT_CONSENT_VERSION,
-    )
-
-
-def auto_renew_event_new(
-    *, contract: Contract, consent: AutoRenewConsent, previous: bool, by: Any = None
-) -> ContractEvent:
-    """The event ``contract_set_auto_renew`` writes with a saved consent (not saved)."""
-    return contract_event_new(
-        contract=contract,
-        kind="auto_renew_on" if consent.enabled else "auto_renew_off",
-        by=by,
-        payload={"previous": previous, "channel": consent.channel, "consent_id": consent.pk},
-    )
-
-
-@transaction.atomic
-def contract_import(*, spec: ImportSpec, today: dt.date, by: Any = None) -> Contract:
-    """Create a contract from an import row; its status follows from its dates."""
-    contract, lines, event = contract_import_rows(spec, today=today, by=by)
-    contract.save()
-    ContractLine.objects.bulk_create(lines)
-    event.save()
-    if import_keeps_auto_renew(spec, today):
-        consent = import_consent_new(contract=contract, by=by)
-        contract_set_auto_renew(
-            contract=contract,
-            enabled=True,
-            by=by,
-            channel=consent.channel,
-            text=consent.text,
-            text_version=consent.text_version,
-        )
-    return contract

@@ -194,8 +194,7 @@ def test_a_dry_run_validates_and_writes_nothing(customer):
 
 
 def test_a_failure_while_writing_keeps_nothing(customer, monkeypatch):
-    from contracts import importers
-    from contracts import services as contract_services
+    from contracts import import_rows, importers
 
     calls = []
 
@@ -203,7 +202,7 @@ def test_a_failure_while_writing_keeps_nothing(customer, monkeypatch):
         calls.append(kwargs["spec"].number)
         if len(calls) == 2:
             ContractFactory(number=kwargs["spec"].number, customer=customer)  # taken meanwhile
-        return contract_services.contract_import(**kwargs)
+        return import_rows.contract_import(**kwargs)
 
     monkeypatch.setattr(importers, "contract_import", flaky_import)
     data = HEADER + "".join(

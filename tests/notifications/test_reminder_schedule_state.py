@@ -213,6 +213,57 @@ def test_a_save_of_a_stale_instance_does_not_move_the_schedule_back(ending):
     assert sent(contract) == [(30, False)]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_change_committed_while_the_sweep_runs_keeps_its_unscheduled_mark(ending):
+    import threading
+
+    from django.db import connection, transaction
+
+    # given a contract due today, whose end date another transaction moves (the trigger
+    # marks it unscheduled) while the sweep's statement waits for that row
+    contract = ending(AS_OF + dt.timedelta(days=30), today=AS_OF)
+    moved = threading.Event()
+    errors = []
+
+    def move_the_end_date():
+        try:
+            with transaction.atomic():
+                Contract.objects.filter(pk=contract.pk).update(
+                    end_date=AS_OF + dt.timedelta(days=90)
+                )
+                moved.set()
+                with connection.cursor() as cursor:
+                    for _poll in range(6000):  # until the sweep waits for this row
+                        cursor.execute(
+                            "SELECT count(*) FROM pg_stat_activity"
+                            " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                        )
+                        if cursor.fetchone()[0]:
+                            break
+                        cursor.execute("SELECT pg_sleep(0.01)")
+                    else:
+                        raise AssertionError("the sweep never waited for the change")
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+            moved.set()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=move_the_end_date)
+    thread.start()
+    moved.wait()
+
+    reminders_sweep(as_of=AS_OF)
+    thread.join()
+
+    # then the sweep did not overwrite the mark with a day worked out from the old end date
+    assert not errors
+    assert schedule_of(contract) == UNSCHEDULED
+    # and the next sweep decides the contract by its new end date
+    assert reminders_sweep(as_of=AS_OF + dt.timedelta(days=1)).contracts_seen == 1
+    assert schedule_of(contract) == AS_OF + dt.timedelta(days=60)
+
+
 def test_a_change_of_the_customers_tier_unschedules_its_contracts(ending):
     contract = ending(AS_OF + dt.timedelta(days=45), today=AS_OF)
     ReminderRule.objects.create(tier="A", offsets="60,30")

@@ -14,21 +14,20 @@ import datetime as dt
 import math
 import random
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from django.db.models import F
 from django.utils import timezone
 
 from billing.models import Invoice, InvoiceLine, Payment
+from billing.services import add_months
 from core.models import Sequence
 from core.money import money
 from insights.feedback import feedback_sla_due
 from insights.models import Feedback
-
-if TYPE_CHECKING:
-    from .story import Story
 
 # Share of customers with each trait, and what the trait does.
 LATE_PAYER_SHARE = 0.25
@@ -96,12 +95,6 @@ class History:
     feedback: list[FeedbackSpec] = field(default_factory=list)
 
 
-def _add_months(day: dt.date, months: int) -> dt.date:
-    from .story import add_months
-
-    return add_months(day, months)
-
-
 def _at(day: dt.date, hour: int, minute: int) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)))
 
@@ -131,7 +124,7 @@ def history_for(
             due = issue + dt.timedelta(days=PAYMENT_TERMS_DAYS)
             paid_at: dt.datetime | None = first_paid_at
         else:
-            issue = _add_months(start, (no - 1) * period_months) - dt.timedelta(days=10)
+            issue = add_months(start, (no - 1) * period_months) - dt.timedelta(days=10)
             if issue > today:
                 break
             due = issue + dt.timedelta(days=PAYMENT_TERMS_DAYS)
@@ -202,9 +195,23 @@ def _numbers(prefix: str, years: list[int]) -> list[str]:
     return out
 
 
-def history_write(stories: list[Story], *, batch_size: int = 1000) -> None:
+class WrittenStory(Protocol):
+    """What ``history_write`` reads of a story (``story.Story``, which builds on this
+    module): its customer, its contract once written, and its history."""
+
+    @property
+    def customer(self) -> Any: ...
+
+    @property
+    def contract(self) -> Any: ...
+
+    @property
+    def history(self) -> History | None: ...
+
+
+def history_write(stories: Collection[WrittenStory], *, batch_size: int = 1000) -> None:
     """Write the invoices, payments and complaints of ``stories`` (contracts written)."""
-    rows: list[tuple[Story, InstallmentSpec]] = [
+    rows: list[tuple[WrittenStory, InstallmentSpec]] = [
         (story, spec)
         for story in stories
         if story.history is not None

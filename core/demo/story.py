@@ -7,7 +7,6 @@ service path and the bulk path produce the same data for the same seed.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import random
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
+from billing.services import add_months
 from contracts.models import PERIOD_MONTHS, BillingPeriod, Plan, PlanPrice, TermsVersion
 from contracts.services import LineSpec
 from core.models import User
@@ -74,13 +74,6 @@ SCENARIO_WEIGHTS = [
 ]
 # The first subscriptions go through every story once, so that even a tiny demo has each.
 GUARANTEED = [ENDING_SOON, EXPIRED, SCHEDULED_RENEWAL, RENEWAL_IN_PROGRESS, TERMINATED, VOID]
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    month_index = day.month - 1 + months
-    year = day.year + month_index // 12
-    month = month_index % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _term_end(start: dt.date, months: int) -> dt.date:

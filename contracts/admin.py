@@ -1,53 +1,34 @@
-"""Admin for the catalogue (plans, prices, terms) and a guarded view of contracts.
+"""Admin for contracts: a guarded view of contracts, and the registrations of the
+catalogue (``admin_plans``) and of the audit rows (``admin_records``).
 
 Contracts are written only through contracts.services: a draft can be created and edited
 here (the services keep totals and write events), anything past draft is read only, and
-status changes are admin actions that call the transition services. Nothing that carries
-money, a signature or a consent can be deleted.
+status changes are admin actions that call the transition services (``admin_actions``).
+Nothing that carries money, a signature or a consent can be deleted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
-from core.event_admin import ReactionStateFilter, reactions_retry
 
-from .exports import consents_csv_response
-from .models import (
-    AutoRenewConsent,
-    Contract,
-    ContractEvent,
-    ContractLine,
-    ContractStatus,
-    Plan,
-    PlanPrice,
-    TermsVersion,
-)
-from .services import (
-    LineSpec,
-    contract_activate,
-    contract_create_draft,
-    contract_expire,
-    contract_return_to_draft,
-    contract_send_for_signature,
-    contract_update_draft,
-    contract_void,
-)
+# Django loads only <app>.admin: importing the sibling admin modules runs their registrations.
+from . import admin_plans as admin_plans
+from .admin_actions import CONTRACT_STATUS_ACTIONS
+from .admin_records import AutoRenewConsentInline, ContractEventInline
+from .models import Contract, ContractLine, ContractStatus
+from .services import LineSpec, contract_create_draft, contract_update_draft
 
 S = ContractStatus
 
@@ -62,123 +43,6 @@ DRAFT_FIELDS = (
     "terms_version",
     "notice_period_days",
 )
-
-
-class ReadOnlyAdminMixin:
-    """For audit rows: listed and viewed, never added, changed or deleted in admin."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-# --- catalogue ------------------------------------------------------------------------------
-
-
-class PlanPriceInline(admin.TabularInline):
-    model = PlanPrice
-    fields = ("effective_from", "price")
-    extra = 0
-    # A price that quotes were made from stays in the history; correct it instead.
-    can_delete = False
-
-
-@admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
-    list_display = (
-        "code",
-        "name",
-        "price",
-        "currency",
-        "billing_period",
-        "default_term_months",
-        "default_auto_renew",
-        "etf_kind",
-        "is_active",
-    )
-    list_filter = ("is_active", "billing_period", "currency", "default_auto_renew", "etf_kind")
-    search_fields = ("code", "name", "description")
-    inlines = [PlanPriceInline]
-    actions = ["activate_plans", "deactivate_plans"]
-    fieldsets = (
-        (None, {"fields": ("code", "name", "description", "is_active")}),
-        (_("Price"), {"fields": ("price", "billing_period", "currency")}),
-        (
-            _("Defaults for new contracts"),
-            {"fields": ("default_term_months", "default_auto_renew", "default_notice_days")},
-        ),
-        (
-            _("Cancellation policy"),
-            {
-                "fields": ("etf_kind", "etf_value", "refund_policy"),
-                "description": _(
-                    "Copied onto a contract when it is signed: changing it here never "
-                    "rewrites a signed contract."
-                ),
-            },
-        ),
-    )
-
-    def has_delete_permission(self, request, obj=None):
-        # Contracts and quotes refer to plans: retire a plan by deactivating it.
-        return False
-
-    @admin.action(description=_("Activate the selected plans"))
-    def activate_plans(self, request, queryset):
-        n = queryset.update(is_active=True)
-        self.message_user(request, ngettext("%d plan activated.", "%d plans activated.", n) % n)
-
-    @admin.action(description=_("Deactivate the selected plans (no new contracts)"))
-    def deactivate_plans(self, request, queryset):
-        n = queryset.update(is_active=False)
-        self.message_user(request, ngettext("%d plan deactivated.", "%d plans deactivated.", n) % n)
-
-
-@admin.register(PlanPrice)
-class PlanPriceAdmin(admin.ModelAdmin):
-    list_display = ("plan", "price", "effective_from")
-    list_filter = ("effective_from", "plan")
-    list_select_related = ("plan",)
-    search_fields = ("plan__code", "plan__name")
-    date_hierarchy = "effective_from"
-    autocomplete_fields = ("plan",)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(TermsVersion)
-class TermsVersionAdmin(admin.ModelAdmin):
-    list_display = ("version", "title", "effective_from", "contract_count", "created_at")
-    list_filter = ("effective_from",)
-    search_fields = ("version", "title", "body")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_contract_count=Count("contracts"))
-
-    @admin.display(description=_("contracts"), ordering="_contract_count")
-    def contract_count(self, obj):
-        return obj._contract_count
-
-    def _in_use(self, obj) -> bool:
-        # A text that a contract was sent or signed under is what the customer agreed to.
-        return obj is not None and obj.contracts.exclude(status=S.DRAFT).exists()
-
-    def get_readonly_fields(self, request, obj=None):
-        if self._in_use(obj):
-            return ("version", "title", "body", "effective_from", "created_at")
-        return ("created_at",)
-
-    def has_delete_permission(self, request, obj=None):
-        return obj is not None and not obj.contracts.exists()
-
-
-# --- contracts ------------------------------------------------------------------------------
 
 
 class ContractLineFormSet(BaseInlineFormSet):
@@ -221,21 +85,6 @@ class ContractLineInline(admin.TabularInline):
         return 1 if obj is None else 0
 
 
-class ContractEventInline(ReadOnlyAdminMixin, admin.TabularInline):
-    model = ContractEvent
-    fields = ("at", "kind", "from_status", "to_status", "actor", "reason", "payload")
-    readonly_fields = fields
-    extra = 0
-    verbose_name_plural = _("timeline")
-
-
-class AutoRenewConsentInline(ReadOnlyAdminMixin, admin.TabularInline):
-    model = AutoRenewConsent
-    fields = ("at", "enabled", "channel", "text_version", "actor", "ip_address")
-    readonly_fields = fields
-    extra = 0
-
-
 class EndingWithinFilter(admin.SimpleListFilter):
     """ "Expiring" is a query, not a status: active and ending within N days."""
 
@@ -267,52 +116,6 @@ class ContractAdminForm(forms.ModelForm):
         if start and end and end < start:
             self.add_error("end_date", _("The end date must not be before the start date."))
         return cleaned
-
-
-def _transition_action(
-    name: str,
-    description: Any,
-    call: Callable[[Contract, Any], Any],
-    done_message: Any,
-    guard: Callable[[Contract], str | None] | None = None,
-):
-    def action(modeladmin, request, queryset):
-        done = 0
-        for contract in queryset.order_by("number"):
-            problem = guard(contract) if guard else None
-            if problem:
-                modeladmin.message_user(
-                    request, f"{contract.number}: {problem}", level=messages.WARNING
-                )
-                continue
-            try:
-                call(contract, request.user)
-                done += 1
-            except DomainError as exc:
-                modeladmin.message_user(
-                    request, f"{contract.number}: {exc.message}", level=messages.WARNING
-                )
-        modeladmin.message_user(request, str(done_message % {"n": done}))
-
-    action.__name__ = name
-    return admin.action(description=description)(action)
-
-
-def _not_ended_yet(contract: Contract) -> str | None:
-    # Ending a term early is a cancellation (with its fee and refund), not an expiry.
-    if contract.end_date >= timezone.localdate():
-        return gettext("Its term has not ended yet; use a cancellation to end it early.")
-    return None
-
-
-def _not_started_yet(contract: Contract) -> str | None:
-    if contract.start_date > timezone.localdate():
-        return gettext("Its term starts on %(date)s.") % {"date": contract.start_date}
-    return None
-
-
-def _admin_reason(user: Any) -> str:
-    return gettext("In the admin by %(user)s") % {"user": user.get_username()}
 
 
 @admin.register(Contract)
@@ -362,62 +165,7 @@ class ContractAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
-    actions = [
-        _transition_action(
-            "send_for_signature",
-            _("Send for signature"),
-            lambda c, user: contract_send_for_signature(contract=c, by=user),
-            ngettext_lazy(
-                "%(n)d contract sent for signature.",
-                "%(n)d contracts sent for signature.",
-                "n",
-            ),
-        ),
-        _transition_action(
-            "return_to_draft",
-            _("Return to draft"),
-            lambda c, user: contract_return_to_draft(
-                contract=c, by=user, reason=_admin_reason(user)
-            ),
-            ngettext_lazy(
-                "%(n)d contract returned to draft.",
-                "%(n)d contracts returned to draft.",
-                "n",
-            ),
-        ),
-        _transition_action(
-            "activate",
-            _("Activate (scheduled or paid contracts whose term has started)"),
-            lambda c, user: contract_activate(contract=c, by=user, reason=_admin_reason(user)),
-            ngettext_lazy(
-                "%(n)d contract activated.",
-                "%(n)d contracts activated.",
-                "n",
-            ),
-            guard=_not_started_yet,
-        ),
-        _transition_action(
-            "expire",
-            _("Expire (active contracts whose term has ended)"),
-            lambda c, user: contract_expire(contract=c, by=user, reason=_admin_reason(user)),
-            ngettext_lazy(
-                "%(n)d contract expired.",
-                "%(n)d contracts expired.",
-                "n",
-            ),
-            guard=_not_ended_yet,
-        ),
-        _transition_action(
-            "void",
-            _("Void (abandon before it becomes active)"),
-            lambda c, user: contract_void(contract=c, by=user, reason=_admin_reason(user)),
-            ngettext_lazy(
-                "%(n)d contract voided.",
-                "%(n)d contracts voided.",
-                "n",
-            ),
-        ),
-    ]
+    actions = CONTRACT_STATUS_ACTIONS
 
     def get_fieldsets(self, request, obj=None):
         main: tuple[str, ...]
@@ -540,45 +288,3 @@ class ContractAdmin(admin.ModelAdmin):
             self.message_user(request, error, level=messages.ERROR)
             return HttpResponseRedirect(reverse("admin:contracts_contract_change", args=[obj.pk]))
         return super().response_change(request, obj)
-
-
-@admin.register(ContractLine)
-class ContractLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("contract", "description", "plan", "quantity", "unit_price")
-    list_filter = ("plan",)
-    list_select_related = ("contract", "plan")
-    search_fields = ("description", "contract__number")
-
-
-@admin.register(ContractEvent)
-class ContractEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("contract", "at", "kind", "from_status", "to_status", "actor", "reason")
-    list_filter = (ReactionStateFilter, "kind", "to_status", "from_status", "at")
-    actions = [reactions_retry]
-    list_select_related = ("contract", "actor")
-    search_fields = ("contract__number", "contract__customer__code", "reason", "kind")
-    date_hierarchy = "at"
-
-
-@admin.register(AutoRenewConsent)
-class AutoRenewConsentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = (
-        "contract",
-        "customer",
-        "enabled",
-        "channel",
-        "text_version",
-        "at",
-        "actor",
-        "ip_address",
-    )
-    list_filter = ("enabled", "channel", "text_version", "at")
-    list_select_related = ("contract", "customer", "actor")
-    search_fields = ("contract__number", "customer__code", "customer__name", "ip_address")
-    date_hierarchy = "at"
-    actions = ["export_csv"]
-
-    @admin.action(description=_("Export the selected consents (CSV)"))
-    def export_csv(self, request, queryset):
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        return consents_csv_response(consents=queryset, filename=f"auto-renew-consents-{stamp}.csv")

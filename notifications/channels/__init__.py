@@ -4,6 +4,6 @@ TransientDeliveryError is retried with backoff, PermanentDeliveryError fails at 
 from __future__ import annotations
 
 from .base import DeliveryResult, PermanentDeliveryError, TransientDeliveryError
-from .registry import channel_send
+from .dispatch import channel_send
 
 __all__ = ["DeliveryResult", "PermanentDeliveryError", "TransientDeliveryError", "channel_send"]

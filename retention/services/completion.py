@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from contracts import services as contract_services
 from contracts.models import Contract, ContractStatus
 
-from .. import messaging, policy, selectors
+from .. import messaging, policy, selectors, termination_settlement
 from ..models import (
     CancellationRequest,
     Kind,
@@ -145,14 +145,12 @@ def _end_contract(*, contract: Contract, request: CancellationRequest, as_of: dt
 
 
 def _settle(*, contract: Contract, request: CancellationRequest) -> dict[str, str]:
-    """Hand the money to billing (retention/billing_hooks.py): reduce open invoices to the
-    service used, issue the final fee invoice and the refund credit note.
+    """Hand the money to billing (retention/termination_settlement.py): reduce open
+    invoices to the service used, issue the final fee invoice and the refund credit note.
 
     Each step that fails is logged and noted on the request for staff to settle by hand;
     the cancellation itself still completes (the customer asked for it and was told so).
     """
-    from .. import billing_hooks
-
     result: dict[str, str] = {}
     notes: list[str] = []
     if request.kind != Kind.EARLY_TERMINATION or request.effective_date is None:
@@ -168,7 +166,7 @@ def _settle(*, contract: Contract, request: CancellationRequest) -> dict[str, st
         try:
             # A savepoint per step: a failed step leaves the transaction usable.
             with transaction.atomic():
-                touched = billing_hooks.open_invoices_reduce(
+                touched = termination_settlement.open_invoices_reduce(
                     contract=contract,
                     request=request,
                     owed_for_used_service=max(used - paid, Decimal("0")),
@@ -181,7 +179,9 @@ def _settle(*, contract: Contract, request: CancellationRequest) -> dict[str, st
     if request.fee_to_invoice > 0 and not request.final_invoice_ref:
         try:
             with transaction.atomic():
-                invoice = billing_hooks.fee_invoice_issue(contract=contract, request=request)
+                invoice = termination_settlement.fee_invoice_issue(
+                    contract=contract, request=request
+                )
             request.final_invoice_ref = invoice.number
             result["final_invoice"] = invoice.number
         except Exception as exc:  # noqa: BLE001
@@ -190,7 +190,9 @@ def _settle(*, contract: Contract, request: CancellationRequest) -> dict[str, st
     if request.refund_amount > 0 and not request.credit_note_ref:
         try:
             with transaction.atomic():
-                note = billing_hooks.refund_credit_note_issue(contract=contract, request=request)
+                note = termination_settlement.refund_credit_note_issue(
+                    contract=contract, request=request
+                )
             request.credit_note_ref = note.number
             result["credit_note"] = note.number
         except Exception as exc:  # noqa: BLE001

@@ -1,3 +1,5 @@
+"""Sending one outbox row on its channel: the channel names the sender."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

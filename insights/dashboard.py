@@ -18,16 +18,13 @@ from django.utils.translation import gettext as _
 from contracts.models import ContractStatus
 from core.csv_export import csv_currencies, money_cells
 
+from .monthly_figures import MonthFigures, cancellation_reasons, monthly_figures, totals
 from .selectors import (
     EXPIRY_WINDOWS,
     DashboardFilters,
     ExpiryRow,
-    MonthFigures,
-    cancellation_reasons,
     dashboard_contracts,
     fx_rates,
-    monthly_figures,
-    totals,
     upcoming_expirations,
 )
 

@@ -24,9 +24,9 @@ from core.money import MoneyTotals
 from customers.forms import CustomerFilterForm
 from customers.importers import CUSTOMER_COLUMNS
 
+from .export_values import active_values_of, with_active_value_by_currency
 from .imports import import_job_create, import_job_status
 from .models import ImportJob, ImportKind
-from .selectors import active_values_of, with_active_value_by_currency
 
 
 class ImportForm(forms.Form):

@@ -15,10 +15,10 @@ from core.csv_export import csv_currencies, csv_response, money_cells
 from core.money import MoneyTotals
 
 from . import propensity as p
+from .export_values import value_at_risk_in_currency
 from .forms import DashboardFilterForm
 from .models import ContractScore
 from .scoring import at_risk_list
-from .selectors import value_at_risk_in_currency
 
 
 def _factor_labels(score: ContractScore) -> list[dict[str, Any]]:

@@ -10,13 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from contracts.models import ContractStatus as S
+from insights.monthly_figures import month_starts, monthly_figures, totals
 from insights.selectors import (
     DashboardFilters,
     dashboard_contracts,
     fx_rates,
-    month_starts,
-    monthly_figures,
-    totals,
     upcoming_expirations,
 )
 from tests.factories import ContractFactory, CustomerFactory

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.urls import reverse
 
-from insights.selectors import cancellation_reasons
+from insights.monthly_figures import cancellation_reasons
 from tests.factories import ContractFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db

@@ -93,7 +93,7 @@ def test_concurrent_sign_and_cancel_exactly_one_wins_with_a_clear_message(round_
         assert successor.status == ContractStatus.AWAITING_PAYMENT
     else:
         # The confirmed non-renewal withdrew the unsigned renewal (the portal and staff
-        # pages say so before confirming): retention.services.renewal_link.
+        # pages say so before confirming): lifecycle.cancellation_renewals.
         assert successor.status == ContractStatus.VOID
 
 

@@ -28,15 +28,8 @@ from .outcomes import (
     cases_mark_won,
     successor_void_if_unsigned,
 )
-from .quotes import (
-    QuoteLineSpec,
-    price_per_term,
-    quote_apply_grant,
-    quote_create,
-    quote_send,
-    quote_update,
-    renewal_lines_at_current_prices,
-)
+from .quote_pricing import QuoteLineSpec, price_per_term, renewal_lines_at_current_prices
+from .quotes import quote_apply_grant, quote_create, quote_send, quote_update
 from .reply_dates import reply_due_date
 from .signing import quote_sign_offline, quote_sign_online
 

@@ -1,10 +1,10 @@
-"""The quote for the successor contract: pricing, revisions, sending."""
+"""The quote for the successor contract: creating, revising and sending it (its lifecycle).
+What it costs is worked out in ``quote_pricing``."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -15,33 +15,27 @@ from django.utils.translation import gettext_noop
 
 from billing.services import term_end
 from contracts import services as contract_services
-from contracts.models import (
-    PERIOD_MONTHS,
-    Contract,
-    ContractStatus,
-    Plan,
-    TermsVersion,
-)
-from contracts.services import LineSpec, event_record
+from contracts.models import ContractStatus, TermsVersion
+from contracts.services import event_record
 from core.errors import DomainError, InvalidTransition
 from core.models import DocumentKind
-from core.money import money
 from core.pdf import document_store
 from core.sequences import sequence_next
 from notifications.customer_messages import message_to_customer
 from renewals.case_states import case_lock, case_stage_change
-from renewals.models import (
-    Quote,
-    QuoteLine,
-    QuoteStatus,
-    RenewalCase,
-    Stage,
-)
+from renewals.models import Quote, QuoteStatus, RenewalCase, Stage
 from renewals.quote_states import quote_lock, quote_mark_sent, quote_reopen
 from renewals.selectors import term_months
-from retention.selectors import pending_grants_for_next_quote
 from retention.services import grant_mark_used
 
+from .quote_pricing import (
+    QuoteLineSpec,
+    quote_grant_changes,
+    quote_lines_write,
+    quote_retention_grants_apply,
+    quote_successor_lines,
+    renewal_lines_at_current_prices,
+)
 from .reply_dates import reply_due_date
 from .successors import (
     successor_claim_for_case,
@@ -50,75 +44,9 @@ from .successors import (
     successor_refusal,
 )
 
-# --- quote -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QuoteLineSpec:
-    description: str
-    quantity: Decimal
-    unit_price: Decimal
-    plan: Plan | None = None
-    source_line_id: int | None = None
-
-
-def price_per_term(*, plan: Plan, start: dt.date, months: int) -> Decimal:
-    """The plan's price in force on ``start`` for a term of ``months`` months."""
-    periods = Decimal(months) / Decimal(PERIOD_MONTHS[plan.billing_period])
-    return money(plan.price_on(start) * periods)
-
-
-def renewal_lines_at_current_prices(
-    *, contract: Contract, start: dt.date, months: int
-) -> list[QuoteLineSpec]:
-    """The current contract's lines, repriced from today's price list where a line has a
-    product (or the contract a plan and a single line); other lines keep their price."""
-    lines = list(contract.lines.select_related("plan"))
-    specs = []
-    for line in lines:
-        plan = line.plan or (contract.plan if len(lines) == 1 else None)
-        unit = price_per_term(plan=plan, start=start, months=months) if plan else line.unit_price
-        specs.append(
-            QuoteLineSpec(
-                description=line.description,
-                quantity=line.quantity,
-                unit_price=unit,
-                plan=plan,
-                source_line_id=line.pk,
-            )
-        )
-    return specs
-
 
 def _latest_terms(day: dt.date) -> TermsVersion | None:
     return TermsVersion.objects.filter(effective_from__lte=day).order_by("-effective_from").first()
-
-
-def _write_quote_lines(quote: Quote, specs: Sequence[QuoteLineSpec]) -> None:
-    if not specs:
-        raise DomainError(_("A quote needs at least one line."))
-    quote.lines.all().delete()
-    rows = [
-        QuoteLine(
-            quote=quote,
-            plan=spec.plan,
-            source_line_id=spec.source_line_id,
-            description=spec.description[:300],
-            quantity=spec.quantity,
-            unit_price=money(spec.unit_price),
-            position=i,
-        )
-        for i, spec in enumerate(specs)
-    ]
-    for row in rows:
-        if row.quantity <= 0:
-            raise DomainError(_("Quantities must be greater than zero."))
-        if row.unit_price < 0:
-            raise DomainError(_("Prices cannot be negative."))
-    QuoteLine.objects.bulk_create(rows)
-    quote.subtotal = money(sum((r.amount for r in rows), Decimal("0")))
-    quote.discount_amount = money(quote.subtotal * quote.discount_percent / Decimal(100))
-    quote.total = quote.subtotal - quote.discount_amount
 
 
 def quote_create(*, case: RenewalCase, by: Any) -> Quote:
@@ -149,8 +77,8 @@ def quote_create(*, case: RenewalCase, by: Any) -> Quote:
             terms_version=_latest_terms(start) or contract.terms_version,
         )
         specs = renewal_lines_at_current_prices(contract=contract, start=start, months=months)
-        used = _apply_retention_grants(quote, contract, specs, start, months)
-        _write_quote_lines(quote, specs)
+        used = quote_retention_grants_apply(quote, contract, specs, start, months)
+        quote_lines_write(quote, specs)
         quote.save()
         for grant in used:
             grant_mark_used(grant=grant, by=by, quote_ref=quote.number)
@@ -163,60 +91,11 @@ def quote_create(*, case: RenewalCase, by: Any) -> Quote:
     return quote
 
 
-def _apply_retention_grants(
-    quote: Quote, contract: Contract, specs: list[QuoteLineSpec], start: dt.date, months: int
-) -> list[Any]:
-    """Apply what a retention offer promised (discount, installments, downgrade) to the
-    first quote. Returns the grants used."""
-    used = []
-    for grant in pending_grants_for_next_quote(contract=contract):
-        changes = _grant_changes(
-            grant,
-            quote=quote,
-            source_line_id=specs[0].source_line_id if specs else None,
-            start=start,
-            months=months,
-        )
-        if not changes:
-            continue
-        if "lines" in changes:
-            specs[:] = changes.pop("lines")
-        for field_name, value in changes.items():
-            setattr(quote, field_name, value)
-        used.append(grant)
-    return used
-
-
-def _grant_changes(
-    grant: Any, *, quote: Quote, source_line_id: int | None, start: dt.date, months: int
-) -> dict[str, Any]:
-    """What a retention grant changes in a quote (the one rule, for the first quote and for
-    one already written): discount_percent, installments or lines; {} when nothing."""
-    if grant.kind == "discount" and grant.discount_percent:
-        return {"discount_percent": max(quote.discount_percent, grant.discount_percent)}
-    if grant.kind == "installments" and grant.installments:
-        return {"installments": min(12, max(quote.installments, grant.installments))}
-    if grant.kind == "downgrade" and grant.plan_id:
-        plan = grant.plan
-        return {
-            "lines": [
-                QuoteLineSpec(
-                    description=plan.name,
-                    quantity=Decimal(1),
-                    unit_price=price_per_term(plan=plan, start=start, months=months),
-                    plan=plan,
-                    source_line_id=source_line_id,
-                )
-            ]
-        }
-    return {}
-
-
 def quote_apply_grant(*, quote: Quote, grant: Any, by: Any = None) -> bool:
     """Apply a retention grant to a quote already written (draft or sent; quote_update
     takes a sent one back to draft). False when the grant changes nothing."""
     first = quote.lines.order_by("position").first()
-    changes = _grant_changes(
+    changes = quote_grant_changes(
         grant,
         quote=quote,
         source_line_id=first.source_line_id if first else None,
@@ -279,7 +158,7 @@ def quote_update(
                 )
                 for ql in locked.lines.all()
             ]
-        _write_quote_lines(locked, lines)
+        quote_lines_write(locked, lines)
         was_sent = locked.status == QuoteStatus.SENT
         locked.save()
         event_payload = {
@@ -325,20 +204,6 @@ def quote_update(
     return quote
 
 
-def _successor_lines(quote: Quote) -> list[LineSpec]:
-    """The quote's lines as contract lines, with the renewal discount spread over them."""
-    factor = (Decimal(100) - quote.discount_percent) / Decimal(100)
-    return [
-        LineSpec(
-            description=ql.description,
-            quantity=ql.quantity,
-            unit_price=money(ql.unit_price * factor),
-            plan=ql.plan,
-        )
-        for ql in quote.lines.all()
-    ]
-
-
 def quote_send(*, quote: Quote, by: Any) -> Quote:
     """Send the quote to the customer: write the successor contract (created once per case,
     revised in place), make the quote and contract PDFs, move the case to "quote sent" and
@@ -372,13 +237,13 @@ def quote_send(*, quote: Quote, by: Any) -> Quote:
                 case=case,
                 by=by,
                 customer=predecessor.customer,
-                lines=_successor_lines(locked),
+                lines=quote_successor_lines(locked),
                 owner=predecessor.owner,
                 **fields,
             )
         else:
             successor = contract_services.contract_update_draft(
-                contract=successor, by=by, lines=_successor_lines(locked), **fields
+                contract=successor, by=by, lines=quote_successor_lines(locked), **fields
             )
         contract_services.contract_send_for_signature(contract=successor, by=by)
         successor.refresh_from_db()

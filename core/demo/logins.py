@@ -24,7 +24,7 @@ from retention.selectors import contract_has_open_cancellation, offer_for
 
 from .data import ADMIN_PASSWORD, DEMO_PASSWORD
 
-# The staff users story.Storyteller.users creates, in the order they are listed.
+# The staff users cast.Cast.users creates, in the order they are listed.
 DEMO_STAFF = ("admin", "zhao.min", "wang.li", "chen.jie")
 PORTAL_LIST_MAX = 8
 # Cancellation reasons tried for the offer label, most common first.

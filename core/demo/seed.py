@@ -18,11 +18,12 @@ from customers.services import customer_set_tier_override
 from retention.models import Channel, Kind, Reason
 from retention.services import cancellation_continue, cancellation_submit
 
+from .cast import Demo
 from .catalogue import personal_offers_seed, reminder_rules_seed, retention_offers_seed
 from .history import Traits, history_write
 from .message_templates import message_templates_seed
 from .showcase import READY_TO_PAY, READY_TO_SIGN, ROLE_SCENARIOS, ROLES, showcase_write
-from .story import Demo, Story, Storyteller
+from .story import Story, Storyteller
 from .writers import write_in_bulk, write_with_services
 
 # From this many contracts on, seed_demo writes in bulk unless told otherwise.

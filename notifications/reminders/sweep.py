@@ -16,8 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
-from typing import Any
 
 from django.db import connection
 from django.utils import timezone
@@ -26,28 +24,11 @@ from . import schedule_state, sweep_statement
 from .rules import RuleBook
 from .schedule_state import SIGNED_SUCCESSOR
 from .sweep_portable import sweep_portable
+from .sweep_summary import SweepSummary
 
 logger = logging.getLogger("notifications.reminders")
 
 __all__ = ["SIGNED_SUCCESSOR", "SweepSummary", "reminders_sweep_run"]
-
-
-@dataclass
-class SweepSummary:
-    """What one sweep did. Every count but ``contracts_seen`` is of rows this run wrote
-    (or found written): a rerun, or a sweep that a concurrent one beat to every insert,
-    reports zeros however many contracts were due."""
-
-    as_of: str = ""
-    contracts_seen: int = 0  # contracts read: their schedule said due (not written)
-    created: int = 0  # reminder messages inserted
-    skipped: int = 0  # reminder messages due that existed already
-    late: int = 0  # of ``created``, the late ones (catch-up after their offset day)
-    tasks: int = 0  # staff tasks inserted, escalations included
-    escalations: int = 0  # of ``tasks``, the escalations to a team lead
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def reminders_sweep_run(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Collection, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -27,9 +27,7 @@ from ..selectors import primary_contacts
 from .content import contract_rows, staff_task_texts, staff_task_title
 from .rules import ESCALATION_DAYS, RuleBook, channels_for, due_offset, reminder_dedupe_key
 from .schedule_state import SIGNED_SUCCESSOR
-
-if TYPE_CHECKING:
-    from .sweep import SweepSummary
+from .sweep_summary import SweepSummary
 
 
 def _window(as_of: dt.date, max_offset: int):

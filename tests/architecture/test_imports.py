@@ -48,11 +48,7 @@ KNOWN_GUARDS: set[str] = set()
 # (e) Modules that import each other in a circle (any import: at the top, in a function,
 # under TYPE_CHECKING). Break one by moving what both need into a module both import, or,
 # for a task module, by queueing the task by name (core.task_queue). One circle a line.
-KNOWN_MODULE_CYCLES: set[frozenset[str]] = {
-    # The reminder sweep's SweepSummary, read by the SQLite path for its type only
-    # (TYPE_CHECKING); owned by the reminder-sweep rewrite, which moves it.
-    frozenset({"notifications.reminders.sweep", "notifications.reminders.sweep_portable"}),
-}
+KNOWN_MODULE_CYCLES: set[frozenset[str]] = set()
 
 
 @dataclass(frozen=True)

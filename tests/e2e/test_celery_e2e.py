@@ -83,7 +83,12 @@ def test_a_real_worker_and_beat_deliver_a_reminder_to_the_smtp_server(tmp_path):
     logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("worker", "beat")}  # noqa: SIM115
     procs = [
         subprocess.Popen(  # noqa: S603
-            [*celery, "worker", "--pool=solo", "-l", "info", "-n", f"e2e{port}@%h"],
+            [
+                *celery,
+                *("worker", "--pool=solo", "-l", "info", "-n", f"e2e{port}@%h"),
+                # Every queue (docs/scaling.md): the sweep and the deliveries have their own.
+                *("-Q", "celery,sweeps,delivery,imports"),
+            ],
             cwd=ROOT,
             env=env,
             stdout=logs["worker"],

@@ -30,6 +30,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
+# Reads code and configuration, no clock: not rerun at the shifted dates.
+pytestmark = pytest.mark.date_independent
+
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 IMPORTLINTER = PYPROJECT["tool"]["importlinter"]

@@ -33,6 +33,9 @@ from django.apps import apps
 
 from core.state_machine import StateMachine
 
+# Reads code and configuration, no clock: not rerun at the shifted dates.
+pytestmark = pytest.mark.date_independent
+
 ROOT = Path(__file__).resolve().parents[2]
 SKIPPED_DIRS = {"migrations", "tests", "bench", "node_modules", "static", "media", "docs"}
 

@@ -6,10 +6,14 @@ from __future__ import annotations
 import fnmatch
 import re
 
+import pytest
 import yaml
 from django.conf import settings
 
 from config.celery_app import app
+
+# Reads code and configuration, no clock: not rerun at the shifted dates.
+pytestmark = pytest.mark.date_independent
 
 QUEUES = {"celery", "sweeps", "delivery", "imports"}
 

@@ -199,6 +199,7 @@ def _synthetic_history(n: int, seed: int = 7) -> None:
             cursor.execute(f"ANALYZE {table}")
 
 
+@pytest.mark.date_independent  # a synthetic history with its own dates
 def test_training_on_a_history_with_signal_reaches_a_holdout_auc_above_0_7(capsys):
     # given 20,000 ended terms where late payers and complainers renew less
     _synthetic_history(20_000)

@@ -7,20 +7,20 @@ import logging
 
 from celery import shared_task
 
+from .care import care_sweep
+from .reminders.schedule_state import reminder_schedule_recompute
+from .services import message_deliver, outbox_deliver_due
+
 logger = logging.getLogger("notifications")
 
 
 @shared_task(name="notifications.tasks.deliver_message_task", ignore_result=True)
 def deliver_message_task(message_id: int) -> str:
-    from .services import message_deliver
-
     return message_deliver(message_id=message_id)
 
 
 @shared_task(name="notifications.tasks.deliver_outbox_task", ignore_result=True)
 def deliver_outbox_task() -> dict:
-    from .services import outbox_deliver_due
-
     summary = outbox_deliver_due()
     logger.info("outbox delivery: %s", summary)
     return summary.as_dict()
@@ -30,8 +30,6 @@ def deliver_outbox_task() -> dict:
 def reminder_schedule_repair_task() -> int:
     """Nightly safety net: every open contract's reminder schedule recomputed set-based
     (only rows whose value differs are written); returns how many were corrected."""
-    from .reminders.schedule_state import reminder_schedule_recompute
-
     changed = reminder_schedule_recompute()
     logger.info("reminder schedule repair: %s contracts corrected", changed)
     return changed
@@ -39,8 +37,6 @@ def reminder_schedule_repair_task() -> int:
 
 @shared_task(name="notifications.tasks.send_care_messages_task", ignore_result=True)
 def send_care_messages_task(as_of: str | None = None) -> dict:
-    from .care import care_sweep
-
     day = dt.date.fromisoformat(as_of) if as_of else None
     summary = care_sweep(as_of=day)
     logger.info("care messages: %s", summary)

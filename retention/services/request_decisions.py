@@ -17,6 +17,7 @@ from contracts.models import ConsentChannel, Contract, ContractStatus
 from core.errors import DomainError, InvalidTransition
 
 from .. import messaging, policy, selectors
+from ..documents import confirmation_document_create
 from ..models import (
     AWAITING_STAFF,
     CancellationRequest,
@@ -158,8 +159,6 @@ def _confirm_locked(
     request_id = locked.pk
 
     def send_confirmation() -> None:
-        from ..documents import confirmation_document_create
-
         fresh = CancellationRequest.objects.select_related("contract", "customer").get(
             pk=request_id
         )

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.event_admin import ReactionStateFilter, reactions_retry
+from core.event_admin import ReactionStateFilter, reactions_retry_action
 
 from .exports import consents_csv_response
 from .models import AutoRenewConsent, ContractEvent, ContractLine
@@ -54,7 +54,7 @@ class ContractLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class ContractEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("contract", "at", "kind", "from_status", "to_status", "actor", "reason")
     list_filter = (ReactionStateFilter, "kind", "to_status", "from_status", "at")
-    actions = [reactions_retry]
+    actions = [reactions_retry_action]
     list_select_related = ("contract", "actor")
     search_fields = ("contract__number", "contract__customer__code", "reason", "kind")
     date_hierarchy = "at"

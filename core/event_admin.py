@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-
-def _max_attempts() -> int:
-    return int(getattr(settings, "RENEWDESK_REACTION_MAX_ATTEMPTS", 8))
+from core.events import reactions_failed, reactions_retry, reactions_waiting
 
 
 class ReactionStateFilter(admin.SimpleListFilter):
@@ -31,20 +28,18 @@ class ReactionStateFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()
         if value == "failed":
-            return queryset.filter(reacted_at__isnull=True, reaction_attempts__gte=_max_attempts())
+            return queryset.filter(reactions_failed())
         if value == "waiting":
-            return queryset.filter(reacted_at__isnull=True, reaction_attempts__lt=_max_attempts())
+            return queryset.filter(reactions_waiting())
         if value == "done":
             return queryset.filter(reacted_at__isnull=False)
         return queryset
 
 
 @admin.action(description=_("Run the reactions again"))
-def reactions_retry(model_admin: Any, request: HttpRequest, queryset: QuerySet) -> None:
+def reactions_retry_action(model_admin: Any, request: HttpRequest, queryset: QuerySet) -> None:
     """Rows whose reactions failed go back to the sweep (next minute), attempts from zero."""
-    count = queryset.filter(reacted_at__isnull=True).update(
-        reaction_attempts=0, reaction_retry_at=None
-    )
+    count = reactions_retry(queryset)
     model_admin.message_user(
         request,
         ngettext(

@@ -85,6 +85,26 @@ class EventBase(models.Model):
         return getattr(self, f"{self.SUBJECT_FIELD}_id")
 
 
+def reaction_max_attempts() -> int:
+    """After this many failed attempts the sweep leaves a row alone (the admin lists it)."""
+    return int(getattr(settings, "RENEWDESK_REACTION_MAX_ATTEMPTS", 8))
+
+
+def reactions_failed() -> models.Q:
+    """Rows given up on after the last attempt."""
+    return models.Q(reacted_at__isnull=True, reaction_attempts__gte=reaction_max_attempts())
+
+
+def reactions_waiting() -> models.Q:
+    """Rows the sweep will still try: new, or retrying after a failure."""
+    return models.Q(reacted_at__isnull=True, reaction_attempts__lt=reaction_max_attempts())
+
+
+def reactions_retry(rows: models.QuerySet) -> int:
+    """Send unreacted rows back to the sweep (next run), attempts from zero."""
+    return rows.filter(reacted_at__isnull=True).update(reaction_attempts=0, reaction_retry_at=None)
+
+
 def actor_or_none(by: Any) -> Any:
     """The user to store as an event's actor: only an authenticated one."""
     return by if (by is not None and getattr(by, "is_authenticated", False)) else None

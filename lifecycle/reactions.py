@@ -39,17 +39,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core.events import EventBase
+from core.events import EventBase, reactions_failed, reactions_waiting
 
 from .subscriptions import Subscription, subscriptions_for
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
-
-
-def max_attempts() -> int:
-    return int(getattr(settings, "RENEWDESK_REACTION_MAX_ATTEMPTS", 8))
 
 
 def retry_delay(attempts: int) -> dt.timedelta:
@@ -139,8 +135,8 @@ def _claim_and_react(model: type[EventBase], which: Q, *, limit: int) -> Reactio
     subscriptions = subscriptions_for(model._meta.label, in_transaction=False)
     with transaction.atomic():
         rows = list(
-            model._default_manager.filter(which, reacted_at__isnull=True)
-            .filter(reaction_attempts__lt=max_attempts())
+            model._default_manager.filter(which)
+            .filter(reactions_waiting())
             .select_for_update(skip_locked=True, of=("self",))
             .order_by("id")[:limit]
         )
@@ -194,6 +190,4 @@ def reactions_for(row: EventBase) -> list[str]:
 
 def rows_failed(model: type[EventBase]) -> Any:
     """The rows given up on after the last attempt (the admin's filter)."""
-    return model._default_manager.filter(
-        reacted_at__isnull=True, reaction_attempts__gte=max_attempts()
-    )
+    return model._default_manager.filter(reactions_failed())

@@ -114,8 +114,8 @@ def event_publish(event: EventBase) -> None:
     """Have the event's reactions run: the same-transaction ones now, the others after
     the commit.
 
-    Called for every new row by ``EventBase.save`` (a second call for the same instance,
-    as the state machine makes, does nothing). A rolled-back transaction publishes
+    Called for every new row by ``EventBase.save`` (a second call for the same instance
+    does nothing). A rolled-back transaction publishes
     nothing; a crash after the commit leaves the row unreacted for the sweeper.
     """
     if getattr(event, "_event_published", False):

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import InvalidTransition
-from core.events import EventBase, event_publish, events_publish
+from core.events import EventBase, events_publish
 
 M = TypeVar("M", bound=models.Model)
 
@@ -119,8 +119,7 @@ class StateMachine(Generic[M]):
         obj.save(update_fields=self._written(updates))
         row = event(obj, current, to) if event is not None else None
         if row is not None:
-            row.save()
-            event_publish(row)
+            row.save()  # a new event row publishes itself (EventBase.save)
         return obj
 
     def _written(self, updates: Mapping[str, Any] | None) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import environ
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "api",
     "insights",
     "lifecycle",
+    "payments",
 ]
 
 MIDDLEWARE = [
@@ -277,6 +279,36 @@ RENEWDESK = {
     # A staff user's list pages are kept this long (0: never); their own changes show at
     # once, colleagues' within this many seconds (core/page_cache.py).
     "STAFF_PAGE_CACHE_SECONDS": env.int("STAFF_PAGE_CACHE_SECONDS", default=10),
+}
+
+
+
+def _env_with_prefix(prefix: str) -> dict[str, str]:
+    """Every environment variable named ``<prefix>...``, keyed by the rest of its name:
+    ``WECHATPAY_MCHID=123`` gives ``{"MCHID": "123"}`` for ``_env_with_prefix("WECHATPAY_")``."""
+    return {
+        name[len(prefix) :]: value
+        for name, value in os.environ.items()
+        if name.startswith(prefix) and value != ""
+    }
+
+
+# Online payment providers (docs/payments.md, docs/configuration.md). Each one's settings come
+# from the environment variables with its prefix; a provider without them is hidden from
+# customers. Certificates and keys are files, named by *_FILE variables.
+PAYMENT_PROVIDERS = {
+    "wechat_pay": _env_with_prefix("WECHATPAY_"),
+    "alipay": _env_with_prefix("ALIPAY_"),
+    "card": _env_with_prefix("STRIPE_"),
+}
+# The public https origin the providers call back (notifications) and send customers back to
+# (return pages), e.g. https://renew.example.com; empty: the request's own origin.
+PAYMENTS_PUBLIC_URL = env("PAYMENTS_PUBLIC_URL", default="")
+
+# SMS providers (docs/notifications.md): the settings of each, by environment prefix.
+SMS_PROVIDERS = {
+    "aliyun": _env_with_prefix("ALIYUN_SMS_"),
+    "tencent": _env_with_prefix("TENCENT_SMS_"),
 }
 
 LOGGING = {

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PaymentsConfig(AppConfig):
+    """Online payments: provider adapters (WeChat Pay, Alipay, Stripe), payment attempts
+    started from the portal, verified provider notifications, refunds through the provider
+    and saved payment methods for auto-renewal (docs/payments.md)."""
+
+    name = "payments"
+    verbose_name = _("Online payments")

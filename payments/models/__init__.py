@@ -1,0 +1,1 @@
+"""Online payment models, one module per concern (docs/payments.md)."""

@@ -282,7 +282,6 @@ RENEWDESK = {
 }
 
 
-
 def _env_with_prefix(prefix: str) -> dict[str, str]:
     """Every environment variable named ``<prefix>...``, keyed by the rest of its name:
     ``WECHATPAY_MCHID=123`` gives ``{"MCHID": "123"}`` for ``_env_with_prefix("WECHATPAY_")``."""

@@ -154,8 +154,9 @@ class PaymentProvider(Protocol):
         query) says ``succeeded`` or ``failed``; some providers answer ``succeeded`` at once."""
         ...
 
-    def refund_query(self, *, refund_reference: str, payment_reference: str) -> ProviderEvent | None:
-        ...
+    def refund_query(
+        self, *, refund_reference: str, payment_reference: str
+    ) -> ProviderEvent | None: ...
 
 
 @runtime_checkable

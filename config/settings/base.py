@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "insights",
     "lifecycle",
     "payments",
+    "relations",
 ]
 
 MIDDLEWARE = [

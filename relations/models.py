@@ -1,0 +1,1 @@
+"""Relationship maintenance models (docs/relations.md)."""

@@ -135,19 +135,37 @@ class StateMachine(Generic[M]):
         *,
         expect_from: Iterable[str],
         updates: Mapping[str, Any] | None = None,
+        event: EventFactory | None = None,
+        where: Mapping[str, Any] | None = None,
     ) -> bool:
-        """Compare-and-swap without a lock, for hot rows (a message being delivered):
-        the row changes only if it is still in one of ``expect_from`` (each must be
-        allowed by the table). Returns whether it changed. No event row: callers that need
-        one use :meth:`change`."""
+        """Compare-and-swap without a lock, for hot rows (a message being delivered, an
+        import a worker claims): the row changes only if it is still in one of
+        ``expect_from`` (each must be allowed by the table) and matches ``where`` (a claim
+        condition: the message is due, the worker still holds its claim). Returns whether
+        it changed.
+
+        With ``event``, the swap and the event row share one transaction: one conditional
+        UPDATE per allowed source status, in turn, so the one that matches tells the old
+        status (at most one can match: the first that does changes the status). The event
+        factory gets the row as written."""
         sources = [s for s in expect_from if self.can(s, to)]
         if not sources:
             raise InvalidTransition(f"{self.model.__name__}: nothing may become {to}")
         values: dict[str, Any] = {self.attr: to, **(updates or {})}
         if self.touch_updated_at:
             values["updated_at"] = timezone.now()
-        filters = {"pk": pk, f"{self.attr}__in": sources}
-        return bool(self.model._default_manager.filter(**filters).update(**values))
+        rows = self.model._default_manager.filter(pk=pk, **(where or {}))
+        if event is None:
+            return bool(rows.filter(**{f"{self.attr}__in": sources}).update(**values))
+        with transaction.atomic():
+            for current in sources:
+                if rows.filter(**{self.attr: current}).update(**values):
+                    written = self.model._default_manager.get(pk=pk)
+                    row = event(written, current, to)
+                    if row is not None:
+                        row.save()  # publishes itself after the commit (EventBase.save)
+                    return True
+        return False
 
     # -- changing many rows the caller has locked -------------------------------------
 

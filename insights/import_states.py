@@ -12,21 +12,23 @@ not a transition. The worker claims it by a compare-and-swap on ``queued``, so a
 delivered twice imports once; it then writes the outcome by a compare-and-swap on
 ``running``. No row lock is held during the import (it may run for an hour).
 
-**No event table** (``insights/migrations/0005_import_job_events.py`` stays empty): the
-job row is its own record (who uploaded it and when, when it started and finished, the
-counts and every bad row), nothing reacts to a job's status, and what the import writes
-leaves its own events (a contract's events, through the contracts' services).
+**Events.** Each change writes an ``ImportJobEvent`` in the same transaction as the
+swap (``StateMachine.change_if`` with an event factory): ``claimed`` (queued → running) and
+the outcome (running → done, checked or failed) with its counts in the payload. No
+subscription reacts to them today; they are the job's history on the common event base, and
+what the import writes leaves its own events (a contract's, through the contracts' services).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.utils import timezone
 
 from core.state_machine import StateMachine
 
-from .models import ImportJob, ImportStatus
+from .models import ImportJob, ImportJobEvent, ImportStatus
 
 S = ImportStatus
 
@@ -46,10 +48,35 @@ IMPORT_STATES: StateMachine[ImportJob] = StateMachine(
 OUTCOMES = frozenset({S.DONE, S.CHECKED, S.FAILED})
 
 
+def _event(kind: str) -> Callable[[ImportJob, str, str], ImportJobEvent]:
+    def build(job: ImportJob, current: str, to: str) -> ImportJobEvent:
+        payload = {}
+        if to in OUTCOMES:
+            payload = {
+                "rows": job.rows,
+                "created": job.created_count,
+                "errors": job.error_count,
+            }
+        return ImportJobEvent(
+            job=job,
+            kind=kind,
+            actor_id=job.created_by_id if kind == "claimed" else None,
+            from_status=current,
+            to_status=to,
+            payload=payload,
+        )
+
+    return build
+
+
 def import_job_claim(job_id: int) -> bool:
     """Claim a queued job for this worker. False: another worker has it, or it ran."""
     return IMPORT_STATES.change_if(
-        job_id, S.RUNNING, expect_from=[S.QUEUED], updates={"started_at": timezone.now()}
+        job_id,
+        S.RUNNING,
+        expect_from=[S.QUEUED],
+        updates={"started_at": timezone.now()},
+        event=_event("claimed"),
     )
 
 
@@ -63,4 +90,5 @@ def import_job_finish(job_id: int, to: str, **fields: Any) -> bool:
         to,
         expect_from=[S.RUNNING],
         updates={**fields, "finished_at": timezone.now()},
+        event=_event("finished"),
     )

@@ -428,3 +428,22 @@ class ImportJob(TimeStampedModel):
         # Validation is the first half of the bar, writing the second.
         half = 50 * self.done // self.total
         return half if self.phase == "validate" else 50 + half
+
+
+class ImportJobEvent(EventBase):
+    """An import job's status history (claimed by a worker, then its outcome), written in
+    the same transaction as the change (insights.import_states). The payload of an outcome
+    carries its counts; the job row keeps every bad row."""
+
+    SUBJECT_FIELD = "job"
+
+    job = models.ForeignKey(
+        ImportJob, verbose_name=_("import"), on_delete=models.CASCADE, related_name="events"
+    )
+
+    class Meta(EventBase.Meta):
+        verbose_name = _("import event")
+        verbose_name_plural = _("import events")
+
+    def __str__(self) -> str:
+        return f"{self.job_id} {self.from_status}→{self.to_status}"

@@ -106,6 +106,44 @@ def test_change_if_swaps_only_from_the_expected_status():
         TOY.change_if(contract.pk, "active", expect_from=["expired"])
 
 
+@pytest.mark.django_db
+def test_change_if_with_an_event_writes_one_row_naming_the_status_it_swapped_from():
+    # Two sources allowed: the event must say which one the row was actually in.
+    toy = StateMachine(
+        model=Contract,
+        transitions={
+            "draft": frozenset({"terminated"}),
+            "active": frozenset({"terminated"}),
+            "terminated": frozenset(),
+        },
+    )
+    contract = ContractFactory(status="active")
+
+    assert toy.change_if(contract.pk, "terminated", expect_from=["draft", "active"], event=_event)
+    assert not toy.change_if(
+        contract.pk, "terminated", expect_from=["draft", "active"], event=_event
+    )
+
+    events = list(ContractEvent.objects.filter(contract=contract, kind="toy"))
+    assert [(e.from_status, e.to_status) for e in events] == [("active", "terminated")]
+
+
+@pytest.mark.django_db
+def test_change_if_swaps_only_where_the_claim_condition_holds():
+    contract = ContractFactory(status="active", auto_renew=False)
+
+    assert not TOY.change_if(
+        contract.pk, "expired", expect_from=["active"], where={"auto_renew": True}, event=_event
+    )
+    assert Contract.objects.get(pk=contract.pk).status == "active"
+    assert not ContractEvent.objects.filter(contract=contract, kind="toy").exists()
+
+    assert TOY.change_if(
+        contract.pk, "expired", expect_from=["active"], where={"auto_renew": False}, event=_event
+    )
+    assert Contract.objects.get(pk=contract.pk).status == "expired"
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_batch_form_needs_the_callers_transaction():
     contract = ContractFactory(status="active")

@@ -10,7 +10,7 @@ from django.db import connection
 
 from core.errors import InvalidTransition
 from insights.import_states import IMPORT_STATES, import_job_claim, import_job_finish
-from insights.models import ImportJob, ImportStatus
+from insights.models import ImportJob, ImportJobEvent, ImportStatus
 from tests.factories import StaffFactory
 
 S = ImportStatus
@@ -68,6 +68,24 @@ def test_a_running_job_ends_with_its_counts(outcome):
 
 
 @pytest.mark.django_db
+def test_the_claim_and_the_outcome_each_leave_one_event():
+    job = _job()
+
+    assert import_job_claim(job.pk)
+    assert not import_job_claim(job.pk)
+    assert import_job_finish(job.pk, S.DONE, rows=3, created_count=2, error_count=1)
+    assert not import_job_finish(job.pk, S.FAILED)
+
+    events = list(ImportJobEvent.objects.filter(job=job).order_by("id"))
+    assert [(e.kind, e.from_status, e.to_status) for e in events] == [
+        ("claimed", S.QUEUED, S.RUNNING),
+        ("finished", S.RUNNING, S.DONE),
+    ]
+    assert events[0].actor_id == job.created_by_id
+    assert events[1].payload == {"rows": 3, "created": 2, "errors": 1}
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("status", [S.QUEUED, S.DONE, S.CHECKED, S.FAILED])
 def test_a_job_that_is_not_running_does_not_end(status):
     job = _job(status)
@@ -114,3 +132,4 @@ def test_a_task_delivered_twice_at_once_claims_the_job_once(round_):
     assert sorted(results) == [False, True]
     job.refresh_from_db()
     assert job.status == S.RUNNING
+    assert ImportJobEvent.objects.filter(job=job, kind="claimed").count() == 1

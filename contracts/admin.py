@@ -203,7 +203,6 @@ class ContractAdmin(admin.ModelAdmin):
             return self.readonly_fields
         return (*self.readonly_fields, "customer", "predecessor")
 
-    @admin.display(description=_("renewed by"))
     @admin.display(description=_("signed document"))
     def signed_document_link(self, obj):
         # MEDIA_ROOT is not served: the file goes out through the staff view that checks
@@ -213,6 +212,7 @@ class ContractAdmin(admin.ModelAdmin):
         url = reverse("staff-contract-signed-document", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, obj.signed_document.name)
 
+    @admin.display(description=_("renewed by"))
     def successor_link(self, obj):
         successor = getattr(obj, "successor", None) if obj and obj.pk else None
         return successor.number if successor else "—"

@@ -12,7 +12,14 @@ from core.errors import InvalidTransition
 from core.events import actor_or_none
 
 from .contract_states import contract_event_new
-from .models import AutoRenewConsent, ConsentChannel, Contract, ContractEvent, ContractStatus
+from .models import (
+    AutoRenewConsent,
+    ConsentChannel,
+    ConsentKind,
+    Contract,
+    ContractEvent,
+    ContractStatus,
+)
 
 S = ContractStatus
 
@@ -88,4 +95,40 @@ def contract_set_auto_renew(
     locked.save(update_fields=["auto_renew", "updated_at"])
     auto_renew_event_new(contract=locked, consent=consent, previous=previous, by=by).save()
     contract.auto_renew = enabled
+    return consent
+
+
+def payment_method_consent_record(
+    *,
+    contract: Contract,
+    enabled: bool,
+    by: Any,
+    channel: str,
+    text: str,
+    text_version: str,
+    ip_address: str | None = None,
+    user_agent: str = "",
+) -> AutoRenewConsent:
+    """Record the customer's consent to charge a saved payment method for the renewals of
+    ``contract`` (``enabled``) or its withdrawal, exactly as shown, in the same ledger as
+    the auto-renewal switch (``kind`` payment_method), with a contract event. The
+    auto-renewal flag itself is not touched."""
+    consent = consent_new(
+        contract=contract,
+        enabled=enabled,
+        by=by,
+        channel=channel,
+        text=text,
+        text_version=text_version,
+        ip_address=ip_address,
+        user_agent=user_agent,
+    )
+    consent.kind = ConsentKind.PAYMENT_METHOD
+    consent.save()
+    contract_event_new(
+        contract=contract,
+        kind="payment_consent_given" if enabled else "payment_consent_withdrawn",
+        by=by,
+        payload={"channel": channel, "consent_id": consent.pk},
+    ).save()
     return consent

@@ -386,8 +386,15 @@ class ConsentChannel(models.TextChoices):
     API = "api", _("API")
 
 
+class ConsentKind(models.TextChoices):
+    AUTO_RENEW = "auto_renew", _("Auto-renewal")
+    # Charging a saved card or a signed agreement for the renewals (payments' mandates).
+    PAYMENT_METHOD = "payment_method", _("Automatic payment")
+
+
 class AutoRenewConsent(models.Model):
-    """Ledger of every auto-renew switch. Kept at least 3 years; never deleted."""
+    """Ledger of every auto-renew switch, and of every consent to pay renewals
+    automatically (``kind``). Kept at least 3 years; never deleted."""
 
     contract = models.ForeignKey(
         Contract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="consents"
@@ -397,6 +404,9 @@ class AutoRenewConsent(models.Model):
         verbose_name=_("customer"),
         on_delete=models.PROTECT,
         related_name="consents",
+    )
+    kind = models.CharField(
+        _("consent to"), max_length=20, choices=ConsentKind.choices, default=ConsentKind.AUTO_RENEW
     )
     enabled = models.BooleanField(_("auto-renew on"))
     text = models.TextField(_("text shown"))

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from billing.services import invoice_plan_issue, term_end
 from contracts import contract_states
 from contracts import services as contract_services
-from contracts.models import AutoRenewConsent, Contract, ContractStatus
+from contracts.models import AutoRenewConsent, ConsentKind, Contract, ContractStatus
 from notifications.customer_messages import message_to_customer
 from notifications.selectors import renewal_notice_delivered
 from renewals import services as renewal_services
@@ -40,7 +40,8 @@ def renewal_notice_was_delivered(contract: Contract) -> bool:
 
 
 def _latest_consent(contract: Contract) -> AutoRenewConsent | None:
-    return contract.consents.order_by("-at", "-id").first()
+    # Only the auto-renewal switch decides; a payment-method consent is a ledger row too.
+    return contract.consents.filter(kind=ConsentKind.AUTO_RENEW).order_by("-at", "-id").first()
 
 
 def has_valid_consent(contract: Contract) -> bool:

@@ -7,7 +7,9 @@ from .attempts import (
     MismatchKind,
     PaymentAttempt,
 )
+from .mandates import MandateCharge, MandateStatus, PaymentMandate
 from .notifications import ProviderNotification
+from .refunds import ProviderRefund, RefundStatus
 
 __all__ = [
     "ATTEMPT_EVENT_LABELS",
@@ -16,4 +18,9 @@ __all__ = [
     "MismatchKind",
     "PaymentAttempt",
     "ProviderNotification",
+    "MandateCharge",
+    "MandateStatus",
+    "PaymentMandate",
+    "ProviderRefund",
+    "RefundStatus",
 ]

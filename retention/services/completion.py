@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from contracts import services as contract_services
 from contracts.models import Contract, ContractStatus
+from payments.services.refunds import credit_note_refunds_start
 
 from .. import messaging, policy, selectors, termination_settlement
 from ..models import (
@@ -198,5 +199,15 @@ def _settle(*, contract: Contract, request: CancellationRequest) -> dict[str, st
         except Exception as exc:  # noqa: BLE001
             log.exception("credit note for cancellation %s not issued", request.pk)
             notes.append(f"credit note pending: {exc.__class__.__name__}")
+        else:
+            try:
+                # Back through the provider that took an online payment; the rest (bank
+                # transfer) becomes the account manager's manual refund task.
+                plan = credit_note_refunds_start(credit_note=note)
+                if plan.refunds:
+                    result["provider_refunds"] = ",".join(r.reference for r in plan.refunds)
+            except Exception as exc:  # noqa: BLE001 - staff pay it out from the credit note
+                log.exception("refund of cancellation %s not started", request.pk)
+                notes.append(f"refund to pay by hand: {exc.__class__.__name__}")
     request.settlement_note = "; ".join(notes)[:300]
     return result

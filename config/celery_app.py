@@ -15,3 +15,6 @@ app.autodiscover_tasks(["lifecycle"], related_name="reaction_tasks")
 app.autodiscover_tasks(["lifecycle"], related_name="reminder_sweep")
 # The nightly tier recompute (lifecycle/tier_tasks.py; task name kept from customers).
 app.autodiscover_tasks(["lifecycle"], related_name="tier_tasks")
+# Payments: automatic charges of auto-renewals and refunds through the provider.
+app.autodiscover_tasks(["payments"], related_name="auto_charge_tasks")
+app.autodiscover_tasks(["payments"], related_name="refund_tasks")

@@ -84,6 +84,16 @@ BEAT_ENTRIES = [
         every_seconds=240,
     ),
     BeatEntry(
+        "renewdesk: automatic payment of auto-renewed invoices (daily)",
+        "payments.auto_charge_tasks.auto_charge_renewals_task",
+        crontab={"minute": "30", "hour": "0"},
+    ),
+    BeatEntry(
+        "renewdesk: refunds through the payment providers (every 10 minutes)",
+        "payments.refund_tasks.refunds_sweep_task",
+        every_seconds=600,
+    ),
+    BeatEntry(
         "renewdesk: NPS surveys (daily)",
         "insights.tasks.nps_sweep_task",
         crontab={"minute": "0", "hour": "10"},

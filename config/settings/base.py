@@ -202,6 +202,8 @@ CELERY_TASK_ROUTES = {
     "insights.tasks.propensity_nightly": {"queue": "sweeps"},
     "insights.tasks.nps_sweep_task": {"queue": "sweeps"},
     "insights.tasks.import_job_task": {"queue": "imports"},
+    "payments.auto_charge_tasks.auto_charge_renewals_task": {"queue": "sweeps"},
+    "payments.refund_tasks.*": {"queue": "sweeps"},
 }
 
 # Reactions to events (lifecycle/subscriptions.py, docs/api.md "Reactions"): core.events

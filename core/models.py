@@ -73,6 +73,7 @@ class TaskKind(models.TextChoices):
     CANCELLATION = "cancellation", _("Cancellation request")
     FEEDBACK = "feedback", _("Feedback")
     RENEWAL = "renewal", _("Renewal")
+    CONTACT = "contact", _("Planned contact")  # relations: a call, visit or review due
     OTHER = "other", _("Other")
 
 
@@ -118,6 +119,10 @@ class Task(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Team work (relations): how long the work should take, and what came of it (written
+    # when the task is completed).
+    estimate_minutes = models.PositiveIntegerField(_("estimate (minutes)"), null=True, blank=True)
+    outcome = models.TextField(_("outcome"), blank=True)
 
     class Meta:
         verbose_name = _("task")

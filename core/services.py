@@ -21,6 +21,7 @@ def task_create(
     customer: Any = None,
     contract: Any = None,
     dedupe_key: str | None = None,
+    estimate_minutes: int | None = None,
 ) -> tuple[Task, bool]:
     """Create a task; with a dedupe key, a second call returns the first task (created=False)."""
     if dedupe_key:
@@ -38,6 +39,7 @@ def task_create(
                 customer=customer,
                 contract=contract,
                 dedupe_key=dedupe_key,
+                estimate_minutes=estimate_minutes,
             )
             return task, True
     except IntegrityError:
@@ -45,11 +47,12 @@ def task_create(
         return Task.objects.get(dedupe_key=dedupe_key), False
 
 
-def task_complete(*, task: Task, by: Any) -> Task:
+def task_complete(*, task: Task, by: Any, outcome: str = "") -> Task:
+    """Mark done once (a second call changes nothing), with what came of it."""
     if task.assignee_id != by.pk and not by.is_team_lead:
         raise DomainError(_("You can only complete your own tasks."))
     updated = Task.objects.filter(pk=task.pk, done_at__isnull=True).update(
-        done_at=timezone.now(), done_by=by
+        done_at=timezone.now(), done_by=by, outcome=outcome.strip()
     )
     task.refresh_from_db()
     return task if updated or task.done_at else task

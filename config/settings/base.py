@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "lifecycle",
     "payments",
     "relations",
+    "loyalty",
 ]
 
 MIDDLEWARE = [

@@ -72,7 +72,7 @@ def terms_renewed(ids: list[int], as_of: dt.date) -> int:
 
 def terms_expire(ids: list[int], as_of: dt.date) -> int:
     """Active contracts whose term is over and that have no successor taking over
-    expire. Returns how many."""
+    expire, and their open renewal cases are closed as lost. Returns how many."""
     with transaction.atomic():
         ended = [c for c in contracts_lock(ids) if c.status == S.ACTIVE and c.end_date < as_of]
         renewed = successors_taking_over([c.pk for c in ended])
@@ -80,4 +80,6 @@ def terms_expire(ids: list[int], as_of: dt.date) -> int:
         contract_states.contracts_transition_locked(
             contracts=due, change=contract_states.EXPIRE, reason=expiry_reason()
         )
+        # Their renewal cases still open are lost ("no response" when never answered).
+        renewal_services.cases_lose_at_term_end(contract_ids=[c.pk for c in due])
         return len(due)

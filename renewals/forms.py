@@ -88,7 +88,12 @@ class ContactForm(forms.Form):
 
 
 class LoseForm(forms.Form):
-    reason = forms.ChoiceField(label=_("Loss reason"), choices=LossReason.choices)
+    # No reason chosen in advance: the one recorded is the one the manager picked.
+    reason = forms.ChoiceField(
+        label=_("Loss reason"),
+        choices=[("", _("Choose a reason")), *LossReason.choices],
+        error_messages={"required": _("Choose a loss reason.")},
+    )
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
 

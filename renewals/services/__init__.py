@@ -18,6 +18,7 @@ from .cases import (
     case_lose,
     case_open,
     case_record_intent,
+    cases_lose_at_term_end,
     renewal_cases_open_due,
 )
 from .outcomes import (
@@ -45,6 +46,7 @@ __all__ = [
     "case_open",
     "case_open_for_blocked_auto_renewal",
     "case_record_intent",
+    "cases_lose_at_term_end",
     "cases_mark_won",
     "price_per_term",
     "quote_create",

@@ -25,7 +25,7 @@ from core.events import actor_or_none, events_publish
 from core.models import TaskKind
 from core.services import task_create
 from notifications.customer_messages import message_to_staff
-from renewals.case_states import case_lock, case_stage_change
+from renewals.case_states import case_lock, case_stage_change, cases_stage_change_locked
 from renewals.models import (
     Intent,
     IntentChannel,
@@ -302,14 +302,7 @@ def case_lose(*, case: RenewalCase, reason: str, by: Any, note: str = "") -> Ren
             raise InvalidTransition(
                 _("The renewal was already signed; cancel the new contract instead.")
             )
-        quote = Quote.objects.filter(case=locked).first()
-        if quote is not None and quote_withdraw(quote, by=by, reason=note):
-            successor = locked.successor
-            if successor is not None and successor.status in (
-                ContractStatus.DRAFT,
-                ContractStatus.AWAITING_SIGNATURE,
-            ):
-                contract_services.contract_void(contract=successor, by=by, reason=_("Renewal lost"))
+        _withdraw_unsigned_renewal(locked, by=by, note=note)
         case_stage_change(
             locked,
             Stage.LOST,
@@ -320,3 +313,52 @@ def case_lose(*, case: RenewalCase, reason: str, by: Any, note: str = "") -> Ren
         )
     case.refresh_from_db()
     return case
+
+
+def _withdraw_unsigned_renewal(locked: RenewalCase, *, by: Any, note: str) -> None:
+    """A case being lost: its draft or sent quote is withdrawn and the unsigned successor
+    voided (the caller holds the case lock)."""
+    quote = Quote.objects.filter(case=locked).first()
+    if quote is not None and quote_withdraw(quote, by=by, reason=note):
+        successor = locked.successor
+        if successor is not None and successor.status in (
+            ContractStatus.DRAFT,
+            ContractStatus.AWAITING_SIGNATURE,
+        ):
+            contract_services.contract_void(contract=successor, by=by, reason=_("Renewal lost"))
+
+
+# Stages a case can still be lost from (before the signature).
+LOSABLE_STAGES = (Stage.INTENT_PENDING, Stage.RESPONDED, Stage.QUOTE_SENT)
+
+
+def cases_lose_at_term_end(*, contract_ids: list[int]) -> int:
+    """The contracts' terms ended without a renewal (they expired): their renewal cases
+    still open are closed as lost, so that every lost renewal carries a reason. A
+    customer who never answered gets "no response"; one who answered and then let the
+    term run out gets "other", the note saying so (their answer stays on the case).
+    Called by lifecycle inside the expiry's transaction, which already holds the case
+    locks (cases first, then contracts). Returns how many were closed."""
+    # No savepoint: the expiry's transaction is the unit (one read more per chunk, not three).
+    with transaction.atomic(savepoint=False):
+        cases = list(
+            RenewalCase.objects.select_for_update(of=("self",))
+            .select_related("contract")
+            .filter(contract_id__in=contract_ids, stage__in=LOSABLE_STAGES)
+            .order_by("contract_id")
+        )
+        note = gettext_noop("The term ended without a renewal")
+        for case in cases:
+            _withdraw_unsigned_renewal(case, by=None, note=_(note))
+        for reason, group in (
+            (LossReason.NO_RESPONSE, [c for c in cases if not c.intent]),
+            (LossReason.OTHER, [c for c in cases if c.intent]),
+        ):
+            cases_stage_change_locked(
+                group,
+                Stage.LOST,
+                reason=_(note),
+                payload={"loss_reason": reason, "automatic": True},
+                updates={"loss_reason": reason, "loss_note": _(note), "next_action": ""},
+            )
+    return len(cases)

@@ -17,7 +17,10 @@ variables without their prefix (docs/configuration.md, docs/payments.md):
   and its private key (PEM, ``apiclient_key.pem``);
 - the platform's key, one of: ``PUBLIC_KEY_ID`` and ``PUBLIC_KEY_FILE`` (WeChat Pay public
   key mode) or ``PLATFORM_CERT_DIR`` (a folder holding the platform certificates as PEM
-  files; a certificate with a new serial is fetched from the gateway and saved there);
+  files; a certificate with a new serial is fetched from the gateway and saved there). With
+  both, the public key verifies and a certificate serial is fetched (WeChat Pay's switch
+  from certificates to the public key); with the public key alone, any other serial is
+  refused without asking the gateway;
 - optional ``API_BASE`` (default the production gateway; the tests' fake server) and
   ``ORDER_EXPIRY_MINUTES`` (how long a QR code can be paid, default 30).
 """
@@ -32,18 +35,12 @@ import time
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import requests
 from django.conf import settings
 from django.utils import timezone
 from wechatpayv3 import WeChatPay, WeChatPayType  # type: ignore[import-untyped]
-from wechatpayv3.utils import (  # type: ignore[import-untyped]
-    load_certificate,
-    load_private_key,
-    load_public_key,
-)
 
 from .base import Checkout, NotificationRejected, NotificationReply, ProviderError, ProviderEvent
 from .wechat_pay_events import (
@@ -55,16 +52,21 @@ from .wechat_pay_events import (
     refund_event,
     yuan_to_fen,
 )
+from .wechat_pay_settings import (
+    GATEWAY,
+    ORDER_EXPIRY_MINUTES,
+    order_minutes,
+    public_key_mode,
+    read_text,
+    settings_problems,
+)
 
 logger = logging.getLogger(__name__)
 
-GATEWAY = "https://api.mch.weixin.qq.com"
 SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
 # A notification signed longer ago (or further ahead) than this is refused: a replayed
 # capture cannot be fed to us later, and clocks may drift a little.
 TIMESTAMP_TOLERANCE_SECONDS = 300
-ORDER_EXPIRY_MINUTES = 30
-REQUIRED = ("MCHID", "APPID", "API_V3_KEY", "CERT_SERIAL_NO", "PRIVATE_KEY_FILE")
 SIGNED_HEADERS = (
     "Wechatpay-Timestamp",
     "Wechatpay-Nonce",
@@ -77,13 +79,6 @@ TIMEOUT = (5, 20)
 # out_trade_no / out_refund_no: 6 to 32 characters of this set (API documentation).
 _OUT_NO = re.compile(r"[A-Za-z0-9_\-|*]{6,32}")
 _CHINA = dt.timezone(dt.timedelta(hours=8))
-
-
-def _read(path: str) -> str | None:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
 
 
 def _loads(text: str | bytes) -> Any:
@@ -127,59 +122,10 @@ class WeChatPayProvider:
 
     def config_problems(self) -> list[str]:
         """The settings (names, never values) that are missing or unusable."""
-        config = self._config
-        problems = [name for name in REQUIRED if not config.get(name)]
-        if config.get("API_V3_KEY") and len(config["API_V3_KEY"].encode()) != 32:
-            problems.append("API_V3_KEY")
-        if config.get("PRIVATE_KEY_FILE") and not self._loads_with(
-            load_private_key, config["PRIVATE_KEY_FILE"]
-        ):
-            problems.append("PRIVATE_KEY_FILE")
-        if config.get("PUBLIC_KEY_ID") or config.get("PUBLIC_KEY_FILE"):
-            if not config.get("PUBLIC_KEY_ID"):
-                problems.append("PUBLIC_KEY_ID")
-            if not self._loads_with(load_public_key, config.get("PUBLIC_KEY_FILE", "")):
-                problems.append("PUBLIC_KEY_FILE")
-        elif config.get("PLATFORM_CERT_DIR"):
-            if not self._platform_certificates():
-                problems.append("PLATFORM_CERT_DIR")
-        else:
-            problems.append("PUBLIC_KEY_FILE or PLATFORM_CERT_DIR")
-        if self._order_minutes() is None:
-            problems.append("ORDER_EXPIRY_MINUTES")
-        return problems
+        return settings_problems(self._config)
 
     def is_configured(self) -> bool:
         return not self.config_problems()
-
-    @staticmethod
-    def _loads_with(loader: Callable[[str], Any], path: str) -> bool:
-        text = _read(path) if path else None
-        if not text:
-            return False
-        try:
-            return loader(text) is not None
-        except Exception:  # the SDK's loaders raise a bare Exception
-            return False
-
-    def _platform_certificates(self) -> list[Any]:
-        """The platform certificates in PLATFORM_CERT_DIR valid now, as the SDK loads them
-        (with none, the SDK would fetch them from the production gateway while starting)."""
-        folder = Path(self._config.get("PLATFORM_CERT_DIR", ""))
-        now = timezone.now()
-        found = []
-        for path in sorted(folder.glob("*.pem")) if folder.is_dir() else []:
-            text = _read(str(path))
-            certificate = load_certificate(text) if text else None
-            if certificate and (
-                certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc
-            ):
-                found.append(certificate)
-        return found
-
-    def _order_minutes(self) -> int | None:
-        value = self._config.get("ORDER_EXPIRY_MINUTES", "") or str(ORDER_EXPIRY_MINUTES)
-        return int(value) if value.isdigit() and 1 <= int(value) <= 24 * 60 else None
 
     @cached_property
     def _client(self) -> Any:
@@ -187,25 +133,25 @@ class WeChatPayProvider:
         if problems:
             raise ProviderError(f"WeChat Pay settings incomplete: {', '.join(problems)}")
         config = self._config
-        public_key_file = config.get("PUBLIC_KEY_FILE", "")
+        public_keys = public_key_mode(config)
         try:
             client = WeChatPay(
                 wechatpay_type=WeChatPayType.NATIVE,
                 mchid=config["MCHID"],
-                private_key=_read(config["PRIVATE_KEY_FILE"]),
+                private_key=read_text(config["PRIVATE_KEY_FILE"]),
                 cert_serial_no=config["CERT_SERIAL_NO"],
                 appid=config["APPID"],
                 apiv3_key=config["API_V3_KEY"],
-                cert_dir=None if public_key_file else config["PLATFORM_CERT_DIR"],
+                cert_dir=config.get("PLATFORM_CERT_DIR") or None,
                 timeout=TIMEOUT,
-                public_key=_read(public_key_file) if public_key_file else None,
+                public_key=read_text(config["PUBLIC_KEY_FILE"]) if public_keys else None,
                 public_key_id=config.get("PUBLIC_KEY_ID") or None,
             )
         except Exception as exc:
             raise ProviderError(f"WeChat Pay client: {type(exc).__name__}: {exc}") from None
-        # The SDK has no setting for its gateway; its constructor read the certificates from
-        # PLATFORM_CERT_DIR (config_problems() makes sure there is one), so it has not called
-        # the gateway yet.
+        # The SDK has no setting for its gateway. Its constructor has not called it: with the
+        # public key it loads no certificate, without it it read them from PLATFORM_CERT_DIR
+        # (config_problems() makes sure one is there).
         client._core._gate_way = (config.get("API_BASE") or GATEWAY).rstrip("/")
         return client
 
@@ -269,7 +215,7 @@ class WeChatPayProvider:
         _require_out_no(reference)
         total = _fen(amount)
         expires_at = timezone.now().replace(microsecond=0) + dt.timedelta(
-            minutes=self._order_minutes() or ORDER_EXPIRY_MINUTES
+            minutes=order_minutes(self._config) or ORDER_EXPIRY_MINUTES
         )
         answer = self._call(
             "native order",

@@ -226,6 +226,16 @@ def test_an_unverifiable_notification_is_rejected(fake_wechat_pay, case):
         provider.notification_verify(body=body, headers=headers)
 
 
+def test_public_key_mode_refuses_another_serial_without_asking_the_gateway(fake_wechat_pay):
+    provider, _ = _order(fake_wechat_pay)
+    fake_wechat_pay.pay(REF, notify=False)
+    body, headers = _forged(fake_wechat_pay, serial="5157F09EFDC096DE15EBE81A47057A7232F1B8E1")
+    calls = len(fake_wechat_pay.requests)
+    with pytest.raises(NotificationRejected):
+        provider.notification_verify(body=body, headers=headers)
+    assert len(fake_wechat_pay.requests) == calls
+
+
 def test_a_notification_just_inside_the_tolerance_verifies(fake_wechat_pay):
     provider, _ = _order(fake_wechat_pay)
     fake_wechat_pay.pay(REF, notify=False)

@@ -32,6 +32,7 @@ STAFF_NAV: list[NavItem] = [
     NavItem("billing:invoices", _("Invoices")),
     NavItem("staff-tasks", _("My tasks")),
     NavItem("insights:feedback", _("Feedback"), more=True),
+    NavItem("insights:losses", _("Why we lose renewals"), more=True),
     NavItem("notifications:outbox", _("Messages"), more=True),
     NavItem("dev-mail", _("Local mail"), more=True),  # `make run` only: not mounted elsewhere
 ]

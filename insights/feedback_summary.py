@@ -18,6 +18,7 @@ from django.db.models import Avg, Count, DateField, DurationField, ExpressionWra
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.access import customers_visible_to
 
@@ -97,9 +98,9 @@ def feedback_tables(*, user: Any, filters: LossFilters) -> list[Table]:
             _("Feedback by category"),
             [
                 Column(_("Category")),
-                Column(_("Received")),
-                Column(_("Open")),
-                Column(_("Resolved")),
+                Column(pgettext_lazy("feedback items", "Received")),
+                Column(pgettext_lazy("feedback items", "Open")),
+                Column(pgettext_lazy("feedback items", "Resolved")),
                 Column(_("Average days to resolve")),
             ],
             category_rows,
@@ -111,8 +112,8 @@ def feedback_tables(*, user: Any, filters: LossFilters) -> list[Table]:
                 Column(_("Month")),
                 *[Column(label) for _code, label in categories],
                 Column(_("Total")),
-                Column(_("Open")),
-                Column(_("Resolved")),
+                Column(pgettext_lazy("feedback items", "Open")),
+                Column(pgettext_lazy("feedback items", "Resolved")),
             ],
             month_rows,
         ),

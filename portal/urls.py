@@ -23,4 +23,5 @@ urlpatterns = [
     path("feedback/<int:pk>/", views.feedback_detail, name="feedback-detail"),
     path("", include("retention.portal_urls")),
     path("", include("renewals.portal_urls")),
+    path("", include("payments.mandate_urls")),
 ]

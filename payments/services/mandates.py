@@ -114,6 +114,7 @@ def mandate_start(
     language: str = "zh-hans",
     ip_address: str | None = None,
     user_agent: str = "",
+    reference: str = "",
 ) -> tuple[PaymentMandate, str]:
     """Record the consent and a pending mandate, and start it at the provider. Returns the
     mandate and the provider URL to send the customer to (or a QR code's content for a
@@ -124,7 +125,7 @@ def mandate_start(
         raise DomainError(_("Automatic payment can only be set up on a running contract."))
     if not contract.auto_renew:
         raise DomainError(_("Switch automatic renewal on first."))
-    reference = mandate_reference_new()
+    reference = reference or mandate_reference_new()
     with transaction.atomic():
         locked = Contract.objects.select_for_update().get(pk=contract.pk)
         consent = payment_method_consent_record(

@@ -17,7 +17,10 @@ register = template.Library()
 
 SLOTS: dict[str, list[str]] = {
     "dashboard": ["renewals/portal/_dashboard.html", "retention/portal/_dashboard.html"],
-    "renewal": ["renewals/portal/_contract_renewal.html"],
+    "renewal": [
+        "renewals/portal/_contract_renewal.html",
+        "payments/mandate/_contract_mandate.html",
+    ],
     "cancellation": ["retention/portal/_contract_cancellation.html"],
     "billing": [
         "renewals/portal/_contract_billing.html",

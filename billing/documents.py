@@ -14,15 +14,19 @@ from core.pdf import document_store, pdf_render
 
 from .models import Invoice, Payment
 
-DEFAULT_BANK = {
-    "account_name": "RenewDesk Ltd.",
-    "bank_name": "Bank of China, Shanghai Branch",
-    "account_number": "6222 0000 0000 0000",
-}
-
-
 def bank_details() -> dict[str, str]:
-    return {**DEFAULT_BANK, **settings.RENEWDESK.get("BANK_DETAILS", {})}
+    """The account customers pay transfers to, from the settings (``BANK_*`` environment
+    variables, docs/configuration.md); empty when no account name and number are set:
+    then no bank details are shown anywhere (never a placeholder account), and
+    ``check --deploy`` warns."""
+    given = {
+        key: str(value)
+        for key, value in (settings.RENEWDESK.get("BANK_DETAILS") or {}).items()
+        if value
+    }
+    if not (given.get("account_name") and given.get("account_number")):
+        return {}
+    return given
 
 
 def invoice_pdf_bytes(*, invoice: Invoice, language: str | None = None) -> bytes:

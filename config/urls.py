@@ -33,6 +33,8 @@ urlpatterns = [
     path("portal/", include("portal.urls")),
     path("staff/billing/", include("billing.urls")),
     path("webhooks/", include("billing.webhook_urls")),
+    path("payments/", include("payments.webhook_urls")),
+    path("staff/payments/", include("payments.staff_urls")),
     path("api/", include("api.urls")),
     path("staff/insights/", include("insights.urls")),
 ]

@@ -94,6 +94,11 @@ BEAT_ENTRIES = [
         every_seconds=600,
     ),
     BeatEntry(
+        "renewdesk: payment attempts no notification closed: ask the provider (every 5 minutes)",
+        "payments.tasks.attempts_sweep_task",
+        every_seconds=300,
+    ),
+    BeatEntry(
         "renewdesk: NPS surveys (daily)",
         "insights.tasks.nps_sweep_task",
         crontab={"minute": "0", "hour": "10"},

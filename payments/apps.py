@@ -9,3 +9,8 @@ class PaymentsConfig(AppConfig):
 
     name = "payments"
     verbose_name = _("Online payments")
+
+    def ready(self) -> None:
+        # Registers the deploy checks (``check --deploy``): bank details, partly configured
+        # providers. Nothing else happens at start-up.
+        from . import checks  # noqa: F401

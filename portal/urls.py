@@ -24,4 +24,5 @@ urlpatterns = [
     path("", include("retention.portal_urls")),
     path("", include("renewals.portal_urls")),
     path("", include("payments.mandate_urls")),
+    path("", include("payments.portal_urls")),
 ]

@@ -202,6 +202,7 @@ CELERY_TASK_ROUTES = {
     "customers.tasks.recompute_tiers_task": {"queue": "sweeps"},  # lifecycle/tier_tasks.py
     "insights.tasks.propensity_nightly": {"queue": "sweeps"},
     "insights.tasks.nps_sweep_task": {"queue": "sweeps"},
+    "payments.tasks.attempts_sweep_task": {"queue": "sweeps"},
     "insights.tasks.import_job_task": {"queue": "imports"},
     "payments.auto_charge_tasks.auto_charge_renewals_task": {"queue": "sweeps"},
     "payments.refund_tasks.*": {"queue": "sweeps"},
@@ -274,6 +275,14 @@ RENEWDESK = {
     # Payment-provider webhook: HMAC-SHA256 key; dunning starts this many days after due.
     "PAYMENT_WEBHOOK_SECRET": env("PAYMENT_WEBHOOK_SECRET", default=""),
     "DUNNING_GRACE_DAYS": env.int("DUNNING_GRACE_DAYS", default=7),
+    # The account for bank transfers, printed on invoices and shown in the portal; without
+    # an account name and number none is shown (check --deploy warns). docs/payments.md.
+    "BANK_DETAILS": {
+        "account_name": env("BANK_ACCOUNT_NAME", default=""),
+        "bank_name": env("BANK_NAME", default=""),
+        "account_number": env("BANK_ACCOUNT_NUMBER", default=""),
+        "swift": env("BANK_SWIFT", default=""),
+    },
     "REMINDER_OFFSETS": [30, 15, 7],
     "MAGIC_LINK_MAX_AGE": 15 * 60,
     "CANCELLATION_SLA_BUSINESS_DAYS": 2,

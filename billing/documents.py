@@ -14,6 +14,7 @@ from core.pdf import document_store, pdf_render
 
 from .models import Invoice, Payment
 
+
 def bank_details() -> dict[str, str]:
     """The account customers pay transfers to, from the settings (``BANK_*`` environment
     variables, docs/configuration.md); empty when no account name and number are set:

@@ -60,13 +60,17 @@ check: $(STAMP) messages
 
 # The environment passes through (TEST_DATABASE_NAME, DATABASE_URL, REDIS_URL, ...).
 # Two pytest workers (pytest-xdist), one per core, each with its own test database;
-# --dist loadfile keeps a file's tests (and its session fixtures) in one worker.
+# --dist loadfile keeps a file's tests (and its session fixtures) in one worker; the files go
+# out in the order collected (--no-loadscope-reorder: xdist would put the files with the most
+# tests first, which sends the two-test file of the 100,000-row import last and leaves one
+# worker running it alone for minutes). tests/conftest.py collects the slowest files first.
 PYTEST_WORKERS ?= 2
 # Then the date-sensitive tests (not e2e, not frozen by time_machine from their start) again
 # under faketime at TEST_DATES (docs/testing.md); `TEST_DATES= make test` skips that part.
 TEST_DATES ?= 2027-02-28 2028-02-29 2028-12-31
 test: $(STAMP) services check
-	$(PY) -m pytest --create-db -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest --create-db -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder \
+	  --durations=15 $(PYTEST_ARGS)
 	@if [ -n "$(strip $(TEST_DATES))" ]; then \
 	  TEST_DATES="$(TEST_DATES)" PYTEST_WORKERS=$(PYTEST_WORKERS) ./scripts/test_at_dates.sh $(PYTEST_ARGS); fi
 

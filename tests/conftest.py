@@ -25,6 +25,26 @@ if "faketime" in os.environ.get("LD_PRELOAD", "") and os.environ.get("FAKETIME")
     time.sleep = _sleep_through_select
 
 
+# The longest files first: a worker given the 100,000-row import or the demo tour near the end
+# of the run would finish minutes after the other. With `--dist loadfile` the files go out in
+# the order collected, so the browser and worker-process tests (tests/e2e/, the slowest by
+# far) are collected first, the heaviest of them at the head, and the many short unit tests
+# fill both workers' tails.
+HEAVY_FIRST = ("tests/e2e/test_insights_import.py", "tests/e2e/test_demo_tour.py")
+
+
+def _run_order(item: pytest.Item) -> tuple[int, int]:
+    path = str(item.fspath).replace(os.sep, "/")
+    heavy = next((i for i, name in enumerate(HEAVY_FIRST) if path.endswith(name)), None)
+    if heavy is not None:
+        return (0, heavy)
+    return (1, 0) if "/tests/e2e/" in path else (2, 0)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=_run_order)  # stable: the order inside each group stays as collected
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_call(item):
     """In the shifted-date runs (scripts/test_at_dates.sh sets RENEWDESK_SHIFTED_DATE), a

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import requests
 
+from payments.providers import provider_get
 from payments.providers.base import (
     PaymentProvider,
     ProviderError,
@@ -19,7 +20,7 @@ from payments.providers.base import (
     RecurringProvider,
 )
 from payments.providers.stripe_checkout import StripeProvider
-from tests.payments.fakes.stripe_api import FakeStripe
+from tests.payments.fakes.stripe_api import FakeStripe, fake_stripe_settings  # noqa: F401
 from tests.payments.providers.stripe_helpers import (
     RETURN_URL,
     charge,
@@ -359,6 +360,15 @@ def test_it_reads_the_card_settings_when_given_none(
     assert start_checkout(provider).redirect_url.startswith(fake_stripe.base_url)
     settings.PAYMENT_PROVIDERS = {**settings.PAYMENT_PROVIDERS, "card": {}}
     assert not StripeProvider().is_configured()
+
+
+def test_the_settings_fixture_makes_card_the_configured_provider(
+    fake_stripe_settings: FakeStripe,
+) -> None:
+    provider = provider_get("card")
+    assert isinstance(provider, StripeProvider) and provider.is_configured()
+    checkout = start_checkout(provider)
+    assert checkout.provider_reference in fake_stripe_settings.sessions
 
 
 def test_a_server_error_is_a_transient_provider_error(

@@ -37,6 +37,7 @@ urlpatterns = [
     path("staff/payments/", include("payments.staff_urls")),
     path("api/", include("api.urls")),
     path("staff/insights/", include("insights.urls")),
+    path("staff/relations/", include("relations.urls")),
 ]
 # MEDIA_ROOT is never served as such, not even with DEBUG on: it holds every customer's
 # invoices, signed contracts and uploads. Files go out only through views that check who

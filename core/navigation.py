@@ -31,6 +31,8 @@ STAFF_NAV: list[NavItem] = [
     NavItem("retention:queue", _("Cancellations")),
     NavItem("billing:invoices", _("Invoices")),
     NavItem("staff-tasks", _("My tasks")),
+    NavItem("relations:contacts", _("Due contacts"), more=True),
+    NavItem("relations:team-tasks", _("Team tasks"), more=True),
     NavItem("insights:feedback", _("Feedback"), more=True),
     NavItem("insights:losses", _("Why we lose renewals"), more=True),
     NavItem("notifications:outbox", _("Messages"), more=True),

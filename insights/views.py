@@ -19,6 +19,8 @@ from core.errors import DomainError
 from core.models import Task
 from customers.access import customers_visible_to
 from customers.views import customer_page
+from relations.selectors import relations_dashboard_figures
+from relations.teams import team_scope
 
 from . import services
 from .dashboard import csv_table, dashboard_build, dashboard_build_cached
@@ -56,6 +58,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
             "task_counts": task_counts,
             "upcoming_tasks": list(open_tasks.select_related("customer", "contract")[:5]),
             "sees_all": request.user.is_team_lead,
+            "relations": relations_dashboard_figures(scope=team_scope(request.user), as_of=today),
         },
     )
 

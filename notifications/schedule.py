@@ -103,6 +103,16 @@ BEAT_ENTRIES = [
         "insights.tasks.nps_sweep_task",
         crontab={"minute": "0", "hour": "10"},
     ),
+    BeatEntry(
+        "renewdesk: contact plans (daily)",
+        "relations.tasks.contact_plan_sweep_task",
+        crontab={"minute": "0", "hour": "6"},
+    ),
+    BeatEntry(
+        "renewdesk: overdue complaint escalation (every 10 minutes)",
+        "relations.tasks.complaint_escalation_task",
+        every_seconds=600,
+    ),
 ]
 
 

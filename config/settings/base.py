@@ -202,6 +202,7 @@ CELERY_TASK_ROUTES = {
     "customers.tasks.recompute_tiers_task": {"queue": "sweeps"},  # lifecycle/tier_tasks.py
     "insights.tasks.propensity_nightly": {"queue": "sweeps"},
     "insights.tasks.nps_sweep_task": {"queue": "sweeps"},
+    "relations.tasks.*": {"queue": "sweeps"},  # contact plans, complaint escalation
     "payments.tasks.attempts_sweep_task": {"queue": "sweeps"},
     "insights.tasks.import_job_task": {"queue": "imports"},
     "payments.auto_charge_tasks.auto_charge_renewals_task": {"queue": "sweeps"},

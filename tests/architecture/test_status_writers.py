@@ -56,6 +56,7 @@ ENTITIES = (
     Entity("notifications.Message", "status", "notifications/message_states.py"),
     Entity("insights.Feedback", "status", "insights/feedback_states.py"),
     Entity("insights.ImportJob", "status", "insights/import_states.py"),
+    Entity("relations.PlannedContact", "status", "relations/contact_states.py"),
     Entity("payments.PaymentAttempt", "status", "payments/attempt_states.py"),
 )
 FIELDS = frozenset(e.field for e in ENTITIES)

@@ -1,0 +1,98 @@
+"""Forms of the relations pages: the due-contact filters, logging or skipping a planned
+contact, and a team lead's reassignment and a task's outcome."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from core.models import User
+
+from .models import ContactKind
+from .selectors import ContactFilters
+from .teams import TeamScope
+
+
+class ContactFilterForm(forms.Form):
+    manager = forms.ModelChoiceField(
+        label=_("Account manager"), queryset=User.objects.none(), required=False
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[("", _("Any kind")), *ContactKind.choices], required=False
+    )
+    not_contacted = forms.IntegerField(
+        label=_("Not contacted in (days)"), min_value=1, max_value=3650, required=False
+    )
+
+    def __init__(self, *args: Any, scope: TeamScope, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.can_filter_by_manager = scope.is_lead
+        # The stubs type fields as Field, which has no queryset; this one is a ModelChoiceField.
+        self.fields["manager"].queryset = scope.staff()  # type: ignore[attr-defined]
+        if not scope.is_lead:
+            del self.fields["manager"]
+
+    def to_filters(self) -> ContactFilters:
+        if not self.is_valid():
+            return ContactFilters()
+        manager = self.cleaned_data.get("manager")
+        return ContactFilters(
+            manager_id=manager.pk if manager else None,
+            kind=self.cleaned_data.get("kind") or "",
+            not_contacted_days=self.cleaned_data.get("not_contacted"),
+        )
+
+
+class ContactLogForm(forms.Form):
+    at = forms.DateTimeField(
+        label=_("When"),
+        required=False,
+        help_text=_("Leave empty for now."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    summary = forms.CharField(
+        label=_("Summary"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Write a short summary.")},
+    )
+
+
+class ContactSkipForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why skip it?"),
+        max_length=300,
+        error_messages={"required": _("Say why this contact is skipped.")},
+    )
+
+
+class NotContactedForm(forms.Form):
+    days = forms.IntegerField(
+        label=_("Not contacted in (days)"), min_value=1, max_value=3650, required=False
+    )
+
+
+class TaskReassignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label=_("Give to"),
+        queryset=User.objects.none(),
+        error_messages={"invalid_choice": _("Choose a member of your team.")},
+    )
+    estimate_minutes = forms.IntegerField(
+        label=_("Estimate (minutes)"), min_value=0, max_value=100000, required=False
+    )
+
+    def __init__(self, *args: Any, scope: TeamScope, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # As above: a ModelChoiceField typed as Field by the stubs.
+        self.fields["assignee"].queryset = scope.staff()  # type: ignore[attr-defined]
+
+
+class TaskOutcomeForm(forms.Form):
+    outcome = forms.CharField(
+        label=_("Outcome"),
+        max_length=2000,
+        error_messages={"required": _("Write the outcome.")},
+    )

@@ -19,8 +19,9 @@ import pytest
 import requests
 import time_machine
 from cryptography.hazmat.primitives.asymmetric import rsa
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 
+from billing.models import Payment
 from payments.providers import provider_get
 from payments.providers.base import (
     NotificationRejected,
@@ -30,6 +31,7 @@ from payments.providers.base import (
 )
 from payments.providers.wechat_pay import WeChatPayProvider
 from payments.providers.wechat_pay_events import fen_to_yuan, yuan_to_fen
+from payments.services.attempts import attempt_start
 from tests.payments.fakes.wechat_pay import (  # noqa: F401 (fixtures)
     FakeWeChatPay,
     fake_wechat_pay,
@@ -583,3 +585,41 @@ def test_the_fake_pays_through_its_http_control(fake_wechat_pay):
     received = fake_wechat_pay.received[-1]
     [event] = provider.notification_verify(body=received.body, headers=received.headers)
     assert event.outcome == "succeeded"
+
+
+# -- through the payments services and the notification endpoint ---------------------------------
+
+
+@pytest.mark.django_db
+def test_a_paid_order_is_recorded_once_through_the_notification_endpoint(
+    fake_wechat_pay, settings, invoice
+):
+    settings.PAYMENT_PROVIDERS = {
+        **settings.PAYMENT_PROVIDERS,
+        "wechat_pay": fake_wechat_pay.config,
+    }
+    attempt = attempt_start(
+        invoice=invoice,
+        provider_code="wechat_pay",
+        by=None,
+        return_url="https://renew.example.com/portal/",
+        notify_url=fake_wechat_pay.sink_url,
+    )
+    assert attempt.qr_code == fake_wechat_pay.orders[attempt.reference]["code_url"]
+    delivery = fake_wechat_pay.pay(attempt.reference, notify=False)
+    client = Client(enforce_csrf_checks=True)
+
+    def post(body, headers):
+        extra = {"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()}
+        return client.post(
+            "/payments/notify/wechat_pay/", data=body, content_type="application/json", **extra
+        )
+
+    assert post(delivery.body, delivery.headers).status_code == 204
+    assert post(delivery.body, delivery.headers).status_code == 204  # a replay
+    forged = post(delivery.body.replace(b"TRANSACTION", b"TRANSACTIOM"), delivery.headers)
+    assert forged.status_code == 500
+    assert json.loads(forged.content)["code"] == "FAIL"
+    [payment] = Payment.objects.filter(invoice=invoice)
+    assert payment.amount == invoice.amount
+    assert payment.reference == fake_wechat_pay.orders[attempt.reference]["transaction_id"]

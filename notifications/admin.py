@@ -14,10 +14,12 @@ from .models import (
     JurisdictionRule,
     Message,
     MessageAttempt,
+    MessageEvent,
     MessageStatus,
     MessageTemplate,
     PersonalOffer,
     ReminderRule,
+    SmsTemplate,
 )
 from .reminders.schedule_state import reminder_schedule_recompute
 from .rendering import _compile
@@ -34,6 +36,27 @@ class MessageAttemptInline(admin.TabularInline):
         return False
 
 
+class MessageEventInline(admin.TabularInline):
+    model = MessageEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "kind", "from_status", "to_status", "actor", "payload"]
+    readonly_fields = ["at", "kind", "from_status", "to_status", "actor", "payload"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SmsTemplate)
+class SmsTemplateAdmin(admin.ModelAdmin):
+    """The templates and signatures each SMS provider approved, per message kind and
+    language: an SMS on Aliyun or Tencent without one here fails with that error."""
+
+    list_display = ["kind", "language", "provider", "template_code", "sign_name", "is_active"]
+    list_filter = ["provider", "language", "is_active"]
+    search_fields = ["kind", "template_code", "sign_name"]
+
+
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
     list_display = [
@@ -46,11 +69,11 @@ class MessageAdmin(admin.ModelAdmin):
         "attempts",
         "late",
     ]
-    list_filter = ["status", "channel", "kind", "late", "language"]
+    list_filter = ["status", "channel", "provider", "kind", "late", "language"]
     search_fields = ["contract__number", "to_address", "dedupe_key", "customer__name"]
     raw_id_fields = ["customer", "user", "contract"]
     date_hierarchy = "created_at"
-    inlines = [MessageAttemptInline]
+    inlines = [MessageAttemptInline, MessageEventInline]
     actions = ["send_again"]
     readonly_fields = [f.name for f in Message._meta.fields]
 
@@ -63,7 +86,9 @@ class MessageAdmin(admin.ModelAdmin):
     @admin.action(description=_("Send failed messages again"))
     def send_again(self, request, queryset):
         n = 0
-        for message in queryset.filter(status=MessageStatus.FAILED):
+        for message in queryset.filter(
+            status__in=[MessageStatus.FAILED, MessageStatus.UNDELIVERED]
+        ):
             try:
                 message_retry(message=message, by=request.user)
                 n += 1

@@ -22,6 +22,10 @@ class MessageStatus(models.TextChoices):
     PENDING = "pending", _("Pending")  # waiting for its next attempt (next_attempt_at)
     SENDING = "sending", _("Sending")  # claimed by one worker; re-queued if it stays stuck
     SENT = "sent", _("Sent")  # handed to the provider (in-app: visible in the inbox)
+    # SMS only, and only from a provider's delivery receipt (push or query): the phone got
+    # it / the carrier gave up. Console and file SMS and e-mail never leave "sent".
+    DELIVERED = "delivered", _("Delivered")
+    UNDELIVERED = "undelivered", _("Not delivered")  # staff alerted, may send again
     FAILED = "failed", _("Failed")  # permanent failure or retries exhausted; staff alerted
     CANCELLED = "cancelled", _("Cancelled")  # no longer relevant, never sent
 
@@ -88,7 +92,7 @@ class Message(TimeStampedModel):
     body_html = models.TextField(_("HTML"), blank=True)
     dedupe_key = models.CharField(_("dedupe key"), max_length=200, unique=True)
     status = models.CharField(
-        _("status"), max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING
+        _("status"), max_length=20, choices=MessageStatus.choices, default=MessageStatus.PENDING
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
@@ -96,6 +100,11 @@ class Message(TimeStampedModel):
     last_error = models.TextField(_("last error"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     provider_message_id = models.CharField(_("provider message id"), max_length=200, blank=True)
+    # Who took the message: "aliyun" / "tencent" (their receipts can mark it delivered),
+    # "console" / "file" (make run: stays "sent"), "" for e-mail and in-app.
+    # db_default: the set-based reminder sweep inserts rows with its own SQL.
+    provider = models.CharField(_("provider"), max_length=20, blank=True, default="", db_default="")
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     # Sweeps store rows unrendered (rendered=False, with a small JSON context) so that the
     # daily sweep stays a set-based insert; delivery renders them, then stores the result.
@@ -141,6 +150,18 @@ class Message(TimeStampedModel):
                 condition=models.Q(channel="in_app", read_at__isnull=True),
             ),
             models.Index(fields=["status", "created_at"], name="message_status"),
+            # Receipts: a push or a query names the provider's id (BizId, SerialNo).
+            models.Index(
+                fields=["provider_message_id"],
+                name="message_provider_id",
+                condition=models.Q(channel="sms"),
+            ),
+            # The receipt poll: SMS handed to a provider and still without a receipt.
+            models.Index(
+                fields=["provider", "sent_at"],
+                name="message_awaiting_receipt",
+                condition=models.Q(status="sent", channel="sms"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -448,3 +469,27 @@ class ReminderSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract_id}: {self.due_on}"
+
+
+# The SMS templates per provider and the message event table live in their own module
+# (this one is long enough); imported here so that Django finds them.
+from .delivery_models import MessageEvent, SmsProvider, SmsTemplate  # noqa: E402
+
+__all__ = [
+    "Channel",
+    "FestivalDate",
+    "FestivalKind",
+    "JurisdictionRule",
+    "Message",
+    "MessageAttempt",
+    "MessageEvent",
+    "MessageKind",
+    "MessageStatus",
+    "MessageTemplate",
+    "PersonalOffer",
+    "ReminderRule",
+    "ReminderSchedule",
+    "SmsProvider",
+    "SmsTemplate",
+    "offsets_parse",
+]

@@ -39,6 +39,11 @@ BEAT_ENTRIES = [
         every_seconds=60,
     ),
     BeatEntry(
+        "renewdesk: SMS delivery receipts (every 10 minutes)",
+        "notifications.tasks.poll_sms_receipts_task",
+        every_seconds=600,
+    ),
+    BeatEntry(
         "renewdesk: open renewal cases (daily)",
         "renewals.tasks.open_renewal_cases_task",
         crontab={"minute": "30", "hour": "1"},

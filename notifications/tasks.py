@@ -9,7 +9,7 @@ from celery import shared_task
 
 from .care import care_sweep
 from .reminders.schedule_state import reminder_schedule_recompute
-from .services import message_deliver, outbox_deliver_due
+from .services import message_deliver, outbox_deliver_due, sms_receipts_poll
 
 logger = logging.getLogger("notifications")
 
@@ -24,6 +24,15 @@ def deliver_outbox_task() -> dict:
     summary = outbox_deliver_due()
     logger.info("outbox delivery: %s", summary)
     return summary.as_dict()
+
+
+@shared_task(name="notifications.tasks.poll_sms_receipts_task", ignore_result=True)
+def poll_sms_receipts_task() -> dict:
+    """Delivery receipts of SMS still "sent", asked of their providers (services.receipts)."""
+    counts = sms_receipts_poll()
+    if counts:
+        logger.info("SMS receipts: %s", counts)
+    return counts
 
 
 @shared_task(name="notifications.tasks.reminder_schedule_repair_task", ignore_result=True)

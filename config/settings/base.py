@@ -202,8 +202,8 @@ CELERY_TASK_ROUTES = {
     "customers.tasks.recompute_tiers_task": {"queue": "sweeps"},  # lifecycle/tier_tasks.py
     "insights.tasks.propensity_nightly": {"queue": "sweeps"},
     "insights.tasks.nps_sweep_task": {"queue": "sweeps"},
-    "relations.tasks.*": {"queue": "sweeps"},  # contact plans, complaint escalation
     "payments.tasks.attempts_sweep_task": {"queue": "sweeps"},
+    "relations.tasks.*": {"queue": "sweeps"},  # contact plans, complaint escalation
     "insights.tasks.import_job_task": {"queue": "imports"},
     "payments.auto_charge_tasks.auto_charge_renewals_task": {"queue": "sweeps"},
     "payments.refund_tasks.*": {"queue": "sweeps"},
@@ -323,6 +323,8 @@ SMS_PROVIDERS = {
     "aliyun": _env_with_prefix("ALIYUN_SMS_"),
     "tencent": _env_with_prefix("TENCENT_SMS_"),
 }
+# Which one sends: aliyun | tencent | console (logs, make run) | file | a dotted class path.
+NOTIFICATIONS_SMS_BACKEND = env("NOTIFICATIONS_SMS_BACKEND", default="console")
 
 LOGGING = {
     "version": 1,

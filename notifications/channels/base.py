@@ -6,6 +6,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class DeliveryResult:
     provider_message_id: str = ""
+    # The SMS backend that took it ("aliyun", "tencent", "console", "file"); "" otherwise.
+    provider: str = ""
 
 
 class DeliveryError(Exception):

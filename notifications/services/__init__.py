@@ -21,6 +21,7 @@ from .delivery import (
 from .failures import message_alert_failure
 from .inbox import message_mark_read, staff_mark_all_read
 from .outbox import conf, message_enqueue, recipient_address
+from .receipts import sms_receipt_record, sms_receipts_poll, sms_receipts_record
 
 __all__ = [
     "DeliverySummary",
@@ -36,5 +37,8 @@ __all__ = [
     "outbox_deliver_due",
     "outbox_requeue_stuck",
     "recipient_address",
+    "sms_receipt_record",
+    "sms_receipts_poll",
+    "sms_receipts_record",
     "staff_mark_all_read",
 ]

@@ -19,6 +19,7 @@ from core.errors import DomainError
 from core.task_queue import task_enqueue
 
 from ..channels import PermanentDeliveryError, TransientDeliveryError, channel_send
+from ..channels.sms import context_params
 from ..message_states import (
     message_claim,
     message_finish,
@@ -26,7 +27,7 @@ from ..message_states import (
     messages_claim_due,
     messages_requeue_stuck,
 )
-from ..models import Message, MessageAttempt, MessageKind, MessageStatus
+from ..models import Channel, Message, MessageAttempt, MessageKind, MessageStatus
 from ..reminders import SIGNED_SUCCESSOR, reminder_context_for_message
 from ..rendering import TemplateCache, template_render
 from .failures import message_alert_failure
@@ -77,11 +78,16 @@ def message_render(*, message: Message, cache: TemplateCache | None = None) -> N
         rendered.html,
     )
     message.rendered = True
+    if message.channel == Channel.SMS:
+        # The SMS template's parameters are filled from these (channels.sms), on every
+        # attempt: the values of the first rendering, like the text.
+        message.context = {**context_params(context), **message.context}
     Message.objects.filter(pk=message.pk).update(
         subject=message.subject,
         body_text=message.body_text,
         body_html=message.body_html,
         rendered=True,
+        context=message.context,
     )
 
 
@@ -109,7 +115,9 @@ def _send_claimed(message: Message, cache: TemplateCache | None = None) -> str:
     now = timezone.now
     obsolete = _reminder_obsolete(message)
     if obsolete:
-        ok = message_finish(message, MessageStatus.CANCELLED, last_error=obsolete)
+        ok = message_finish(
+            message, MessageStatus.CANCELLED, payload={"reason": obsolete}, last_error=obsolete
+        )
         return "cancelled" if ok else "lost"
     try:
         try:
@@ -141,7 +149,12 @@ def _send_claimed(message: Message, cache: TemplateCache | None = None) -> str:
             # leave a failed message nobody hears about. A broken alert (a savepoint of
             # its own) is logged and does not undo the failure, which would send again.
             with transaction.atomic():
-                if not message_finish(message, MessageStatus.FAILED, last_error=error):
+                if not message_finish(
+                    message,
+                    MessageStatus.FAILED,
+                    payload={"error": error, "attempts": message.attempts},
+                    last_error=error,
+                ):
                     return "lost"
                 message.refresh_from_db()
                 try:
@@ -162,8 +175,10 @@ def _send_claimed(message: Message, cache: TemplateCache | None = None) -> str:
     message_finish(
         message,
         MessageStatus.SENT,
+        payload={"provider": result.provider, "provider_message_id": result.provider_message_id},
         sent_at=now(),
         provider_message_id=result.provider_message_id[:200],
+        provider=result.provider,
         last_error="",
     )
     return "sent"
@@ -199,8 +214,9 @@ def message_deliver_now(message_id: int) -> None:
 
 
 def message_retry(*, message: Message, by: Any) -> Message:
-    """Staff: send a failed message again (a new claim cycle, same row, same dedupe key)."""
-    if not message_requeue_failed(message):
+    """Staff: send a failed (or undelivered) message again (a new claim cycle, same row,
+    same dedupe key)."""
+    if not message_requeue_failed(message, by=by):
         raise DomainError(_("Only a failed message can be sent again."))
     message.refresh_from_db()
     message_deliver_now(message.pk)

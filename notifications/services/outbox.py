@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from customers.models import Contact, Customer
 
+from ..channels.sms import context_params
 from ..models import Channel, Message, MessageStatus
 from ..rendering import template_render
 
@@ -105,6 +106,8 @@ def message_enqueue(
         body_text=rendered.text,
         body_html=rendered.html,
         dedupe_key=dedupe_key,
+        # An SMS provider sends a template with parameters: keep the values to fill it.
+        context=context_params(context) if channel == Channel.SMS else {},
         status=MessageStatus.SENT if in_app else MessageStatus.PENDING,
         sent_at=now if in_app else None,
         next_attempt_at=send_after or now,

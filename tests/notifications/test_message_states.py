@@ -49,7 +49,10 @@ def test_the_table_is_the_delivery_cycle():
         S.PENDING: {S.SENDING},
         S.SENDING: {S.SENT, S.FAILED, S.PENDING, S.CANCELLED},
         S.FAILED: {S.PENDING},
-        S.SENT: set(),
+        # Only an SMS provider's receipt moves a sent message on (services.receipts).
+        S.SENT: {S.DELIVERED, S.UNDELIVERED},
+        S.DELIVERED: set(),
+        S.UNDELIVERED: {S.PENDING},
         S.CANCELLED: set(),
     }
     # In-app messages are created sent: the row is the message.
@@ -157,7 +160,7 @@ def test_only_stuck_claims_are_put_back():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("status", [S.PENDING, S.SENDING, S.SENT, S.CANCELLED])
+@pytest.mark.parametrize("status", [S.PENDING, S.SENDING, S.SENT, S.DELIVERED, S.CANCELLED])
 def test_only_a_failed_message_goes_back_in_the_queue(status):
     message = _message(status)
 

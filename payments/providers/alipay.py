@@ -122,7 +122,9 @@ class AlipayProvider(AlipayRecurring):
             body=b"success" if accepted else b"fail",
         )
 
-    def payment_query(self, *, reference: str) -> ProviderEvent | None:
+    def payment_query(
+        self, *, reference: str, provider_reference: str = ""
+    ) -> ProviderEvent | None:
         answer = self.gateway().call("alipay.trade.query", {"out_trade_no": reference})
         if answer.get("sub_code") == TRADE_NOT_EXIST:
             return None

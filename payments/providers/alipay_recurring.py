@@ -100,7 +100,9 @@ class AlipayRecurring(AlipaySettings):
         )
         return Checkout(provider_reference=reference, redirect_url=url)
 
-    def mandate_query(self, *, reference: str) -> ProviderEvent | None:
+    def mandate_query(
+        self, *, reference: str, provider_reference: str = ""
+    ) -> ProviderEvent | None:
         answer = self.gateway().call(
             "alipay.user.agreement.query",
             {**self._agreement_keys(), "external_agreement_no": reference},

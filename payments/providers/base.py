@@ -133,8 +133,13 @@ class PaymentProvider(Protocol):
         """What to answer: ``accepted`` False makes the provider retry later."""
         ...
 
-    def payment_query(self, *, reference: str) -> ProviderEvent | None:
-        """Ask the provider about ``reference``'s order; None when it does not know it."""
+    def payment_query(
+        self, *, reference: str, provider_reference: str = ""
+    ) -> ProviderEvent | None:
+        """Ask the provider about ``reference``'s order; None when it does not know it.
+        ``provider_reference`` is ``Checkout.provider_reference`` as kept on the attempt
+        (Stripe's session id: an exact answer); adapters that look orders up by our
+        reference ignore it."""
         ...
 
     def refund_start(
@@ -179,7 +184,9 @@ class RecurringProvider(Protocol):
         result arrives as a ``mandate`` event (notification or ``mandate_query``)."""
         ...
 
-    def mandate_query(self, *, reference: str) -> ProviderEvent | None: ...
+    def mandate_query(
+        self, *, reference: str, provider_reference: str = ""
+    ) -> ProviderEvent | None: ...
 
     def charge_off_session(
         self,

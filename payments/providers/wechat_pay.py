@@ -302,7 +302,9 @@ class WeChatPayProvider:
             status=500, content_type="application/json; charset=utf-8", body=body.encode()
         )
 
-    def payment_query(self, *, reference: str) -> ProviderEvent | None:
+    def payment_query(
+        self, *, reference: str, provider_reference: str = ""
+    ) -> ProviderEvent | None:
         _require_out_no(reference)
         answer = self._call(
             "order query", lambda: self._client.query(out_trade_no=reference), missing_ok=True

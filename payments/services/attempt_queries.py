@@ -50,7 +50,9 @@ def attempt_refresh(attempt: PaymentAttempt, *, now: dt.datetime | None = None) 
 
 def _query(attempt: PaymentAttempt, now: dt.datetime) -> None:
     try:
-        event = provider_get(attempt.provider).payment_query(reference=attempt.reference)
+        event = provider_get(attempt.provider).payment_query(
+            reference=attempt.reference, provider_reference=attempt.provider_reference
+        )
     except ProviderError as exc:
         logger.warning("payments: query of %s failed: %s", attempt.reference, exc)
         return

@@ -176,12 +176,14 @@ class WeChatPayProvider:
             answer = _loads(text)
         except ValueError:
             answer = None
-        if not isinstance(answer, dict):
-            raise ProviderError(f"WeChat Pay {action}: HTTP {status}, not JSON", code="MALFORMED")
         if 200 <= status < 300:
+            if not isinstance(answer, dict):
+                raise ProviderError(f"WeChat Pay {action}: answer not JSON", code="MALFORMED")
             return answer
         if status == 404 and missing_ok:
             return None
+        if not isinstance(answer, dict):  # e.g. a proxy's HTML error page
+            answer = {}
         code = str(answer.get("code", "")) or str(status)
         message = f"WeChat Pay {action}: HTTP {status} {code} {answer.get('message', '')}"
         logger.warning("%s", message[:300])

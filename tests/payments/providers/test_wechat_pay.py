@@ -21,15 +21,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.test import Client
 
 from billing.models import Payment
-from payments.providers.base import (
-    ProviderError,
-)
+from payments.providers.base import ProviderError
 from payments.providers.wechat_pay import WeChatPayProvider
 from payments.services.attempts import attempt_start
 from tests.payments.fakes.wechat_pay import (  # noqa: F401 (fixtures)
     FakeWeChatPay,
     fake_wechat_pay,
-    fake_wechat_pay_certificates,
 )
 
 REF = "INV2026000123P1"

@@ -1,1 +1,359 @@
-"""Loyalty models (docs/loyalty.md)."""
+"""Loyalty models (docs/loyalty.md).
+
+Points live in one ledger, :class:`PointsEntry`: every earning, redemption, expiry and
+staff adjustment is a signed row, and a balance is always the sum of the rows (there is no
+balance column to drift). Rules, levels, privileges and rewards are data edited in the
+admin. Nothing here has a status column: a redemption is "used" when it names the quote
+that used it, a referral is "signed" when it names the customer it brought.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TimeStampedModel
+from customers.models import Customer
+
+PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
+
+
+class BilingualName(models.Model):
+    """A name kept in both interface languages: ``name`` in Chinese, ``name_en`` in
+    English (empty: the Chinese one)."""
+
+    name = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        language = (get_language() or "zh-hans").lower()
+        if language.startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
+
+
+class Trigger(models.TextChoices):
+    ON_TIME_PAYMENT = "on_time_payment", _("Invoice paid on time")
+    RENEWAL = "renewal", _("Renewal")
+    TENURE = "tenure", _("Contract anniversary (each year as a customer)")
+    REFERRAL = "referral", _("Referred customer signed")
+
+
+class EarnRule(BilingualName, TimeStampedModel):
+    """How many points an occasion earns. Several active rules of one trigger all earn."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    trigger = models.CharField(_("earned on"), max_length=20, choices=Trigger.choices)
+    points = models.PositiveIntegerField(_("points"), validators=[MinValueValidator(1)])
+    # Optional: the points above per this much money (an invoice's or a contract's amount),
+    # rounded down; empty: a fixed number of points per occasion.
+    per_amount = models.DecimalField(
+        _("per amount"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("Leave empty for a fixed number of points per occasion."),
+    )
+    expiry_months = models.PositiveSmallIntegerField(
+        _("points expire after (months)"),
+        default=24,
+        help_text=_("0: the points never expire."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("earning rule")
+        verbose_name_plural = _("earning rules")
+        ordering = ["trigger", "code"]
+
+
+class Level(BilingualName, TimeStampedModel):
+    """A member level, reached with ``min_points`` earned in the qualifying window
+    (``LOYALTY_QUALIFYING_MONTHS``, 12 by default): spending points never demotes."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    min_points = models.PositiveIntegerField(_("from points"), unique=True)
+
+    class Meta:
+        verbose_name = _("member level")
+        verbose_name_plural = _("member levels")
+        ordering = ["min_points"]
+
+
+class PrivilegeKind(models.TextChoices):
+    RENEWAL_DISCOUNT = "renewal_discount", _("Renewal discount")
+    EXTRA_SERVICE = "extra_service", _("Extra service")
+    PRIORITY_SLA = "priority_sla", _("Priority response")
+
+
+class Privilege(TimeStampedModel):
+    """What a level gives. A renewal discount is applied to the member's renewal quotes
+    with its reason; the others are shown to the member and to staff."""
+
+    level = models.ForeignKey(
+        Level, verbose_name=_("level"), on_delete=models.CASCADE, related_name="privileges"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=PrivilegeKind.choices)
+    discount_percent = models.DecimalField(
+        _("discount (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=PERCENT,
+    )
+    response_hours = models.PositiveSmallIntegerField(
+        _("response within (hours)"), null=True, blank=True
+    )
+    description = models.CharField(_("description (Chinese)"), max_length=200, blank=True)
+    description_en = models.CharField(_("description (English)"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("privilege")
+        verbose_name_plural = _("privileges")
+        ordering = ["level__min_points", "kind", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.level.code}: {self.get_kind_display()}"
+
+    @property
+    def display_description(self) -> str:
+        language = (get_language() or "zh-hans").lower()
+        if language.startswith("en") and self.description_en:
+            return self.description_en
+        return self.description
+
+
+class RewardKind(models.TextChoices):
+    RENEWAL_DISCOUNT = "renewal_discount", _("Discount on the next renewal")
+    SERVICE = "service", _("Service")
+
+
+class Reward(BilingualName, TimeStampedModel):
+    """What points can be exchanged for."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=RewardKind.choices)
+    points_cost = models.PositiveIntegerField(_("points"), validators=[MinValueValidator(1)])
+    discount_percent = models.DecimalField(
+        _("discount (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=PERCENT,
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("reward")
+        verbose_name_plural = _("rewards")
+        ordering = ["points_cost", "code"]
+
+
+class Redemption(models.Model):
+    """A customer exchanged points for a reward (the ledger row that paid is
+    ``entry``). A renewal discount waits for the next quote, which it names when used."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="+"
+    )
+    reward = models.ForeignKey(
+        Reward, verbose_name=_("reward"), on_delete=models.PROTECT, related_name="redemptions"
+    )
+    points = models.PositiveIntegerField(_("points"))
+    # Copied from the reward when redeemed: a later catalogue change never rewrites it.
+    kind = models.CharField(_("kind"), max_length=20, choices=RewardKind.choices)
+    discount_percent = models.DecimalField(
+        _("discount (%)"), max_digits=5, decimal_places=2, default=Decimal("0")
+    )
+    created_at = models.DateTimeField(_("redeemed at"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    used_quote_ref = models.CharField(_("used on quote"), max_length=32, blank=True)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("redemption")
+        verbose_name_plural = _("redemptions")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.reward_id} {self.points}"
+
+
+class EntryKind(models.TextChoices):
+    EARN = "earn", _("Earned")
+    REDEEM = "redeem", _("Redeemed")
+    EXPIRE = "expire", _("Expired")
+    ADJUST = "adjust", _("Adjusted by staff")
+
+
+class PointsEntry(models.Model):
+    """One row of a customer's points ledger. Signed: earnings add, redemptions and
+    expiries take away, an adjustment may do either. Never updated or deleted.
+
+    ``dedupe_key`` names the occasion of an earning (rule and subject, e.g.
+    ``renewal-points:contract:12``): the unique index makes a reaction delivered twice,
+    or a sweep run twice, earn once."""
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="points_entries",
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=EntryKind.choices)
+    points = models.IntegerField(_("points"))
+    rule = models.ForeignKey(
+        EarnRule,
+        verbose_name=_("rule"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    redemption = models.OneToOneField(
+        Redemption,
+        verbose_name=_("redemption"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="entry",
+    )
+    dedupe_key = models.CharField(_("occasion"), max_length=120, null=True, blank=True)
+    # The business date it counts from, and (earnings) the date it expires after.
+    on = models.DateField(_("date"))
+    expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("points entry")
+        verbose_name_plural = _("points entries")
+        ordering = ["-on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dedupe_key"],
+                condition=models.Q(dedupe_key__isnull=False),
+                name="loyalty_entry_dedupe_once",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="earn", points__gt=0)
+                    | models.Q(kind__in=["redeem", "expire"], points__lt=0)
+                    | (models.Q(kind="adjust") & ~models.Q(points=0))
+                ),
+                name="loyalty_entry_sign_by_kind",
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "on"], name="loyalty_entry_customer_on")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.kind} {self.points:+d}"
+
+
+class Referral(models.Model):
+    """A customer invited a contact. When a customer brought by it signs their first
+    contract (it becomes active), the referrer earns the referral rule's points and
+    ``referred_customer`` / ``signed_at`` are set."""
+
+    referrer = models.ForeignKey(
+        Customer, verbose_name=_("referred by"), on_delete=models.PROTECT, related_name="+"
+    )
+    contact_name = models.CharField(_("contact name"), max_length=100)
+    contact_email = models.EmailField(_("contact e-mail"))
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    token = models.CharField(_("referral code"), max_length=32, unique=True, editable=False)
+    created_at = models.DateTimeField(_("invited at"), default=timezone.now)
+    referred_customer = models.OneToOneField(
+        Customer,
+        verbose_name=_("referred customer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="referred_by",
+    )
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["contact_email"], name="loyalty_referral_email")]
+
+    def __str__(self) -> str:
+        return self.token
+
+
+class QuoteBenefit(models.Model):
+    """What loyalty took off a renewal quote, and why: the member's level privilege or a
+    redeemed reward. Named by the quote's number (renewals sits above loyalty), read by
+    the quote's pages and PDF to show the reason."""
+
+    quote_ref = models.CharField(_("quote"), max_length=32, db_index=True)
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="+"
+    )
+    level = models.ForeignKey(
+        Level, verbose_name=_("level"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    privilege = models.ForeignKey(
+        Privilege, verbose_name=_("privilege"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    redemption = models.ForeignKey(
+        Redemption, verbose_name=_("redemption"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    discount_percent = models.DecimalField(_("discount (%)"), max_digits=5, decimal_places=2)
+    created_at = models.DateTimeField(_("applied at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("quote benefit")
+        verbose_name_plural = _("quote benefits")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.quote_ref} {self.discount_percent}%"
+
+    @property
+    def reason(self) -> str:
+        """Why the quote has this discount, in the reader's language."""
+        percent = f"{self.discount_percent.normalize():f}"
+        if self.redemption is not None:
+            return gettext("%(percent)s%% off: reward “%(reward)s” redeemed with points") % {
+                "percent": percent,
+                "reward": self.redemption.reward.display_name,
+            }
+        level = self.level.display_name if self.level is not None else ""
+        return gettext("%(percent)s%% off: renewal discount of your %(level)s membership") % {
+            "percent": percent,
+            "level": level,
+        }

@@ -1,0 +1,423 @@
+"""Writes to the points ledger: earning by rule, redeeming, staff adjustments, expiry,
+referrals and the benefits a renewal quote gets.
+
+Every write that depends on the balance locks the customer's row first
+(:func:`ledger_lock`): two redemptions at once, or a redemption and the expiry sweep, run
+one after the other and the second sees the first's row, so a balance never goes below
+zero. Earnings lock it too, and carry a dedupe key with a unique index, so the same
+occasion (an event delivered twice, a sweep run twice) earns once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.models import Invoice
+from billing.services import add_months
+from contracts.models import Contract, ContractStatus
+from core.errors import DomainError
+from core.events import actor_or_none
+from customers.models import Contact, Customer
+
+from .models import (
+    EarnRule,
+    EntryKind,
+    PointsEntry,
+    Privilege,
+    QuoteBenefit,
+    Redemption,
+    Referral,
+    Reward,
+    RewardKind,
+    Trigger,
+)
+from .selectors import (
+    level_renewal_discount,
+    member_level,
+    pending_renewal_redemptions,
+    points_available,
+    points_due_to_expire,
+)
+
+
+def ledger_lock(customer: Customer) -> Customer:
+    """Lock the customer's row: the one lock over their points ledger (inside the
+    caller's transaction)."""
+    return Customer.objects.select_for_update().get(pk=customer.pk)
+
+
+def expiry_date(*, rule: EarnRule, on: dt.date) -> dt.date | None:
+    """The day points earned on ``on`` under ``rule`` are gone (None: never). A month
+    later than 31 January is the last day of February."""
+    if not rule.expiry_months:
+        return None
+    return add_months(on, rule.expiry_months)
+
+
+def rule_points(*, rule: EarnRule, amount: Decimal | None) -> int:
+    """A rule's points for an occasion: fixed, or per ``per_amount`` of ``amount``."""
+    if rule.per_amount is None:
+        return rule.points
+    if amount is None or amount <= 0:
+        return 0
+    units = (amount / rule.per_amount).to_integral_value(rounding=ROUND_DOWN)
+    return rule.points * int(units)
+
+
+def points_earn(
+    *,
+    customer: Customer,
+    trigger: str,
+    subject: str,
+    on: dt.date,
+    amount: Decimal | None = None,
+    reason: str = "",
+    by: Any = None,
+) -> list[PointsEntry]:
+    """Earn the points of every active rule of ``trigger`` for one occasion, named by
+    ``subject`` (``invoice:INV-2026-000001``). Once per rule and subject, whatever
+    happens: a second call returns no new rows."""
+    rules = list(EarnRule.objects.filter(trigger=trigger, is_active=True).order_by("id"))
+    if not rules:
+        return []
+    earned = []
+    with transaction.atomic():
+        ledger_lock(customer)
+        for rule in rules:
+            points = rule_points(rule=rule, amount=amount)
+            key = f"{rule.code}:{subject}"[:120]
+            if points <= 0 or PointsEntry.objects.filter(dedupe_key=key).exists():
+                continue
+            try:
+                # The lock makes the check above exact; the unique index is the backstop.
+                with transaction.atomic():
+                    entry = PointsEntry.objects.create(
+                        customer=customer,
+                        kind=EntryKind.EARN,
+                        points=points,
+                        rule=rule,
+                        dedupe_key=key,
+                        on=on,
+                        expires_on=expiry_date(rule=rule, on=on),
+                        reason=reason[:300],
+                        actor=actor_or_none(by),
+                    )
+            except IntegrityError:
+                continue
+            earned.append(entry)
+    return earned
+
+
+def reward_redeem(*, customer: Customer, reward: Reward, on: dt.date, by: Any = None) -> Redemption:
+    """Exchange points for a reward: a redemption and its ledger row, refused when the
+    points available today do not cover it."""
+    if not reward.is_active:
+        raise DomainError(_("This reward is no longer offered."))
+    with transaction.atomic():
+        ledger_lock(customer)
+        available = points_available(customer=customer, on=on)
+        if available < reward.points_cost:
+            raise DomainError(
+                _("Not enough points: %(cost)s needed, %(available)s available.")
+                % {"cost": reward.points_cost, "available": available}
+            )
+        redemption = Redemption.objects.create(
+            customer=customer,
+            reward=reward,
+            points=reward.points_cost,
+            kind=reward.kind,
+            discount_percent=(
+                reward.discount_percent
+                if reward.kind == RewardKind.RENEWAL_DISCOUNT
+                else Decimal("0")
+            ),
+            created_by=actor_or_none(by),
+        )
+        PointsEntry.objects.create(
+            customer=customer,
+            kind=EntryKind.REDEEM,
+            points=-reward.points_cost,
+            redemption=redemption,
+            on=on,
+            reason=reward.display_name[:300],
+            actor=actor_or_none(by),
+        )
+    return redemption
+
+
+def points_adjust(
+    *, customer: Customer, points: int, reason: str, by: Any, on: dt.date
+) -> PointsEntry:
+    """A staff correction with its reason (the ledger row is the audit trail). A debit
+    cannot take more than is available."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Say why the points are adjusted."))
+    if points == 0:
+        raise DomainError(_("An adjustment must add or remove points."))
+    with transaction.atomic():
+        ledger_lock(customer)
+        if points < 0 and points_available(customer=customer, on=on) + points < 0:
+            raise DomainError(_("The customer does not have that many points available."))
+        return PointsEntry.objects.create(
+            customer=customer,
+            kind=EntryKind.ADJUST,
+            points=points,
+            on=on,
+            reason=reason[:300],
+            actor=actor_or_none(by),
+        )
+
+
+def points_expire(*, customer: Customer, on: dt.date) -> PointsEntry | None:
+    """Write off the customer's points due to expire by ``on`` (one row; none when
+    nothing is due). Running it again the same day writes nothing."""
+    with transaction.atomic():
+        ledger_lock(customer)
+        due = points_due_to_expire(customer=customer, on=on)
+        if due <= 0:
+            return None
+        return PointsEntry.objects.create(
+            customer=customer,
+            kind=EntryKind.EXPIRE,
+            points=-due,
+            on=on,
+            reason=_("Points expired"),
+        )
+
+
+def customers_with_expiring_points(*, on: dt.date) -> list[int]:
+    """Customers who hold credits expiring by ``on`` (the sweep checks each one)."""
+    return list(
+        PointsEntry.objects.filter(points__gt=0, expires_on__isnull=False, expires_on__lte=on)
+        .values_list("customer_id", flat=True)
+        .distinct()
+        .order_by("customer_id")
+    )
+
+
+# --- occasions ---------------------------------------------------------------------------
+
+
+def points_on_invoice_paid(*, invoice_number: str) -> list[PointsEntry]:
+    """An invoice was paid: the on-time payment rules earn when it was paid by its due
+    date (in the business time zone)."""
+    invoice = Invoice.objects.select_related("customer").filter(number=invoice_number).first()
+    if invoice is None or invoice.paid_at is None:
+        return []
+    paid_on = timezone.localdate(invoice.paid_at)
+    if paid_on > invoice.due_date:
+        return []
+    return points_earn(
+        customer=invoice.customer,
+        trigger=Trigger.ON_TIME_PAYMENT,
+        subject=f"invoice:{invoice.number}",
+        on=paid_on,
+        amount=invoice.amount,
+        reason=_("Invoice %(number)s paid on time") % {"number": invoice.number},
+    )
+
+
+def points_on_renewal(*, contract: Contract, on: dt.date) -> list[PointsEntry]:
+    """A contract was renewed (its renewal signed, or renewed automatically): once per
+    renewed contract, on the renewed contract's value."""
+    return points_earn(
+        customer=contract.customer,
+        trigger=Trigger.RENEWAL,
+        subject=f"contract:{contract.pk}",
+        on=on,
+        amount=contract.total_amount,
+        reason=_("Renewal of contract %(number)s") % {"number": contract.number},
+    )
+
+
+def anniversary(start: dt.date, years: int) -> dt.date:
+    """``start`` plus whole years; 29 February falls on 28 February in other years."""
+    return add_months(start, 12 * years)
+
+
+def tenure_years(*, since: dt.date, on: dt.date) -> int:
+    """Whole years from ``since`` to ``on``."""
+    years = on.year - since.year
+    if years > 0 and anniversary(since, years) > on:
+        years -= 1
+    return max(0, years)
+
+
+def points_on_tenure(*, customer: Customer, since: dt.date, on: dt.date) -> list[PointsEntry]:
+    """The customer's latest contract anniversary up to ``on`` earns the tenure rules'
+    points (once per customer and year; missed earlier years are not back-filled)."""
+    years = tenure_years(since=since, on=on)
+    if years < 1:
+        return []
+    return points_earn(
+        customer=customer,
+        trigger=Trigger.TENURE,
+        subject=f"customer:{customer.pk}:year:{years}",
+        on=anniversary(since, years),
+        reason=_("%(years)s years as a customer") % {"years": years},
+    )
+
+
+# --- referrals ---------------------------------------------------------------------------
+
+
+def referral_invite(
+    *,
+    referrer: Customer,
+    contact_name: str,
+    contact_email: str,
+    contact_phone: str = "",
+    company: str = "",
+) -> Referral:
+    """A customer invites a contact; the code identifies the invitation."""
+    email = contact_email.strip().lower()
+    if not contact_name.strip() or not email:
+        raise DomainError(_("Give the contact's name and e-mail address."))
+    if Contact.objects.filter(customer=referrer, email__iexact=email).exists():
+        raise DomainError(_("This person is already one of your own contacts."))
+    if Referral.objects.filter(referrer=referrer, contact_email=email).exists():
+        raise DomainError(_("You have already invited this e-mail address."))
+    return Referral.objects.create(
+        referrer=referrer,
+        contact_name=contact_name.strip()[:100],
+        contact_email=email,
+        contact_phone=contact_phone.strip()[:40],
+        company=company.strip()[:200],
+        token=f"R{secrets.token_hex(5).upper()}",
+    )
+
+
+def referral_link(*, referral: Referral, customer: Customer) -> Referral:
+    """Staff record which new customer a referral brought (by its code)."""
+    if customer.pk == referral.referrer_id:
+        raise DomainError(_("A customer cannot refer themselves."))
+    with transaction.atomic():
+        locked = Referral.objects.select_for_update().get(pk=referral.pk)
+        if locked.referred_customer_id not in (None, customer.pk):
+            raise DomainError(_("This referral already brought another customer."))
+        if Referral.objects.filter(referred_customer=customer).exclude(pk=locked.pk).exists():
+            raise DomainError(_("This customer was already referred by someone else."))
+        locked.referred_customer = customer
+        locked.save(update_fields=["referred_customer"])
+    return locked
+
+
+def _referral_for(customer: Customer) -> Referral | None:
+    linked = Referral.objects.filter(referred_customer=customer).first()
+    if linked is not None:
+        return linked
+    emails = [
+        e.lower()
+        for e in Contact.objects.filter(customer=customer).values_list("email", flat=True)
+        if e
+    ]
+    if not emails:
+        return None
+    return (
+        Referral.objects.filter(contact_email__in=emails, referred_customer__isnull=True)
+        .exclude(referrer=customer)
+        .order_by("created_at", "id")
+        .first()
+    )
+
+
+# Statuses a contract has once it was signed (a draft or a void one never counted).
+SIGNED_STATUSES = (
+    ContractStatus.SCHEDULED,
+    ContractStatus.ACTIVE,
+    ContractStatus.RENEWED,
+    ContractStatus.EXPIRED,
+    ContractStatus.TERMINATED,
+)
+
+
+def referral_on_contract_active(*, contract: Contract, on: dt.date) -> list[PointsEntry]:
+    """A contract became active. If it is the customer's first signed contract and a
+    referral brought them (linked by staff, or one of their contacts' e-mail was
+    invited), the referrer earns the referral rules' points, once per referral."""
+    customer = contract.customer
+    earlier = (
+        Contract.objects.filter(customer=customer, status__in=SIGNED_STATUSES)
+        .exclude(pk=contract.pk)
+        .filter(start_date__lt=contract.start_date)
+        .exists()
+    )
+    if earlier:
+        return []
+    with transaction.atomic():
+        referral = _referral_for(customer)
+        if referral is None:
+            return []
+        locked = Referral.objects.select_for_update().get(pk=referral.pk)
+        if locked.referred_customer_id not in (None, customer.pk):
+            return []
+        if locked.signed_at is None:
+            locked.referred_customer = customer
+            locked.signed_at = timezone.now()
+            locked.save(update_fields=["referred_customer", "signed_at"])
+        return points_earn(
+            customer=locked.referrer,
+            trigger=Trigger.REFERRAL,
+            subject=f"referral:{locked.pk}",
+            on=on,
+            reason=_("Referred customer %(name)s signed") % {"name": customer.name},
+        )
+
+
+# --- renewal quotes -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuoteLoyalty:
+    """What loyalty takes off a new renewal quote, and the rows that say why."""
+
+    discount_percent: Decimal
+    benefits: list[QuoteBenefit]
+
+
+def quote_benefits_apply(*, customer: Customer, quote_ref: str, on: dt.date) -> QuoteLoyalty:
+    """The member's benefits on a new renewal quote: the level's renewal discount and
+    every renewal discount redeemed and not used yet (now used by this quote). Written
+    once per quote: a second call for the same quote returns what was applied."""
+    existing = list(QuoteBenefit.objects.filter(quote_ref=quote_ref))
+    if existing:
+        return QuoteLoyalty(sum((b.discount_percent for b in existing), Decimal("0")), existing)
+    benefits: list[QuoteBenefit] = []
+    level = member_level(customer=customer, on=on)
+    privilege: Privilege | None = level_renewal_discount(level=level)
+    if privilege is not None:
+        benefits.append(
+            QuoteBenefit.objects.create(
+                quote_ref=quote_ref,
+                customer=customer,
+                level=level,
+                privilege=privilege,
+                discount_percent=privilege.discount_percent,
+            )
+        )
+    now = timezone.now()
+    for redemption in pending_renewal_redemptions(customer=customer):
+        # Compare-and-swap: a redemption is used by one quote only.
+        taken = Redemption.objects.filter(pk=redemption.pk, used_quote_ref="").update(
+            used_quote_ref=quote_ref, used_at=now
+        )
+        if taken and redemption.discount_percent > 0:
+            benefits.append(
+                QuoteBenefit.objects.create(
+                    quote_ref=quote_ref,
+                    customer=customer,
+                    redemption=redemption,
+                    discount_percent=redemption.discount_percent,
+                )
+            )
+    total = sum((b.discount_percent for b in benefits), Decimal("0"))
+    return QuoteLoyalty(min(total, Decimal("100")), benefits)

@@ -57,6 +57,7 @@ STAFF_PAGES: dict[str, Any] = {
     "insights:feedback": None,
     "insights:feedback-detail": lambda w: [w["feedback"].pk],
     "insights:at-risk": None,
+    "insights:losses": None,
     "insights:satisfaction": None,
     "insights:import": None,
 }

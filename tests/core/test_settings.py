@@ -19,6 +19,10 @@ PRODUCTION_ENV = {
     "DJANGO_ALLOWED_HOSTS": "example.com",
     "DATABASE_URL": "postgres://renewdesk:dummy@db.invalid:5432/renewdesk",
     "REDIS_URL": "redis://redis.invalid:6379/0",
+    # Without an account for transfers the deploy check warns (payments.W001).
+    "BANK_ACCOUNT_NAME": "RenewDesk Test Ltd.",
+    "BANK_NAME": "Test Bank",
+    "BANK_ACCOUNT_NUMBER": "0000 1111 2222",
 }
 # Variables that would leak the developer's or the CI's configuration into the child process.
 LEAKY = {
@@ -33,6 +37,11 @@ LEAKY = {
     "DJANGO_SECURE_SSL_REDIRECT",
     "DJANGO_SECURE_HSTS_SECONDS",
     "DJANGO_ALLOW_ASYNC_UNSAFE",  # set by tests/conftest.py for Playwright; fails --deploy
+    "BANK_ACCOUNT_NAME",
+    "BANK_NAME",
+    "BANK_ACCOUNT_NUMBER",
+    "BANK_SWIFT",
+    "PAYMENTS_PUBLIC_URL",
 }
 
 
@@ -74,6 +83,14 @@ def test_it_passes_the_deploy_check_with_dummy_secrets_from_the_environment():
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_deploy_check_warns_when_no_bank_account_is_configured():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if not k.startswith("BANK_")}
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
+    assert result.returncode != 0
+    assert "payments.W001" in result.stdout + result.stderr
 
 
 def test_it_refuses_to_start_without_a_secret_key():

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "payments",
     "relations",
     "loyalty",
+    "compliance",
 ]
 
 MIDDLEWARE = [

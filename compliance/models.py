@@ -1,0 +1,1 @@
+"""Compliance models (docs/compliance.md)."""

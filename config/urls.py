@@ -29,6 +29,7 @@ urlpatterns = [
     path("staff/renewals/", include("renewals.urls")),
     path("staff/notifications/", include("notifications.urls")),
     path("staff/cancellations/", include("retention.urls")),
+    path("staff/loyalty/", include("loyalty.urls")),
     path("portal/surveys/", include("insights.portal_urls")),
     path("portal/", include("portal.urls")),
     path("staff/billing/", include("billing.urls")),

@@ -26,10 +26,16 @@ from functools import cache
 from typing import Any
 
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from contracts.models import ContractEvent, ContractStatus
 from insights.surveys import on_contract_status_changed
+from loyalty.services import (
+    points_on_invoice_paid,
+    points_on_renewal,
+    referral_on_contract_active,
+)
 from renewals.services import case_on_successor_paid
 from retention.models import Status as RequestStatus
 
@@ -86,6 +92,24 @@ def csat_survey(event: ContractEvent) -> None:
     """Contracts → insights: a CSAT survey after a renewal or a cancellation (idempotent
     per contract and survey kind)."""
     on_contract_status_changed(contract_id=event.contract_id, to_status=event.to_status)
+
+
+def loyalty_points_on_invoice_paid(event: ContractEvent) -> None:
+    """Billing → loyalty: an invoice paid by its due date earns the on-time payment rules'
+    points (once per rule and invoice)."""
+    points_on_invoice_paid(invoice_number=str((event.payload or {}).get("invoice", "")))
+
+
+def loyalty_points_on_renewal(event: ContractEvent) -> None:
+    """Renewals → loyalty: a renewal signed (or an automatic renewal) earns the renewal
+    rules' points, once per renewed contract."""
+    points_on_renewal(contract=event.contract, on=timezone.localdate(event.at))
+
+
+def loyalty_referral_on_contract_active(event: ContractEvent) -> None:
+    """Contracts → loyalty: a referred customer's first contract is active, so the
+    customer who referred them earns the referral rules' points."""
+    referral_on_contract_active(contract=event.contract, on=timezone.localdate(event.at))
 
 
 # --- the table -------------------------------------------------------------------------
@@ -145,6 +169,32 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         event=REQUEST_EVENT,
         to_status=frozenset({RequestStatus.RETAINED}),
         reaction="lifecycle.cancellation_renewals.grant_apply_on_offer_accepted",
+    ),
+    # → loyalty (each earning has a dedupe key: a row delivered twice earns once). The
+    # contract anniversary has no event: loyalty.tasks sweeps it daily.
+    Subscription(
+        name="loyalty: points for an invoice paid on time",
+        event=CONTRACT_EVENT,
+        kinds=frozenset({"invoice_paid"}),
+        reaction="lifecycle.subscriptions.loyalty_points_on_invoice_paid",
+    ),
+    Subscription(
+        name="loyalty: points for a renewal signed",
+        event=CONTRACT_EVENT,
+        kinds=frozenset({"renewal_signed"}),
+        reaction="lifecycle.subscriptions.loyalty_points_on_renewal",
+    ),
+    Subscription(
+        name="loyalty: points for a contract renewed (automatic renewals)",
+        event=CONTRACT_EVENT,
+        to_status=frozenset({S.RENEWED}),
+        reaction="lifecycle.subscriptions.loyalty_points_on_renewal",
+    ),
+    Subscription(
+        name="loyalty: referral points when a referred customer's first contract is active",
+        event=CONTRACT_EVENT,
+        to_status=frozenset({S.ACTIVE}),
+        reaction="lifecycle.subscriptions.loyalty_referral_on_contract_active",
     ),
     # → the API's webhooks (each checks which endpoints want the event)
     Subscription(

@@ -25,4 +25,5 @@ urlpatterns = [
     path("", include("renewals.portal_urls")),
     path("", include("payments.mandate_urls")),
     path("", include("payments.portal_urls")),
+    path("", include("loyalty.portal_urls")),
 ]

@@ -1,6 +1,7 @@
 """What a renewal quote costs: its lines at today's price list, its totals after the
-discount, what a retention grant changes in it, and the successor contract's lines made
-from it. The quote's lifecycle (create, revise, send) is in ``quotes``."""
+discount, what a retention grant and the member's loyalty benefits change in it, and the
+successor contract's lines made from it. The quote's lifecycle (create, revise, send) is
+in ``quotes``."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contracts.models import PERIOD_MONTHS, Contract, Plan
 from contracts.services import LineSpec
 from core.errors import DomainError
 from core.money import money
+from loyalty.services import quote_benefits_apply
 from renewals.models import Quote, QuoteLine
 from retention.selectors import pending_grants_for_next_quote
 
@@ -105,7 +108,22 @@ def quote_retention_grants_apply(
         for field_name, value in changes.items():
             setattr(quote, field_name, value)
         used.append(grant)
+    quote_member_benefits_apply(quote, contract)
     return used
+
+
+def quote_member_benefits_apply(quote: Quote, contract: Contract) -> None:
+    """The member's loyalty benefits on the first quote: the level's renewal discount and
+    any renewal discount redeemed with points, added to the discount above. loyalty keeps
+    one row per benefit with its reason, which the quote's pages and PDF show. A customer
+    without a level or a redeemed reward keeps the quote as it was."""
+    loyalty = quote_benefits_apply(
+        customer=contract.customer, quote_ref=quote.number, on=timezone.localdate()
+    )
+    if loyalty.discount_percent:
+        quote.discount_percent = min(
+            Decimal(100), quote.discount_percent + loyalty.discount_percent
+        )
 
 
 def quote_grant_changes(

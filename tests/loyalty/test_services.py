@@ -129,9 +129,7 @@ def test_a_redemption_cannot_spend_more_than_is_available(customer, discount_rew
 
 def test_a_redemption_is_a_negative_ledger_row_with_its_reward(customer, discount_reward):
     _earn(customer, 450, D(2026, 6, 1), "a")
-    redemption = services.reward_redeem(
-        customer=customer, reward=discount_reward, on=D(2026, 6, 2)
-    )
+    redemption = services.reward_redeem(customer=customer, reward=discount_reward, on=D(2026, 6, 2))
     assert redemption.entry.points == -400
     assert redemption.discount_percent == Decimal("2")
     assert selectors.points_balance(customer=customer) == 50

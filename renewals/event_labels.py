@@ -34,6 +34,16 @@ STAFF_LABELS = {
     "credit_note_issued": _("Credit note issued"),
     "refund_recorded": _("Refund paid"),
     "dunning_sent": _("Overdue reminder sent"),
+    # Written by payments (refunds through the provider, saved methods, auto-charge) and by
+    # the contracts' consent ledger for them.
+    "provider_refund_succeeded": _("Refund confirmed by the payment provider"),
+    "provider_refund_failed": _("Refund refused by the payment provider: to pay by hand"),
+    "payment_method_saved": _("Payment method saved for automatic payment"),
+    "payment_method_failed": _("Payment method not saved"),
+    "payment_method_revoked": _("Automatic payment stopped"),
+    "payment_consent_given": _("Consent to automatic payment recorded"),
+    "payment_consent_withdrawn": _("Consent to automatic payment withdrawn"),
+    "auto_charge_failed": _("Automatic payment failed: handed to overdue reminders"),
 }
 
 CUSTOMER_LABELS = {
@@ -51,6 +61,13 @@ CUSTOMER_LABELS = {
     "credit_note_issued": _("Credit note issued"),
     "refund_recorded": _("Refund paid"),
     "dunning_sent": _("Payment reminder sent"),
+    "provider_refund_succeeded": _("Refund sent back to your payment method"),
+    "payment_method_saved": _("Payment method saved for automatic payment"),
+    "payment_method_failed": _("Payment method not saved"),
+    "payment_method_revoked": _("Automatic payment stopped"),
+    "payment_consent_given": _("You authorised automatic payment"),
+    "payment_consent_withdrawn": _("You withdrew the automatic payment authorisation"),
+    "auto_charge_failed": _("Automatic payment did not go through: please pay online"),
 }
 
 # Staff bookkeeping the customer does not need to see.
@@ -68,4 +85,6 @@ INTERNAL_KINDS = {
     "renewal_successor_taken_over",
     "invoice_voided",
     "auto_renewal",
+    # A refused provider refund is paid by hand: the customer sees the refund when it is paid.
+    "provider_refund_failed",
 }

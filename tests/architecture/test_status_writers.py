@@ -58,6 +58,8 @@ ENTITIES = (
     Entity("insights.ImportJob", "status", "insights/import_states.py"),
     Entity("relations.PlannedContact", "status", "relations/contact_states.py"),
     Entity("payments.PaymentAttempt", "status", "payments/attempt_states.py"),
+    Entity("payments.ProviderRefund", "status", "payments/refund_states.py"),
+    Entity("payments.PaymentMandate", "status", "payments/mandate_states.py"),
 )
 FIELDS = frozenset(e.field for e in ENTITIES)
 

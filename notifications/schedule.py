@@ -104,6 +104,16 @@ BEAT_ENTRIES = [
         every_seconds=300,
     ),
     BeatEntry(
+        "renewdesk: loyalty points expiry (daily)",
+        "loyalty.tasks.points_expiry_task",
+        crontab={"minute": "15", "hour": "3"},
+    ),
+    BeatEntry(
+        "renewdesk: loyalty tenure points on contract anniversaries (daily)",
+        "loyalty.tasks.tenure_points_task",
+        crontab={"minute": "45", "hour": "3"},
+    ),
+    BeatEntry(
         "renewdesk: NPS surveys (daily)",
         "insights.tasks.nps_sweep_task",
         crontab={"minute": "0", "hour": "10"},

@@ -203,6 +203,7 @@ CELERY_TASK_ROUTES = {
     "customers.tasks.recompute_tiers_task": {"queue": "sweeps"},  # lifecycle/tier_tasks.py
     "insights.tasks.propensity_nightly": {"queue": "sweeps"},
     "insights.tasks.nps_sweep_task": {"queue": "sweeps"},
+    "loyalty.tasks.*": {"queue": "sweeps"},  # points expiry, tenure points
     "payments.tasks.attempts_sweep_task": {"queue": "sweeps"},
     "relations.tasks.*": {"queue": "sweeps"},  # contact plans, complaint escalation
     "insights.tasks.import_job_task": {"queue": "imports"},

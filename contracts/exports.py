@@ -1,4 +1,6 @@
-"""Exports of the auto-renew consent ledger (kept 3 years, exportable per customer)."""
+"""Exports of the consent ledger (kept 3 years, exportable per customer): the auto-renewal
+switches and the consents to charge a saved payment method for the renewals, told apart by
+the last column (added last so that scripts reading the columns by position keep working)."""
 
 from __future__ import annotations
 
@@ -21,13 +23,14 @@ def consent_export_header() -> list[str]:
         _("Customer"),
         _("Contract"),
         _("At"),
-        _("Auto-renew"),
+        _("On / off"),
         _("Channel"),
         _("Text version"),
         _("Text shown"),
         _("Actor"),
         _("IP address"),
         _("User agent"),
+        _("Consent to"),
     ]
 
 
@@ -48,6 +51,7 @@ def consent_export_rows(consents: QuerySet[AutoRenewConsent]) -> Iterator[list[A
             c.actor.username if c.actor else "",
             c.ip_address or "",
             c.user_agent,
+            c.get_kind_display(),
         ]
 
 

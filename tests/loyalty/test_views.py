@@ -47,6 +47,7 @@ def test_the_rewards_page_shows_points_level_privileges_and_history(
     assert response.status_code == 200
     assert ">1200<" in html
     assert ("Gold" if language == "en" else "金卡") in html
+    assert ("Your points" if language == "en" else "我的积分") in html
     assert "opening balance" in html
     assert "777" not in html
 

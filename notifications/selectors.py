@@ -51,13 +51,15 @@ def message_kind_label(kind: str) -> str:
 
 
 def renewal_notice_delivered(*, contract: Any) -> bool:
-    """True when a renewal reminder for the contract's current term was delivered (sent)
-    on any channel. Auto-renewal relies on this: no delivered notice, no silent renewal."""
+    """True when a renewal reminder for the contract's current term was delivered (sent,
+    or confirmed delivered by an SMS receipt) on any channel. An SMS the provider reported
+    undelivered does not count. Auto-renewal relies on this: no delivered notice, no
+    silent renewal."""
     return Message.objects.filter(
         contract_id=contract.pk,
         kind=MessageKind.RENEWAL_REMINDER,
         term_end=contract.end_date,
-        status=MessageStatus.SENT,
+        status__in=[MessageStatus.SENT, MessageStatus.DELIVERED],
     ).exists()
 
 

@@ -48,7 +48,10 @@ def _conf(name: str) -> int:
 
 def sms_receipt_record(receipt: SmsReceipt) -> str:
     """Record one receipt. Returns delivered / undelivered / unknown (no message of ours
-    under that provider, id and number) / unchanged (not "sent" any more: a duplicate)."""
+    under that provider, id and number) / unchanged (not "sent" any more: a duplicate).
+    Only a real provider's receipt counts: a console or file SMS stays "sent"."""
+    if receipt.provider not in SmsProvider.values:
+        return "unknown"
     message = (
         Message.objects.filter(
             channel=Channel.SMS,

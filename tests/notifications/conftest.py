@@ -6,6 +6,9 @@ import pytest
 
 from tests.factories import ContactFactory, ContractFactory, CustomerFactory, StaffFactory
 
+# The SMS providers' fakes and an SMS message (tests/notifications/test_sms_*.py).
+from .sms_fixtures import aliyun_fake, sms_message, tencent_fake  # noqa: F401
+
 AS_OF = dt.date(2026, 6, 1)
 
 

@@ -1,4 +1,4 @@
-"""Staff billing pages and the payment provider's webhook.
+"""Staff billing pages and the generic payment webhook (handled by payments).
 
 Staff views are thin: a form validates, one service call, redirect. Refusals from the
 services become messages, never a 500.
@@ -22,6 +22,8 @@ from django.views.decorators.http import require_POST
 from core.auth import staff_required
 from core.errors import DomainError
 from core.form_errors import focus_first_error
+from payments.providers.generic_webhook import GenericWebhookProvider
+from payments.services.notifications import EventResult, notification_process
 
 from . import services
 from .documents import invoice_document, receipt_document
@@ -33,7 +35,6 @@ from .selectors import (
     invoices_visible_to,
     payments_for_invoice,
 )
-from .webhooks import WebhookRejected, webhook_process, webhook_secret, webhook_verify
 
 
 def _invoice(request: HttpRequest, pk: int) -> Invoice:
@@ -235,18 +236,26 @@ def receipt_pdf_view(request: HttpRequest, pk: int) -> FileResponse:
     )
 
 
-@csrf_exempt  # the only one: authenticated by its HMAC signature instead of a session
+def _webhook_answer(result: EventResult) -> dict[str, str]:
+    """What docs/payment-webhook.md promises for an accepted delivery."""
+    if result.status == "duplicate" or result.result.startswith("duplicate"):
+        return {"status": "duplicate", "detail": ""}
+    if result.result.startswith("recorded "):
+        # "recorded RC-…" (maybe "; under-payment"): the detail is the receipt number.
+        number = result.result.removeprefix("recorded ").split(";")[0]
+        return {"status": "recorded", "detail": number}
+    return {"status": "ignored", "detail": result.result}
+
+
+@csrf_exempt  # verified first: the HMAC signature authenticates it instead of a session
 @require_POST
 def payment_webhook_view(request: HttpRequest) -> HttpResponse:
-    body = request.body  # the raw bytes: the signature covers exactly these
-    try:
-        webhook_verify(
-            body=body,
-            timestamp=request.headers.get("X-RenewDesk-Timestamp", ""),
-            signature=request.headers.get("X-RenewDesk-Signature", ""),
-            secret=webhook_secret(),
-        )
-        result = webhook_process(body=body)
-    except WebhookRejected as exc:
-        return JsonResponse({"status": "rejected", "detail": str(exc)}, status=400)
-    return JsonResponse({"status": result.status, "detail": result.detail})
+    """``POST /webhooks/payments/``: the generic payment webhook, one adapter of the
+    payments notification pipeline (docs/payment-webhook.md)."""
+    # The raw bytes: the signature covers exactly these.
+    outcome = notification_process(
+        "generic", request.body, request.headers, provider=GenericWebhookProvider()
+    )
+    if not outcome.accepted:
+        return JsonResponse({"status": "rejected", "detail": outcome.rejected_because}, status=400)
+    return JsonResponse(_webhook_answer(outcome.results[0]))

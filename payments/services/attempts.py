@@ -38,6 +38,8 @@ from payments.attempt_states import (
 from payments.models import AttemptStatus, MismatchKind, PaymentAttempt
 from payments.providers import PROVIDER_CLASSES, provider_get
 from payments.providers.base import PaymentProvider, ProviderError, ProviderEvent
+from payments.providers.generic_webhook import CODE as GENERIC_CODE
+from payments.services.invoice_payments import invoice_payment_apply
 
 logger = logging.getLogger(__name__)
 
@@ -231,6 +233,9 @@ def payment_event_apply(provider_code: str, event: ProviderEvent) -> str:
       ``over``;
     - another currency: nothing recorded, flagged ``currency``, the attempt goes to
       ``review`` and the account manager gets a task.
+
+    The generic webhook's events have no attempt: they name the invoice, and
+    ``invoice_payment_apply`` reconciles them against its balance.
     """
     if event.kind != "payment":
         return "ignored: not a payment event"
@@ -238,6 +243,9 @@ def payment_event_apply(provider_code: str, event: ProviderEvent) -> str:
         reference=event.reference, provider=provider_code
     ).first()
     if attempt is None:
+        if provider_code == GENERIC_CODE:
+            # The generic webhook names the invoice itself: there is no order of ours.
+            return invoice_payment_apply(event, method=str(event.raw.get("method", "other")))
         return "ignored: unknown reference"
     if event.outcome == "pending":
         return "pending"

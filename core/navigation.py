@@ -35,6 +35,8 @@ STAFF_NAV: list[NavItem] = [
     NavItem("relations:team-tasks", _("Team tasks"), more=True),
     NavItem("insights:feedback", _("Feedback"), more=True),
     NavItem("insights:losses", _("Why we lose renewals"), more=True),
+    # staff_required like the page; each sees the attempts of the invoices in their book.
+    NavItem("payments:attempts", _("Online payments"), more=True),
     NavItem("notifications:outbox", _("Messages"), more=True),
     NavItem("dev-mail", _("Local mail"), more=True),  # `make run` only: not mounted elsewhere
 ]

@@ -273,6 +273,9 @@ CONTENT_SECURITY_POLICY = {
 # RenewDesk business settings
 RENEWDESK = {
     "DEFAULT_CURRENCY": env("DEFAULT_CURRENCY", default="CNY"),
+    # The country (ISO 3166-1 alpha-2) a new customer is in unless told otherwise: it
+    # decides which automatic-renewal rules apply (docs/compliance.md).
+    "DEFAULT_COUNTRY": env("DEFAULT_COUNTRY", default="CN"),
     "CONTRACT_NUMBER_PREFIX": "HT",
     "RENEWAL_CASE_OPEN_DAYS": env.int("RENEWAL_CASE_OPEN_DAYS", default=60),
     # Payment-provider webhook: HMAC-SHA256 key; dunning starts this many days after due.
@@ -338,6 +341,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # WeasyPrint logs seven INFO "Step n" lines per PDF (seed_demo, the worker).
         "weasyprint": {"level": "WARNING"},
+        # The stripe SDK logs every request's URL at INFO (docs/payments.md, "Security").
+        "stripe": {"level": "WARNING"},
     },
 }
 

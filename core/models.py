@@ -122,7 +122,8 @@ class Task(TimeStampedModel):
     # Team work (relations): how long the work should take, and what came of it (written
     # when the task is completed).
     estimate_minutes = models.PositiveIntegerField(_("estimate (minutes)"), null=True, blank=True)
-    outcome = models.TextField(_("outcome"), blank=True)
+    # db_default: the set-based sweeps insert tasks with their own INSERT ... SELECT.
+    outcome = models.TextField(_("outcome"), blank=True, db_default="")
 
     class Meta:
         verbose_name = _("task")

@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='task',
             name='outcome',
-            field=models.TextField(blank=True, verbose_name='outcome'),
+            field=models.TextField(blank=True, db_default='', verbose_name='outcome'),
         ),
         migrations.AlterField(
             model_name='task',

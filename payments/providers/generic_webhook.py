@@ -19,8 +19,8 @@ whose ``raw`` carries the method; there is no attempt, and
 goes into the ``ProviderNotification`` log under ``(provider "generic", event_id)``, unique,
 in the same transaction as the payment: a replayed or concurrent duplicate records nothing.
 
-It is not offered to customers (not in ``PROVIDER_CLASSES``) and takes no orders or
-refunds: a payment it reported is refunded by hand.
+It is not offered to customers (not in ``PROVIDER_CLASSES``, so ``/payments/notify/``
+does not take it either) and takes no orders, queries or refunds.
 """
 
 from __future__ import annotations

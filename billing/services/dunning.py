@@ -1,4 +1,11 @@
-"""Reminders for overdue invoices, after a grace period."""
+"""Reminders for overdue invoices, after a grace period.
+
+Each reminder links to the invoice's page in the portal, where the customer pays online
+("Pay now": card, WeChat Pay, Alipay, as configured), and offers a bank transfer only when
+bank details are configured (``BANK_*`` settings, never a placeholder account). The
+automatic payment of a renewal hands its failures here too (``auto_charge_failed``): the
+same link, saying the automatic payment did not go through.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +14,10 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from billing.documents import bank_details
 from billing.models import (
     Invoice,
     InvoiceStatus,
@@ -47,9 +56,18 @@ def dunning_due_ids(*, as_of: dt.date) -> Iterable[list[int]]:
         last = batch[-1]
 
 
-def invoice_dunning_send(*, invoice_id: int, as_of: dt.date) -> bool:
+def invoice_pay_url(invoice: Invoice) -> str:
+    """The absolute link to the invoice's page in the portal, where "Pay now" is."""
+    return settings.SITE_URL + reverse("portal:invoice", kwargs={"pk": invoice.pk})
+
+
+def invoice_dunning_send(
+    *, invoice_id: int, as_of: dt.date, auto_charge_failed: bool = False
+) -> bool:
     """Send the next dunning reminder for one overdue invoice. Returns False if another
-    worker already did (claimed by a compare-and-swap on the dunning level)."""
+    worker already did (claimed by a compare-and-swap on the dunning level).
+    ``auto_charge_failed``: sent because the saved payment method was refused (the message
+    says so)."""
     invoice = Invoice.objects.select_related("customer", "contract").get(pk=invoice_id)
     if invoice.status != InvoiceStatus.OPEN:
         return False
@@ -66,6 +84,7 @@ def invoice_dunning_send(*, invoice_id: int, as_of: dt.date) -> bool:
                 kind="dunning_sent",
                 payload={"invoice": invoice.number, "level": level},
             )
+        pay_url = invoice_pay_url(invoice)
         message_to_customer(
             kind="dunning",
             customer=invoice.customer,
@@ -76,6 +95,12 @@ def invoice_dunning_send(*, invoice_id: int, as_of: dt.date) -> bool:
                 "currency": invoice.currency,
                 "due_date": invoice.due_date.isoformat(),
                 "level": level,
+                "pay_url": pay_url,
+                # Templates edited in the admin that link {{ portal_url }} reach Pay now too.
+                "portal_url": pay_url,
+                # Empty when no account is configured: then no transfer is offered.
+                "bank": bank_details(),
+                "auto_charge_failed": auto_charge_failed,
             },
             dedupe_key=f"dunning:{invoice.pk}:{level}",
         )

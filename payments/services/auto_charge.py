@@ -161,7 +161,7 @@ def _fallback(claim_id: int, *, as_of: dt.date, detail: str) -> bool:
                 },
             )
     if invoice.status == InvoiceStatus.OPEN:
-        invoice_dunning_send(invoice_id=invoice.pk, as_of=as_of)
+        invoice_dunning_send(invoice_id=invoice.pk, as_of=as_of, auto_charge_failed=True)
     return True
 
 

@@ -212,3 +212,16 @@ class ComplaintEscalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.feedback_id} → {self.escalated_to_id}"
+
+
+from .service_level_models import (  # noqa: E402, F401
+    ClaimStatus,
+    CompensationClaim,
+    CompensationRule,
+    Direction,
+    IndicatorKind,
+    MeasurePeriod,
+    ServiceIndicator,
+    ServiceMeasurement,
+    SlaClaimEvent,
+)

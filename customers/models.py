@@ -10,6 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
 
+from .country_codes import (
+    default_country,
+    validate_country_code,
+    validate_region_code,
+    validate_region_in_country,
+)
+
 
 class Tier(models.TextChoices):
     A = "A", _("Tier A")
@@ -63,6 +70,23 @@ class Customer(TimeStampedModel):
     founded_on = models.DateField(_("founding date"), null=True, blank=True)
     tags = models.CharField(_("tags"), max_length=300, blank=True, help_text=_("Comma-separated"))
     notes = models.TextField(_("notes"), blank=True)
+    # Where the customer lives, for the automatic-renewal rules (docs/compliance.md).
+    # Codes validated against customers/country_codes.py (data, no choices: adding a
+    # country needs no migration).
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        default=default_country,
+        validators=[validate_country_code],
+        help_text=_("ISO 3166-1 code, e.g. CN, US, FR."),
+    )
+    region = models.CharField(
+        _("region"),
+        max_length=6,
+        blank=True,
+        validators=[validate_region_code],
+        help_text=_("ISO 3166-2 subdivision, e.g. US-CA; empty when it does not matter."),
+    )
 
     class Meta:
         verbose_name = _("customer")
@@ -76,6 +100,13 @@ class Customer(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def clean(self) -> None:
+        super().clean()
+        try:
+            validate_region_in_country(self.country, self.region)
+        except ValidationError as exc:
+            raise ValidationError({"region": exc}) from exc
 
     @property
     def effective_tier(self) -> str:

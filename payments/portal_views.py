@@ -93,9 +93,9 @@ def _start(request: HttpRequest, invoice: Invoice, code: str) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("portal:invoice-pay", pk=invoice.pk)
-    if attempt.status == AttemptStatus.PENDING and attempt.redirect_url:
-        # Card and Alipay's page: the customer pays on the provider's page, not here.
-        return redirect(attempt.redirect_url)
+    # Card and Alipay: the attempt page links to the provider's page. Not a redirect from
+    # this POST: the CSP's form-action 'self' covers the redirects after a form submission
+    # too, and browsers (Chromium) block one to the provider's origin.
     return redirect("portal:payment", pk=attempt.pk)
 
 

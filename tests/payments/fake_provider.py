@@ -181,7 +181,9 @@ class FakeProvider:
             return NotificationReply(200, "application/json", b'{"code":"SUCCESS"}')
         return NotificationReply(400, "application/json", b'{"code":"FAIL"}')
 
-    def payment_query(self, *, reference: str) -> ProviderEvent | None:
+    def payment_query(
+        self, *, reference: str, provider_reference: str = ""
+    ) -> ProviderEvent | None:
         WORLD.calls.append(("payment_query", reference))
         if WORLD.queries_fail:
             raise ProviderError("fake: timeout", transient=True)

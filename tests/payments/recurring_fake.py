@@ -120,7 +120,9 @@ class FakeRecurringProvider:
             200 if accepted else 500, "text/plain", b"ok" if accepted else b"no"
         )
 
-    def payment_query(self, *, reference: str) -> ProviderEvent | None:
+    def payment_query(
+        self, *, reference: str, provider_reference: str = ""
+    ) -> ProviderEvent | None:
         for charge in self.s.charges:
             if charge["reference"] == reference and charge["outcome"] != "pending":
                 return self._charge_event(charge, event_id=f"query:{charge['transaction_id']}")
@@ -239,7 +241,9 @@ class FakeRecurringProvider:
             ]
         )
 
-    def mandate_query(self, *, reference: str) -> ProviderEvent | None:
+    def mandate_query(
+        self, *, reference: str, provider_reference: str = ""
+    ) -> ProviderEvent | None:
         if reference not in self.s.mandates:
             return None
         outcome = self.s.mandates[reference]["outcome"]

@@ -11,6 +11,11 @@ urlpatterns = [
         name="mandate-setup",
     ),
     path(
+        "contracts/<int:pk>/automatic-payment/auto-renewal-off/",
+        views.auto_renew_off_view,
+        name="mandate-auto-renew-off",
+    ),
+    path(
         "automatic-payment/<str:reference>/",
         views.mandate_status_view,
         name="mandate-status",

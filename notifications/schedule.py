@@ -128,6 +128,11 @@ BEAT_ENTRIES = [
         "relations.tasks.complaint_escalation_task",
         every_seconds=600,
     ),
+    BeatEntry(
+        "renewdesk: campaigns due (every 5 minutes)",
+        "relations.tasks.campaigns_send_task",
+        every_seconds=300,
+    ),
 ]
 
 

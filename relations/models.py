@@ -214,6 +214,7 @@ class ComplaintEscalation(models.Model):
         return f"{self.feedback_id} → {self.escalated_to_id}"
 
 
+from .campaign_models import Campaign, CampaignEvent, CampaignRecipient, MarketingChoice  # noqa: E402, F401
 from .service_level_models import (  # noqa: E402, F401
     ClaimStatus,
     CompensationClaim,

@@ -205,7 +205,7 @@ CELERY_TASK_ROUTES = {
     "insights.tasks.nps_sweep_task": {"queue": "sweeps"},
     "loyalty.tasks.*": {"queue": "sweeps"},  # points expiry, tenure points
     "payments.tasks.attempts_sweep_task": {"queue": "sweeps"},
-    "relations.tasks.*": {"queue": "sweeps"},  # contact plans, complaint escalation
+    "relations.tasks.*": {"queue": "sweeps"},  # contact plans, complaint escalation, campaigns
     "insights.tasks.import_job_task": {"queue": "imports"},
     "payments.auto_charge_tasks.auto_charge_renewals_task": {"queue": "sweeps"},
     "payments.refund_tasks.*": {"queue": "sweeps"},

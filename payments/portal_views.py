@@ -120,15 +120,21 @@ def invoice_pay_return_view(request: HttpRequest, pk: int, provider: str) -> Htt
 def _context(request: HttpRequest, attempt: PaymentAttempt) -> dict:
     invoice = attempt.invoice
     invoice.refresh_from_db()
+    # An open order past its expiry is shown as expired at once; the sweep (or the next
+    # query) writes it so. A GET only reads.
+    status = attempt.status
+    if attempt.is_open and attempt.expires_at and attempt.expires_at <= timezone.now():
+        status = AttemptStatus.EXPIRED
+    open_now = attempt.is_open and status != AttemptStatus.EXPIRED
     return {
         "attempt": attempt,
+        "shown_status": status,
         "invoice": invoice,
         "contract": invoice.contract,
-        "poll": attempt.is_open,
+        "poll": open_now,
         "poll_seconds": POLL_SECONDS,
-        "qr_svg": _qr_svg(attempt.qr_code) if attempt.is_open and attempt.qr_code else "",
-        "retry": attempt.status
-        in (AttemptStatus.FAILED, AttemptStatus.EXPIRED, AttemptStatus.CANCELLED)
+        "qr_svg": _qr_svg(attempt.qr_code) if open_now and attempt.qr_code else "",
+        "retry": status in (AttemptStatus.FAILED, AttemptStatus.EXPIRED, AttemptStatus.CANCELLED)
         and invoice.status == InvoiceStatus.OPEN,
         "portal_section": "home",
     }
@@ -151,13 +157,17 @@ def _refreshed(attempt: PaymentAttempt) -> PaymentAttempt:
 @portal_login_required
 @require_GET
 def attempt_view(request: HttpRequest, pk: int) -> HttpResponse:
-    attempt = _refreshed(_attempt(request, pk))
-    return render(request, "payments/portal/attempt.html", _context(request, attempt))
+    return render(request, "payments/portal/attempt.html", _context(request, _attempt(request, pk)))
 
 
 @portal_login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def attempt_status_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """The part of the attempt page that htmx polls while the payment is on its way."""
-    attempt = _refreshed(_attempt(request, pk))
+    """The part of the attempt page that htmx polls while the payment is on its way.
+
+    The poll is a POST (with the CSRF token): after a while without a notification it asks
+    the provider, and a verified answer may record the payment; a GET only reads."""
+    attempt = _attempt(request, pk)
+    if request.method == "POST":
+        attempt = _refreshed(attempt)
     return render(request, "payments/portal/_attempt_status.html", _context(request, attempt))

@@ -65,15 +65,15 @@ def test_wechat_shows_a_qr_code_then_the_paid_invoice_and_active_contract(
     assert response["Location"] == reverse("portal:payment", args=[attempt.pk])
     page = customer_client.get(response["Location"]).content.decode()
     assert "<svg" in page and "style=" not in page.split("<svg", 1)[1].split("</svg>")[0]
-    assert 'hx-get="' in page and "htmx" in page
+    assert 'hx-post="' in page and "htmx" in page
     # the provider notifies; the polled fragment shows the result
     fake = provider_get("wechat_pay")
     fake.pay(attempt.reference)
     body, headers = fake.notification(attempt.reference)
     notification_receive("wechat_pay", body, headers)
-    fragment = customer_client.get(reverse("portal:payment-status", args=[attempt.pk]))
+    fragment = customer_client.post(reverse("portal:payment-status", args=[attempt.pk]))
     html = fragment.content.decode()
-    assert 'data-status="succeeded"' in html and "hx-get" not in html  # polling stops
+    assert 'data-status="succeeded"' in html and "hx-post" not in html  # polling stops
     contract.refresh_from_db()
     attempt.refresh_from_db()
     assert contract.status in (ContractStatus.ACTIVE, ContractStatus.SCHEDULED)
@@ -118,10 +118,24 @@ def test_a_long_wait_asks_the_provider_which_may_confirm_the_payment(
     attempt = PaymentAttempt.objects.get()
     provider_get("wechat_pay").pay(attempt.reference)
     url = reverse("portal:payment-status", args=[attempt.pk])
-    assert 'data-status="pending"' in customer_client.get(url).content.decode()  # too early
+    assert 'data-status="pending"' in customer_client.post(url).content.decode()  # too early
     with time_machine.travel(attempt.created_at + dt.timedelta(minutes=1)):
-        assert 'data-status="succeeded"' in customer_client.get(url).content.decode()
+        # A GET of the same fragment only reads: nothing is asked, nothing recorded.
+        assert 'data-status="pending"' in customer_client.get(url).content.decode()
+        assert not Payment.objects.exists()
+        # The page's poll is a POST: it asks the provider, whose verified answer counts.
+        assert 'data-status="succeeded"' in customer_client.post(url).content.decode()
     assert Payment.objects.count() == 1
+
+
+def test_the_polled_fragment_is_a_post_carrying_the_csrf_token(
+    customer_client, invoice, fake_world
+):
+    _pay(customer_client, invoice, "wechat_pay")
+    attempt = PaymentAttempt.objects.get()
+    page = customer_client.get(reverse("portal:payment", args=[attempt.pk])).content.decode()
+    assert 'hx-post="' + reverse("portal:payment-status", args=[attempt.pk]) in page
+    assert "csrfmiddlewaretoken" in page and "hx-get" not in page
 
 
 def test_an_expired_attempt_offers_to_try_again(customer_client, invoice, fake_world):
@@ -129,8 +143,10 @@ def test_an_expired_attempt_offers_to_try_again(customer_client, invoice, fake_w
     attempt = PaymentAttempt.objects.get()
     with time_machine.travel(attempt.expires_at + dt.timedelta(minutes=1)):
         page = customer_client.get(reverse("portal:payment", args=[attempt.pk])).content.decode()
-    assert 'data-status="expired"' in page
+    assert 'data-status="expired"' in page and "hx-post" not in page  # no more polling
     assert reverse("portal:invoice-pay", args=[invoice.pk]) in page
+    attempt.refresh_from_db()
+    assert attempt.status == "pending"  # shown expired; the sweep writes it (a GET only reads)
 
 
 def test_a_provider_failure_is_a_message_not_an_error(customer_client, invoice, fake_world):

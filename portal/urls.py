@@ -26,4 +26,5 @@ urlpatterns = [
     path("", include("payments.mandate_urls")),
     path("", include("payments.portal_urls")),
     path("", include("loyalty.portal_urls")),
+    path("", include("relations.portal_urls")),
 ]

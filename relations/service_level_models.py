@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.events import EventBase
 from core.models import TimeStampedModel
@@ -198,7 +199,8 @@ class ClaimStatus(models.TextChoices):
     FILED = "filed", _("Filed")  # the customer asked; staff have not decided
     APPROVED = "approved", _("Approved")  # amount fixed; the credit note follows at once
     REJECTED = "rejected", _("Rejected")  # with the reason told to the customer
-    CREDITED = "credited", _("Credited")  # the credit note is issued
+    # A context of its own: "Credited" of an invoice line reads differently in Chinese.
+    CREDITED = "credited", pgettext_lazy("compensation claim", "Credited")  # credit note issued
 
 
 class CompensationClaim(TimeStampedModel):

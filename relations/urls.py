@@ -3,7 +3,7 @@
 from django.urls import path
 
 from . import campaign_staff_views as campaign_views
-from . import staff_views
+from . import service_level_views, staff_views
 
 app_name = "relations"
 
@@ -15,6 +15,35 @@ urlpatterns = [
     path("team/tasks/", staff_views.tasks_team, name="team-tasks"),
     path("team/tasks/<int:pk>/reassign/", staff_views.task_reassign, name="task-reassign"),
     path("team/tasks/<int:pk>/done/", staff_views.task_finish, name="task-finish"),
+    # Service levels (service_level_views).
+    path(
+        "quotes/<int:pk>/service-levels/",
+        service_level_views.quote_service_levels,
+        name="quote-service-levels",
+    ),
+    path(
+        "quotes/<int:pk>/service-levels/add/",
+        service_level_views.quote_indicator_add,
+        name="quote-indicator-add",
+    ),
+    path(
+        "quotes/<int:pk>/service-levels/<int:indicator_pk>/remove/",
+        service_level_views.quote_indicator_remove,
+        name="quote-indicator-remove",
+    ),
+    path(
+        "contracts/<int:pk>/service-levels/",
+        service_level_views.contract_service_levels,
+        name="contract-service-levels",
+    ),
+    path(
+        "contracts/<int:pk>/service-levels/<int:indicator_pk>/record/",
+        service_level_views.measurement_record,
+        name="measurement-record",
+    ),
+    path("claims/", service_level_views.claims_queue, name="claims"),
+    path("claims/<int:pk>/approve/", service_level_views.claim_approve, name="claim-approve"),
+    path("claims/<int:pk>/reject/", service_level_views.claim_reject, name="claim-reject"),
     # Campaigns (campaign_staff_views).
     path("campaigns/", campaign_views.campaign_list, name="campaigns"),
     path("campaigns/new/", campaign_views.campaign_edit, name="campaign-new"),

@@ -25,6 +25,7 @@ SLOTS: dict[str, list[str]] = {
     "billing": [
         "renewals/portal/_contract_billing.html",
         "contracts/portal/_contract_billing.html",
+        "relations/portal/_contract_service_levels.html",
     ],
 }
 

@@ -57,6 +57,7 @@ ENTITIES = (
     Entity("insights.Feedback", "status", "insights/feedback_states.py"),
     Entity("insights.ImportJob", "status", "insights/import_states.py"),
     Entity("relations.PlannedContact", "status", "relations/contact_states.py"),
+    Entity("relations.CompensationClaim", "status", "relations/claim_states.py"),
     Entity("relations.Campaign", "status", "relations/campaign_states.py"),
     Entity("payments.PaymentAttempt", "status", "payments/attempt_states.py"),
     Entity("payments.ProviderRefund", "status", "payments/refund_states.py"),

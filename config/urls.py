@@ -37,7 +37,6 @@ urlpatterns = [
     path("webhooks/", include("billing.webhook_urls")),
     path("payments/", include("payments.webhook_urls")),
     path("staff/payments/", include("payments.staff_urls")),
-    path("receipts/", include("notifications.receipt_urls")),
     path("api/", include("api.urls")),
     path("staff/insights/", include("insights.urls")),
     path("staff/relations/", include("relations.urls")),

@@ -4,7 +4,7 @@ Settings: ``settings.SMS_PROVIDERS["aliyun"]``, from the ``ALIYUN_SMS_*`` enviro
 variables: ``ACCESS_KEY_ID``, ``ACCESS_KEY_SECRET`` (a RAM user allowed ``dysms:SendSms``
 and ``dysms:QuerySendDetails``), ``ENDPOINT`` (default ``dysmsapi.aliyuncs.com``),
 ``REGION`` (default ``cn-hangzhou``), ``PROTOCOL`` (``https``; ``http`` only for the test
-fakes), ``RECEIPT_TOKEN`` (the secret path segment of the receipt push URL).
+fakes).
 
 The SDK signs every call with ACS3-HMAC-SHA256. A business refusal comes back as HTTP 200
 with a ``Code`` other than ``OK``; a refused signature or key as HTTP 4xx (an exception).
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -29,7 +30,12 @@ from django.conf import settings
 
 from .base import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from .sms import SmsTemplateCall
-from .sms_receipts import PROVIDER_TZ, SmsReceipt, phone_digits, provider_time
+from .sms_receipts import PROVIDER_TZ, AwaitingSms, SmsReceipt, phone_digits, provider_time
+
+logger = logging.getLogger("notifications.sms")
+
+# QuerySendDetails answers for send dates (China time) of the last 30 days.
+RECEIPT_DAYS = 30
 
 # Codes worth trying again later (throttling, balance, the provider's own faults); every
 # other isv.* code (bad number, template, signature, parameters, blacklist) is permanent.
@@ -110,23 +116,39 @@ class AliyunSmsBackend:
             raise TransientDeliveryError("Aliyun accepted the SMS without a BizId")
         return str(result.biz_id)
 
-    def receipts(self, pending: Iterable[tuple[str, str, dt.datetime]]) -> list[SmsReceipt]:
-        """QuerySendDetails for each (BizId, phone, sent at) still without a receipt;
-        returns the final ones (SendStatus 3 delivered, 2 failed; 1 is still waiting)."""
+    @classmethod
+    def receipts_since(cls, now: dt.datetime) -> dt.datetime:
+        """The oldest send the poll may still ask about: the first of the last 30 send
+        dates, today included (counted conservatively: a date at the edge that the provider
+        might refuse is not asked). An SMS sent before it stays "sent"."""
+        first = now.astimezone(PROVIDER_TZ).date() - dt.timedelta(days=RECEIPT_DAYS - 1)
+        return dt.datetime.combine(first, dt.time.min, tzinfo=PROVIDER_TZ)
+
+    def receipts(self, pending: Iterable[AwaitingSms]) -> list[SmsReceipt]:
+        """QuerySendDetails for each SMS still without a receipt (by number, send date and
+        BizId); returns the final ones (SendStatus 3 delivered, 2 failed; 1 is still
+        waiting). A refusal of the request itself (network, throttling, key, the provider's
+        faults) raises and the caller leaves the whole batch for the next poll; a permanent
+        business code about one query (its number or date) skips that SMS only, so one bad
+        row cannot hold up the others run after run."""
         out = []
-        for biz_id, phone, sent_at in pending:
+        for sms in pending:
             result = self._call(
                 self.client.query_send_details,
                 aliyun_models.QuerySendDetailsRequest(
-                    phone_number=phone_digits(to_national(phone)),
-                    biz_id=biz_id,
-                    send_date=sent_at.astimezone(PROVIDER_TZ).strftime("%Y%m%d"),
+                    phone_number=phone_digits(to_national(sms.phone)),
+                    biz_id=sms.provider_message_id,
+                    send_date=sms.sent_at.astimezone(PROVIDER_TZ).strftime("%Y%m%d"),
                     page_size=10,
                     current_page=1,
                 ),
             )
             if result.code != "OK":
-                raise error_for_code(str(result.code), str(result.message))
+                error = error_for_code(str(result.code), str(result.message))
+                if isinstance(error, TransientDeliveryError):
+                    raise error
+                logger.warning("Aliyun receipt of %s not asked: %s", sms.provider_message_id, error)
+                continue
             dtos = result.sms_send_detail_dtos
             for detail in (dtos.sms_send_detail_dto if dtos else None) or []:
                 if detail.send_status not in (2, 3):
@@ -134,7 +156,7 @@ class AliyunSmsBackend:
                 out.append(
                     SmsReceipt(
                         provider=self.provider,
-                        provider_message_id=biz_id,
+                        provider_message_id=sms.provider_message_id,
                         phone=str(detail.phone_num or ""),
                         delivered=detail.send_status == 3,
                         code=str(detail.err_code or ""),

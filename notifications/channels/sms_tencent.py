@@ -4,8 +4,7 @@ Settings: ``settings.SMS_PROVIDERS["tencent"]``, from the ``TENCENT_SMS_*`` envi
 variables: ``SECRET_ID``, ``SECRET_KEY`` (a CAM key allowed ``sms:SendSms`` and
 ``sms:PullSmsSendStatus``), ``SDK_APP_ID`` (the SMS application, 1400…), ``REGION``
 (default ``ap-guangzhou``), ``ENDPOINT`` (default ``sms.tencentcloudapi.com``), ``SCHEME``
-(``https``; ``http`` only for the test fakes), ``RECEIPT_TOKEN`` (the secret path segment of
-the status callback URL).
+(``https``; ``http`` only for the test fakes).
 
 The SDK signs every call with TC3-HMAC-SHA256. A request-level refusal (signature, key,
 parameters) is an exception; a per-number refusal is the ``Code`` of its ``SendStatus``.
@@ -27,7 +26,13 @@ from tencentcloud.sms.v20210111.sms_client import SmsClient  # type: ignore[impo
 
 from .base import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from .sms import SmsTemplateCall
-from .sms_receipts import SmsReceipt, phone_digits, provider_time
+from .sms_receipts import AwaitingSms, SmsReceipt, phone_digits, provider_time
+
+# PullSmsSendStatus hands out at most 100 statuses a call.
+PULL_LIMIT = 100
+# How far back Tencent keeps delivery statuses to pull: PullSmsSendStatusByPhoneNumber
+# documents 7 days; PullSmsSendStatus (a queue) documents no limit, so the same is assumed.
+RECEIPT_DAYS = 7
 
 # Worth trying again later: rate limits, balance, the provider's own faults and the
 # network; every other code (bad number, blacklist, template, signature, key) is permanent.
@@ -63,6 +68,10 @@ def to_e164(phone: str) -> str:
 class TencentSmsBackend:
     provider: ClassVar[str] = "tencent"
     uses_templates: ClassVar[bool] = True
+    # Receipts come from a queue (each status handed out once, for any SMS of the
+    # application), not from a question about one SMS: the poll drains it.
+    pulls_queue: ClassVar[bool] = True
+    pull_limit: ClassVar[int] = PULL_LIMIT
 
     def __init__(self, conf: dict[str, str] | None = None) -> None:
         conf = _conf() if conf is None else conf
@@ -112,12 +121,19 @@ class TencentSmsBackend:
             raise error_for_code(str(status.Code), str(status.Message))
         return str(status.SerialNo)
 
-    def receipts(self, pending: Iterable[tuple[str, str, dt.datetime]]) -> list[SmsReceipt]:
-        """PullSmsSendStatus: the provider's queue of statuses for this application (each
-        is handed out once, whatever message it is for); ``pending`` is not needed."""
+    @classmethod
+    def receipts_since(cls, now: dt.datetime) -> dt.datetime:
+        """The oldest send whose status may still come: an SMS sent before it stays "sent"
+        (the poll stops pulling for it)."""
+        return now - dt.timedelta(days=RECEIPT_DAYS)
+
+    def receipts(self, pending: Iterable[AwaitingSms] = ()) -> list[SmsReceipt]:
+        """One PullSmsSendStatus: up to ``pull_limit`` statuses of the application's queue,
+        each handed out once, whatever SMS it is for (``pending`` is not needed: the caller
+        matches every status to its own messages and pulls again while the queue is full)."""
         request = tencent_models.PullSmsSendStatusRequest()
         request.SmsSdkAppId = self.app_id
-        request.Limit = 100
+        request.Limit = self.pull_limit
         response = self._call(self.client.PullSmsSendStatus, request)
         out = []
         for item in response.PullSmsSendStatusSet or []:

@@ -31,7 +31,6 @@ def aliyun_fake(settings) -> Iterator[AliyunSmsFake]:
             "ACCESS_KEY_SECRET": fake.access_key_secret,
             "ENDPOINT": fake.host,
             "PROTOCOL": "http",
-            "RECEIPT_TOKEN": secrets.token_urlsafe(24),
         },
     }
     yield fake
@@ -54,7 +53,6 @@ def tencent_fake(settings) -> Iterator[TencentSmsFake]:
             "SDK_APP_ID": fake.sdk_app_id,
             "ENDPOINT": fake.host,
             "SCHEME": "http",
-            "RECEIPT_TOKEN": secrets.token_urlsafe(24),
         },
     }
     yield fake

@@ -1,29 +1,27 @@
 """Aliyun SMS end to end: the official SDK against the local fake (signature V3 checked
 with the test key), template and signature from the admin's SmsTemplate, error codes
-classified, receipts by the QuerySendDetails poll and by the token-protected push."""
+classified, receipts by the QuerySendDetails poll (the only way they arrive): once, in
+batches, within the 30 send dates Aliyun answers for, untouched when the provider fails."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
+import logging
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.urls import reverse
 from django.utils import timezone
 
+from core.models import Task
 from notifications.models import MessageStatus
-from notifications.services import message_deliver, sms_receipts_poll
+from notifications.services import message_deliver, message_retry, sms_receipts_poll
 
-from .sms_fixtures import PHONE, sms_template
+from .sms_fixtures import sms_template
 
 S = MessageStatus
+CHINA = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.django_db
-
-
-def _push_url(settings, token=None):
-    token = token or settings.SMS_PROVIDERS["aliyun"]["RECEIPT_TOKEN"]
-    return reverse("receipts:sms-push", kwargs={"provider": "aliyun", "token": token})
 
 
 def _events(message):
@@ -124,129 +122,173 @@ def test_a_template_parameter_the_message_lacks_fails_for_good(aliyun_fake, sms_
     assert aliyun_fake.sent == []
 
 
-def _sent(aliyun_fake, sms_message):
-    sms_template("aliyun")
-    message = sms_message()
+def _sent(aliyun_fake, sms_message, *, key="sms-test"):
+    if not aliyun_fake.sent:
+        sms_template("aliyun")
+    message = sms_message(key=key)
     message_deliver(message_id=message.pk)
     message.refresh_from_db()
-    return message, aliyun_fake.sent[0].biz_id
+    assert message.status == S.SENT
+    return message, message.provider_message_id
 
 
-def test_the_push_with_the_secret_token_marks_the_message_delivered_once(
-    client, aliyun_fake, sms_message, settings
-):
+def test_a_delivered_receipt_is_recorded_once_however_often_it_is_polled(aliyun_fake, sms_message):
     message, biz_id = _sent(aliyun_fake, sms_message)
     aliyun_fake.report(biz_id, delivered=True)
-    body = json.dumps(aliyun_fake.sms_report(biz_id))
 
-    first = client.post(_push_url(settings), body, content_type="application/json")
-    again = client.post(_push_url(settings), body, content_type="application/json")
+    first = sms_receipts_poll()
+    again = sms_receipts_poll()
 
-    assert first.status_code == again.status_code == 200
-    assert first.json() == {"code": 0, "msg": "成功"}
+    assert (first, again) == ({"delivered": 1}, {})
+    assert aliyun_fake.asked() == [biz_id]  # delivered: no longer awaiting a receipt
     message.refresh_from_db()
-    assert message.status == S.DELIVERED
+    assert message.status == S.DELIVERED and timezone.is_aware(message.delivered_at)
     assert _events(message) == ["sent", "delivered"]
 
 
-def test_an_undelivered_receipt_alerts_the_account_manager(
-    client, aliyun_fake, sms_message, settings
-):
-    from core.models import Task
-
+def test_an_undelivered_receipt_alerts_the_account_manager(aliyun_fake, sms_message):
     message, biz_id = _sent(aliyun_fake, sms_message)
     aliyun_fake.report(biz_id, delivered=False, err_code="MK:0001")
 
-    client.post(
-        _push_url(settings),
-        json.dumps(aliyun_fake.sms_report(biz_id)),
-        content_type="application/json",
-    )
+    assert sms_receipts_poll() == {"undelivered": 1}
 
     message.refresh_from_db()
     assert message.status == S.UNDELIVERED and "MK:0001" in message.last_error
     assert Task.objects.filter(dedupe_key=f"message-failed:{message.pk}").exists()
+    assert _events(message) == ["sent", "undelivered"]
 
 
-@pytest.mark.parametrize("token", ["wrong-token", None])
-def test_a_push_without_the_secret_token_is_not_found_and_changes_nothing(
-    client, aliyun_fake, sms_message, settings, token
-):
+def test_a_receipt_naming_another_number_changes_nothing(aliyun_fake, sms_message):
     message, biz_id = _sent(aliyun_fake, sms_message)
-    aliyun_fake.report(biz_id, delivered=True)
-    if token is None:  # push not enabled: no token configured at all
-        url = _push_url(settings)
-        del settings.SMS_PROVIDERS["aliyun"]["RECEIPT_TOKEN"]
-    else:
-        url = _push_url(settings, token)
+    aliyun_fake.report(biz_id, delivered=True, phone="13900000000")
 
-    response = client.post(
-        url, json.dumps(aliyun_fake.sms_report(biz_id)), content_type="application/json"
-    )
+    assert sms_receipts_poll() == {"unknown": 1}
 
-    assert response.status_code == 404
     message.refresh_from_db()
     assert message.status == S.SENT and _events(message) == ["sent"]
-
-
-def test_a_pushed_receipt_for_another_number_or_an_unknown_id_changes_nothing(
-    client, aliyun_fake, sms_message, settings
-):
-    message, biz_id = _sent(aliyun_fake, sms_message)
-    aliyun_fake.report(biz_id, delivered=True)
-    (report,) = aliyun_fake.sms_report(biz_id)
-
-    other_phone = client.post(
-        _push_url(settings),
-        json.dumps([{**report, "phone_number": "13900000000"}]),
-        content_type="application/json",
-    )
-    unknown = client.post(
-        _push_url(settings),
-        json.dumps([{**report, "biz_id": "999^0"}]),
-        content_type="application/json",
-    )
-    garbage = client.post(_push_url(settings), "not json", content_type="application/json")
-
-    assert (other_phone.status_code, unknown.status_code, garbage.status_code) == (200, 200, 400)
-    message.refresh_from_db()
-    assert message.status == S.SENT
 
 
 def test_a_receipt_for_an_earlier_send_does_not_touch_the_message_sent_again(
     aliyun_fake, sms_message
 ):
-    """Staff sent an undelivered SMS again: the first send's late receipt names the old
-    BizId and must not mark the new send delivered."""
-    from notifications.channels.sms_receipts import SmsReceipt
-    from notifications.services import message_retry, sms_receipts_record
-
+    """Staff sent an undelivered SMS again: the first send's status (later "delivered" at
+    the provider) must not mark the new send delivered; only the new BizId is asked."""
     message, first_biz = _sent(aliyun_fake, sms_message)
-    sms_receipts_record([SmsReceipt("aliyun", first_biz, PHONE, delivered=False, code="MK:0001")])
+    aliyun_fake.report(first_biz, delivered=False)
+    sms_receipts_poll()
     message.refresh_from_db()
     message_retry(message=message, by=None)
     message_deliver(message_id=message.pk)
     message.refresh_from_db()
-    assert message.status == S.SENT and message.provider_message_id != first_biz
+    second_biz = message.provider_message_id
+    assert message.status == S.SENT and second_biz != first_biz
+    aliyun_fake.report(first_biz, delivered=True)
 
-    counts = sms_receipts_record([SmsReceipt("aliyun", first_biz, PHONE, delivered=True)])
+    assert sms_receipts_poll() == {}
 
-    assert counts == {"unknown": 1}
+    assert aliyun_fake.asked() == [first_biz, second_biz]
     message.refresh_from_db()
     assert message.status == S.SENT
     assert _events(message) == ["sent", "undelivered", "retried", "sent"]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_fake_pushes_a_receipt_over_http_to_the_live_url(
-    live_server, aliyun_fake, sms_message, settings
+def test_the_poll_asks_in_batches_newest_first_up_to_its_limit_per_run(
+    aliyun_fake, sms_message, settings
+):
+    settings.NOTIFICATIONS = {"RECEIPT_POLL_BATCH": 2, "RECEIPT_POLL_MAX_BATCHES": 2}
+    sent = [_sent(aliyun_fake, sms_message, key=f"sms-{n}") for n in range(5)]
+    for _, biz_id in sent:
+        aliyun_fake.report(biz_id, delivered=True)
+    newest_first = [biz_id for _, biz_id in reversed(sent)]
+
+    assert sms_receipts_poll() == {"delivered": 4}
+    assert aliyun_fake.asked() == newest_first[:4]
+    assert sms_receipts_poll() == {"delivered": 1}
+    assert aliyun_fake.asked() == newest_first
+
+    for message, _ in sent:
+        message.refresh_from_db()
+        assert message.status == S.DELIVERED
+
+
+def test_a_provider_error_leaves_the_batch_untouched_logs_it_and_the_next_run_asks_again(
+    aliyun_fake, sms_message, settings, caplog
+):
+    settings.NOTIFICATIONS = {"RECEIPT_POLL_BATCH": 2}
+    (old, old_biz), *newer = [_sent(aliyun_fake, sms_message, key=f"sms-{n}") for n in range(3)]
+    for _, biz_id in [(old, old_biz), *newer]:
+        aliyun_fake.report(biz_id, delivered=True)
+    # the first batch (the two newest) answers, the second hits a system error
+    aliyun_fake.query_codes = ["OK", "OK", "isp.SYSTEM_ERROR"]
+
+    with caplog.at_level(logging.WARNING, logger="notifications.sms"):
+        assert sms_receipts_poll() == {"delivered": 2, "errors": 1}
+
+    old.refresh_from_db()
+    assert old.status == S.SENT and _events(old) == ["sent"]
+    assert "aliyun receipts not polled" in caplog.text and "isp.SYSTEM_ERROR" in caplog.text
+    assert sms_receipts_poll() == {"delivered": 1}
+    old.refresh_from_db()
+    assert old.status == S.DELIVERED
+
+
+def test_a_query_refused_for_one_sms_skips_it_and_the_others_are_still_asked(
+    aliyun_fake, sms_message, caplog
+):
+    (older, older_biz), (newer, newer_biz) = [
+        _sent(aliyun_fake, sms_message, key=f"sms-{n}") for n in range(2)
+    ]
+    aliyun_fake.report(older_biz, delivered=True)
+    aliyun_fake.report(newer_biz, delivered=True)
+    aliyun_fake.query_codes = ["isv.MOBILE_NUMBER_ILLEGAL"]  # the newest is asked first
+
+    with caplog.at_level(logging.WARNING, logger="notifications.sms"):
+        assert sms_receipts_poll() == {"delivered": 1}
+
+    newer.refresh_from_db()
+    older.refresh_from_db()
+    assert (newer.status, older.status) == (S.SENT, S.DELIVERED)
+    assert "isv.MOBILE_NUMBER_ILLEGAL" in caplog.text
+
+
+def test_an_unconfigured_provider_is_logged_and_its_messages_stay_sent(
+    aliyun_fake, sms_message, settings, caplog
 ):
     message, biz_id = _sent(aliyun_fake, sms_message)
     aliyun_fake.report(biz_id, delivered=True)
+    settings.SMS_PROVIDERS = {**settings.SMS_PROVIDERS, "aliyun": {}}
 
-    status, answer = aliyun_fake.push(live_server.url + _push_url(settings), biz_id)
+    with caplog.at_level(logging.WARNING, logger="notifications.sms"):
+        assert sms_receipts_poll() == {"errors": 1}
 
-    assert (status, answer) == (200, {"code": 0, "msg": "成功"})
     message.refresh_from_db()
-    assert message.status == S.DELIVERED
-    assert timezone.is_aware(message.delivered_at)
+    assert message.status == S.SENT and aliyun_fake.queries == []
+    assert "ALIYUN_SMS_ACCESS_KEY_ID" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("days_later", "expected"),
+    [(29, S.DELIVERED), (30, S.SENT), (90, S.SENT)],
+    ids=["30th-send-date-asked", "31st-send-date-left-sent", "long-gone-left-sent"],
+)
+def test_only_the_last_30_send_dates_are_asked_and_older_sms_stay_sent(
+    aliyun_fake, sms_message, days_later, expected
+):
+    sent_at = dt.datetime(2026, 6, 1, 23, 30, tzinfo=CHINA)
+    with time_machine.travel(sent_at):
+        message, biz_id = _sent(aliyun_fake, sms_message)
+    aliyun_fake.report(biz_id, delivered=True)
+    # the first minute of that later day, China time
+    now = dt.datetime.combine(
+        sent_at.date() + dt.timedelta(days=days_later), dt.time(0, 1), tzinfo=CHINA
+    )
+
+    sms_receipts_poll(now=now)
+    sms_receipts_poll(now=now + dt.timedelta(minutes=10))
+
+    message.refresh_from_db()
+    assert message.status == expected
+    if expected == S.SENT:  # never asked, never taken as delivered
+        assert aliyun_fake.queries == [] and message.delivered_at is None
+    else:
+        assert aliyun_fake.queries == [(biz_id, "13800000000", "20260601")]

@@ -1,5 +1,5 @@
 """The console and file backends of `make run`: the SMS is "sent" (to the console or a
-file), never "delivered", and no receipt path can make it so."""
+file), never "delivered": the poll never asks about it and no receipt can make it so."""
 
 from __future__ import annotations
 
@@ -39,13 +39,25 @@ def test_a_console_or_file_sms_stays_sent_whatever_receipts_say(
     assert message.status == S.SENT and message.delivered_at is None
 
 
-def test_the_console_is_not_a_push_provider(client):
-    assert (
-        client.post(
-            "/receipts/sms/console/anything/", "[]", content_type="application/json"
-        ).status_code
-        == 404
-    )
+@pytest.mark.parametrize("backend", ["console", "file"])
+def test_the_poll_never_asks_a_provider_about_a_console_or_file_sms(
+    backend, aliyun_fake, tencent_fake, sms_message, settings, tmp_path
+):
+    """Both providers configured and willing to answer: the console / file SMS is not
+    theirs, so it is never asked about and stays "sent"."""
+    settings.NOTIFICATIONS_SMS_BACKEND = backend
+    settings.NOTIFICATIONS_SMS_FILE = str(tmp_path / "sms.jsonl")
+    message = sms_message()
+    message_deliver(message_id=message.pk)
+    message.refresh_from_db()
+    tencent_fake.report(message.provider_message_id, delivered=True, phone=PHONE)
+
+    assert sms_receipts_poll() == {}
+    assert sms_receipts_poll() == {}
+
+    assert aliyun_fake.queries == [] and tencent_fake.pulls == 0
+    message.refresh_from_db()
+    assert message.status == S.SENT and message.delivered_at is None
 
 
 def test_a_renewal_notice_counts_when_sent_or_delivered_not_when_undelivered(make_contract):

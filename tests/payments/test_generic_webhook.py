@@ -160,8 +160,8 @@ def test_the_webhook_is_the_only_csrf_exempt_view_outside_the_provider_endpoints
 
     walk(get_resolver().url_patterns)
     # The other verified provider endpoints: payment notifications (tests/payments/
-    # test_notification_views.py) and SMS delivery receipts (notifications).
-    others = ("api/", "payments/notify/", "receipts/")
+    # test_notification_views.py).
+    others = ("api/", "payments/notify/")
     mine = [e for e in exempt if not e.startswith(others)]
     assert mine == ["webhooks/payments/"]
 

@@ -10,7 +10,8 @@ signature (ACS3-HMAC-SHA256) as documented ("Request syntax and signature method
 Query keys sorted, keys and values percent-encoded (RFC 3986, "~" kept); the signed
 headers are host, content-type and every x-acs-* header, lower-cased and sorted; the
 payload hash must equal ``x-acs-content-sha256``. SendSms and QuerySendDetails answer as
-the API reference shows; a business refusal is HTTP 200 with its ``Code``.
+the API reference shows; a business refusal is HTTP 200 with its ``Code``. QuerySendDetails
+finds an SMS by number, send date (China time, the provider's clock) and BizId.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
-from .http_fake import FakeServer, json_reply, post_json
+from .http_fake import FakeServer, json_reply
+
+CHINA = dt.timezone(dt.timedelta(hours=8))
 
 
 @dataclass
@@ -36,6 +39,7 @@ class SentSms:
     template_code: str
     params: dict[str, Any]
     out_id: str
+    sent_at: dt.datetime  # the provider's clock, China time
 
 
 @dataclass
@@ -47,6 +51,12 @@ class AliyunSmsFake(FakeServer):
     next_codes: list[str] = field(default_factory=list)
     # biz_id -> (SendStatus 2 failed | 3 delivered, ErrCode), what QuerySendDetails says.
     reports: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # biz_id -> the number QuerySendDetails reports (default: the one it was sent to).
+    report_phones: dict[str, str] = field(default_factory=dict)
+    # Codes the next QuerySendDetails calls answer with (then "OK").
+    query_codes: list[str] = field(default_factory=list)
+    # (BizId, PhoneNumber, SendDate) of every QuerySendDetails answered.
+    queries: list[tuple[str, str, str]] = field(default_factory=list)
     refused_signatures: int = 0
     _nonces: set[str] = field(default_factory=set)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
@@ -134,27 +144,39 @@ class AliyunSmsFake(FakeServer):
                 template_code=params["TemplateCode"],
                 params=json.loads(params.get("TemplateParam") or "{}"),
                 out_id=params.get("OutId", ""),
+                sent_at=dt.datetime.now(CHINA),
             )
         )
         return {"RequestId": "fake-request", "Code": "OK", "Message": "OK", "BizId": biz_id}
 
     def _query_send_details(self, params: dict[str, str]) -> dict[str, Any]:
+        code = self.query_codes.pop(0) if self.query_codes else "OK"
+        if code != "OK":
+            return {"RequestId": "fake-request", "Code": code, "Message": f"fake {code}"}
+        asked = (params.get("BizId", ""), params["PhoneNumber"], params["SendDate"])
+        self.queries.append(asked)
         details = []
         for sms in self.sent:
-            if sms.biz_id != params.get("BizId") or not sms.phone.endswith(
-                params.get("PhoneNumber", "-")
+            if (
+                (asked[0] and sms.biz_id != asked[0])
+                or not sms.phone.endswith(asked[1])
+                or sms.sent_at.strftime("%Y%m%d") != asked[2]
             ):
                 continue
             status, err = self.reports.get(sms.biz_id, (1, ""))
             details.append(
                 {
-                    "PhoneNum": params["PhoneNumber"],
+                    "PhoneNum": self.report_phones.get(sms.biz_id, asked[1]),
                     "SendStatus": status,
                     "ErrCode": err,
                     "TemplateCode": sms.template_code,
                     "Content": "",
-                    "SendDate": "2026-06-01 10:00:00",
-                    "ReceiveDate": "2026-06-01 10:00:05" if status != 1 else "",
+                    "SendDate": sms.sent_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    "ReceiveDate": (sms.sent_at + dt.timedelta(seconds=5)).strftime(
+                        "%Y-%m-%d %H:%M:%S"
+                    )
+                    if status != 1
+                    else "",
                     "OutId": sms.out_id,
                 }
             )
@@ -168,27 +190,15 @@ class AliyunSmsFake(FakeServer):
 
     # --- receipts -------------------------------------------------------------------
 
-    def report(self, biz_id: str, *, delivered: bool, err_code: str = "") -> None:
+    def report(
+        self, biz_id: str, *, delivered: bool, err_code: str = "", phone: str | None = None
+    ) -> None:
+        """The carrier's final status of an SMS, as QuerySendDetails will answer it;
+        ``phone``: the number it names, if not the one the SMS was sent to."""
         self.reports[biz_id] = (3, "DELIVERED") if delivered else (2, err_code or "MK:0001")
+        if phone is not None:
+            self.report_phones[biz_id] = phone
 
-    def sms_report(self, biz_id: str) -> list[dict[str, Any]]:
-        """The "SmsReport" message of the HTTP push, as documented."""
-        sms = next(s for s in self.sent if s.biz_id == biz_id)
-        status, err = self.reports[biz_id]
-        now = dt.datetime(2026, 6, 1, 10, 0, 5).strftime("%Y-%m-%d %H:%M:%S")
-        return [
-            {
-                "phone_number": sms.phone[-11:],
-                "send_time": now,
-                "report_time": now,
-                "success": status == 3,
-                "err_code": err,
-                "err_msg": "用户接收成功" if status == 3 else "失败",
-                "sms_size": "1",
-                "biz_id": biz_id,
-                "out_id": sms.out_id,
-            }
-        ]
-
-    def push(self, url: str, biz_id: str) -> tuple[int, Any]:
-        return post_json(url, self.sms_report(biz_id))
+    def asked(self) -> list[str]:
+        """The BizIds QuerySendDetails was asked about, in order."""
+        return [biz_id for biz_id, _, _ in self.queries]

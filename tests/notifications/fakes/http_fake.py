@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -59,18 +58,3 @@ class FakeServer:
 
 def json_reply(status: int, data: Any) -> tuple[int, dict[str, str], bytes]:
     return status, {"Content-Type": "application/json"}, json.dumps(data).encode()
-
-
-def post_json(url: str, data: Any) -> tuple[int, Any]:
-    """What a provider does to push receipts: a JSON POST to the configured URL."""
-    request = urllib.request.Request(  # noqa: S310 - the test's own http URL
-        url,
-        data=json.dumps(data, ensure_ascii=False).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - test URL
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        return exc.code, None

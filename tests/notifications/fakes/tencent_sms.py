@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .http_fake import FakeServer, json_reply, post_json
+from .http_fake import FakeServer, json_reply
 
 
 def _hmac(key: bytes, msg: str) -> bytes:
@@ -42,14 +42,25 @@ class SentSms:
 
 
 @dataclass
+class QueuedStatus:
+    serial_no: str
+    phone: str  # +<country><number>
+    delivered: bool
+    description: str
+
+
+@dataclass
 class TencentSmsFake(FakeServer):
     secret_id: str = ""
     secret_key: str = ""
     sdk_app_id: str = ""
     sent: list[SentSms] = field(default_factory=list)
     next_codes: list[str] = field(default_factory=list)
-    # serial_no -> delivered?, queued for PullSmsSendStatus until pulled once.
-    queue: list[tuple[str, bool]] = field(default_factory=list)
+    # Statuses queued for PullSmsSendStatus until pulled once.
+    queue: list[QueuedStatus] = field(default_factory=list)
+    # Error codes the next PullSmsSendStatus calls answer with (nothing is taken then).
+    pull_errors: list[str] = field(default_factory=list)
+    pulls: int = 0  # PullSmsSendStatus calls answered
     refused_signatures: int = 0
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
@@ -144,44 +155,43 @@ class TencentSmsFake(FakeServer):
         return {"SendStatusSet": statuses, "RequestId": "fake"}
 
     def _pull(self, params: dict[str, Any]) -> dict[str, Any]:
-        limit = int(params.get("Limit") or 100)
+        if self.pull_errors:
+            code = self.pull_errors.pop(0)
+            return {"Error": {"Code": code, "Message": f"fake {code}"}, "RequestId": "fake"}
+        self.pulls += 1
+        limit = min(int(params.get("Limit") or 100), 100)
         taken, self.queue = self.queue[:limit], self.queue[limit:]
         out = []
-        for serial, delivered in taken:
-            sms = next(s for s in self.sent if s.serial_no == serial)
+        for status in taken:
+            sms = next((s for s in self.sent if s.serial_no == status.serial_no), None)
             out.append(
                 {
                     "UserReceiveTime": 1780279205,
                     "CountryCode": "86",
-                    "SubscriberNumber": sms.phone[-11:],
-                    "PhoneNumber": sms.phone,
-                    "SerialNo": serial,
-                    "ReportStatus": "SUCCESS" if delivered else "FAIL",
-                    "Description": "用户短信送达成功" if delivered else "空号",
-                    "SessionContext": sms.session_context,
+                    "SubscriberNumber": status.phone[-11:],
+                    "PhoneNumber": status.phone,
+                    "SerialNo": status.serial_no,
+                    "ReportStatus": "SUCCESS" if status.delivered else "FAIL",
+                    "Description": status.description,
+                    "SessionContext": sms.session_context if sms else "",
                 }
             )
         return {"PullSmsSendStatusSet": out, "RequestId": "fake"}
 
     # --- receipts -------------------------------------------------------------------
 
-    def report(self, serial: str, *, delivered: bool) -> None:
-        self.queue.append((serial, delivered))
-
-    def status_callback(self, serial: str, *, delivered: bool) -> list[dict[str, Any]]:
-        """The "report_status" callback body, as documented."""
-        sms = next(s for s in self.sent if s.serial_no == serial)
-        return [
-            {
-                "user_receive_time": "2026-06-01 10:00:05",
-                "nationcode": "86",
-                "mobile": sms.phone[-11:],
-                "report_status": "SUCCESS" if delivered else "FAIL",
-                "errmsg": "DELIVRD" if delivered else "MN:0001",
-                "description": "用户短信送达成功" if delivered else "空号",
-                "sid": serial,
-            }
-        ]
-
-    def push(self, url: str, serial: str, *, delivered: bool) -> tuple[int, Any]:
-        return post_json(url, self.status_callback(serial, delivered=delivered))
+    def report(
+        self,
+        serial: str,
+        *,
+        delivered: bool,
+        description: str | None = None,
+        phone: str | None = None,
+    ) -> None:
+        """Queue a status for PullSmsSendStatus; ``phone`` for another number than the SMS
+        was sent to, or for a SerialNo this fake never sent (another system's SMS)."""
+        if phone is None:
+            phone = next(s.phone for s in self.sent if s.serial_no == serial)
+        if description is None:
+            description = "DELIVRD" if delivered else "MN:0001"
+        self.queue.append(QueuedStatus(serial, phone, delivered, description))

@@ -40,8 +40,10 @@ from customers.selectors import (
     customer_search,
     customers_for_staff,
 )
+from customers.tags import has_tag
 
 from .models import Contract, ContractStatus
+from .term_length import customers_with_term
 
 
 def _active_contracts() -> QuerySet[Contract]:
@@ -120,6 +122,12 @@ def customer_list(*, user: Any, filters: CustomerFilters) -> QuerySet[Customer]:
     q = filters.q.strip()
     if q:
         qs = qs.filter(customer_search(q))
+    if filters.tag:
+        qs = qs.filter(has_tag(filters.tag))
+    if filters.term:
+        qs = qs.filter(customers_with_term(filters.term))
+    if filters.among is not None:
+        qs = qs.filter(pk__in=filters.among)
     active = _active_contracts()
     qs = qs.annotate(
         active_count=Coalesce(

@@ -16,6 +16,7 @@ from .country_codes import (
     validate_region_code,
     validate_region_in_country,
 )
+from .tags import tags_display
 
 
 class Tier(models.TextChoices):
@@ -117,7 +118,7 @@ class Customer(TimeStampedModel):
 
     @property
     def tag_list(self) -> list[str]:
-        return [t.strip() for t in self.tags.split(",") if t.strip()]
+        return tags_display(self.tags)
 
 
 class Contact(TimeStampedModel):

@@ -42,6 +42,12 @@ class CustomerFilters:
     tier: str = ""
     manager_id: int | None = None
     sort: str = CUSTOMER_DEFAULT_SORT
+    # A whole tag (customers.tags.has_tag) and a term class (contracts.term_length).
+    tag: str = ""
+    term: str = ""
+    # Only customers among these (a queryset of pks: a saved segment's members, given by
+    # the form, an interface, so that this app does not read the segments above it).
+    among: QuerySet[Any] | None = None
 
 
 # Up to this many customers found through their contacts go into the query as ids, so
@@ -51,16 +57,23 @@ SEARCH_CONTACT_IDS = 500
 
 
 def customer_search(q: str) -> Q:
-    """Customers whose code or name contains ``q``, or one of whose contacts' name,
+    """Customers whose code, name or tags contain ``q``, or one of whose contacts' name,
     email or phone does. Trigram indexes (customers migration 0004) serve every part."""
     contacts = Contact.objects.filter(
         Q(email__icontains=q) | Q(phone__icontains=q) | Q(name__icontains=q)
     )
     ids = list(contacts.values_list("customer_id", flat=True)[: SEARCH_CONTACT_IDS + 1])
-    if len(ids) > SEARCH_CONTACT_IDS:
+    # Tags have no trigram index: the few customers tagged with the words are looked up
+    # first (one scan, stopped at the cap), like the contacts above.
+    tagged = list(
+        Customer.objects.filter(tags__icontains=q).values_list("pk", flat=True)[
+            : SEARCH_CONTACT_IDS + 1
+        ]
+    )
+    if len(ids) > SEARCH_CONTACT_IDS or len(tagged) > SEARCH_CONTACT_IDS:
         match = Exists(contacts.filter(customer=OuterRef("pk")))
-        return Q(code__icontains=q) | Q(name__icontains=q) | Q(match)
-    return Q(code__icontains=q) | Q(name__icontains=q) | Q(pk__in=set(ids))
+        return Q(code__icontains=q) | Q(name__icontains=q) | Q(match) | Q(tags__icontains=q)
+    return Q(code__icontains=q) | Q(name__icontains=q) | Q(pk__in={*ids, *tagged})
 
 
 def customers_for_staff(user: Any) -> QuerySet[Customer]:

@@ -56,7 +56,9 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page_obj": page,
             "default_sort": CUSTOMER_DEFAULT_SORT,
-            "is_filtered": any(request.GET.get(k) for k in ("q", "tier", "manager")),
+            "is_filtered": any(
+                request.GET.get(k) for k in ("q", "tier", "manager", "tag", "term", "segment")
+            ),
         },
     )
 

@@ -23,6 +23,7 @@ from core.errors import DomainError
 from core.money import MoneyTotals
 from customers.forms import CustomerFilterForm
 from customers.importers import CUSTOMER_COLUMNS
+from customers.tags import tags_display
 
 from .export_values import active_values_of, with_active_value_by_currency
 from .imports import import_job_create, import_job_status
@@ -179,6 +180,7 @@ def customers_export(request: HttpRequest) -> HttpResponse:
                 *money_cells(active_values_of(c, currencies), currencies),
                 c.next_end_date,
                 c.language,
+                ", ".join(tags_display(c.tags)),
             ]
 
     return csv_response(
@@ -194,6 +196,7 @@ def customers_export(request: HttpRequest) -> HttpResponse:
             *[_("Active annualised value (%(currency)s)") % {"currency": c} for c in currencies],
             _("Next end date"),
             _("Language"),
+            _("Tags"),
         ],
         rows=rows(),
     )

@@ -215,6 +215,7 @@ class ComplaintEscalation(models.Model):
 
 
 from .campaign_models import Campaign, CampaignEvent, CampaignRecipient, MarketingChoice  # noqa: E402, F401
+from .segment_models import Segment  # noqa: E402, F401
 from .service_level_models import (  # noqa: E402, F401
     ClaimStatus,
     CompensationClaim,

@@ -4,6 +4,13 @@ from django.urls import path
 
 from . import campaign_staff_views as campaign_views
 from . import service_level_views, staff_views
+from .segment_views import (
+    segment_detail,
+    segment_edit,
+    segment_list,
+    segment_new,
+    segment_remove,
+)
 
 app_name = "relations"
 
@@ -15,6 +22,12 @@ urlpatterns = [
     path("team/tasks/", staff_views.tasks_team, name="team-tasks"),
     path("team/tasks/<int:pk>/reassign/", staff_views.task_reassign, name="task-reassign"),
     path("team/tasks/<int:pk>/done/", staff_views.task_finish, name="task-finish"),
+    # Saved segments (segment_views).
+    path("segments/", segment_list, name="segments"),
+    path("segments/new/", segment_new, name="segment-new"),
+    path("segments/<int:pk>/", segment_detail, name="segment"),
+    path("segments/<int:pk>/edit/", segment_edit, name="segment-edit"),
+    path("segments/<int:pk>/delete/", segment_remove, name="segment-delete"),
     # Service levels (service_level_views).
     path(
         "quotes/<int:pk>/service-levels/",

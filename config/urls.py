@@ -31,7 +31,7 @@ urlpatterns = [
     path("staff/cancellations/", include("retention.urls")),
     path("staff/loyalty/", include("loyalty.urls")),
     path("portal/surveys/", include("insights.portal_urls")),
-    path("portal/campaigns/", include("relations.campaign_urls")),
+    path("portal/campaigns/", include("relations.views")),
     path("portal/", include("portal.urls")),
     path("staff/billing/", include("billing.urls")),
     path("webhooks/", include("billing.webhook_urls")),

@@ -1,6 +1,7 @@
-"""The customer side of campaigns, under /portal/campaigns/ (config/urls.py): the tracked
-link of a campaign message, its landing page and click beacon, the unsubscribe link of a
-campaign e-mail, and the portal's one-click marketing opt-out.
+"""The customer side of campaigns, under /portal/campaigns/: the tracked link of a campaign
+message, its landing page and click beacon, the unsubscribe link of a campaign e-mail, and
+the portal's one-click marketing opt-out. config/urls.py includes this module's
+``urlpatterns`` (a URL module of its own would be a domain module importing an interface).
 
 GET never changes state (mail scanners follow links): the tracked link only redirects,
 the landing page only renders, the unsubscribe link opens a confirmation page. The click is
@@ -12,6 +13,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -117,3 +119,14 @@ def marketing_choice(request: HttpRequest) -> HttpResponse:
         else _("You will receive offers and newsletters again."),
     )
     return redirect("portal:preferences")
+
+
+app_name = "campaigns"
+
+urlpatterns = [
+    path("go/<str:token>/", link_go, name="go"),
+    path("visit/<str:token>/", link_visit, name="visit"),
+    path("visit/<str:token>/click/", link_click, name="click"),
+    path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),
+    path("marketing/", marketing_choice, name="marketing-choice"),
+]

@@ -36,6 +36,8 @@ logger = logging.getLogger("notifications.sms")
 
 # QuerySendDetails answers for send dates (China time) of the last 30 days.
 RECEIPT_DAYS = 30
+# Longer than a SendSms call may take (connect and read timeouts, 5 s + 10 s by default).
+SEND_DATE_SLACK = dt.timedelta(minutes=1)
 
 # Codes worth trying again later (throttling, balance, the provider's own faults); every
 # other isv.* code (bad number, template, signature, parameters, blacklist) is permanent.
@@ -133,24 +135,11 @@ class AliyunSmsBackend:
         row cannot hold up the others run after run."""
         out = []
         for sms in pending:
-            result = self._call(
-                self.client.query_send_details,
-                aliyun_models.QuerySendDetailsRequest(
-                    phone_number=phone_digits(to_national(sms.phone)),
-                    biz_id=sms.provider_message_id,
-                    send_date=sms.sent_at.astimezone(PROVIDER_TZ).strftime("%Y%m%d"),
-                    page_size=10,
-                    current_page=1,
-                ),
-            )
-            if result.code != "OK":
-                error = error_for_code(str(result.code), str(result.message))
-                if isinstance(error, TransientDeliveryError):
-                    raise error
-                logger.warning("Aliyun receipt of %s not asked: %s", sms.provider_message_id, error)
-                continue
-            dtos = result.sms_send_detail_dtos
-            for detail in (dtos.sms_send_detail_dto if dtos else None) or []:
+            for send_date in send_dates(sms.sent_at):
+                details = self._details(sms, send_date)
+                if details is None or details:  # refused, or found on that date
+                    break
+            for detail in details or []:
                 if detail.send_status not in (2, 3):
                     continue
                 out.append(
@@ -165,6 +154,37 @@ class AliyunSmsBackend:
                     )
                 )
         return out
+
+    def _details(self, sms: AwaitingSms, send_date: str) -> list[Any] | None:
+        """The SmsSendDetailDTOs of one SMS on one send date; None if this query was
+        refused for a business reason (logged)."""
+        result = self._call(
+            self.client.query_send_details,
+            aliyun_models.QuerySendDetailsRequest(
+                phone_number=phone_digits(to_national(sms.phone)),
+                biz_id=sms.provider_message_id,
+                send_date=send_date,
+                page_size=10,
+                current_page=1,
+            ),
+        )
+        if result.code != "OK":
+            error = error_for_code(str(result.code), str(result.message))
+            if isinstance(error, TransientDeliveryError):
+                raise error
+            logger.warning("Aliyun receipt of %s not asked: %s", sms.provider_message_id, error)
+            return None
+        dtos = result.sms_send_detail_dtos
+        return list((dtos.sms_send_detail_dto if dtos else None) or [])
+
+
+def send_dates(sent_at: dt.datetime) -> list[str]:
+    """The send dates (yyyyMMdd, China time) to ask about, most likely first. We stamp
+    ``sent_at`` once SendSms has answered, the provider dates the SMS when it took it, up to
+    a request's time earlier: just after midnight, that is the day before."""
+    ours = sent_at.astimezone(PROVIDER_TZ).date()
+    theirs = (sent_at - SEND_DATE_SLACK).astimezone(PROVIDER_TZ).date()
+    return [day.strftime("%Y%m%d") for day in dict.fromkeys((ours, theirs))]
 
 
 def to_national(phone: str) -> str:

@@ -292,3 +292,21 @@ def test_only_the_last_30_send_dates_are_asked_and_older_sms_stay_sent(
         assert aliyun_fake.queries == [] and message.delivered_at is None
     else:
         assert aliyun_fake.queries == [(biz_id, "13800000000", "20260601")]
+
+
+def test_an_sms_the_provider_dated_the_day_before_midnight_is_found_on_that_date(
+    aliyun_fake, sms_message
+):
+    """SendSms taken at 23:59:55 China time, its answer (our sent_at) after midnight: the
+    provider files it under the earlier date, which is asked when ours finds nothing."""
+    aliyun_fake.clock_lag = dt.timedelta(seconds=15)
+    with time_machine.travel(dt.datetime(2026, 6, 2, 0, 0, 10, tzinfo=CHINA)):
+        message, biz_id = _sent(aliyun_fake, sms_message)
+    aliyun_fake.report(biz_id, delivered=True)
+
+    assert sms_receipts_poll(now=message.sent_at + dt.timedelta(minutes=10)) == {"delivered": 1}
+
+    assert aliyun_fake.queries == [
+        (biz_id, "13800000000", "20260602"),
+        (biz_id, "13800000000", "20260601"),
+    ]

@@ -55,6 +55,8 @@ class AliyunSmsFake(FakeServer):
     report_phones: dict[str, str] = field(default_factory=dict)
     # Codes the next QuerySendDetails calls answer with (then "OK").
     query_codes: list[str] = field(default_factory=list)
+    # How far the provider's clock is behind ours when it dates an SMS it takes.
+    clock_lag: dt.timedelta = dt.timedelta(0)
     # (BizId, PhoneNumber, SendDate) of every QuerySendDetails answered.
     queries: list[tuple[str, str, str]] = field(default_factory=list)
     refused_signatures: int = 0
@@ -144,7 +146,7 @@ class AliyunSmsFake(FakeServer):
                 template_code=params["TemplateCode"],
                 params=json.loads(params.get("TemplateParam") or "{}"),
                 out_id=params.get("OutId", ""),
-                sent_at=dt.datetime.now(CHINA),
+                sent_at=dt.datetime.now(CHINA) - self.clock_lag,
             )
         )
         return {"RequestId": "fake-request", "Code": "OK", "Message": "OK", "BizId": biz_id}

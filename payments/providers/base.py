@@ -171,6 +171,11 @@ class RecurringProvider(Protocol):
 
     code: str
 
+    def is_recurring_configured(self) -> bool:
+        """Saving a method is offered: the provider is configured for payments and for
+        keeping methods (Alipay also needs its agreement's sign scene)."""
+        ...
+
     def mandate_start(
         self,
         *,

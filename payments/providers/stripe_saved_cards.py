@@ -43,6 +43,10 @@ if TYPE_CHECKING:
 class StripeSavedCards(StripeConnection):
     """The ``RecurringProvider`` half of ``StripeProvider``."""
 
+    def is_recurring_configured(self) -> bool:
+        """Checkout's setup mode needs nothing beyond the payment settings."""
+        return self.is_configured()
+
     def mandate_start(
         self,
         *,

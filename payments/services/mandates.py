@@ -51,7 +51,7 @@ def recurring_providers() -> list[RecurringProvider]:
     found: list[RecurringProvider] = []
     for code in PROVIDER_CLASSES:
         provider = provider_get(code)
-        if isinstance(provider, RecurringProvider) and provider.is_configured():
+        if isinstance(provider, RecurringProvider) and provider.is_recurring_configured():
             found.append(provider)
     return found
 

@@ -71,9 +71,15 @@ def refund_reference_new() -> str:
 def _online_payments(note: CreditNote) -> list[Payment]:
     """The payments received from a provider that this credit note may go back through:
     on its invoice, or on its contract's invoices; newest first."""
+    # Only money one of our own attempts took at that provider: a payment reported by the
+    # generic webhook (another system's collection) was never at our adapter, and goes back
+    # by the manual refund task.
     qs = Payment.objects.filter(
-        kind=PaymentKind.PAYMENT, source=PaymentSource.WEBHOOK, method__in=ONLINE_METHODS
-    )
+        kind=PaymentKind.PAYMENT,
+        source=PaymentSource.WEBHOOK,
+        method__in=ONLINE_METHODS,
+        attempts__status=AttemptStatus.SUCCEEDED,
+    ).distinct()
     if note.invoice_id:
         qs = qs.filter(invoice_id=note.invoice_id)
     elif note.contract_id:

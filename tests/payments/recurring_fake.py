@@ -78,6 +78,9 @@ class FakeRecurringProvider:
     def is_configured(self) -> bool:
         return self.s.configured
 
+    def is_recurring_configured(self) -> bool:
+        return self.s.configured
+
     # --- PaymentProvider --------------------------------------------------------------
 
     def checkout_start(
@@ -323,6 +326,7 @@ class FakeWeChatPay(FakeRecurringProvider):
     """A provider without saved methods (not a RecurringProvider)."""
 
     code = "wechat_pay"
+    is_recurring_configured = None  # type: ignore[assignment]
     mandate_start = None  # type: ignore[assignment]
     mandate_query = None  # type: ignore[assignment]
     charge_off_session = None  # type: ignore[assignment]

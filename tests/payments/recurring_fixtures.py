@@ -13,6 +13,8 @@ from django.utils import timezone
 from billing.services import invoice_issue
 from contracts.models import ContractEvent, ContractStatus
 from payments import providers
+from payments.providers.base import ProviderEvent
+from payments.services.attempts import attempt_create, payment_event_apply
 from tests.factories import ContractFactory
 from tests.payments.recurring_fake import FakeBank
 
@@ -71,3 +73,25 @@ def renewed_successor(customer, *, start: dt.date | None = None, amount=Decimal(
         issue_date=start,
     )
     return predecessor, successor, invoice
+
+
+def paid_online(invoice, *, method="card", reference="pi_1", amount=None):
+    """Money taken by one of our own attempts at ``method``'s provider, recorded the way
+    production records it: an attempt, then the provider's verified payment event."""
+    amount = amount or invoice.balance
+    attempt = attempt_create(invoice=invoice, provider_code=method)
+    result = payment_event_apply(
+        method,
+        ProviderEvent(
+            event_id=f"evt-{reference}",
+            kind="payment",
+            reference=attempt.reference,
+            outcome="succeeded",
+            transaction_id=reference,
+            amount=amount,
+            currency=invoice.currency,
+        ),
+    )
+    attempt.refresh_from_db()
+    assert attempt.payment is not None, result
+    return attempt.payment

@@ -10,12 +10,11 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
-from billing.models import PaymentSource
-from billing.services import credit_note_issue, payment_record
+from billing.services import credit_note_issue
 from payments.mandate_states import mandate_change, mandate_lock
 from payments.models import MandateCharge, MandateStatus, PaymentMandate, ProviderRefund
 from payments.services.refunds import credit_note_refunds_start
-from tests.payments.recurring_fixtures import fake_bank, queued  # noqa: F401
+from tests.payments.recurring_fixtures import fake_bank, paid_online, queued  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -26,13 +25,7 @@ def _url(model, view, *args):
 
 @pytest.fixture
 def refund(fake_bank, queued, invoice):
-    payment_record(
-        invoice=invoice,
-        amount=invoice.amount,
-        method="card",
-        reference="pi_1",
-        source=PaymentSource.WEBHOOK,
-    )
+    paid_online(invoice, method="card", reference="pi_1")
     note = credit_note_issue(
         customer=invoice.customer, contract=invoice.contract, amount=Decimal("500"), reason="x"
     )

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from billing.models import Payment, PaymentKind, PaymentSource
+from billing.models import Payment, PaymentKind
 from billing.services import credit_note_issue, payment_record
 from contracts.models import ContractEvent
 from core.models import Task
@@ -20,19 +20,13 @@ from payments.services.refunds import (
     refunds_sweep,
 )
 from tests.payments.recurring_fake import FakeRecurringProvider
-from tests.payments.recurring_fixtures import fake_bank, queued  # noqa: F401
+from tests.payments.recurring_fixtures import fake_bank, paid_online, queued  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
 
 def _paid_online(invoice, *, method="card", reference="pi_1", amount=None):
-    return payment_record(
-        invoice=invoice,
-        amount=amount or invoice.amount,
-        method=method,
-        reference=reference,
-        source=PaymentSource.WEBHOOK,
-    )
+    return paid_online(invoice, method=method, reference=reference, amount=amount)
 
 
 def _credit(invoice, amount):

@@ -11,28 +11,21 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from billing.models import PaymentSource
-from billing.services import credit_note_issue, payment_record
+from billing.services import credit_note_issue
 from contracts.auto_renew_consent import payment_method_consent_record
 from payments.mandate_states import mandate_change, mandate_lock
 from payments.models import MandateStatus, PaymentMandate
 from payments.services.notifications import notification_process
 from payments.services.refunds import credit_note_refunds_start, refund_submit
 from tests.payments.recurring_fake import FakeRecurringProvider
-from tests.payments.recurring_fixtures import fake_bank, queued  # noqa: F401
+from tests.payments.recurring_fixtures import fake_bank, paid_online, queued  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def note(fake_bank, queued, invoice):
-    payment_record(
-        invoice=invoice,
-        amount=invoice.amount,
-        method="card",
-        reference="pi_1",
-        source=PaymentSource.WEBHOOK,
-    )
+    paid_online(invoice, method="card", reference="pi_1")
     return credit_note_issue(
         customer=invoice.customer, contract=invoice.contract, amount=Decimal("500"), reason="x"
     )

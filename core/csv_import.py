@@ -126,9 +126,13 @@ def _decode(data: bytes) -> str:
 
 
 def csv_read(
-    source: bytes | IO[bytes] | IO[str] | str, *, columns: Sequence[str]
+    source: bytes | IO[bytes] | IO[str] | str,
+    *,
+    columns: Sequence[str],
+    optional: Sequence[str] = (),
 ) -> tuple[list[CsvRow], list[RowError]]:
-    """Parse a CSV file whose header must be exactly ``columns`` (in any order).
+    """Parse a CSV file whose header must be exactly ``columns`` (in any order), plus any
+    of the ``optional`` columns (a row of a file without one reads it as "").
 
     Returns the data rows (each with its line number) and the per-row structural errors
     (wrong number of fields). Raises CsvFileError when the file cannot be used at all.
@@ -162,8 +166,9 @@ def csv_read(
     expected = list(columns)
     problems: list[RowError] = []
     missing = [c for c in expected if c not in names]
-    extra = [h for h in names if h not in expected]
-    duplicated = sorted({h for h in names if names.count(h) > 1 and h in expected})
+    allowed = expected + [c for c in optional if c not in expected]
+    extra = [h for h in names if h not in allowed]
+    duplicated = sorted({h for h in names if names.count(h) > 1 and h in allowed})
     if missing:
         problems.append(RowError(line=1, message=_("Missing columns: %s") % ", ".join(missing)))
     if extra:
@@ -179,7 +184,15 @@ def csv_read(
         problems.append(
             RowError(line=1, message=_("The header row must be exactly: %s") % ",".join(expected))
         )
+        if optional:
+            problems.append(
+                RowError(
+                    line=1,
+                    message=_("Optional columns: %s") % ",".join(allowed[len(expected) :]),
+                )
+            )
         raise CsvFileError(problems)
+    absent = [c for c in allowed if c not in names]
 
     rows: list[CsvRow] = []
     errors: list[RowError] = []
@@ -199,6 +212,7 @@ def csv_read(
             )
             continue
         values = {n: v.strip() for n, v in zip(names, record, strict=True)}
+        values.update(dict.fromkeys(absent, ""))
         nul_fields = [n for n, v in values.items() if NUL in v]
         if nul_fields:
             # PostgreSQL cannot store NUL in text, nor look it up: such a row is reported

@@ -1,6 +1,8 @@
 """Customers CSV import (docs/product.md §11): validate every row, then all or nothing.
 
-Format: ``code,name,kind,contact_name,email,phone,language,account_manager``.
+Format: ``code,name,kind,contact_name,email,phone,language,account_manager``, plus the
+optional columns ``country`` (ISO 3166-1, empty: the default country) and ``region``
+(ISO 3166-2, e.g. US-CA; may be empty). A file without them is read as before.
 """
 
 from __future__ import annotations
@@ -29,6 +31,14 @@ from core.csv_import import (
 )
 from core.errors import DomainError
 
+from .country_codes import (
+    country_of_region,
+    default_country,
+    normalise_code,
+    validate_country_code,
+    validate_region_code,
+    validate_region_in_country,
+)
 from .models import Customer, CustomerKind
 from .services import customer_create
 
@@ -42,6 +52,8 @@ CUSTOMER_COLUMNS = (
     "language",
     "account_manager",
 )
+# Added later: a file may leave them out (docs/product.md §11 keeps the older format valid).
+CUSTOMER_OPTIONAL_COLUMNS = ("country", "region")
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{3,40}$")
@@ -58,6 +70,8 @@ class CustomerRow:
     phone: str
     language: str
     account_manager: Any
+    country: str
+    region: str
 
 
 def _validate_row(
@@ -138,6 +152,8 @@ def _validate_row(
                 "account_manager",
             )
 
+    country, region = _jurisdiction(v, line, report)
+
     if len(report.errors) > before:
         return None
     return CustomerRow(
@@ -150,7 +166,36 @@ def _validate_row(
         phone=phone,
         language=language,
         account_manager=manager,
+        country=country,
+        region=region,
     )
+
+
+def _jurisdiction(v: dict[str, str], line: int, report: ImportReport) -> tuple[str, str]:
+    """The country (empty: the region's, else the default country) and region of a row,
+    each reported on its own column when it is not a known code or the region is not in
+    the country."""
+    region = normalise_code(v["region"])
+    # No country but a region: the region's country (US-CA → US), else the default.
+    country = normalise_code(v["country"]) or (
+        country_of_region(region) if region else default_country()
+    )
+    problems = 0
+    for column, value, check in (
+        ("country", country, validate_country_code),
+        ("region", region, validate_region_code),
+    ):
+        try:
+            check(value)
+        except ValidationError as exc:
+            report.add(line, " ".join(exc.messages), column)
+            problems += 1
+    if not problems:
+        try:
+            validate_region_in_country(country, region)
+        except ValidationError as exc:
+            report.add(line, " ".join(exc.messages), "region")
+    return country, region
 
 
 def customers_import_csv(
@@ -164,7 +209,9 @@ def customers_import_csv(
     customer in one transaction. Any failure writes nothing."""
     report = ImportReport(kind="customers", dry_run=dry_run)
     try:
-        rows, structural = csv_read(source, columns=CUSTOMER_COLUMNS)
+        rows, structural = csv_read(
+            source, columns=CUSTOMER_COLUMNS, optional=CUSTOMER_OPTIONAL_COLUMNS
+        )
     except CsvFileError as exc:
         report.errors.extend(exc.errors)
         return report
@@ -214,6 +261,8 @@ def customers_import_csv(
                     kind=item.kind,
                     language=item.language,
                     account_manager=item.account_manager,
+                    country=item.country,
+                    region=item.region,
                 )
                 report_progress(progress, "write", i, len(good))
     except (DomainError, IntegrityError) as exc:

@@ -18,6 +18,8 @@ CUSTOMER_FIELDS = {
     "kind",
     "account_manager",
     "language",
+    "country",
+    "region",
     "notify_email",
     "notify_sms",
     "notify_in_app",

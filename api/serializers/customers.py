@@ -3,10 +3,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from customers.access import customers_visible_to
+from customers.country_codes import COUNTRIES, REGIONS, validate_region_in_country
 from customers.models import Contact, Customer, Tier
 from customers.validators import validate_past_date
 
@@ -37,6 +39,20 @@ class CustomerSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text=_("The tier in force: the manual override if any, else the computed tier."),
     )
+    country = serializers.ChoiceField(
+        choices=list(COUNTRIES.items()),
+        required=False,
+        help_text=_(
+            "ISO 3166-1 code of the country whose automatic-renewal rules apply. "
+            "Defaults to the configured default country."
+        ),
+    )
+    region = serializers.ChoiceField(
+        choices=list(REGIONS.items()),
+        required=False,
+        allow_blank=True,
+        help_text=_("ISO 3166-2 subdivision (e.g. US-CA) when its own law applies, else empty."),
+    )
     contact = ContactInlineSerializer(
         write_only=True,
         required=False,
@@ -55,6 +71,8 @@ class CustomerSerializer(serializers.ModelSerializer):
             "tier_override",
             "effective_tier",
             "language",
+            "country",
+            "region",
             "notify_email",
             "notify_sms",
             "notify_in_app",
@@ -85,6 +103,21 @@ class CustomerSerializer(serializers.ModelSerializer):
 
     def validate_founded_on(self, value: dt.date | None) -> dt.date | None:
         return validate_past_date("founded_on", value)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # The pair is checked as it will be stored: a PATCH of one reads the other as it is.
+        if "country" in attrs or "region" in attrs:
+            country = attrs.get("country", getattr(self.instance, "country", None))
+            if country is None and attrs.get("region"):
+                country = attrs["region"].split("-", 1)[0]
+                attrs["country"] = country
+            try:
+                validate_region_in_country(
+                    country or "", attrs.get("region", getattr(self.instance, "region", ""))
+                )
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"region": exc.messages}) from exc
+        return attrs
 
     def validate_code(self, value: str) -> str:
         if self.instance is not None and value != self.instance.code:

@@ -23,7 +23,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 
 from contracts.auto_renew_consent import contract_set_auto_renew
 from contracts.models import ConsentChannel, Contract, ContractStatus
@@ -243,11 +243,14 @@ def _status_context(mandate: PaymentMandate) -> dict:
 
 
 @portal_login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def mandate_status_view(request: HttpRequest, reference: str) -> HttpResponse:
     """Where the provider sends the customer back: the status only (a verified event or
-    our query to the provider makes it active, never this page being opened)."""
-    mandate = mandate_refresh(_mandate(request, reference))
+    our query to the provider makes it active, never this page being opened). A GET only
+    reads; the page's htmx poll is a POST with the CSRF token, which may ask the provider."""
+    mandate = _mandate(request, reference)
+    if request.method == "POST":
+        mandate = mandate_refresh(mandate)
     template = (
         "payments/mandate/_status.html"
         if request.headers.get("HX-Request")

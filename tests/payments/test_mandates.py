@@ -113,10 +113,11 @@ def test_the_return_page_shows_pending_until_the_verified_notification(
         "payment_method": f"pm_{mandate.reference}",
     }
     assert ContractEvent.objects.filter(contract=contract, kind="payment_method_saved").count() == 1
-    page = customer_client.get(
+    page = customer_client.post(
         reverse("portal:mandate-status", args=[mandate.reference]), HTTP_HX_REQUEST="true"
     )
     assert 'data-status="active"' in page.content.decode() and "Visa" in page.content.decode()
+    assert "hx-post" not in page.content.decode()  # no more polling
 
 
 def test_the_status_page_asks_the_provider_about_a_pending_mandate(
@@ -126,7 +127,12 @@ def test_the_status_page_asks_the_provider_about_a_pending_mandate(
     mandate = PaymentMandate.objects.get()
     fake_bank.state("card").mandates[mandate.reference]["outcome"] = "succeeded"
     time_machine.move_to(mandate.updated_at + __import__("datetime").timedelta(seconds=10))
-    customer_client.get(reverse("portal:mandate-status", args=[mandate.reference]))
+    url = reverse("portal:mandate-status", args=[mandate.reference])
+    page = customer_client.get(url).content.decode()
+    assert 'hx-post="' + url in page and "csrfmiddlewaretoken" in page
+    mandate.refresh_from_db()
+    assert mandate.status == MandateStatus.PENDING  # a GET only reads
+    customer_client.post(url, HTTP_HX_REQUEST="true")  # the page's poll
     mandate.refresh_from_db()
     assert mandate.status == MandateStatus.ACTIVE
 

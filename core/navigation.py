@@ -33,6 +33,7 @@ STAFF_NAV: list[NavItem] = [
     NavItem("staff-tasks", _("My tasks")),
     NavItem("relations:contacts", _("Due contacts"), more=True),
     NavItem("relations:team-tasks", _("Team tasks"), more=True),
+    NavItem("relations:segments", _("Segments"), more=True),
     NavItem("relations:campaigns", _("Campaigns"), more=True),
     NavItem("insights:feedback", _("Feedback"), more=True),
     NavItem("insights:losses", _("Why we lose renewals"), more=True),

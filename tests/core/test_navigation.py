@@ -56,3 +56,20 @@ def test_the_more_menu_is_translated(client, manager):
 
     assert ">更多<" in _more_menu(html)
     assert "dropdown-toggle active" not in html
+
+
+def test_saved_segments_stand_under_more_next_to_campaigns_in_both_languages(client, manager):
+    items = staff_nav_for(manager)
+
+    names = [item["url_name"] for item in items if item["more"]]
+    assert names.index("relations:segments") + 1 == names.index("relations:campaigns")
+    client.force_login(manager)
+    html = client.get(reverse("staff-home")).content.decode()
+    segments = f'href="{reverse("relations:segments")}">Segments<'
+    assert segments in _more_menu(html)
+
+    manager.language = "zh-hans"
+    manager.save(update_fields=["language"])
+    with translation.override("zh-hans"):
+        html = client.get(reverse("staff-home")).content.decode()
+    assert f'href="{reverse("relations:segments")}">客户分群<' in _more_menu(html)

@@ -15,6 +15,8 @@ app.autodiscover_tasks(["lifecycle"], related_name="reaction_tasks")
 app.autodiscover_tasks(["lifecycle"], related_name="reminder_sweep")
 # The nightly tier recompute (lifecycle/tier_tasks.py; task name kept from customers).
 app.autodiscover_tasks(["lifecycle"], related_name="tier_tasks")
+# The daily retention purge (lifecycle/retention_purge.py, docs/compliance.md).
+app.autodiscover_tasks(["lifecycle"], related_name="retention_purge")
 # Payments: automatic charges of auto-renewals and refunds through the provider.
 app.autodiscover_tasks(["payments"], related_name="auto_charge_tasks")
 app.autodiscover_tasks(["payments"], related_name="refund_tasks")

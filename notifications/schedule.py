@@ -133,6 +133,11 @@ BEAT_ENTRIES = [
         "relations.tasks.campaigns_send_task",
         every_seconds=300,
     ),
+    BeatEntry(
+        "renewdesk: retention purge of consent records and delivery logs (daily)",
+        "lifecycle.retention_purge.retention_purge_task",
+        crontab={"minute": "45", "hour": "4"},
+    ),
 ]
 
 

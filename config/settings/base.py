@@ -194,6 +194,7 @@ CELERY_TASK_ROUTES = {
     "api.tasks.deliver_webhooks_task": {"queue": "delivery"},
     "lifecycle.reaction_tasks.react_to_events_task": {"queue": "delivery"},
     "lifecycle.end_tasks.*": {"queue": "sweeps"},
+    "lifecycle.retention_purge.retention_purge_task": {"queue": "sweeps"},
     "contracts.tasks.*": {"queue": "sweeps"},  # the end-of-term tasks' names before lifecycle
     "notifications.tasks.send_reminders_task": {"queue": "sweeps"},
     "notifications.tasks.reminder_schedule_repair_task": {"queue": "sweeps"},

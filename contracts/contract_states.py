@@ -35,7 +35,9 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     S.AWAITING_PAYMENT: frozenset({S.SCHEDULED, S.ACTIVE, S.VOID}),
     S.SCHEDULED: frozenset({S.ACTIVE, S.VOID}),
     S.ACTIVE: frozenset({S.RENEWED, S.EXPIRED, S.TERMINATED}),
-    S.RENEWED: frozenset(),
+    # An automatic renewal the customer undid within the undo window: the old term ends
+    # as it would have without the renewal (lifecycle/renewal_undo.py).
+    S.RENEWED: frozenset({S.EXPIRED}),
     S.EXPIRED: frozenset(),
     S.TERMINATED: frozenset(),
     S.VOID: frozenset(),
@@ -79,6 +81,8 @@ MARK_RENEWED = ContractChange(S.RENEWED, "renewed", ends_term=True)
 EXPIRE = ContractChange(S.EXPIRED, "expired", ends_term=True)
 TERMINATE = ContractChange(S.TERMINATED, "terminated", ends_term=True)
 VOID = ContractChange(S.VOID, "voided")
+# The renewal that ended this term was undone (or withdrawn from): it expired after all.
+RENEWAL_UNDONE = ContractChange(S.EXPIRED, "renewal_undone", expect_from=frozenset({S.RENEWED}))
 
 Payload = Callable[[Contract], Mapping[str, Any] | None] | Mapping[str, Any] | None
 

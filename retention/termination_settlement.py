@@ -54,7 +54,10 @@ def refund_credit_note_issue(*, contract: Contract, request: CancellationRequest
 
 
 def open_invoices_reduce(
-    *, contract: Contract, request: CancellationRequest, owed_for_used_service: Decimal
+    *,
+    contract: Contract,
+    owed_for_used_service: Decimal,
+    request: CancellationRequest | None = None,
 ) -> list[str]:
     """Cancel what is still billed for service after the effective date.
 

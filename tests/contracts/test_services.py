@@ -145,8 +145,11 @@ def test_the_table_matches_the_product_status_machine():
         (S.ACTIVE, S.EXPIRED),
         (S.ACTIVE, S.TERMINATED),
     }
-    for ended in (S.RENEWED, S.EXPIRED, S.TERMINATED, S.VOID):
+    for ended in (S.EXPIRED, S.TERMINATED, S.VOID):
         assert contract_states.ALLOWED_TRANSITIONS[ended] == frozenset()
+    # Only an undone automatic renewal leaves "renewed": the old term expired after all.
+    assert contract_states.ALLOWED_TRANSITIONS[S.RENEWED] == frozenset({S.EXPIRED})
+    assert contract_states.RENEWAL_UNDONE.expect_from == frozenset({S.RENEWED})
 
 
 def test_only_a_draft_can_be_edited(manager):

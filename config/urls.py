@@ -40,6 +40,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("staff/insights/", include("insights.urls")),
     path("staff/relations/", include("relations.urls")),
+    path("staff/evidence/", include("lifecycle.staff_urls")),
 ]
 # MEDIA_ROOT is never served as such, not even with DEBUG on: it holds every customer's
 # invoices, signed contracts and uploads. Files go out only through views that check who

@@ -56,7 +56,12 @@ def link_visit(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "relations/campaigns/landing.html",
-        {"campaign": recipient.campaign, "token": token, "target": recipient.campaign.link_url},
+        {
+            "campaign": recipient.campaign,
+            "recipient": recipient,
+            "token": token,
+            "target": recipient.campaign.link_url,
+        },
     )
 
 

@@ -14,7 +14,7 @@ from notifications.models import Message
 pytestmark = pytest.mark.django_db
 
 
-def _in_app(customer, body: str) -> Message:
+def _in_app(customer, body: str, n: int = 1) -> Message:
     return Message.objects.create(
         customer=customer,
         channel="in_app",
@@ -23,7 +23,7 @@ def _in_app(customer, body: str) -> Message:
         language="en",
         subject="Spring offer",
         body_text=body,
-        dedupe_key=f"test-links-{customer.pk}",
+        dedupe_key=f"test-links-{customer.pk}-{n}",
         status="sent",
     )
 
@@ -40,13 +40,22 @@ def test_a_link_in_a_message_is_clickable_and_the_lines_stay_apart(customer_clie
         "Dear Acme,\nsee https://renew.example/portal/campaigns/go/abc123/ today.\nThanks",
     )
 
-    body = _body(customer_client.get(reverse("portal:messages")).content.decode())
+    _in_app(customer, "Renew: https://renew.example/portal/campaigns/go/" + "x" * 80 + "/", n=2)
 
+    html = customer_client.get(reverse("portal:messages")).content.decode()
+
+    bodies = re.findall(r'<div class="portal-message-body">(.*?)</div>', html, re.S)
+    short = next(b for b in bodies if "abc123" in b)
     assert (
         '<a href="https://renew.example/portal/campaigns/go/abc123/" rel="nofollow">'
         "https://renew.example/portal/campaigns/go/abc123/</a>"
-    ) in body
-    assert body.count("<br>") == 2
+    ) in short
+    assert short.count("<br>") == 2
+    # A long tracked link keeps its whole address but shows shortened.
+    long = next(b for b in bodies if "xxx" in b)
+    link = re.search(r'<a href="([^"]*)" rel="nofollow">([^<]*)</a>', long)
+    assert link and link.group(1).endswith("x" * 80 + "/")
+    assert len(link.group(2)) == 50 and link.group(2).endswith("…")
 
 
 def test_markup_and_script_links_in_a_message_stay_text(customer_client, customer):

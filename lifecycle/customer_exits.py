@@ -24,12 +24,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
 from billing.models import CreditNote
 from billing.services import credit_note_issue
 from contracts import contract_states
 from contracts.auto_renew_consent import contract_set_auto_renew
 from contracts.models import ConsentChannel, Contract, ContractStatus
 from contracts.services import event_record
+from core.models import TaskKind
+from core.services import task_create
 from payments.services.refunds import credit_note_refunds_start
 from retention import policy
 from retention.selectors import contract_paid_amount, contract_terms
@@ -75,6 +80,10 @@ def exit_preview(*, contract: Contract, today: dt.date) -> ExitPreview | None:
     if contract.status not in ENDABLE:
         return None
     paid, known = contract_paid_amount(contract)
+    if not known:
+        # No invoice on record (imported): retention would assume it prepaid; a right the
+        # customer uses alone refunds nothing unchecked, the account manager checks it.
+        paid = Decimal("0")
     terms = exit_terms(contract)
     settlement = policy.settlement_compute(
         kind=policy.EARLY_TERMINATION,
@@ -166,6 +175,20 @@ def contract_exit(
         plan = credit_note_refunds_start(credit_note=note, by=by)
         provider_refunds = [r.reference for r in plan.refunds]
         manual = plan.manual_amount
+    if not preview.paid_known:
+        manager = contract.owner or contract.customer.account_manager
+        if manager is not None:
+            task_create(
+                assignee=manager,
+                kind=TaskKind.CANCELLATION,
+                title=_("Check what was paid for contract %(number)s and refund the unused days")
+                % {"number": contract.number},
+                details=reason,
+                due_date=timezone.localdate(),
+                customer=contract.customer,
+                contract=contract,
+                dedupe_key=f"{kind}-paid-check:{contract.pk}",
+            )
     event_record(
         contract=contract,
         kind=kind,

@@ -27,4 +27,5 @@ urlpatterns = [
     path("", include("payments.portal_urls")),
     path("", include("loyalty.portal_urls")),
     path("", include("relations.portal_urls")),
+    path("", include("lifecycle.portal_urls")),
 ]

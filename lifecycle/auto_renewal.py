@@ -1,10 +1,23 @@
 """Automatic renewal of one contract at the end of its term.
 
 An active contract ending by the run's date, with auto-renew on, a valid consent and a
-delivered renewal notice, renews into a successor at the then-current price, starting
-the day after the end, invoiced and confirmed to the customer. Without a delivered
-notice nothing renews silently: the renewal case is flagged and the customer told
-(``BLOCKED``). A contract renewed by hand already is left to the mark-renewed step.
+renewal notice delivered as its rules require, renews into a successor at the
+then-current price, starting the day after the end, invoiced and confirmed to the
+customer. The rules are those the contract was signed under (lifecycle/
+compliance_renewal.py, docs/compliance.md "What the lifecycle does"):
+
+- the notice must have reached the customer inside the rules' window, counted by the
+  proofs they accept; a price rise above their threshold needs its own notice inside the
+  price-change window, or an explicit consent;
+- otherwise nothing renews silently: the contract is **held** (``BLOCKED``): an
+  ``auto_renewal_held`` event says why, the renewal case is flagged, the account manager
+  gets a task and the customer is told;
+- where the rules renew only into an open-ended contract (Germany), the successor is one:
+  it runs from month to month (``open_ended_notice_months`` at a time) with no notice
+  period of its own, so the customer can end it at any time with at most that notice, and
+  carries a ``continues_open_ended`` event that the staff timeline and the portal show.
+
+A contract renewed by hand already is left to the mark-renewed step.
 
 Everything happens in one transaction per contract, under the contract's lock (renewal
 case first, then the contract): run twice, or twice at once, it makes one successor
@@ -14,29 +27,60 @@ case first, then the contract): run twice, or twice at once, it makes one succes
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from billing.services import invoice_plan_issue, term_end
+from compliance.rules import Rules
+from compliance.selectors import contract_ruleset_snapshot
 from contracts import contract_states
 from contracts import services as contract_services
-from contracts.models import AutoRenewConsent, ConsentKind, Contract, ContractStatus
+from contracts.models import (
+    AutoRenewConsent,
+    BillingPeriod,
+    ConsentKind,
+    Contract,
+    ContractEvent,
+    ContractStatus,
+)
 from notifications.customer_messages import message_to_customer
-from notifications.selectors import renewal_notice_delivered
 from renewals import services as renewal_services
 from renewals.selectors import term_months
+from renewals.services import QuoteLineSpec
 
+from . import compliance_renewal
 from .contract_locks import contract_lock
 from .term_changes import SUCCESSOR_TAKES_OVER
 
 S = ContractStatus
 RENEWED, BLOCKED, NOTHING = "renewed", "blocked", ""
+# Event kinds this module writes besides the transitions.
+HELD = "auto_renewal_held"
+OPEN_ENDED = "continues_open_ended"
+RULES_ATTR = "_compliance_rules"
 
 
 def renewal_notice_was_delivered(contract: Contract) -> bool:
-    """Whether the customer was told in time that the contract renews (notifications)."""
-    return bool(renewal_notice_delivered(contract=contract))
+    """Whether the renewal notice reached the customer as the contract's rules require:
+    inside their window, by a proof they accept (lifecycle/compliance_renewal.py)."""
+    return compliance_renewal.notice_delivered_in_time(contract, _rules(contract))
+
+
+def _rules(contract: Contract) -> Rules:
+    """The contract's rules (``contract_ruleset_snapshot``), read once per renewal: kept on
+    the locked instance the renewal works with."""
+    rules = getattr(contract, RULES_ATTR, None)
+    if rules is None:
+        rules = contract_ruleset_snapshot(contract)
+        setattr(contract, RULES_ATTR, rules)
+    return rules
+
+
+def is_open_ended(contract: Contract) -> bool:
+    """Whether the contract is the open-ended continuation of an earlier term."""
+    return ContractEvent.objects.filter(contract=contract, kind=OPEN_ENDED).exists()
 
 
 def _latest_consent(contract: Contract) -> AutoRenewConsent | None:
@@ -55,13 +99,41 @@ def successor_term_end(start: dt.date, months: int) -> dt.date:
     return term_end(start, months)
 
 
-def _successor_create(contract: Contract, consent: AutoRenewConsent, as_of: dt.date) -> Contract:
-    """The successor, through the same statuses (and events) as a signed renewal."""
+def _hold(contract: Contract, rules: Rules, reasons: list[str]) -> str:
+    """Not renewed silently: the event that says why (once per term), the flagged case,
+    the manager's task and the customer's message (renewals, idempotent)."""
+    reason = " ".join(reasons)
+    term = contract.end_date.isoformat()
+    if not ContractEvent.objects.filter(
+        contract=contract, kind=HELD, payload__term_end=term
+    ).exists():
+        contract_services.event_record(
+            contract=contract,
+            kind=HELD,
+            reason=reason,
+            payload={"term_end": term, "reasons": reasons, "rules": rules.labels},
+        )
+    renewal_services.case_open_for_blocked_auto_renewal(contract=contract, reason=reason)
+    return BLOCKED
+
+
+def _lines_total(lines: list[QuoteLineSpec]) -> Decimal:
+    return sum((s.quantity * s.unit_price for s in lines), Decimal("0"))
+
+
+def _successor_create(
+    contract: Contract,
+    consent: AutoRenewConsent,
+    as_of: dt.date,
+    *,
+    months: int,
+    lines: list[QuoteLineSpec],
+    open_ended_months: int | None,
+) -> Contract:
+    """The successor, through the same statuses (and events) as a signed renewal. An
+    open-ended one runs ``open_ended_months`` at a time, billed monthly, without a notice
+    period of its own (it ends at the end of the running month when switched off)."""
     start = contract.end_date + dt.timedelta(days=1)
-    months = term_months(contract.start_date, contract.end_date)
-    lines = renewal_services.renewal_lines_at_current_prices(
-        contract=contract, start=start, months=months
-    )
     successor = contract_services.contract_create_draft(
         customer=contract.customer,
         by=None,
@@ -75,12 +147,23 @@ def _successor_create(contract: Contract, consent: AutoRenewConsent, as_of: dt.d
         ],
         plan=contract.plan,
         owner=contract.owner,
-        billing_period=contract.billing_period,
+        billing_period=BillingPeriod.MONTHLY if open_ended_months else contract.billing_period,
         currency=contract.currency,
         terms_version=contract.terms_version,
-        notice_period_days=contract.notice_period_days,
+        notice_period_days=0 if open_ended_months else contract.notice_period_days,
         predecessor=contract,
     )
+    if open_ended_months:
+        contract_services.event_record(
+            contract=successor,
+            kind=OPEN_ENDED,
+            reason=_(
+                "Continues for an indefinite period after the initial term: the customer "
+                "may end it at any time, with at most %(months)s month(s) notice."
+            )
+            % {"months": open_ended_months},
+            payload={"notice_months": open_ended_months, "predecessor": contract.number},
+        )
     # No signature: the consent the customer gave is the agreement. The successor was
     # created in this transaction (nobody else sees it) and the predecessor is locked by
     # the caller, so the transitions need no second lock.
@@ -127,15 +210,39 @@ def _renew(contract_id: int, as_of: dt.date) -> str:
     existing = Contract.objects.filter(predecessor=contract).first()
     if existing is not None and existing.status in SUCCESSOR_TAKES_OVER:
         return NOTHING  # renewed by hand already; the mark-renewed step ends this one
-    if not renewal_notice_was_delivered(contract):
-        renewal_services.case_open_for_blocked_auto_renewal(contract=contract)
-        return BLOCKED
+    rules = _rules(contract)
+    # An open-ended contract continuing is not a new commitment: without a window of its
+    # own it needs no renewal notice (the customer may end it at any time).
+    continuing = compliance_renewal.term_notice_window(contract, rules) is None and is_open_ended(
+        contract
+    )
+    if not continuing and not renewal_notice_was_delivered(contract):
+        return _hold(contract, rules, [compliance_renewal.notice_hold_reason(contract, rules)])
+    open_months = compliance_renewal.open_ended_months(rules)
+    start = contract.end_date + dt.timedelta(days=1)
+    months = open_months or term_months(contract.start_date, contract.end_date)
+    lines = renewal_services.renewal_lines_at_current_prices(
+        contract=contract, start=start, months=months
+    )
+    price_reason = compliance_renewal.price_change_hold_reason(
+        contract,
+        rules,
+        old_monthly=compliance_renewal.monthly(
+            contract.total_amount, contract.start_date, contract.end_date
+        ),
+        new_monthly=_lines_total(lines) / months,
+        change_date=start,
+    )
+    if price_reason:
+        return _hold(contract, rules, [price_reason])
     # Without any successor there is nothing to void (the call would only look).
     if existing is not None and not renewal_services.successor_void_if_unsigned(
         predecessor=contract
     ):
         return NOTHING
-    successor = _successor_create(contract, consent, as_of)
+    successor = _successor_create(
+        contract, consent, as_of, months=months, lines=lines, open_ended_months=open_months
+    )
     invoices = invoice_plan_issue(
         contract=successor, installments=1, first_due_date=max(successor.start_date, as_of)
     )
@@ -145,6 +252,19 @@ def _renew(contract_id: int, as_of: dt.date) -> str:
         payload={"successor": successor.number, "total": str(successor.total_amount)},
     )
     renewal_services.case_attach_auto_renewal(predecessor=contract, successor=successor)
+    if open_months and not is_open_ended(contract):
+        message_to_customer(
+            kind="auto_renewal_open_ended",
+            customer=contract.customer,
+            contract=successor,
+            context={
+                "contract_number": contract.number,
+                "successor_number": successor.number,
+                "start_date": successor.start_date.isoformat(),
+                "notice_months": open_months,
+            },
+            dedupe_key=f"auto-renewal-open-ended:{successor.pk}",
+        )
     message_to_customer(
         kind="auto_renewal_confirmation",
         customer=contract.customer,

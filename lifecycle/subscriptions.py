@@ -149,6 +149,13 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         event=CONTRACT_EVENT,
         reaction="notifications.reminders.schedule_state.reminder_schedule_on_contract_event",
     ),
+    # contracts → compliance: the rules a contract was signed under, kept once
+    Subscription(
+        name="compliance: the rules in force when the contract was signed are kept",
+        event=CONTRACT_EVENT,
+        kinds=frozenset({"signed", "paid", "activated"}),
+        reaction="lifecycle.compliance_capture.contract_rules_capture_on_event",
+    ),
     # contracts → insights
     Subscription(
         name="insights: CSAT survey after a renewal or cancellation",

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Collection
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from compliance.calendar import local_day
+from compliance.models import ALL_PROOFS, DeliveryProof
+from compliance.rules import NoticeWindow
 from contracts.access import contracts_visible_to
 from customers.access import customers_visible_to
 from customers.models import Contact
 
 from .models import Channel, Message, MessageKind, MessageStatus
+
+EVERY_PROOF = frozenset(ALL_PROOFS)
 
 # What staff read for Message.kind. A kind is any template name (other apps add their own,
 # see MessageKind), so this is a label map rather than model choices: an unknown kind shows
@@ -31,6 +39,7 @@ MESSAGE_KIND_LABELS = {
     "auto_renewal_confirmation": _("Automatic renewal confirmation"),
     "auto_renewal_blocked": _("Automatic renewal blocked"),
     "auto_renewal_blocked_staff": _("Automatic renewal blocked (staff)"),
+    "auto_renewal_open_ended": _("Contract continues with no fixed end"),
     "dunning": _("Payment reminder"),
     "satisfaction_survey": _("Satisfaction survey"),
     "feedback_reply": _("Reply to feedback"),
@@ -50,17 +59,66 @@ def message_kind_label(kind: str) -> str:
     return str(label) if label is not None else kind
 
 
-def renewal_notice_delivered(*, contract: Any) -> bool:
-    """True when a renewal reminder for the contract's current term was delivered (sent,
-    or confirmed delivered by an SMS receipt) on any channel. An SMS the provider reported
-    undelivered does not count. Auto-renewal relies on this: no delivered notice, no
-    silent renewal."""
-    return Message.objects.filter(
+def renewal_notice_deliveries(
+    *, contract: Any, proofs: Collection[str] = EVERY_PROOF
+) -> list[tuple[Message, dt.datetime]]:
+    """Each renewal reminder for the contract's current term that reached the customer,
+    with the moment it did, counting only the ``proofs`` given (compliance.DeliveryProof;
+    a rule set says which count): an e-mail the receiving server accepted (sent, at
+    ``sent_at``), an SMS with a provider's delivery receipt (delivered, at
+    ``delivered_at``; a console or file SMS never gets one), a portal message the customer
+    read (at ``read_at``). An undelivered or unread notice does not count."""
+    reached = Q(pk__in=[])
+    if DeliveryProof.EMAIL_ACCEPTED in proofs:
+        reached |= Q(
+            channel=Channel.EMAIL,
+            status__in=[MessageStatus.SENT, MessageStatus.DELIVERED],
+            sent_at__isnull=False,
+        )
+    if DeliveryProof.SMS_RECEIPT in proofs:
+        reached |= Q(
+            channel=Channel.SMS, status=MessageStatus.DELIVERED, delivered_at__isnull=False
+        )
+    if DeliveryProof.PORTAL_READ in proofs:
+        reached |= Q(channel=Channel.IN_APP, read_at__isnull=False)
+    rows = Message.objects.filter(
+        reached,
         contract_id=contract.pk,
         kind=MessageKind.RENEWAL_REMINDER,
         term_end=contract.end_date,
-        status__in=[MessageStatus.SENT, MessageStatus.DELIVERED],
-    ).exists()
+    ).order_by("id")
+    out = []
+    for message in rows:
+        moments: dict[str, dt.datetime | None] = {
+            Channel.EMAIL.value: message.sent_at,
+            Channel.SMS.value: message.delivered_at,
+            Channel.IN_APP.value: message.read_at,
+        }
+        moment = moments.get(message.channel)
+        if moment is not None:
+            out.append((message, moment))
+    return out
+
+
+def renewal_notice_delivered(
+    *,
+    contract: Any,
+    proofs: Collection[str] = EVERY_PROOF,
+    window: NoticeWindow | None = None,
+    zone: ZoneInfo | None = None,
+) -> bool:
+    """True when a renewal reminder for the contract's current term reached the customer
+    (``renewal_notice_deliveries``), and, given a ``window``, on one of its days in the
+    customer's calendar (``zone``). Auto-renewal relies on this: no notice delivered in
+    time, no silent renewal (lifecycle/compliance_renewal.py)."""
+    for _message, moment in renewal_notice_deliveries(contract=contract, proofs=proofs):
+        if window is None:
+            return True
+        if zone is None:
+            raise ValueError("a window needs the customer's zone")
+        if window.contains(local_day(moment, zone)):
+            return True
+    return False
 
 
 def inbox_for_customer(*, customer: Any) -> QuerySet[Message]:

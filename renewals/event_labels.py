@@ -44,6 +44,9 @@ STAFF_LABELS = {
     "payment_consent_given": _("Consent to automatic payment recorded"),
     "payment_consent_withdrawn": _("Consent to automatic payment withdrawn"),
     "auto_charge_failed": _("Automatic payment failed: handed to overdue reminders"),
+    # Written by lifecycle.auto_renewal under the compliance rules.
+    "auto_renewal_held": _("Automatic renewal held: the notice or price rules were not met"),
+    "continues_open_ended": _("Continues with no fixed end (open-ended contract)"),
 }
 
 CUSTOMER_LABELS = {
@@ -68,6 +71,8 @@ CUSTOMER_LABELS = {
     "payment_consent_given": _("You authorised automatic payment"),
     "payment_consent_withdrawn": _("You withdrew the automatic payment authorisation"),
     "auto_charge_failed": _("Automatic payment did not go through: please pay online"),
+    "auto_renewal_held": _("Not renewed automatically: waiting for your confirmation"),
+    "continues_open_ended": _("Continues with no fixed end: you can end it at any time"),
 }
 
 # Staff bookkeeping the customer does not need to see.

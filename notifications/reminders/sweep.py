@@ -23,6 +23,7 @@ from django.utils import timezone
 from . import schedule_state, sweep_statement
 from .rules import RuleBook
 from .schedule_state import SIGNED_SUCCESSOR
+from .statutory import statutory_notices_sweep
 from .sweep_portable import sweep_portable
 from .sweep_summary import SweepSummary
 
@@ -44,6 +45,9 @@ def reminders_sweep_run(
     """
     as_of = as_of or timezone.localdate()
     summary = SweepSummary(as_of=as_of.isoformat())
+    book = RuleBook()
+    # Each auto-renewing term's statutory notice, where the offsets miss its window.
+    summary.statutory = statutory_notices_sweep(as_of=as_of, book=book)
     if connection.vendor != "postgresql":
         sweep_portable(
             as_of=as_of,
@@ -56,7 +60,7 @@ def reminders_sweep_run(
     responded = set(customer_responded(candidates)) if candidates else set()
     params = sweep_statement.sql_batch_params(
         as_of=as_of,
-        rules=schedule_state.rules_table(RuleBook()),
+        rules=schedule_state.rules_table(book),
         responded=responded,
         batch_size=batch_size,
     )

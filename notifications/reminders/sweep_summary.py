@@ -19,6 +19,7 @@ class SweepSummary:
     late: int = 0  # of ``created``, the late ones (catch-up after their offset day)
     tasks: int = 0  # staff tasks inserted, escalations included
     escalations: int = 0  # of ``tasks``, the escalations to a team lead
+    statutory: int = 0  # statutory auto-renewal notices added (statutory.py)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

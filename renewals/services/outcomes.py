@@ -162,9 +162,10 @@ def successor_void_if_unsigned(*, predecessor: Contract, by: Any = None) -> bool
     return True
 
 
-def case_open_for_blocked_auto_renewal(*, contract: Contract) -> RenewalCase:
+def case_open_for_blocked_auto_renewal(*, contract: Contract, reason: str = "") -> RenewalCase:
     """Auto-renewal was due but the renewal notice was not delivered: no silent renewal.
-    Flag the case for the manager (task + message) and tell the customer."""
+    Flag the case for the manager (task + message) and tell the customer. ``reason``
+    (the compliance rule that held it) goes into the manager's task."""
     flag = _("Auto-renewal blocked: the renewal notice was not delivered.")
     case, _created = case_open(contract=contract)
     with transaction.atomic():
@@ -188,6 +189,7 @@ def case_open_for_blocked_auto_renewal(*, contract: Contract) -> RenewalCase:
                     )
                     % {"number": contract.number, "customer": contract.customer.name},
                     due_date=timezone.localdate(),
+                    details=reason,
                     customer=contract.customer,
                     contract=contract,
                     dedupe_key=f"auto-renew-blocked:{contract.pk}",

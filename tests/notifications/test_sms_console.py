@@ -60,7 +60,7 @@ def test_the_poll_never_asks_a_provider_about_a_console_or_file_sms(
     assert message.status == S.SENT and message.delivered_at is None
 
 
-def test_a_renewal_notice_counts_when_sent_or_delivered_not_when_undelivered(make_contract):
+def test_an_sms_renewal_notice_counts_only_with_a_delivery_receipt(make_contract):
     from notifications.models import Message
 
     contract = make_contract(30)
@@ -79,7 +79,8 @@ def test_a_renewal_notice_counts_when_sent_or_delivered_not_when_undelivered(mak
         provider="aliyun",
         provider_message_id="1^0",
     )
-    assert renewal_notice_delivered(contract=contract)
+    # Handed to the provider, no receipt yet: not known to have reached the phone.
+    assert not renewal_notice_delivered(contract=contract)
 
     sms_receipts_record([SmsReceipt("aliyun", "1^0", PHONE, delivered=False, code="MK:0001")])
     message.refresh_from_db()

@@ -277,6 +277,9 @@ RENEWDESK = {
     # The country (ISO 3166-1 alpha-2) a new customer is in unless told otherwise: it
     # decides which automatic-renewal rules apply (docs/compliance.md).
     "DEFAULT_COUNTRY": env("DEFAULT_COUNTRY", default="CN"),
+    # Days after an automatic renewal in which the customer may undo it from the portal,
+    # where the rules give none (or fewer); unset or 0: only the rules' windows.
+    "AUTO_RENEWAL_UNDO_DAYS": env.int("AUTO_RENEWAL_UNDO_DAYS", default=0),
     "CONTRACT_NUMBER_PREFIX": "HT",
     "RENEWAL_CASE_OPEN_DAYS": env.int("RENEWAL_CASE_OPEN_DAYS", default=60),
     # Payment-provider webhook: HMAC-SHA256 key; dunning starts this many days after due.

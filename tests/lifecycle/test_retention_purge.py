@@ -263,3 +263,30 @@ def test_the_task_runs_daily_on_the_sweeps_queue():
 
     app.loader.import_default_modules()
     assert task in app.tasks
+
+
+def test_the_command_runs_the_purge_for_a_date():
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    contract = _contract()
+    _consent(contract)
+    out = StringIO()
+
+    call_command("purge_retention", "--as-of", "2031-03-01", stdout=out)
+
+    assert "1 consent record(s)" in out.getvalue()
+    assert not AutoRenewConsent.objects.filter(contract=contract).exists()
+    with pytest.raises(CommandError):
+        call_command("purge_retention", "--as-of", "2031-02-30")
+
+
+def test_the_purge_log_is_read_only_in_the_admin(admin_client):
+    run = retention_purge(as_of=dt.date(2031, 3, 1))
+
+    listing = admin_client.get("/admin/lifecycle/retentionpurge/")
+    assert listing.status_code == 200
+    assert admin_client.get("/admin/lifecycle/retentionpurge/add/").status_code == 403
+    detail = admin_client.get(f"/admin/lifecycle/retentionpurge/{run.pk}/change/")
+    assert detail.status_code == 200 and b'name="_save"' not in detail.content

@@ -60,6 +60,21 @@ STAFF_PAGES: dict[str, Any] = {
     "insights:losses": None,
     "insights:satisfaction": None,
     "insights:import": None,
+    "relations:contacts": None,
+    "relations:not-contacted": None,
+    "relations:team-tasks": None,
+    "relations:segments": None,
+    "relations:segment-new": None,
+    "relations:segment": lambda w: [w["segment"].pk],
+    "relations:campaigns": None,
+    "relations:campaign-new": None,
+    "relations:campaign": lambda w: [w["campaign"].pk],
+    "relations:campaign-report": lambda w: [w["sent_campaign"].pk],
+    "relations:claims": None,
+    "relations:quote-service-levels": lambda w: [w["quote"].pk],
+    "relations:contract-service-levels": lambda w: [w["contract"].pk],
+    "loyalty:customer": lambda w: [w["customer"].pk],
+    "payments:attempts": None,
 }
 PORTAL_ANONYMOUS = ["portal:login", "portal:login-sent", "portal:password-login"]
 PORTAL_PAGES: dict[str, Any] = {
@@ -76,6 +91,9 @@ PORTAL_PAGES: dict[str, Any] = {
     "portal:feedback-new": None,
     "portal:feedback-detail": lambda w: [w["feedback"].pk],
     "surveys:list": None,
+    "portal:rewards": None,
+    "portal:referrals": None,
+    "portal:cancel-contracts": None,
 }
 # Parameterless URLs that are not pages: POST-only actions and CSV downloads.
 NOT_PAGES = {
@@ -85,6 +103,7 @@ NOT_PAGES = {
     "insights:contracts-export",
     "insights:customers-export",
     "insights:at-risk-export",
+    "campaigns:marketing-choice",
 }
 
 

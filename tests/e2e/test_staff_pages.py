@@ -89,6 +89,14 @@ def test_every_staff_page_renders_cleanly_in_both_languages(
         "08-contract-new": f"/staff/contracts/new/?customer={customer.pk}",
         "09-contract-edit": f"/staff/contracts/{alices_book['draft'].pk}/edit/",
         "10-tasks": "/staff/tasks/",
+        "12-due-contacts": "/staff/relations/contacts/",
+        "13-team-tasks": "/staff/relations/team/tasks/",
+        "14-segments": "/staff/relations/segments/",
+        "15-segment-new": "/staff/relations/segments/new/",
+        "16-campaigns": "/staff/relations/campaigns/",
+        "17-campaign-new": "/staff/relations/campaigns/new/",
+        "18-claims": "/staff/relations/claims/",
+        "19-online-payments": "/staff/payments/attempts/",
     }
     for name, path in pages.items():
         response = page.goto(live_server.url + path)

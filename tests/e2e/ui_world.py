@@ -175,6 +175,47 @@ def build_world(*, today: dt.date) -> dict[str, Any]:
         "invoice": invoice,
         "request": request,
         "feedback": feedback,
+        **_relations_world(alice=alice, case=cases[Stage.RESPONDED], today=today),
+    }
+
+
+def _relations_world(*, alice: Any, case: Any, today: dt.date) -> dict[str, Any]:
+    """Relationship maintenance: a call cadence for tier A (a due contact), a saved segment,
+    a draft campaign and one sent to the portal (a message with a link in the inbox), and
+    a quote for the service-level page."""
+    from relations.campaign_models import Campaign
+    from relations.campaigns import campaign_schedule, campaigns_send_due
+    from relations.contact_plans import contact_plan_sweep
+    from relations.models import ContactCadence
+    from relations.segment_criteria import SegmentCriteria
+    from relations.segment_models import Segment
+    from renewals.services import quote_create
+
+    ContactCadence.objects.create(tier="A", kind="call", every=30, unit="days")
+    contact_plan_sweep(as_of=today)
+    segment = Segment.objects.create(
+        name="Tier A customers", owner=alice, criteria=SegmentCriteria(tiers=("A",)).to_json()
+    )
+    texts = {
+        "segment": segment,
+        "channel": "in_app",
+        "owner": alice,
+        "subject_zh_hans": "春季续约优惠",
+        "body_zh_hans": "{{ customer_name }}，您好！续约享九折：{{ link }}",
+        "subject_en": "Spring renewal offer",
+        "body_en": "Dear {{ customer_name }},\nrenew this spring for 10% off: {{ link }}",
+        "link_url": "/portal/",
+    }
+    draft = Campaign.objects.create(name="Summer newsletter", **texts)
+    sent = Campaign.objects.create(name="Spring renewal offer", **texts)
+    now = timezone.now()
+    campaign_schedule(sent, at=now, by=alice, now=now)
+    campaigns_send_due(now=now + dt.timedelta(minutes=1))
+    return {
+        "segment": segment,
+        "campaign": draft,
+        "sent_campaign": sent,
+        "quote": quote_create(case=case, by=alice),
     }
 
 

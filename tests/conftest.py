@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import importlib
 import os
 import select
 import socket
 import time
 
 import pytest
+from django.apps import apps
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by the
 # same tests are still plain synchronous calls.
@@ -57,6 +59,20 @@ def pytest_runtest_call(item):
 
         if time_machine.coordinates_stack:
             pytest.skip("clock frozen by the test: independent of today's date")
+
+
+@pytest.fixture(autouse=True)
+def _shipped_compliance_rules(request):
+    """The shipped jurisdictions and automatic-renewal rule sets, for every test that uses
+    the database: the lifecycle reads them for every automatic renewal, and a transactional
+    test (which flushes the tables) would otherwise leave the tests after it in the same
+    worker without what the data migration created. The seed only adds missing rows."""
+    if "django_db" not in request.keywords:
+        return
+    request.getfixturevalue("db")
+    importlib.import_module("compliance.migrations.0002_seed_jurisdictions_rulesets").seed(
+        apps, None
+    )
 
 
 @pytest.fixture(autouse=True)

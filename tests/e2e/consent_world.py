@@ -25,13 +25,10 @@ on ``today`` or is set explicitly (``NOTICE_DAYS_BEFORE``).
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import re
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from django.apps import apps
 
 PASSWORD = "pw-Secret-123"
 # A total whose daily value is exact in a 365- and a 366-day term (365 x 366 = 133,590),
@@ -42,14 +39,6 @@ USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) RenewDeskE2E/1.0 HeadlessChrome"
 # the end of the term (China's rule: at least 5).
 NOTICE_DAYS_BEFORE = 30
 ZONES = {"CN": "Asia/Shanghai", "FR": "Europe/Paris", "DE": "Europe/Berlin"}
-
-
-def rules_seed() -> None:
-    """The shipped jurisdictions and rule sets: a transactional test elsewhere may have
-    flushed what the data migration created (the seed only adds missing rows)."""
-    importlib.import_module("compliance.migrations.0002_seed_jurisdictions_rulesets").seed(
-        apps, None
-    )
 
 
 def customer_build(*, country: str, email: str, name: str, language: str = "en") -> dict[str, Any]:

@@ -36,7 +36,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def today(transactional_db):
-    cw.rules_seed()
+    # The shipped rule sets are seeded for every database test (tests/conftest.py).
     return timezone.localdate()
 
 
@@ -170,6 +170,8 @@ def test_an_eu_customer_withdraws_through_the_button(today, live_server, browser
     page.wait_for_url(re.compile(rf".*/contracts/{contract.pk}/$"))
     assert page.get_by_text(f"You have withdrawn from contract {contract.number}.").is_visible()
     assert page.get_by_role("link", name="Withdraw from contract here").count() == 0
+    # Nothing left to switch on an ended contract: no automatic-renewal section.
+    assert page.locator("#automatic-renewal").count() == 0
     screenshot(page, "consent-7-withdrawn")
     contract.refresh_from_db()
     assert contract.status == ContractStatus.TERMINATED and not contract.auto_renew
@@ -248,8 +250,10 @@ def test_a_customer_undoes_an_automatic_renewal_inside_the_window(
     note = CreditNote.objects.get(contract=new)
     assert note.amount == refund
 
+    assert page.locator("#automatic-renewal").count() == 0
     page.goto(base + reverse("portal:contract-detail", args=[new.pk]))
     assert page.get_by_role("link", name="Undo this automatic renewal").count() == 0
+    assert page.locator("#automatic-renewal").count() == 0
     screenshot(page, "consent-14-successor-ended")
 
     _deliver()

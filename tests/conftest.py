@@ -66,8 +66,11 @@ def _shipped_compliance_rules(request):
     """The shipped jurisdictions and automatic-renewal rule sets, for every test that uses
     the database: the lifecycle reads them for every automatic renewal, and a transactional
     test (which flushes the tables) would otherwise leave the tests after it in the same
-    worker without what the data migration created. The seed only adds missing rows."""
-    if "django_db" not in request.keywords:
+    worker without what the data migration created. The seed only adds missing rows.
+    A test reaches the database by the mark or through a fixture (``customer(db)``)."""
+    if "django_db" not in request.keywords and not (
+        {"db", "transactional_db"} & set(request.fixturenames)
+    ):
         return
     request.getfixturevalue("db")
     importlib.import_module("compliance.migrations.0002_seed_jurisdictions_rulesets").seed(

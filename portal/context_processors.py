@@ -35,7 +35,9 @@ _SECTIONS = {
     "feedback-list": "feedback",
     "feedback-new": "feedback",
     "feedback-detail": "feedback",
-    "contacts": "contacts",
-    "contact-edit": "contacts",
+    # Contacts and the password live under Settings: five tabs fit a phone's width.
+    "contacts": "preferences",
+    "contact-edit": "preferences",
+    "password-change": "preferences",
     "preferences": "preferences",
 }

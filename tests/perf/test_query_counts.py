@@ -251,8 +251,10 @@ def _q(name: str, query: str) -> Callable[[Book], str]:
 
 PAGES = [
     # staff
-    Page("dashboard (manager)", _u("staff-home"), "manager", 20),
-    Page("dashboard (team lead)", _u("staff-home"), "lead", 21),
+    # +3 since issue #16: contacts due and overdue, not contacted in N days, escalated
+    # complaints (relations), each one aggregate.
+    Page("dashboard (manager)", _u("staff-home"), "manager", 23),
+    Page("dashboard (team lead)", _u("staff-home"), "lead", 23),
     Page("tasks", _u("staff-tasks"), "manager", 8),
     Page("customer list", _u("customers:list"), "manager", 10),
     Page(
@@ -286,15 +288,18 @@ PAGES = [
     Page("feedback queue", _u("insights:feedback"), "manager", 9),
     Page("feedback detail", _u("insights:feedback-detail", "feedback"), "manager", 12),
     # portal
-    Page("portal home", _u("portal:home"), "portal", 14),
-    Page("portal contract", _u("portal:contract-detail", "contract"), "portal", 18),
+    # Issue #15 and #16 add fixed reads to the portal: the customer's rules (the German
+    # "cancel contracts here" button on every page, the rights on a contract: switch,
+    # undo, withdrawal), the rewards tab, the service levels and saved payment methods.
+    Page("portal home", _u("portal:home"), "portal", 16),
+    Page("portal contract", _u("portal:contract-detail", "contract"), "portal", 25),
     Page("portal messages", _u("portal:messages"), "portal", 7),
     Page("portal contacts", _u("portal:contacts"), "portal", 8),
     Page("portal feedback list", _u("portal:feedback-list"), "portal", 7),
     Page("portal feedback", _u("portal:feedback-detail", "feedback"), "portal", 9),
     Page("portal invoice", _u("portal:invoice", "invoice"), "portal", 8),
     Page("portal cancellation", _u("portal:cancellation-detail", "request"), "portal", 8),
-    Page("portal renewal", _u("portal:renewal", "contract"), "portal", 9),
+    Page("portal renewal", _u("portal:renewal", "contract"), "portal", 11),
     # API lists (page_size 200: every row of the bigger book is serialised)
     *(
         Page(f"API {name}", _q(f"api:{name}-list", "page_size=200"), "api", 8)

@@ -111,7 +111,11 @@ def test_schedule_unschedule_cancel_follow_the_table_and_write_events():
     with pytest.raises(InvalidTransition):
         scheduled(campaign, manager)
     kinds = list(CampaignEvent.objects.filter(campaign=campaign).values_list("kind", "to_status"))
-    assert kinds == [("scheduled", "scheduled"), ("unscheduled", "draft"), ("cancelled", "cancelled")]
+    assert kinds == [
+        ("scheduled", "scheduled"),
+        ("unscheduled", "draft"),
+        ("cancelled", "cancelled"),
+    ]
 
 
 def test_an_email_campaign_needs_subjects_and_a_time_from_now_on():
@@ -141,8 +145,12 @@ def test_the_sweep_sends_a_due_campaign_once_in_each_members_language():
     assert zh.subject == "Gold 1，春季优惠" and zh.language == "zh-hans"
     assert en.dedupe_key == f"campaign:{campaign.pk}:{customers[0].pk}"
     # The link is the tracked one; the e-mail has an unsubscribe link.
-    assert "/portal/campaigns/go/" in en.body_text and "/portal/campaigns/unsubscribe/" in en.body_text
-    assert "/portal/campaigns/go/" in en.body_html and "/portal/campaigns/unsubscribe/" in en.body_html
+    assert (
+        "/portal/campaigns/go/" in en.body_text and "/portal/campaigns/unsubscribe/" in en.body_text
+    )
+    assert (
+        "/portal/campaigns/go/" in en.body_html and "/portal/campaigns/unsubscribe/" in en.body_html
+    )
     # Chinese body placed the link itself: it is not repeated below the text.
     assert zh.body_text.count("/portal/campaigns/go/") == 1
     sent = CampaignEvent.objects.get(campaign=campaign, to_status="sent")

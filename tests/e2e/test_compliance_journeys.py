@@ -204,6 +204,7 @@ def test_a_french_customer_not_notified_in_time_is_not_renewed(
     assert f"您的任务：{task.title}" in notice.inner_text()
     screenshot(staff, "compliance-fr-2b-staff-contract-zh")
     assert staff.js_errors == []
+    staff.context.close()
 
     # The customer: no renewed contract, the contract says it waits, the message asks.
     page = cw.portal_page(browser, base, email=world["email"])
@@ -222,6 +223,7 @@ def test_a_french_customer_not_notified_in_time_is_not_renewed(
     )
     screenshot(page, "compliance-fr-5-portal-inbox")
     assert page.js_errors == []
+    page.context.close()
 
 
 def test_a_german_customers_contract_becomes_open_ended(today, live_server, browser, screenshot):
@@ -255,7 +257,6 @@ def test_a_german_customers_contract_becomes_open_ended(today, live_server, brow
     subjects = cw.inbox_subjects(page, base)
     assert f"Contract {contract.number} continues with no fixed end" in subjects
     screenshot(page, "compliance-de-2-portal-inbox")
-    assert page.js_errors == []
     # The same block in Chinese (the portal's language switch).
     page.goto(base + reverse("portal:contract-detail", args=[successor.pk]))
     page.locator("button[name=language][value=zh-hans]").click()
@@ -264,6 +265,8 @@ def test_a_german_customers_contract_becomes_open_ended(today, live_server, brow
     assert notice.get_by_role("heading", name="无固定期限").is_visible()
     assert "按月延续；您可随时终止，只需提前 1 个月通知。" in notice.inner_text()
     screenshot(page, "compliance-de-2b-portal-successor-zh")
+    assert page.js_errors == []
+    page.context.close()
 
     staff = _staff_page(browser, base, world["manager"])
     staff.goto(base + reverse("contracts:detail", args=[successor.pk]))
@@ -276,6 +279,7 @@ def test_a_german_customers_contract_becomes_open_ended(today, live_server, brow
     staff.goto(base + reverse("contracts:detail", args=[contract.pk]))
     assert staff.locator("#auto-renewal-state").count() == 0
     assert staff.js_errors == []
+    staff.context.close()
 
 
 def test_a_chinese_customer_notified_in_time_is_renewed(today, live_server, browser, screenshot):
@@ -310,3 +314,4 @@ def test_a_chinese_customer_notified_in_time_is_renewed(today, live_server, brow
     assert f"Contract {contract.number} renewed automatically" in subjects
     assert not [s for s in subjects if "please confirm" in s]
     assert page.js_errors == []
+    page.context.close()

@@ -36,6 +36,7 @@ from contracts.services import event_record
 from core.models import TaskKind
 from core.services import task_create
 from payments.services.refunds import credit_note_refunds_start
+from renewals.services import case_lose_undone_renewal
 from retention import policy
 from retention.selectors import contract_paid_amount, contract_terms
 from retention.termination_settlement import open_invoices_reduce
@@ -223,13 +224,20 @@ def _predecessor_unrenew(
     if contract.predecessor_id is None:
         return
     previous = Contract.objects.select_for_update().get(pk=contract.predecessor_id)
+    # The renewal did not happen after all: its case is lost, not won (the portal's
+    # renewal card and the pipeline read it).
+    case_lose_undone_renewal(predecessor=previous, successor=contract, note=reason, by=by)
     if previous.status == S.RENEWED:
+        # An ended term cannot take a consent (contract_set_auto_renew refuses it): the
+        # flag is cleared with the status change, its event saying so; the customer's
+        # "off" is in the ledger on the successor, with the undo text naming both.
         contract_states.contract_transition(
             contract=previous,
             change=contract_states.RENEWAL_UNDONE,
             by=by,
             reason=reason,
-            payload={"successor": contract.number},
+            payload={"successor": contract.number, "auto_renew": False},
+            updates={"auto_renew": False},
         )
     elif previous.status == S.ACTIVE and previous.auto_renew:
         contract_set_auto_renew(

@@ -33,8 +33,11 @@ from renewals.models import RenewalCase, Stage
 #   (a revised quote sent again);
 # - signing: quote sent → signed; paying the first invoice: signed → paid;
 # - winning (successor takes over, by hand or automatically): any open stage → won;
-# - losing: any stage before the signature → lost.
-# Won and lost are final.
+# - losing: any stage before the signature → lost;
+# - undoing: the customer undid a renewal that was made (an automatic renewal undone in
+#   its window, a withdrawal from the new contract): won → lost, only through
+#   ``case_lose_undone_renewal`` (case_lose refuses a won case).
+# Lost is final; signed and paid never become lost (a signature is a contract).
 CASE_STAGE_TRANSITIONS: dict[str, frozenset[str]] = {
     Stage.INTENT_PENDING: frozenset({Stage.RESPONDED, Stage.QUOTE_SENT, Stage.WON, Stage.LOST}),
     Stage.RESPONDED: frozenset({Stage.RESPONDED, Stage.QUOTE_SENT, Stage.WON, Stage.LOST}),
@@ -43,7 +46,7 @@ CASE_STAGE_TRANSITIONS: dict[str, frozenset[str]] = {
     ),
     Stage.SIGNED: frozenset({Stage.PAID, Stage.WON}),
     Stage.PAID: frozenset({Stage.WON}),
-    Stage.WON: frozenset(),
+    Stage.WON: frozenset({Stage.LOST}),
     Stage.LOST: frozenset(),
 }
 
@@ -55,6 +58,7 @@ CASE_STAGES: StateMachine[RenewalCase] = StateMachine(
 )
 
 CLOSING_STAGES = (Stage.WON, Stage.LOST)
+
 
 Payload = Mapping[str, Any] | Callable[[RenewalCase], Mapping[str, Any]] | None
 

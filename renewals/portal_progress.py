@@ -209,7 +209,10 @@ def _progress(
         contract.status == S.RENEWED
         or (successor is not None and successor.status in (S.SCHEDULED, S.ACTIVE))
     )
-    lost = case is not None and case.stage == Stage.LOST and not signed
+    # A lost case with a signed successor is lost only if that successor was ended (the
+    # customer undid the renewal or withdrew: renewals.services.case_lose_undone_renewal).
+    undone = successor is not None and successor.status == S.TERMINATED
+    lost = case is not None and case.stage == Stage.LOST and (not signed or undone)
     until = successor.end_date if signed and successor else (quote.end_date if quote else None)
 
     steps: list[tuple[str, str, bool]] = []

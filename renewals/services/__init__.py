@@ -23,6 +23,7 @@ from .cases import (
 )
 from .outcomes import (
     case_attach_auto_renewal,
+    case_lose_undone_renewal,
     case_mark_won,
     case_on_successor_paid,
     case_open_for_blocked_auto_renewal,
@@ -41,6 +42,7 @@ __all__ = [
     "case_flag",
     "case_log_contact",
     "case_lose",
+    "case_lose_undone_renewal",
     "case_mark_won",
     "case_on_successor_paid",
     "case_open",

@@ -21,8 +21,13 @@ from contracts.services import event_record
 from core.models import TaskKind
 from core.services import task_create
 from notifications.customer_messages import message_to_customer, message_to_staff
-from renewals.case_states import case_lock, case_stage_change, cases_stage_change_locked
+from renewals.case_states import (
+    case_lock,
+    case_stage_change,
+    cases_stage_change_locked,
+)
 from renewals.models import (
+    LossReason,
     Quote,
     RenewalCase,
     Stage,
@@ -160,6 +165,33 @@ def successor_void_if_unsigned(*, predecessor: Contract, by: Any = None) -> bool
     if quote is not None:
         quote_withdraw(quote, by=by, reason=_("Replaced by the automatic renewal"))
     return True
+
+
+def case_lose_undone_renewal(
+    *, predecessor: Contract, successor: Contract, note: str, by: Any = None
+) -> RenewalCase | None:
+    """The customer undid the renewal of ``predecessor`` into ``successor`` (lifecycle: an
+    automatic renewal undone, or a withdrawal from the new contract): its case, won (or
+    still open), is closed as lost ("other", ``note`` saying why), so the portal and the
+    pipeline no longer count it as renewed. The successor stays on the case as history.
+    Call inside the undo's transaction (lock order: the case first, then the contracts,
+    as lifecycle.contract_locks takes them). None when there is no case; a case already
+    lost is left alone, and so is one signed or paid but not won yet (a signature is a
+    contract: the table refuses it; the withdrawal's own events tell the manager)."""
+    case = RenewalCase.objects.filter(contract=predecessor).first()
+    if case is None:
+        return None
+    locked = case_lock(case)
+    if locked.stage in (Stage.LOST, Stage.SIGNED, Stage.PAID):
+        return locked
+    return case_stage_change(
+        locked,
+        Stage.LOST,
+        by=by,
+        reason=note[:500],
+        payload={"loss_reason": LossReason.OTHER, "undone": True, "successor": successor.number},
+        updates={"loss_reason": LossReason.OTHER, "loss_note": note[:500], "next_action": ""},
+    )
 
 
 def case_open_for_blocked_auto_renewal(*, contract: Contract, reason: str = "") -> RenewalCase:

@@ -20,6 +20,8 @@ from contracts.models import AutoRenewConsent, ContractEvent, ContractStatus
 from contracts.services import event_record
 from lifecycle.auto_renew_choice import auto_renew_disclosure
 from notifications.models import Message
+from renewals.models import LossReason, RenewalCase, Stage
+from renewals.services import case_attach_auto_renewal
 from tests.factories import ContractFactory
 
 S = ContractStatus
@@ -138,6 +140,7 @@ def test_a_customer_undoes_a_renewal_after_seeing_the_refund(customer_client, cu
         status=S.RENEWED,
         start_date=dt.date(2027, 2, 25),
         end_date=dt.date(2028, 2, 24),
+        auto_renew=True,
     )
     new = ContractFactory(
         customer=customer,
@@ -153,6 +156,10 @@ def test_a_customer_undoes_a_renewal_after_seeing_the_refund(customer_client, cu
     )
     (invoice,) = invoice_plan_issue(contract=new, installments=1, first_due_date=new.start_date)
     payment_record(invoice=invoice, amount=invoice.amount, method="bank_transfer", reference="U1")
+    # The renewal case as the automatic renewal leaves it: won.
+    case_attach_auto_renewal(predecessor=old, successor=new)
+    old_page = reverse("portal:contract-detail", args=[old.pk])
+    assert "You are renewed until" in customer_client.get(old_page).content.decode()
     detail = customer_client.get(reverse("portal:contract-detail", args=[new.pk])).content.decode()
     assert "Undo this automatic renewal" in detail
     url = reverse("portal:renewal-undo", args=[new.pk])
@@ -166,6 +173,13 @@ def test_a_customer_undoes_a_renewal_after_seeing_the_refund(customer_client, cu
     old.refresh_from_db()
     assert (new.status, old.status) == (S.TERMINATED, S.EXPIRED)
     assert CreditNote.objects.get(contract=new).amount == Decimal("3620.00")
+    # The old contract's page: not renewed after all, automatic renewal off.
+    html = customer_client.get(old_page).content.decode()
+    assert "You are renewed until" not in html
+    assert "This contract will not be renewed." in html
+    assert "<dt>Automatic renewal</dt><dd>Off</dd>" in html
+    case = RenewalCase.objects.get(contract=old)
+    assert (case.stage, case.loss_reason) == (Stage.LOST, LossReason.OTHER)
 
 
 def test_an_eu_customer_withdraws_in_two_steps(customer_client, customer):

@@ -50,11 +50,11 @@ def test_the_table_is_what_the_services_do():
         S.QUOTE_SENT: {S.RESPONDED, S.QUOTE_SENT, S.SIGNED, S.WON, S.LOST},
         S.SIGNED: {S.PAID, S.WON},
         S.PAID: {S.WON},
-        S.WON: set(),
+        S.WON: {S.LOST},
         S.LOST: set(),
     }
     assert CASE_STAGES.initial == {S.INTENT_PENDING}
-    assert CASE_STAGES.is_final(S.WON) and CASE_STAGES.is_final(S.LOST)
+    assert CASE_STAGES.is_final(S.LOST)
     assert CASE_STAGES.sources_of(S.SIGNED) == {S.QUOTE_SENT}
 
 
@@ -93,10 +93,10 @@ def test_every_other_change_is_refused_and_writes_nothing(src, dst):
 
 @pytest.mark.django_db
 def test_the_refusal_is_translated():
-    case = _case(S.WON)
+    case = _case(S.LOST)
 
     with translation.override("zh-hans"), pytest.raises(InvalidTransition) as refused:
-        _change(case, S.LOST)
+        _change(case, S.WON)
 
     assert "不能变为" in refused.value.message and "续约案例" in refused.value.message
 

@@ -21,6 +21,7 @@ from core.sequences import sequence_next
 from customers.models import Customer
 
 from . import contract_states as states
+from .annual_value import annual_value
 
 # Re-exported: many callers switch auto-renewal through this module.
 from .auto_renew_consent import contract_set_auto_renew as contract_set_auto_renew
@@ -55,8 +56,8 @@ def event_record(*, contract: Contract, kind: str, **fields: Any) -> ContractEve
 
 
 def _annualise(total: Decimal, start: dt.date, end: dt.date) -> Decimal:
-    days = (end - start).days + 1
-    return money(total * Decimal(365) / Decimal(days)) if days > 0 else money(total)
+    # By whole months when the term is one (a one-month term at 500 is 6,000 a year).
+    return annual_value(total, start, end)
 
 
 def contract_dates_validate(start_date: dt.date, end_date: dt.date) -> None:

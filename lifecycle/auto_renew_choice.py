@@ -21,13 +21,24 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from billing.services import term_end
 from compliance.selectors import contract_ruleset_snapshot, ruleset_for
 from contracts.auto_renew_consent import contract_set_auto_renew
-from contracts.models import AutoRenewConsent, ConsentChannel, Contract, ContractStatus
+from contracts.models import (
+    AutoRenewConsent,
+    BillingPeriod,
+    ConsentChannel,
+    Contract,
+    ContractStatus,
+)
 from core.errors import DomainError
 from core.money import money, money_text
 from notifications.customer_messages import message_to_customer
@@ -40,8 +51,16 @@ from retention.selectors import contract_has_open_cancellation
 from .renewal_undo import company_undo_days
 
 S = ContractStatus
-TEXT_VERSION = "portal-auto-renew-1"
+# -2: the price as CNY 1,200.00 and the billing period as a phrase ("billed yearly").
+TEXT_VERSION = "portal-auto-renew-2"
 SWITCHABLE = (S.ACTIVE, S.SCHEDULED)
+# The billing period inside the disclosure's sentence: the period's own label ("Annual",
+# 按年) read "billed Annual" and 按按年计费.
+BILLED: dict[str, Any] = {
+    BillingPeriod.MONTHLY: gettext_lazy("billed monthly"),
+    BillingPeriod.QUARTERLY: gettext_lazy("billed quarterly"),
+    BillingPeriod.ANNUAL: gettext_lazy("billed yearly"),
+}
 
 
 @dataclass(frozen=True)
@@ -54,6 +73,23 @@ class Disclosure:
     next_end: dt.date
     next_total: Decimal
     currency: str
+
+
+def contract_page_url(contract: Contract) -> str:
+    """The contract's portal page, at its automatic-renewal section: where the customer
+    switches it on or off again (the messages link here, not to the renewal page)."""
+    return (
+        settings.SITE_URL
+        + reverse("portal:contract-detail", kwargs={"pk": contract.pk})
+        + "#automatic-renewal"
+    )
+
+
+def consent_time_text(consent: AutoRenewConsent, *, language: str | None) -> str:
+    """When the customer switched, for the confirmation: in the business time zone,
+    written the way the customer's language writes a date and time."""
+    with translation.override(language or None):
+        return date_format(timezone.localtime(consent.at), "DATETIME_FORMAT")
 
 
 def can_switch(contract: Contract) -> bool:
@@ -86,16 +122,15 @@ def auto_renew_disclosure(contract: Contract, *, today: dt.date) -> Disclosure:
             "end": contract.end_date.isoformat(),
             "start": start.isoformat(),
             "next_end": end.isoformat(),
-            "amount": money_text(total),
-            "currency": contract.currency,
-            "period": contract.get_billing_period_display(),
+            "amount": money_text(total, contract.currency),
+            "billed": BILLED.get(contract.billing_period, contract.get_billing_period_display()),
         }
         parts = [
             _(
                 "I switch on the automatic renewal of contract %(number)s. When its term "
                 "ends on %(end)s, it renews for a new term from %(start)s to %(next_end)s "
-                "for %(amount)s %(currency)s at today's prices (billed %(period)s), and so "
-                "on at the end of each term until I switch it off. A renewal is invoiced "
+                "for %(amount)s at today's prices (%(billed)s), and so on at the end of "
+                "each term until I switch it off. A renewal is invoiced "
                 "on the day it starts; if prices change, the reminder before the renewal "
                 "says so."
             )
@@ -194,7 +229,8 @@ def auto_renew_switch(
                 "contract_number": contract.number,
                 "end_date": contract.end_date.isoformat(),
                 "text": disclosure.text,
-                "at": consent.at.isoformat(timespec="minutes"),
+                "at": consent_time_text(consent, language=contract.customer.language),
+                "portal_url": contract_page_url(contract),
             },
             dedupe_key=f"auto-renew-switched:{consent.pk}",
         )

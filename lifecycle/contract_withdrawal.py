@@ -28,7 +28,14 @@ from notifications.customer_messages import message_to_customer
 from retention.selectors import contract_has_open_cancellation
 
 from .contract_locks import contract_lock
-from .customer_exits import ENDABLE, ExitPreview, ExitResult, contract_exit, exit_preview
+from .customer_exits import (
+    ENDABLE,
+    ExitPreview,
+    ExitResult,
+    contract_exit,
+    exit_preview,
+    exit_result_url,
+)
 
 WITHDRAWAL_TEXT_VERSION = "portal-withdrawal-1"
 
@@ -141,9 +148,9 @@ def contract_withdraw(
             context={
                 "contract_number": locked.number,
                 "declaration": text,
-                "refund": money_text(result.refund),
-                "currency": preview.currency,
+                "refund": money_text(result.refund, preview.currency),
                 "credit_note": result.credit_note.number if result.credit_note else "",
+                "portal_url": exit_result_url(result, contract=locked),
             },
             dedupe_key=f"contract-withdrawn:{locked.pk}",
         )

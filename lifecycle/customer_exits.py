@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -105,6 +107,16 @@ class ExitResult:
     credit_note: CreditNote | None
     provider_refunds: list[str]
     manual_refund: Decimal
+
+
+def exit_result_url(result: ExitResult, *, contract: Contract) -> str:
+    """Where the confirmation message links: the credit note in the portal (the message
+    says it is there), or the contract's page when nothing is refunded."""
+    if result.credit_note is not None:
+        path = reverse("portal:credit-note", kwargs={"pk": result.credit_note.pk})
+    else:
+        path = reverse("portal:contract-detail", kwargs={"pk": contract.pk})
+    return settings.SITE_URL + path
 
 
 def contract_exit(

@@ -18,4 +18,6 @@ urlpatterns = [
     ),
     path("contracts/<int:pk>/withdraw/", portal_views.withdrawal_view, name="contract-withdraw"),
     path("cancel-contracts/", portal_views.cancel_contracts_view, name="cancel-contracts"),
+    path("credit-notes/", portal_views.credit_notes_view, name="credit-notes"),
+    path("credit-notes/<int:pk>/", portal_views.credit_note_view, name="credit-note"),
 ]

@@ -9,7 +9,10 @@ can do"):
 - withdraw from a contract within the withdrawal period: the "Withdraw from contract
   here" button on the contract page, then this confirmation page (``withdrawal_view``);
 - "Cancel contracts here" (Germany's button, on every portal page): the contracts that
-  can be cancelled, each leading to the cancellation flow (``cancel_contracts_view``).
+  can be cancelled, each leading to the cancellation flow (``cancel_contracts_view``);
+- the customer's credit notes (the refund of an undo or a withdrawal, and any other):
+  a list and one page each, with what was set against an invoice and what was paid back
+  (``credit_notes_view``, ``credit_note_view``; billing renders no credit note PDF).
 
 Every contract is fetched through portal.access (404 for another customer's). GET shows,
 only POST changes anything, with the customer's own IP and user agent.
@@ -20,20 +23,24 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from billing.models import CreditNote, PaymentKind
 from contracts.models import ContractStatus
 from core.errors import DomainError
+from customers.models import Customer
 from core.money import money_text
 from portal.access import (
     contract_get_for_customer,
     contracts_for_customer,
     portal_customer,
     portal_login_required,
+    scoped_get_or_404,
 )
 
 from .auto_renew_choice import auto_renew_disclosure, auto_renew_switch, can_switch
@@ -219,4 +226,38 @@ def cancel_contracts_view(request: HttpRequest) -> HttpResponse:
         request,
         "lifecycle/portal/cancel_contracts.html",
         {"rows": rows, "portal_section": "home"},
+    )
+
+
+def _credit_notes(customer: Customer) -> QuerySet[CreditNote]:
+    # Scoped to the logged-in customer: another customer's credit note is a 404.
+    return (
+        CreditNote.objects.filter(customer=customer)
+        .select_related("contract", "invoice")
+        .prefetch_related("refunds")
+        .order_by("-issue_date", "-id")
+    )
+
+
+@portal_login_required
+@require_GET
+def credit_notes_view(request: HttpRequest) -> HttpResponse:
+    notes = list(_credit_notes(portal_customer(request))[:100])
+    return render(
+        request,
+        "lifecycle/portal/credit_notes.html",
+        {"notes": notes, "portal_section": "home"},
+    )
+
+
+@portal_login_required
+@require_GET
+def credit_note_view(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = portal_customer(request)
+    note = scoped_get_or_404(_credit_notes(customer), customer=customer, pk=pk)
+    refunds = [p for p in note.refunds.all() if p.kind == PaymentKind.REFUND]
+    return render(
+        request,
+        "lifecycle/portal/credit_note.html",
+        {"note": note, "refunds": refunds, "portal_section": "home"},
     )

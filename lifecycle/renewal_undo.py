@@ -38,7 +38,13 @@ from notifications.customer_messages import message_to_customer
 from retention.selectors import contract_has_open_cancellation
 
 from .contract_locks import contract_lock
-from .customer_exits import ExitPreview, ExitResult, contract_exit, exit_preview
+from .customer_exits import (
+    ExitPreview,
+    ExitResult,
+    contract_exit,
+    exit_preview,
+    exit_result_url,
+)
 
 S = ContractStatus
 UNDO_TEXT_VERSION = "portal-undo-1"
@@ -201,9 +207,9 @@ def renewal_undo(
                 "contract_number": window.predecessor.number,
                 "successor_number": locked.number,
                 "end_date": window.predecessor.end_date.isoformat(),
-                "refund": money_text(result.refund),
-                "currency": preview.currency,
+                "refund": money_text(result.refund, preview.currency),
                 "credit_note": result.credit_note.number if result.credit_note else "",
+                "portal_url": exit_result_url(result, contract=window.predecessor),
             },
             dedupe_key=f"auto-renewal-undone:{locked.pk}",
         )

@@ -26,6 +26,7 @@ SLOTS: dict[str, list[str]] = {
         "renewals/portal/_contract_billing.html",
         "contracts/portal/_contract_billing.html",
         "relations/portal/_contract_service_levels.html",
+        "lifecycle/portal/_contract_credit_notes.html",
     ],
 }
 

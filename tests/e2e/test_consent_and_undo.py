@@ -91,7 +91,7 @@ def test_a_chinese_customer_switches_automatic_renewal_on_and_off(
         contract.number,
         next_start.isoformat(),
         term_end(next_start, 12).isoformat(),
-        f"{_money(cw.AMOUNT)} CNY",
+        f"CNY {_money(cw.AMOUNT)}（按年计费）",  # shared money format, the period as a phrase
         "“关闭”",  # how to switch it off
     ):
         assert fact in shown, fact
@@ -251,10 +251,20 @@ def test_a_customer_undoes_an_automatic_renewal_inside_the_window(
     assert note.amount == refund
 
     assert page.locator("#automatic-renewal").count() == 0
+    # Not renewed after all: no "You are renewed until", automatic renewal off.
+    assert page.get_by_text("You are renewed until").count() == 0
+    assert page.get_by_text("This contract will not be renewed.").is_visible()
+    summary = page.locator("section[aria-labelledby=summary-heading]")
+    assert summary.locator("dt:text-is('Automatic renewal') + dd").inner_text() == "Off"
     page.goto(base + reverse("portal:contract-detail", args=[new.pk]))
     assert page.get_by_role("link", name="Undo this automatic renewal").count() == 0
     assert page.locator("#automatic-renewal").count() == 0
     screenshot(page, "consent-14-successor-ended")
+    # The credit note the confirmation names: on the contract page, then its own page.
+    page.get_by_role("link", name=note.number).click()
+    page.wait_for_url(re.compile(rf".*/credit-notes/{note.pk}/$"))
+    assert f"CNY {_money(refund)}" in page.locator("main").inner_text()
+    screenshot(page, "consent-14b-credit-note")
 
     _deliver()
     assert f"Automatic renewal of contract {old.number} undone" in cw.inbox_subjects(page, base)

@@ -11,6 +11,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.urls import reverse
 
 from billing.models import CreditNote, Invoice
 from billing.services import invoice_plan_issue, payment_record, term_end
@@ -184,7 +185,12 @@ def test_undo_ends_both_terms_and_refunds_the_unused_days_by_the_policy(
     )
     assert ContractEvent.objects.filter(contract=old, kind="renewal_undone").exists()
     assert ContractEvent.objects.filter(contract=new, kind="auto_renewal_undone").exists()
-    assert Message.objects.filter(kind="auto_renewal_undone", contract=new).exists()
+    message = Message.objects.filter(kind="auto_renewal_undone", contract=new).first()
+    # The refund on its own paragraph, in the shared money format; the link is the credit
+    # note the message speaks of, not the renewal page.
+    assert "Automatic renewal is off.\n\nRefund: CNY 3,610.00." in message.body_text
+    assert reverse("portal:credit-note", args=[note.pk]) in message.body_text
+    assert "/renewal/" not in message.body_text
     # A second undo finds nothing to undo.
     with pytest.raises(DomainError):
         renewal_undo.renewal_undo(successor=new, today=today, by=None, expected_refund=None)
@@ -279,4 +285,6 @@ def test_withdrawing_terminates_the_contract_and_refunds_the_days_not_used(
     assert contract.status == S.TERMINATED
     assert result.credit_note is not None and result.credit_note.amount == Decimal("3560.00")
     assert ContractEvent.objects.filter(contract=contract, kind="withdrawn").exists()
-    assert Message.objects.filter(kind="contract_withdrawn", contract=contract).exists()
+    message = Message.objects.filter(kind="contract_withdrawn", contract=contract).first()
+    assert "Refund: CNY 3,560.00." in message.body_text
+    assert reverse("portal:credit-note", args=[result.credit_note.pk]) in message.body_text

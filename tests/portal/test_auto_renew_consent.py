@@ -69,7 +69,9 @@ def test_switching_on_shows_the_disclosure_and_records_exactly_it(
     assert AutoRenewConsent.objects.count() == 0  # GET records nothing
     # Price of the next term, its period and how to cancel; prominent for a CN customer.
     assert "2028-07-01" in disclosure.text and "2029-06-30" in disclosure.text
-    assert "1,200.00 CNY" in disclosure.text and "Switch off" in disclosure.text
+    # The shared money format, the period as a phrase (it read "billed Annual").
+    assert "for CNY 1,200.00 at today's prices (billed monthly)" in disclosure.text
+    assert "Switch off" in disclosure.text
     assert disclosure.prominent and "Important: automatic renewal" in page.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         response = _post(customer_client, url, {"digest": disclosure.digest, "accept": "on"})
@@ -83,7 +85,12 @@ def test_switching_on_shows_the_disclosure_and_records_exactly_it(
         UA,
         "portal",
     )
-    assert Message.objects.filter(kind="auto_renew_switched_on", contract=running).exists()
+    message = Message.objects.filter(kind="auto_renew_switched_on", contract=running).first()
+    # Local time (Shanghai, 10:00 frozen) as English writes it, not UTC ISO; the link is the
+    # contract's page, where the switch is.
+    assert "(Feb. 29, 2028, 10 a.m.)" in message.body_text and "+00:00" not in message.body_text
+    contract_page = reverse("portal:contract-detail", args=[running.pk]) + "#automatic-renewal"
+    assert contract_page in message.body_text and "/renewal/" not in message.body_text
 
 
 def test_a_text_other_than_the_one_shown_or_no_tick_records_nothing(customer_client, running):
@@ -118,7 +125,43 @@ def test_the_switch_page_speaks_chinese(customer_client, running):
     )
     html = page.content.decode()
     assert "自动续约" in html
-    assert "开启" in page.context["disclosure"].text
+    text = page.context["disclosure"].text
+    assert "开启" in text
+    assert "费用 CNY 1,200.00（按月计费）" in text and "按按年" not in text
+
+
+@pytest.mark.parametrize(
+    ("period", "english", "chinese"),
+    [("annual", "billed yearly", "按年计费"), ("quarterly", "billed quarterly", "按季度计费")],
+)
+def test_each_billing_period_reads_as_a_phrase(running, period, english, chinese):
+    from django.utils import translation
+
+    running.billing_period = period
+    assert f"({english})" in auto_renew_disclosure(running, today=TODAY).text
+    with translation.override("zh-hans"):
+        assert f"（{chinese}）" in auto_renew_disclosure(running, today=TODAY).text
+
+
+def test_the_confirmation_time_is_local_and_in_the_customers_language(
+    customer, running, django_capture_on_commit_callbacks
+):
+    from lifecycle.auto_renew_choice import auto_renew_switch
+
+    customer.language = "zh-hans"
+    customer.save(update_fields=["language"])
+    text = auto_renew_disclosure(running, today=TODAY)
+    with django_capture_on_commit_callbacks(execute=True):
+        auto_renew_switch(
+            contract=running,
+            disclosure=text,
+            digest=text.digest,
+            by=None,
+            ip_address=None,
+            user_agent="",
+        )
+    body = Message.objects.filter(kind="auto_renew_switched_on").first().body_text
+    assert "（2028年2月29日 10:00）" in body
 
 
 def test_another_customers_contract_is_not_found(customer_client, other_customer):
@@ -180,6 +223,34 @@ def test_a_customer_undoes_a_renewal_after_seeing_the_refund(customer_client, cu
     assert "<dt>Automatic renewal</dt><dd>Off</dd>" in html
     case = RenewalCase.objects.get(contract=old)
     assert (case.stage, case.loss_reason) == (Stage.LOST, LossReason.OTHER)
+
+    # The credit note the confirmation speaks of is in the portal: on the list, its own
+    # page (refund status: paid by bank transfer, so still to be paid back) and the new
+    # contract's page.
+    note = CreditNote.objects.get(contract=new)
+    listing = customer_client.get(reverse("portal:credit-notes")).content.decode()
+    assert note.number in listing and "CNY 3,620.00" in listing
+    page = customer_client.get(reverse("portal:credit-note", args=[note.pk])).content.decode()
+    assert "Being paid back: " in page and "CNY 3,620.00" in page
+    assert reverse("portal:credit-note", args=[note.pk]) in (
+        customer_client.get(reverse("portal:contract-detail", args=[new.pk])).content.decode()
+    )
+
+
+def test_credit_notes_are_the_customers_own(customer_client, customer, other_customer):
+    from billing.services import credit_note_issue
+
+    theirs = credit_note_issue(
+        customer=other_customer["contract"].customer, amount=Decimal("50.00"), reason="Goodwill"
+    )
+    mine = credit_note_issue(customer=customer, amount=Decimal("20.00"), reason="Goodwill")
+    listing = customer_client.get(reverse("portal:credit-notes")).content.decode()
+    assert mine.number in listing and theirs.number not in listing
+    assert customer_client.get(reverse("portal:credit-note", args=[theirs.pk])).status_code == 404
+    assert customer_client.get(reverse("portal:credit-note", args=[mine.pk])).status_code == 200
+    customer_client.cookies["django_language"] = "zh-hans"
+    page = customer_client.get(reverse("portal:credit-notes"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "贷项通知单" in page.content.decode() and "退款处理中" in page.content.decode()
 
 
 def test_an_eu_customer_withdraws_in_two_steps(customer_client, customer):

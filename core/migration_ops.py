@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations
@@ -56,6 +59,60 @@ class RunSQLByVendor(migrations.RunSQL):
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         for statement in self.backwards_by_vendor.get(schema_editor.connection.vendor, []):
             schema_editor.execute(statement, params=None)
+
+
+@contextmanager
+def _sqlite_triggers_set_aside(
+    schema_editor: BaseDatabaseSchemaEditor, table: str
+) -> Iterator[None]:
+    """On SQLite, drops every trigger whose SQL names ``table`` and creates them again after
+    the block. SQLite's table rebuild (Django's ``_remake_table``: most AddField and
+    AlterField) drops the table and renames a copy; a trigger on another table that reads
+    this one makes the rename fail ("error in trigger ...: no such table"), and the
+    triggers on the table itself would silently disappear with it."""
+    if schema_editor.connection.vendor != "sqlite":
+        yield
+        return
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        rows = cursor.fetchall()
+    mentions = re.compile(rf"\b{re.escape(table)}\b", re.IGNORECASE)
+    triggers = [(name, sql) for name, sql in rows if sql and mentions.search(sql)]
+    for name, _sql in triggers:
+        schema_editor.execute(f'DROP TRIGGER IF EXISTS "{name}"', params=None)
+    yield
+    for _name, sql in triggers:
+        schema_editor.execute(sql, params=None)
+
+
+class KeepSQLiteTriggers(migrations.SeparateDatabaseAndState):
+    """Runs ``operations`` (state and database as usual) with the SQLite triggers that name
+    ``table`` set aside and put back (``_sqlite_triggers_set_aside``); other databases run
+    them unchanged. Wrap any operation that rebuilds a table triggers read (customers,
+    contracts: the book-manager triggers of contracts 0005)."""
+
+    def __init__(self, table: str, operations: list[Any]):
+        super().__init__(database_operations=operations, state_operations=operations)
+        self.table = table
+
+    def deconstruct(self):
+        return (
+            self.__class__.__qualname__,
+            [],
+            {"table": self.table, "operations": self.database_operations},
+        )
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        with _sqlite_triggers_set_aside(schema_editor, self.table):
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        with _sqlite_triggers_set_aside(schema_editor, self.table):
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+    def describe(self) -> str:
+        count = len(self.database_operations)
+        return f"Keep the SQLite triggers naming {self.table} around {count} operation(s)"
 
 
 def trigram_indexes(indexes: list[tuple[str, str, str]]) -> migrations.RunPython:

@@ -3,6 +3,7 @@
 from django.db import migrations, models
 
 import customers.country_codes
+from core.migration_ops import KeepSQLiteTriggers
 
 
 class Migration(migrations.Migration):
@@ -10,27 +11,36 @@ class Migration(migrations.Migration):
         ("customers", "0004_search_trigram"),
     ]
 
+    # SQLite (make run) rebuilds the customer table to add a column: the contracts'
+    # book-manager triggers that read it are set aside meanwhile (core.migration_ops).
     operations = [
-        migrations.AddField(
-            model_name="customer",
-            name="country",
-            field=models.CharField(
-                default=customers.country_codes.default_country,
-                help_text="ISO 3166-1 code, e.g. CN, US, FR.",
-                max_length=2,
-                validators=[customers.country_codes.validate_country_code],
-                verbose_name="country",
-            ),
-        ),
-        migrations.AddField(
-            model_name="customer",
-            name="region",
-            field=models.CharField(
-                blank=True,
-                help_text="ISO 3166-2 subdivision, e.g. US-CA; empty when it does not matter.",
-                max_length=6,
-                validators=[customers.country_codes.validate_region_code],
-                verbose_name="region",
-            ),
+        KeepSQLiteTriggers(
+            "customers_customer",
+            [
+                migrations.AddField(
+                    model_name="customer",
+                    name="country",
+                    field=models.CharField(
+                        default=customers.country_codes.default_country,
+                        help_text="ISO 3166-1 code, e.g. CN, US, FR.",
+                        max_length=2,
+                        validators=[customers.country_codes.validate_country_code],
+                        verbose_name="country",
+                    ),
+                ),
+                migrations.AddField(
+                    model_name="customer",
+                    name="region",
+                    field=models.CharField(
+                        blank=True,
+                        help_text=(
+                            "ISO 3166-2 subdivision, e.g. US-CA; empty when it does not matter."
+                        ),
+                        max_length=6,
+                        validators=[customers.country_codes.validate_region_code],
+                        verbose_name="region",
+                    ),
+                ),
+            ],
         ),
     ]

@@ -156,3 +156,32 @@ def member_summary(*, customer: Customer, on: dt.date) -> MemberSummary:
         expiring_until=until,
         privileges=level_privileges(level=level),
     )
+
+
+@dataclass
+class MemberBadge:
+    """What the staff customer page shows: points available today and the level."""
+
+    available: int
+    level: Level | None
+
+
+def member_badge(*, customer: Customer, on: dt.date) -> MemberBadge:
+    """:func:`points_available` and :func:`member_level` in two queries (one aggregate
+    over the ledger, one for the level), for the staff customer page."""
+    since = add_months(on, -qualifying_months())
+    sums = PointsEntry.objects.filter(customer=customer).aggregate(
+        total=Sum("points"),
+        expiring=Sum("points", filter=CREDIT & Q(expires_on__isnull=False, expires_on__lte=on)),
+        debits=Sum("points", filter=DEBIT),
+        qualifying=Sum(
+            "points",
+            filter=CREDIT
+            & Q(kind__in=[EntryKind.EARN, EntryKind.ADJUST], on__gt=since, on__lte=on),
+        ),
+    )
+    due = max(0, int(sums["expiring"] or 0) + int(sums["debits"] or 0))
+    return MemberBadge(
+        available=int(sums["total"] or 0) - due,
+        level=level_for_points(int(sums["qualifying"] or 0)),
+    )

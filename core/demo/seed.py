@@ -21,6 +21,7 @@ from retention.services import cancellation_continue, cancellation_submit
 from .cast import Demo
 from .catalogue import personal_offers_seed, reminder_rules_seed, retention_offers_seed
 from .history import Traits, history_write
+from .loyalty_programme import loyalty_catalogue_seed, loyalty_history_seed
 from .message_templates import message_templates_seed
 from .showcase import READY_TO_PAY, READY_TO_SIGN, ROLE_SCENARIOS, ROLES, showcase_write
 from .story import Story, Storyteller
@@ -154,6 +155,23 @@ def demo_seed(
     demo.contracts += sum(role in shown for role in (READY_TO_SIGN, READY_TO_PAY))
     if shown:
         log("portal customers: " + ", ".join(f"{code} {role}" for role, code in shown.items()))
+    # After the showcase: its quotes keep the amounts the logins list promises. The
+    # programme's levels then discount the renewal quotes made from here on.
+    with transaction.atomic():
+        loyalty_catalogue_seed()
+        points = loyalty_history_seed(
+            customer_ids=list(Customer.objects.filter(code__in=codes).values_list("pk", flat=True)),
+            showcase_ids=[
+                account.customer_id
+                for account in PortalAccount.objects.filter(user__in=demo.portal_users)
+            ],
+            today=today,
+            by=demo.lead,
+        )
+    log(
+        f"loyalty: {points.earned} earnings, {points.expired} expiries, "
+        f"{points.redeemed} redemption, {points.adjusted} adjustment"
+    )
     return demo
 
 

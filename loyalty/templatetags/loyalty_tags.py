@@ -1,14 +1,21 @@
-"""``{% quote_benefits quote as benefits %}``: the loyalty benefits applied to a renewal
-quote, each with its reason (``benefit.reason``), for the quote's staff page, portal page
-and PDF."""
+"""Loyalty on other apps' pages.
+
+- ``{% quote_benefits quote as benefits %}``: the loyalty benefits applied to a renewal
+  quote, each with its reason (``benefit.reason``), for the quote's staff page, portal
+  page and PDF;
+- ``{% customer_loyalty_card customer %}``: the customer's points available today and
+  member level, with a link to their loyalty page, for the staff customer page (two
+  queries)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import template
+from django.utils import timezone
 
 from loyalty.models import QuoteBenefit
+from loyalty.selectors import member_badge
 
 register = template.Library()
 
@@ -21,3 +28,11 @@ def quote_benefits(quote: Any) -> list[QuoteBenefit]:
     return list(
         QuoteBenefit.objects.filter(quote_ref=number).select_related("level", "redemption__reward")
     )
+
+
+@register.inclusion_tag("loyalty/_customer_card.html")
+def customer_loyalty_card(customer: Any) -> dict[str, Any]:
+    return {
+        "customer": customer,
+        "badge": member_badge(customer=customer, on=timezone.localdate()),
+    }

@@ -257,11 +257,12 @@ PAGES = [
     Page("dashboard (team lead)", _u("staff-home"), "lead", 23),
     Page("tasks", _u("staff-tasks"), "manager", 8),
     Page("customer list", _u("customers:list"), "manager", 10),
+    # +2 since issue #16: the loyalty card (one ledger aggregate, the level).
     Page(
         "customer detail",
         lambda b: reverse("customers:detail", args=[b.customer.pk]),
         "manager",
-        13,
+        15,
     ),
     Page("contract list", _u("contracts:list"), "manager", 10),
     Page("contract list ending ≤30 d", _q("contracts:list", "ending_within=30"), "manager", 10),

@@ -1,0 +1,372 @@
+"""The demo's loyalty programme: earning rules, member levels with their privileges and
+rewards (keyed by code: a second seed_demo run adds nothing and keeps an admin's edits),
+and the points ledger the demo customers would have today had the programme run since
+``LAUNCH_MONTHS`` ago.
+
+The history is written in bulk, with the dedupe keys the real earnings use
+(``<rule>:invoice:<number>``, ``<rule>:contract:<id>``, ``<rule>:customer:<id>:year:<n>``),
+so a reaction or sweep that runs later for the same occasion earns nothing twice. Expiries
+are written per customer in date order, the way the daily sweep would have written them.
+A redemption and a staff adjustment go through the loyalty services, like the pages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Min
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.models import Invoice
+from billing.services import add_months
+from contracts.models import Contract, ContractEvent
+from core.errors import DomainError
+from customers.models import Customer
+from loyalty.models import (
+    EarnRule,
+    EntryKind,
+    Level,
+    PointsEntry,
+    Privilege,
+    PrivilegeKind,
+    Reward,
+    RewardKind,
+    Trigger,
+)
+from loyalty.selectors import points_available
+from loyalty.services import (
+    SIGNED_STATUSES,
+    anniversary,
+    expiry_date,
+    points_adjust,
+    reward_redeem,
+    rule_points,
+)
+
+# The programme started this many months before the seed's today: earlier occasions earn
+# nothing (so a ten-year-old customer does not arrive with ten years of points).
+LAUNCH_MONTHS = 18
+# What staff credited the first portal customer when the programme started.
+WELCOME_POINTS = 500
+
+# code, Chinese name, English name, trigger, points, per amount (None: fixed), expiry months
+RULE_SPECS: list[tuple[str, str, str, str, int, str | None, int]] = [
+    ("on-time-payment", "按时付款", "Invoice paid on time", Trigger.ON_TIME_PAYMENT, 1, "100", 12),
+    ("renewal-bonus", "续约奖励", "Renewal bonus", Trigger.RENEWAL, 1, "50", 24),
+    ("anniversary", "合作周年", "Anniversary as a customer", Trigger.TENURE, 200, None, 24),
+    ("referral-signed", "推荐签约", "Referred customer signed", Trigger.REFERRAL, 500, None, 24),
+]
+
+# code, Chinese name, English name, from points, privileges:
+# (kind, discount %, response hours, Chinese description, English description)
+LEVEL_SPECS: list[tuple[str, str, str, int, list[tuple[str, str, int | None, str, str]]]] = [
+    (
+        "silver",
+        "银卡会员",
+        "Silver member",
+        300,
+        [(PrivilegeKind.RENEWAL_DISCOUNT, "3", None, "续约 97 折", "3% off every renewal")],
+    ),
+    (
+        "gold",
+        "金卡会员",
+        "Gold member",
+        1000,
+        [
+            (PrivilegeKind.RENEWAL_DISCOUNT, "5", None, "续约 95 折", "5% off every renewal"),
+            (
+                PrivilegeKind.EXTRA_SERVICE,
+                "0",
+                None,
+                "每季度一次免费系统健康检查",
+                "A free system health check every quarter",
+            ),
+        ],
+    ),
+    (
+        "platinum",
+        "白金会员",
+        "Platinum member",
+        3000,
+        [
+            (PrivilegeKind.RENEWAL_DISCOUNT, "8", None, "续约 92 折", "8% off every renewal"),
+            (
+                PrivilegeKind.PRIORITY_SLA,
+                "0",
+                4,
+                "工单 4 小时内响应",
+                "Tickets answered within 4 hours",
+            ),
+            (
+                PrivilegeKind.EXTRA_SERVICE,
+                "0",
+                None,
+                "专属客户成功经理",
+                "A dedicated customer success manager",
+            ),
+        ],
+    ),
+]
+
+# code, Chinese name, English name, kind, points, discount %
+REWARD_SPECS: list[tuple[str, str, str, str, int, str]] = [
+    (
+        "onsite-training",
+        "上门培训一次",
+        "One on-site training session",
+        RewardKind.SERVICE,
+        400,
+        "0",
+    ),
+    (
+        "renewal-5",
+        "续约 95 折券",
+        "5% off your next renewal",
+        RewardKind.RENEWAL_DISCOUNT,
+        800,
+        "5",
+    ),
+    (
+        "renewal-10",
+        "续约 9 折券",
+        "10% off your next renewal",
+        RewardKind.RENEWAL_DISCOUNT,
+        1500,
+        "10",
+    ),
+]
+
+
+def loyalty_catalogue_seed() -> int:
+    """The rules, levels with their privileges and rewards; returns how many rows it made."""
+    made = 0
+    for code, name, name_en, trigger, points, per_amount, months in RULE_SPECS:
+        _rule, created = EarnRule.objects.get_or_create(
+            code=code,
+            defaults=dict(
+                name=name,
+                name_en=name_en,
+                trigger=trigger,
+                points=points,
+                per_amount=Decimal(per_amount) if per_amount else None,
+                expiry_months=months,
+            ),
+        )
+        made += created
+    for code, name, name_en, min_points, privileges in LEVEL_SPECS:
+        level, created = Level.objects.get_or_create(
+            code=code, defaults=dict(name=name, name_en=name_en, min_points=min_points)
+        )
+        made += created
+        if not created:
+            continue  # an admin may have changed its privileges: leave them
+        for kind, percent, hours, description, description_en in privileges:
+            Privilege.objects.create(
+                level=level,
+                kind=kind,
+                discount_percent=Decimal(percent),
+                response_hours=hours,
+                description=description,
+                description_en=description_en,
+            )
+            made += 1
+    for code, name, name_en, kind, points, percent in REWARD_SPECS:
+        _reward, created = Reward.objects.get_or_create(
+            code=code,
+            defaults=dict(
+                name=name,
+                name_en=name_en,
+                kind=kind,
+                points_cost=points,
+                discount_percent=Decimal(percent),
+            ),
+        )
+        made += created
+    return made
+
+
+@dataclass
+class LoyaltySeed:
+    earned: int = 0
+    expired: int = 0
+    redeemed: int = 0
+    adjusted: int = 0
+
+
+def loyalty_history_seed(
+    *, customer_ids: Collection[int], today: dt.date, by: Any, showcase_ids: Collection[int] = ()
+) -> LoyaltySeed:
+    """The ledger of ``customer_ids`` since the launch: earnings for invoices paid on
+    time, renewals and anniversaries, the expiries due by ``today``, then one
+    redemption (a customer of ``showcase_ids`` first, so the portal shows it) and one
+    staff adjustment by ``by``."""
+    summary = LoyaltySeed()
+    launch = add_months(today, -LAUNCH_MONTHS)
+    rules: dict[str, list[EarnRule]] = defaultdict(list)
+    for rule in EarnRule.objects.filter(is_active=True).order_by("id"):
+        rules[rule.trigger].append(rule)
+    entries: list[PointsEntry] = []
+
+    def earn(
+        customer_id: int, trigger: str, subject: str, on: dt.date, amount: Any, reason: str
+    ) -> None:
+        for rule in rules[trigger]:
+            points = rule_points(rule=rule, amount=amount)
+            if points > 0:
+                entries.append(
+                    PointsEntry(
+                        customer_id=customer_id,
+                        kind=EntryKind.EARN,
+                        points=points,
+                        rule=rule,
+                        dedupe_key=f"{rule.code}:{subject}"[:120],
+                        on=on,
+                        expires_on=expiry_date(rule=rule, on=on),
+                        reason=reason[:300],
+                        created_at=_noon(on),
+                    )
+                )
+
+    ids = list(customer_ids)
+    invoices = Invoice.objects.filter(
+        customer_id__in=ids, paid_at__isnull=False, paid_at__gte=_noon(launch)
+    ).order_by("paid_at", "id")
+    for number, customer_id, amount, due, paid_at in invoices.values_list(
+        "number", "customer_id", "amount", "due_date", "paid_at"
+    ):
+        paid_on = timezone.localdate(paid_at)
+        if launch < paid_on <= min(due, today):
+            reason = _("Invoice %(number)s paid on time") % {"number": number}
+            earn(customer_id, Trigger.ON_TIME_PAYMENT, f"invoice:{number}", paid_on, amount, reason)
+    renewals = ContractEvent.objects.filter(
+        contract__customer_id__in=ids, to_status="renewed"
+    ).order_by("at", "id")
+    for contract_id, number, customer_id, amount, at in renewals.values_list(
+        "contract_id", "contract__number", "contract__customer_id", "contract__total_amount", "at"
+    ):
+        on = timezone.localdate(at)
+        if launch < on <= today:
+            reason = _("Renewal of contract %(number)s") % {"number": number}
+            earn(customer_id, Trigger.RENEWAL, f"contract:{contract_id}", on, amount, reason)
+    firsts = (
+        Contract.objects.filter(customer_id__in=ids, status__in=SIGNED_STATUSES)
+        .values("customer_id")
+        .annotate(since=Min("start_date"))
+        .order_by("customer_id")
+    )
+    for row in firsts:
+        years = 1
+        while (on := anniversary(row["since"], years)) <= today:
+            if on > launch:
+                reason = _("%(years)s years as a customer") % {"years": years}
+                earn(
+                    row["customer_id"],
+                    Trigger.TENURE,
+                    f"customer:{row['customer_id']}:year:{years}",
+                    on,
+                    None,
+                    reason,
+                )
+            years += 1
+    # ON CONFLICT DO NOTHING: an occasion a reaction already paid out earns once.
+    PointsEntry.objects.bulk_create(entries, batch_size=1000, ignore_conflicts=True)
+    summary.earned = len(entries)
+    expiries = _expiries(customer_ids=ids, today=today)
+    PointsEntry.objects.bulk_create(expiries, batch_size=1000)
+    summary.expired = len(expiries)
+    summary.redeemed, summary.adjusted = _redeem_and_adjust(
+        customer_ids=ids, showcase_ids=list(showcase_ids), today=today, by=by
+    )
+    return summary
+
+
+def _noon(on: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(on, dt.time(12, 0)))
+
+
+def _expiries(*, customer_ids: list[int], today: dt.date) -> list[PointsEntry]:
+    """First in, first out, as the daily sweep writes them: on each day credits expired,
+    what they held beyond the debits so far."""
+    credits: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
+    for customer_id, expires_on, points in (
+        PointsEntry.objects.filter(
+            customer_id__in=customer_ids, points__gt=0, expires_on__lte=today
+        )
+        .order_by("customer_id", "expires_on", "id")
+        .values_list("customer_id", "expires_on", "points")
+    ):
+        if expires_on is not None:  # (the filter keeps only dated credits)
+            credits[customer_id].append((expires_on, points))
+    debits: dict[int, int] = defaultdict(int)
+    for customer_id, points in PointsEntry.objects.filter(
+        customer_id__in=customer_ids, points__lt=0
+    ).values_list("customer_id", "points"):
+        debits[customer_id] -= points
+    rows = []
+    for customer_id, dated in credits.items():
+        expiring, taken = 0, debits[customer_id]
+        for index, (expires_on, points) in enumerate(dated):
+            expiring += points
+            if index + 1 < len(dated) and dated[index + 1][0] == expires_on:
+                continue  # one row per day
+            due = expiring - taken
+            if due > 0:
+                rows.append(
+                    PointsEntry(
+                        customer_id=customer_id,
+                        kind=EntryKind.EXPIRE,
+                        points=-due,
+                        on=expires_on,
+                        reason=_("Points expired"),
+                        created_at=_noon(expires_on),
+                    )
+                )
+                taken += due
+    return rows
+
+
+def _redeem_and_adjust(
+    *, customer_ids: list[int], showcase_ids: list[int], today: dt.date, by: Any
+) -> tuple[int, int]:
+    """A staff adjustment (welcome points for the first showcase customer, so the portal's
+    rewards page has something to spend) and one redemption of the cheapest service
+    reward by the first customer who can afford it, showcase customers first; both
+    through the services, like the pages."""
+    redeemed = adjusted = 0
+    ordered = [*showcase_ids, *(pk for pk in sorted(customer_ids) if pk not in showcase_ids)]
+    customers = Customer.objects.in_bulk(ordered)
+    first = next((customers[pk] for pk in ordered if pk in customers), None)
+    if first is not None:
+        points_adjust(
+            customer=first,
+            points=WELCOME_POINTS,
+            reason="会员计划上线欢迎积分",
+            by=by,
+            on=today - dt.timedelta(days=40),
+        )
+        adjusted = 1
+    reward = (
+        Reward.objects.filter(is_active=True, kind=RewardKind.SERVICE)
+        .order_by("points_cost", "code")
+        .first()
+    )
+    if reward is None:
+        return redeemed, adjusted
+    on = today - dt.timedelta(days=12)
+    for pk in ordered:
+        customer = customers.get(pk)
+        if customer is None or points_available(customer=customer, on=on) < reward.points_cost:
+            continue
+        try:
+            reward_redeem(customer=customer, reward=reward, on=on, by=by)
+        except DomainError:  # the reward's rules changed under us: try the next customer
+            continue
+        redeemed = 1
+        break
+    return redeemed, adjusted

@@ -35,6 +35,8 @@ STAFF_NAV: list[NavItem] = [
     NavItem("relations:team-tasks", _("Team tasks"), more=True),
     NavItem("relations:segments", _("Segments"), more=True),
     NavItem("relations:campaigns", _("Campaigns"), more=True),
+    # staff_required like the queue; each sees the claims of the contracts in their book.
+    NavItem("relations:claims", _("Compensation claims"), more=True),
     NavItem("insights:feedback", _("Feedback"), more=True),
     NavItem("insights:losses", _("Why we lose renewals"), more=True),
     # staff_required like the page; each sees the attempts of the invoices in their book.

@@ -73,3 +73,20 @@ def test_saved_segments_stand_under_more_next_to_campaigns_in_both_languages(cli
     with translation.override("zh-hans"):
         html = client.get(reverse("staff-home")).content.decode()
     assert f'href="{reverse("relations:segments")}">客户分群<' in _more_menu(html)
+
+
+def test_the_claims_queue_stands_under_more_in_both_languages(client, manager):
+    names = [item["url_name"] for item in staff_nav_for(manager) if item["more"]]
+    assert "relations:claims" in names
+    client.force_login(manager)
+
+    html = client.get(reverse("relations:claims")).content.decode()
+    menu = _more_menu(html)
+    assert f'class="dropdown-item active" href="{reverse("relations:claims")}"' in menu
+    assert ">Compensation claims<" in menu
+
+    manager.language = "zh-hans"
+    manager.save(update_fields=["language"])
+    with translation.override("zh-hans"):
+        html = client.get(reverse("staff-home")).content.decode()
+    assert f'href="{reverse("relations:claims")}">赔偿申请<' in _more_menu(html)

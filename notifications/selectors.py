@@ -50,6 +50,16 @@ MESSAGE_KIND_LABELS = {
     "cancellation_rejected": _("Cancellation rejected"),
     "cancellation_withdrawn": _("Cancellation withdrawn"),
     "cancellation_completed": _("Cancellation completed"),
+    "satisfaction_survey_request": _("Satisfaction survey invitation"),
+    "auto_renew_switched_on": _("Automatic renewal switched on"),
+    "auto_renew_switched_off": _("Automatic renewal switched off"),
+    "auto_renewal_undone": _("Automatic renewal undone"),
+    "contract_withdrawn": _("Withdrawal from the contract confirmed"),
+    # relations (issue #16): campaigns and service level compensation claims
+    "campaign": _("Campaign message"),
+    "sla_claim_filed_staff": _("Compensation claim filed (staff)"),
+    "sla_claim_approved": _("Compensation claim approved"),
+    "sla_claim_rejected": _("Compensation claim rejected"),
 }
 
 

@@ -42,6 +42,10 @@ KINDS = [
     "cancellation_rejected",
     "cancellation_withdrawn",
     "cancellation_completed",
+    "campaign",
+    "sla_claim_filed_staff",
+    "sla_claim_approved",
+    "sla_claim_rejected",
 ]
 
 

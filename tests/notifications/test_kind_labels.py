@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.conf import settings
+from django.template.utils import get_app_template_dirs
 from django.urls import reverse
+from django.utils import translation
 
 from lifecycle.reminder_sweep import reminders_sweep
 from notifications.models import Channel, Message
@@ -61,3 +65,37 @@ def test_the_message_page_and_the_contract_page_show_the_label(make_contract, cl
 
     assert "Renewal reminder <code" in detail
     assert ">Renewal reminder" in contract_page
+
+
+def _template_kinds() -> set[str]:
+    """Every kind with a message template file (templates/emails/<kind>.* in any app)."""
+    dirs = [*get_app_template_dirs("templates"), *map(Path, settings.TEMPLATES[0]["DIRS"])]
+    return {
+        path.name.split(".", 1)[0]
+        for folder in dirs
+        for path in (Path(folder) / "emails").glob("*.txt")
+    } - {"base"}
+
+
+def test_every_kind_with_a_template_has_a_label_in_both_languages():
+    kinds = _template_kinds()
+    assert {"sla_claim_filed_staff", "sla_claim_approved", "campaign"} <= kinds
+
+    for kind in sorted(kinds):
+        with translation.override("en"):
+            english = message_kind_label(kind)
+        with translation.override("zh-hans"):
+            chinese = message_kind_label(kind)
+        assert english != kind, f"{kind} has no label"
+        assert chinese != english, f"{kind}: {english!r} has no zh-hans translation"
+
+
+def test_the_outbox_filter_offers_the_relations_kinds(make_contract, client):
+    contract = make_contract(30)
+    client.force_login(contract.owner)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+
+    chinese = client.get(reverse("notifications:outbox")).text
+
+    assert '<option value="sla_claim_approved">赔偿申请已批准</option>' in chinese
+    assert '<option value="campaign">营销活动消息</option>' in chinese

@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.events import EventBase
 from core.models import TimeStampedModel
@@ -22,11 +23,12 @@ class CampaignChannel(models.TextChoices):
 
 
 class CampaignStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    SCHEDULED = "scheduled", _("Scheduled")
-    SENDING = "sending", _("Sending")
-    SENT = "sent", _("Sent")
-    CANCELLED = "cancelled", _("Cancelled")
+    # With their own context: "Scheduled" alone is the contract status, 待生效 in Chinese.
+    DRAFT = "draft", pgettext_lazy("campaign status", "Draft")
+    SCHEDULED = "scheduled", pgettext_lazy("campaign status", "Scheduled")
+    SENDING = "sending", pgettext_lazy("campaign status", "Sending")
+    SENT = "sent", pgettext_lazy("campaign status", "Sent")
+    CANCELLED = "cancelled", pgettext_lazy("campaign status", "Cancelled")
 
 
 class Campaign(TimeStampedModel):

@@ -25,3 +25,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 LOCAL_MAILBOX_DIR = env("LOCAL_MAILBOX_DIR", default=str(BASE_DIR / "var" / "mail"))  # noqa: F405
 if not env("EMAIL_URL", default=""):
     EMAIL_BACKEND = "core.mailbox.MailboxBackend"
+
+# `make run` shows how a customer pays by transfer (invoices, the portal's Pay now box, where
+# no payment provider is configured locally) with an account that says it is not real.
+# Production and test keep base's: nothing shown until BANK_* are set (docs/payments.md).
+RENEWDESK["BANK_DETAILS"] = {  # noqa: F405
+    "account_name": env("BANK_ACCOUNT_NAME", default="RenewDesk Demo Ltd."),
+    "bank_name": env("BANK_NAME", default="DEMO ONLY — not a real account"),
+    "account_number": env("BANK_ACCOUNT_NUMBER", default="0000 0000 0000 0000 (DEMO)"),
+    "swift": env("BANK_SWIFT", default=""),
+}

@@ -15,6 +15,7 @@ from contracts.term_length import TermClass
 from core.widgets import FastSelect
 from relations.segment_models import Segment
 from relations.segments import segment_members, segments_visible_to
+from relations.selectors import not_contacted_in
 
 from .country_codes import country_choices, default_country, normalise_code, region_choices
 from .models import Contact, Customer, Tier
@@ -91,6 +92,19 @@ class CustomerFilterForm(ManagerFilterMixin, forms.Form):
         widget=FastSelect(attrs={"class": "form-select"}),
         error_messages={"invalid_choice": _("This segment does not exist or is not shared.")},
     )
+    # No call, visit, e-mail or meeting in this many days (relations.selectors, the rule of
+    # the "not contacted" list), applied to the whole book.
+    not_contacted = forms.IntegerField(
+        label=_("Not contacted in (days)"),
+        required=False,
+        min_value=1,
+        max_value=3650,
+        error_messages={
+            "invalid": _("Enter a number of days."),
+            "min_value": _("Enter a number of days from 1 to 3650."),
+            "max_value": _("Enter a number of days from 1 to 3650."),
+        },
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
@@ -112,6 +126,12 @@ class CustomerFilterForm(ManagerFilterMixin, forms.Form):
         elif self.is_bound and "segment" in self.errors:
             # A segment asked for but not found: nobody, rather than the whole book.
             among = Customer.objects.none().values("pk")
+        days = data.get("not_contacted")
+        if days:
+            quiet = Customer.objects.filter(
+                not_contacted_in(as_of=timezone.localdate(), days=days)
+            ).values("pk")
+            among = quiet if among is None else among.filter(pk__in=quiet)
         return CustomerFilters(
             q=data.get("q") or "",
             tier=data.get("tier") or "",

@@ -57,7 +57,8 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
             "page_obj": page,
             "default_sort": CUSTOMER_DEFAULT_SORT,
             "is_filtered": any(
-                request.GET.get(k) for k in ("q", "tier", "manager", "tag", "term", "segment")
+                request.GET.get(k)
+                for k in ("q", "tier", "manager", "tag", "term", "segment", "not_contacted")
             ),
         },
     )

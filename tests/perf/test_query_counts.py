@@ -257,6 +257,7 @@ PAGES = [
     Page("dashboard (team lead)", _u("staff-home"), "lead", 23),
     Page("tasks", _u("staff-tasks"), "manager", 8),
     Page("customer list", _u("customers:list"), "manager", 10),
+    Page("customer list not contacted", _q("customers:list", "not_contacted=30"), "manager", 10),
     # +2 since issue #16: the loyalty card (one ledger aggregate, the level).
     Page(
         "customer detail",

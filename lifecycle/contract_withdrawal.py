@@ -36,6 +36,7 @@ from .customer_exits import (
     exit_preview,
     exit_result_url,
 )
+from .renewal_undo import auto_renewal_event
 
 WITHDRAWAL_TEXT_VERSION = "portal-withdrawal-1"
 
@@ -68,8 +69,12 @@ def withdrawal_window(contract: Contract) -> WithdrawalWindow | None:
 
 
 def withdrawal_available(contract: Contract, *, today: dt.date) -> WithdrawalWindow | None:
-    """The open withdrawal period of ``contract`` today, or None."""
+    """The open withdrawal period of ``contract`` today, or None. A contract made by an
+    automatic renewal (or continued open-ended) was not concluded anew: the customer's
+    way out of it is the undo window and cancellation, not the withdrawal function."""
     if contract.status not in ENDABLE:
+        return None
+    if auto_renewal_event(contract) is not None:
         return None
     window = withdrawal_window(contract)
     if window is None or not window.contains(today):

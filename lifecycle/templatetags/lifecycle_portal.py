@@ -17,6 +17,7 @@ from django.utils import timezone
 from compliance.selectors import ruleset_for
 from contracts.models import Contract
 from lifecycle.auto_renew_choice import can_switch
+from lifecycle.auto_renewal_state import auto_renewal_state
 from lifecycle.contract_withdrawal import withdrawal_available
 from lifecycle.renewal_undo import undo_available
 
@@ -28,7 +29,9 @@ _CACHE_ATTR = "_lifecycle_cancel_button"
 @register.simple_tag
 def customer_rights(contract: Contract) -> dict[str, Any]:
     today = timezone.localdate()
+    state = auto_renewal_state(contract) if contract.auto_renew else None
     return {
+        "held": bool(state and state.held),
         "can_switch": can_switch(contract),
         "undo": undo_available(contract, today=today),
         "withdrawal": withdrawal_available(contract, today=today),

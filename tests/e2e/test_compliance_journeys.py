@@ -215,6 +215,8 @@ def test_a_french_customer_not_notified_in_time_is_not_renewed(
     notice = page.locator("#auto-renewal-state[data-state=held]")
     assert notice.get_by_role("heading", name="Not renewed automatically").is_visible()
     assert "without your confirmation" in notice.inner_text()
+    rights = page.locator("#automatic-renewal").inner_text()
+    assert "not renewed automatically" in rights and "renews when its term ends" not in rights
     history = page.locator("section[aria-labelledby=history-heading]")
     assert history.get_by_text("Not renewed automatically: waiting for your confirmation").count()
     screenshot(page, "compliance-fr-4-portal-contract")

@@ -262,6 +262,17 @@ def test_the_withdrawal_period_runs_14_days_after_signing_across_a_leap_february
     assert contract_withdrawal.withdrawal_available(contract, today=dt.date(2028, 3, 1)) is None
 
 
+def test_a_contract_made_by_automatic_renewal_offers_no_withdrawal():
+    # A French customer inside 14 days of the successor's start: the automatic renewal
+    # concluded nothing new, so the way out is the undo window and cancellation.
+    _old, new = _auto_renewed(
+        old_start=dt.date(2027, 3, 1), old_end=dt.date(2028, 2, 28), country="FR"
+    )
+    new.signed_at = dt.datetime(2028, 2, 29, 9, 0, tzinfo=SHANGHAI)
+    new.save(update_fields=["signed_at"])
+    assert contract_withdrawal.withdrawal_available(new, today=dt.date(2028, 3, 1)) is None
+
+
 def test_a_customer_outside_the_eu_has_no_withdrawal_function():
     contract = _signed(signed_on=dt.date(2028, 2, 15), country="CN")
     assert contract_withdrawal.withdrawal_available(contract, today=dt.date(2028, 2, 16)) is None

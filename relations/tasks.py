@@ -8,7 +8,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from .campaigns import campaigns_send_due
-from .complaint_escalations import complaints_escalate
+from .complaint_escalations import complaints_escalate, escalation_tasks_close
 from .contact_plans import contact_plan_sweep
 
 
@@ -19,8 +19,12 @@ def contact_plan_sweep_task() -> dict:
 
 
 @shared_task(name="relations.tasks.complaint_escalation_task", time_limit=600, soft_time_limit=570)
-def complaint_escalation_task() -> int:
-    return complaints_escalate(now=timezone.now())
+def complaint_escalation_task() -> dict:
+    now = timezone.now()
+    return {
+        "escalated": complaints_escalate(now=now),
+        "closed": escalation_tasks_close(now=now),
+    }
 
 
 @shared_task(name="relations.tasks.campaigns_send_task", time_limit=3600, soft_time_limit=3500)

@@ -6,11 +6,13 @@ import pytest
 import time_machine
 
 from core.models import Task, TaskKind
-from insights.feedback import feedback_submit
+from core.services import task_complete
+from insights.feedback import feedback_set_status, feedback_submit
 from insights.services import feedback_assign, feedback_staff_reply
-from relations.complaint_escalations import complaints_escalate
+from relations.complaint_escalations import complaints_escalate, escalation_tasks_close
 from relations.models import ComplaintEscalation
 from relations.selectors import escalated_overdue_complaints
+from relations.tasks import complaint_escalation_task
 from relations.teams import team_scope
 from tests.factories import CustomerFactory, StaffFactory
 
@@ -88,3 +90,75 @@ def test_an_answered_complaint_is_not_escalated_and_leaves_the_dashboard_figure(
     with time_machine.travel(late.sla_due_at + dt.timedelta(hours=2), tick=False):
         feedback_staff_reply(feedback=late, by=manager, body="On it.")
     assert escalated_overdue_complaints(scope=team_scope(lead)).count() == 0
+
+
+def test_the_leads_task_closes_once_the_complaint_is_answered(team):
+    lead, manager = team
+    complaint = submit(CustomerFactory(account_manager=manager))
+    waiting = submit(CustomerFactory(account_manager=manager))
+    after = complaint.sla_due_at + dt.timedelta(minutes=5)
+    complaints_escalate(now=after)
+    task = ComplaintEscalation.objects.get(feedback=complaint).task
+
+    # given nothing answered yet, the sweep closes nothing
+    assert escalation_tasks_close(now=after) == 0
+    with time_machine.travel(after + dt.timedelta(minutes=20), tick=False):
+        feedback_staff_reply(feedback=complaint, by=manager, body="Sorry, fixed.")
+
+    closed_at = after + dt.timedelta(minutes=30)
+    assert escalation_tasks_close(now=closed_at) == 1
+    assert escalation_tasks_close(now=closed_at + dt.timedelta(minutes=10)) == 0
+
+    task.refresh_from_db()
+    assert (task.done_at, task.done_by) == (closed_at, None)
+    assert task.outcome == f"Complaint {complaint.reference} was answered; closed automatically."
+    other = ComplaintEscalation.objects.get(feedback=waiting).task
+    assert other.done_at is None
+
+
+def test_a_complaint_closed_without_a_reply_closes_the_task_in_the_leads_language(team):
+    lead, manager = team
+    lead.language = "zh-hans"
+    lead.save(update_fields=["language"])
+    complaint = submit(CustomerFactory(account_manager=manager))
+    after = complaint.sla_due_at + dt.timedelta(minutes=5)
+    complaints_escalate(now=after)
+    with time_machine.travel(after, tick=False):
+        feedback_set_status(feedback=complaint, to="closed", by=lead, note="Duplicate")
+
+    assert escalation_tasks_close(now=after + dt.timedelta(minutes=1)) == 1
+
+    task = ComplaintEscalation.objects.get().task
+    assert task.outcome == f"投诉 {complaint.reference} 已答复，任务已自动完成。"
+
+
+def test_a_task_the_lead_completed_keeps_their_outcome(team):
+    lead, manager = team
+    complaint = submit(CustomerFactory(account_manager=manager))
+    after = complaint.sla_due_at + dt.timedelta(minutes=5)
+    complaints_escalate(now=after)
+    task = ComplaintEscalation.objects.get().task
+    task_complete(task=task, by=lead, outcome="Called the customer myself")
+    with time_machine.travel(after + dt.timedelta(minutes=20), tick=False):
+        feedback_staff_reply(feedback=complaint, by=manager, body="Sorry.")
+
+    assert escalation_tasks_close(now=after + dt.timedelta(minutes=30)) == 0
+
+    task.refresh_from_db()
+    assert (task.outcome, task.done_by) == ("Called the customer myself", lead)
+
+
+def test_the_sweep_task_escalates_and_closes(team):
+    lead, manager = team
+    answered = submit(CustomerFactory(account_manager=manager))
+    late = submit(CustomerFactory(account_manager=manager))
+    with time_machine.travel(answered.sla_due_at + dt.timedelta(minutes=5), tick=False):
+        complaints_escalate(now=answered.sla_due_at + dt.timedelta(minutes=5))
+    ComplaintEscalation.objects.filter(feedback=late).delete()
+    with time_machine.travel(answered.sla_due_at + dt.timedelta(minutes=6), tick=False):
+        feedback_staff_reply(feedback=answered, by=manager, body="Done.")
+
+    with time_machine.travel(answered.sla_due_at + dt.timedelta(minutes=10), tick=False):
+        result = complaint_escalation_task()
+
+    assert result == {"escalated": 1, "closed": 1}

@@ -24,6 +24,7 @@ from core.errors import DomainError
 from core.page_cache import cache_staff_page
 from core.pagination import paginate
 from customers.access import customers_visible_to
+from lifecycle.auto_renewal_state import event_reason_text
 from renewals.event_labels import STAFF_LABELS as RENEWAL_EVENT_LABELS
 from retention.event_labels import EVENT_LABELS as RETENTION_EVENT_LABELS
 
@@ -116,6 +117,8 @@ def _timeline(contract: Contract) -> list[dict[str, Any]]:
                 "from_label": status_label(event.from_status) if event.from_status else "",
                 "to_label": status_label(event.to_status) if event.to_status else "",
                 "payload": event_payload_display(event.payload),
+                # In the reader's language (a held renewal's reason is kept as codes).
+                "reason": event_reason_text(event),
             }
         )
     # Newest first: what happened last is what the account manager looks for.

@@ -30,6 +30,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from billing.services import invoice_plan_issue, term_end
@@ -99,21 +100,29 @@ def successor_term_end(start: dt.date, months: int) -> dt.date:
     return term_end(start, months)
 
 
-def _hold(contract: Contract, rules: Rules, reasons: list[str]) -> str:
+def _hold(contract: Contract, rules: Rules, reasons: list[compliance_renewal.HoldReason]) -> str:
     """Not renewed silently: the event that says why (once per term), the flagged case,
-    the manager's task and the customer's message (renewals, idempotent)."""
-    reason = " ".join(reasons)
+    the manager's task and the customer's message (renewals, idempotent). The reasons are
+    kept as codes and parameters (``hold_reasons``), worded in each reader's language
+    (``compliance_renewal.hold_reason_text``); the event's reason is the English wording,
+    for the audit trail."""
     term = contract.end_date.isoformat()
     if not ContractEvent.objects.filter(
         contract=contract, kind=HELD, payload__term_end=term
     ).exists():
+        with translation.override("en"):
+            reason = compliance_renewal.hold_reasons_text(reasons)
         contract_services.event_record(
             contract=contract,
             kind=HELD,
             reason=reason,
-            payload={"term_end": term, "reasons": reasons, "rules": rules.labels},
+            payload={"term_end": term, "hold_reasons": reasons, "rules": rules.labels},
         )
-    renewal_services.case_open_for_blocked_auto_renewal(contract=contract, reason=reason)
+    renewal_services.case_open_for_blocked_auto_renewal(
+        contract=contract,
+        cause=compliance_renewal.hold_cause(reasons),
+        reason=lambda: compliance_renewal.hold_reasons_text(reasons),
+    )
     return BLOCKED
 
 
@@ -217,14 +226,14 @@ def _renew(contract_id: int, as_of: dt.date) -> str:
         contract
     )
     if not continuing and not renewal_notice_was_delivered(contract):
-        return _hold(contract, rules, [compliance_renewal.notice_hold_reason(contract, rules)])
+        return _hold(contract, rules, [compliance_renewal.notice_hold(contract, rules)])
     open_months = compliance_renewal.open_ended_months(rules)
     start = contract.end_date + dt.timedelta(days=1)
     months = open_months or term_months(contract.start_date, contract.end_date)
     lines = renewal_services.renewal_lines_at_current_prices(
         contract=contract, start=start, months=months
     )
-    price_reason = compliance_renewal.price_change_hold_reason(
+    price_reason = compliance_renewal.price_change_hold(
         contract,
         rules,
         old_monthly=compliance_renewal.monthly(
@@ -233,7 +242,7 @@ def _renew(contract_id: int, as_of: dt.date) -> str:
         new_monthly=_lines_total(lines) / months,
         change_date=start,
     )
-    if price_reason:
+    if price_reason is not None:
         return _hold(contract, rules, [price_reason])
     # Without any successor there is nothing to void (the call would only look).
     if existing is not None and not renewal_services.successor_void_if_unsigned(

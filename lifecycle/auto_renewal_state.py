@@ -18,9 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+
 from contracts.models import Contract, ContractEvent, ContractStatus
 from core.models import Task
 
+from . import compliance_renewal
 from .auto_renewal import HELD, OPEN_ENDED
 from .term_changes import SUCCESSOR_TAKES_OVER
 
@@ -31,14 +34,20 @@ OPEN_ENDED_SHOWN = (S.SCHEDULED, S.ACTIVE)
 
 @dataclass(frozen=True)
 class AutoRenewalState:
-    """``kind`` is ``HELD`` or ``OPEN_ENDED``. Held: ``reason`` (as written for staff) and
-    the account manager's ``task`` (None if it was never created). Open-ended:
+    """``kind`` is ``HELD`` or ``OPEN_ENDED``. Held: ``reason`` (in the reader's language),
+    its ``cause`` (``compliance_renewal.CAUSE_*``) and the account manager's ``task``
+    (None if it was never created). Open-ended:
     ``notice_months``, the most notice the customer ever has to give."""
 
     kind: str
     reason: str = ""
     task: Task | None = None
     notice_months: int = 0
+    cause: str = ""
+
+    @property
+    def price_rise(self) -> bool:
+        return self.cause == compliance_renewal.CAUSE_PRICE_RISE
 
     @property
     def held(self) -> bool:
@@ -47,6 +56,33 @@ class AutoRenewalState:
     @property
     def open_ended(self) -> bool:
         return self.kind == OPEN_ENDED
+
+
+def _hold_reasons(event: ContractEvent) -> list[compliance_renewal.HoldReason] | None:
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    reasons = payload.get("hold_reasons")
+    return reasons if isinstance(reasons, list) and reasons else None
+
+
+def held_reason_text(event: ContractEvent) -> str:
+    """Why an ``auto_renewal_held`` event held the renewal, in the active language (an
+    event written before the reasons were kept as codes: its reason as written)."""
+    reasons = _hold_reasons(event)
+    return compliance_renewal.hold_reasons_text(reasons) if reasons else event.reason
+
+
+def held_cause(event: ContractEvent) -> str:
+    reasons = _hold_reasons(event)
+    return compliance_renewal.hold_cause(reasons) if reasons else compliance_renewal.CAUSE_NO_NOTICE
+
+
+def event_reason_text(event: ContractEvent) -> str:
+    """A contract event's reason for a timeline, in the reader's language: a hold's from
+    its codes; a reason stored as an English source text (a case's flag) translated; any
+    other as written."""
+    if event.kind == HELD:
+        return held_reason_text(event)
+    return gettext(event.reason) if event.reason else ""
 
 
 def blocked_renewal_task(contract: Contract) -> Task | None:
@@ -79,7 +115,10 @@ def auto_renewal_state(contract: Contract) -> AutoRenewalState | None:
             ).exists()
         ):
             return AutoRenewalState(
-                kind=HELD, reason=held.reason, task=blocked_renewal_task(contract)
+                kind=HELD,
+                reason=held_reason_text(held),
+                task=blocked_renewal_task(contract),
+                cause=held_cause(held),
             )
     if contract.status in OPEN_ENDED_SHOWN:
         event = (

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
@@ -37,7 +38,12 @@ from compliance.rules import (
     refusal_deadline_for,
 )
 from contracts.models import AutoRenewConsent, ConsentKind, Contract
-from notifications.selectors import renewal_notice_delivered
+from notifications.selectors import renewal_notice_delivered, renewal_notice_deliveries
+from renewals.services.outcomes import (
+    BLOCKED_NO_NOTICE,
+    BLOCKED_NOTICE_NOT_IN_TIME,
+    BLOCKED_PRICE_RISE,
+)
 
 
 def contract_zone(contract: Contract) -> ZoneInfo:
@@ -77,26 +83,135 @@ def notice_delivered_in_time(contract: Contract, rules: Rules) -> bool:
     )
 
 
-def notice_hold_reason(contract: Contract, rules: Rules) -> str:
-    """Why the renewal waits for want of a notice, in words staff can act on."""
+# Why a renewal is held: a code and its parameters (strings), kept in the held event's
+# payload and rendered in the reader's language by ``hold_reason_text``: a reason written
+# once must read in Chinese for a Chinese reader and in English for an English one.
+NOTICE_NONE = "notice_none"  # no window: no notice reached the customer at all
+NOTICE_NO_DAY = "notice_no_day"  # the rules leave no day for the notice
+NOTICE_NOT_IN_WINDOW = "notice_not_in_window"  # none reached the customer, window given
+NOTICE_OUTSIDE_WINDOW = "notice_outside_window"  # one did, on a day outside the window
+PRICE_RISE = "price_rise"  # a price rise without its notice or a consent
+# The cause, for the texts that name it in a few words (case flag, task title, messages).
+CAUSE_NO_NOTICE = BLOCKED_NO_NOTICE
+CAUSE_NOTICE_NOT_IN_TIME = BLOCKED_NOTICE_NOT_IN_TIME
+CAUSE_PRICE_RISE = BLOCKED_PRICE_RISE
+_CAUSES = {
+    NOTICE_NONE: CAUSE_NO_NOTICE,
+    NOTICE_NOT_IN_WINDOW: CAUSE_NO_NOTICE,
+    NOTICE_NO_DAY: CAUSE_NOTICE_NOT_IN_TIME,
+    NOTICE_OUTSIDE_WINDOW: CAUSE_NOTICE_NOT_IN_TIME,
+    PRICE_RISE: CAUSE_PRICE_RISE,
+}
+
+HoldReason = dict[str, Any]  # {"code": str, "params": {name: str}}
+
+
+def _reason(code: str, **params: str) -> HoldReason:
+    return {"code": code, "params": params}
+
+
+def hold_cause(reasons: list[HoldReason]) -> str:
+    """The cause of a hold, the first reason's (a price rise: only when the notice was fine)."""
+    for reason in reasons:
+        cause = _CAUSES.get(str(reason.get("code", "")))
+        if cause:
+            return cause
+    return CAUSE_NO_NOTICE
+
+
+def _delivered_days(contract: Contract, rules: Rules) -> list[dt.date]:
+    zone = contract_zone(contract)
+    return sorted(
+        local_day(moment, zone)
+        for _message, moment in renewal_notice_deliveries(
+            contract=contract, proofs=rules.delivered_notice_channels
+        )
+    )
+
+
+def notice_hold(contract: Contract, rules: Rules) -> HoldReason:
+    """Why the renewal waits for want of a notice (``hold_reason_text`` words it)."""
     window = term_notice_window(contract, rules)
+    proofs = _proofs_text(rules)
     if window is None:
-        return _("No renewal notice reached the customer (counted: %(proofs)s).") % {
-            "proofs": _proofs_text(rules)
-        }
+        return _reason(NOTICE_NONE, proofs=proofs)
+    sources = ", ".join(window.sources)
     if window.is_empty:
-        return _("The rules %(sources)s leave no day on which the notice could be sent.") % {
-            "sources": ", ".join(window.sources)
-        }
-    return _(
-        "No renewal notice reached the customer between %(earliest)s and %(latest)s "
-        "(%(sources)s; counted: %(proofs)s)."
-    ) % {
-        "earliest": window.earliest.isoformat() if window.earliest else "-",
-        "latest": window.latest.isoformat(),
-        "sources": ", ".join(window.sources),
-        "proofs": _proofs_text(rules),
-    }
+        return _reason(NOTICE_NO_DAY, sources=sources)
+    earliest = window.earliest.isoformat() if window.earliest else "-"
+    latest = window.latest.isoformat()
+    days = _delivered_days(contract, rules)
+    if days:
+        # A notice did reach the customer, only not on a day of the window: the nearest
+        # to it says whether it came too early or too late.
+        late = [d for d in days if d > window.latest]
+        day = late[0] if late else days[-1]
+        return _reason(
+            NOTICE_OUTSIDE_WINDOW,
+            delivered=day.isoformat(),
+            earliest=earliest,
+            latest=latest,
+            sources=sources,
+            proofs=proofs,
+        )
+    return _reason(
+        NOTICE_NOT_IN_WINDOW, earliest=earliest, latest=latest, sources=sources, proofs=proofs
+    )
+
+
+def hold_reason_text(reason: HoldReason) -> str:
+    """One hold reason in the active language."""
+    code = str(reason.get("code", ""))
+    p = {k: str(v) for k, v in (reason.get("params") or {}).items()}
+    if code == NOTICE_NONE:
+        return _("No renewal notice reached the customer (counted: %(proofs)s).") % p
+    if code == NOTICE_NO_DAY:
+        return _("The rules %(sources)s leave no day on which the notice could be sent.") % p
+    if code == NOTICE_NOT_IN_WINDOW:
+        return (
+            _(
+                "No renewal notice reached the customer between %(earliest)s and %(latest)s "
+                "(%(sources)s; counted: %(proofs)s)."
+            )
+            % p
+        )
+    if code == NOTICE_OUTSIDE_WINDOW:
+        return (
+            _(
+                "The renewal notice reached the customer on %(delivered)s, outside the "
+                "window from %(earliest)s to %(latest)s (%(sources)s; counted: %(proofs)s)."
+            )
+            % p
+        )
+    if code == PRICE_RISE:
+        if p.get("latest"):
+            return (
+                _(
+                    "The price rises from %(old)s to %(new)s a month (more than "
+                    "%(threshold)s%%): no price-change notice reached the customer between "
+                    "%(earliest)s and %(latest)s and no consent was given since %(since)s."
+                )
+                % p
+            )
+        return (
+            _(
+                "The price rises from %(old)s to %(new)s a month (more than %(threshold)s%%): "
+                "no price-change notice reached the customer and no consent was given since "
+                "%(since)s."
+            )
+            % p
+        )
+    return p.get("text", code)
+
+
+def hold_reasons_text(reasons: list[HoldReason]) -> str:
+    """The reasons of a hold in the active language, one sentence after another."""
+    return " ".join(hold_reason_text(r) for r in reasons)
+
+
+def notice_hold_reason(contract: Contract, rules: Rules) -> str:
+    """``notice_hold`` in words, in the active language."""
+    return hold_reason_text(notice_hold(contract, rules))
 
 
 def monthly(total: Decimal, start: dt.date, end: dt.date) -> Decimal:
@@ -114,6 +229,52 @@ def _consent_since(contract: Contract, day: dt.date, zone: ZoneInfo) -> bool:
     return False
 
 
+def price_change_hold(
+    contract: Contract,
+    rules: Rules,
+    *,
+    old_monthly: Decimal,
+    new_monthly: Decimal,
+    change_date: dt.date,
+) -> HoldReason | None:
+    """Why the renewal waits for a price rise (None when it need not): a rise above the
+    rules' threshold needs a renewal notice (it states the next term's fee) delivered
+    inside the price-change window, or an explicit consent to the automatic renewal given
+    since the window opened (the term's start when it has no earliest day)."""
+    if not price_change_needs_notice(rules, old=old_monthly, new=new_monthly):
+        return None
+    window = price_change_window(rules, change_date)
+    zone = contract_zone(contract)
+    if window is not None and not window.is_empty:
+        if renewal_notice_delivered(
+            contract=contract, proofs=rules.delivered_notice_channels, window=window, zone=zone
+        ):
+            return None
+    elif window is None and renewal_notice_delivered(
+        contract=contract, proofs=rules.delivered_notice_channels
+    ):
+        return None
+    since = (window.earliest if window is not None else None) or contract.start_date
+    if _consent_since(contract, since, zone):
+        return None
+    between = (
+        {
+            "earliest": window.earliest.isoformat() if window.earliest else "-",
+            "latest": window.latest.isoformat(),
+        }
+        if window is not None
+        else {}
+    )
+    return _reason(
+        PRICE_RISE,
+        old=f"{old_monthly:.2f}",
+        new=f"{new_monthly:.2f}",
+        threshold=str(rules.price_change_threshold_percent),
+        since=since.isoformat(),
+        **between,
+    )
+
+
 def price_change_hold_reason(
     contract: Contract,
     rules: Rules,
@@ -122,45 +283,11 @@ def price_change_hold_reason(
     new_monthly: Decimal,
     change_date: dt.date,
 ) -> str:
-    """Why the renewal waits for a price rise (the empty string when it need not): a rise
-    above the rules' threshold needs a renewal notice (it states the next term's fee)
-    delivered inside the price-change window, or an explicit consent to the automatic
-    renewal given since the window opened (the term's start when it has no earliest day)."""
-    if not price_change_needs_notice(rules, old=old_monthly, new=new_monthly):
-        return ""
-    window = price_change_window(rules, change_date)
-    zone = contract_zone(contract)
-    if window is not None and not window.is_empty:
-        if renewal_notice_delivered(
-            contract=contract, proofs=rules.delivered_notice_channels, window=window, zone=zone
-        ):
-            return ""
-    elif window is None and renewal_notice_delivered(
-        contract=contract, proofs=rules.delivered_notice_channels
-    ):
-        return ""
-    since = (window.earliest if window is not None else None) or contract.start_date
-    if _consent_since(contract, since, zone):
-        return ""
-    return _(
-        "The price rises from %(old)s to %(new)s a month (more than %(threshold)s%%): no "
-        "price-change notice reached the customer%(between)s and no consent was given since "
-        "%(since)s."
-    ) % {
-        "old": f"{old_monthly:.2f}",
-        "new": f"{new_monthly:.2f}",
-        "threshold": rules.price_change_threshold_percent,
-        "between": (
-            _(" between %(earliest)s and %(latest)s")
-            % {
-                "earliest": window.earliest.isoformat() if window.earliest else "-",
-                "latest": window.latest.isoformat(),
-            }
-            if window is not None
-            else ""
-        ),
-        "since": since.isoformat(),
-    }
+    """``price_change_hold`` in words (the empty string when the renewal need not wait)."""
+    reason = price_change_hold(
+        contract, rules, old_monthly=old_monthly, new_monthly=new_monthly, change_date=change_date
+    )
+    return hold_reason_text(reason) if reason is not None else ""
 
 
 def open_ended_months(rules: Rules) -> int | None:

@@ -12,7 +12,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from contracts.models import PERIOD_MONTHS, Contract, ContractLine, Plan
+from compliance.selectors import contract_ruleset_snapshot
+from contracts.models import PERIOD_MONTHS, BillingPeriod, Contract, ContractLine, Plan
 from core.money import money
 from core.tokens import token_make
 
@@ -57,13 +58,32 @@ class _PriceCache:
         self._plans: dict[int, Plan] = {}
         self._prices: dict[tuple[int, dt.date], Decimal] = {}
 
+    def _plan(self, plan_id: int) -> Plan:
+        if plan_id not in self._plans:
+            self._plans[plan_id] = Plan.objects.get(pk=plan_id)
+        return self._plans[plan_id]
+
     def price_on(self, plan_id: int, day: dt.date) -> Decimal:
+        """The plan's price per *its* billing period on ``day``."""
         key = (plan_id, day)
         if key not in self._prices:
-            if plan_id not in self._plans:
-                self._plans[plan_id] = Plan.objects.get(pk=plan_id)
-            self._prices[key] = self._plans[plan_id].price_on(day)
+            self._prices[key] = self._plan(plan_id).price_on(day)
         return self._prices[key]
+
+    def price_per(self, plan_id: int, day: dt.date, billing_period: str) -> Decimal:
+        """The plan's price on ``day`` per ``billing_period`` (a monthly plan at 500 is
+        6,000 a year), so that two fees are compared for the same length of time."""
+        plan_months = PERIOD_MONTHS.get(self._plan(plan_id).billing_period, 1)
+        months = PERIOD_MONTHS.get(billing_period, 1)
+        return self.price_on(plan_id, day) * Decimal(months) / Decimal(plan_months)
+
+
+def next_term_open_ended(contract_id: int) -> bool:
+    """Whether the contract's automatic renewal makes it an open-ended contract billed
+    month by month (its rules renew only into one, e.g. Germany after the initial term;
+    lifecycle.auto_renewal builds it)."""
+    contract = Contract.objects.select_related("customer").get(pk=contract_id)
+    return bool(contract.auto_renew) and contract_ruleset_snapshot(contract).renew_into_open_ended
 
 
 def reminder_context(
@@ -74,13 +94,19 @@ def reminder_context(
     prices: _PriceCache,
     what: str,
     offer: PersonalOffer | None,
+    open_ended: bool = False,
 ) -> dict[str, Any]:
-    """Everything a reminder template may show, as plain values (no lazy queries)."""
+    """Everything a reminder template may show, as plain values (no lazy queries).
+
+    The current and the next fee are for the same length of time, ``fee_period``: the
+    contract's billing period, or a month when the next term is an open-ended one billed
+    monthly (``open_ended``): a year at 6,000 and a month at 500 are the same fee."""
     end: dt.date = row["end_date"]
-    periods = _periods_in_term(row["start_date"], end, row["billing_period"])
+    fee_period = BillingPeriod.MONTHLY if open_ended else row["billing_period"]
+    periods = _periods_in_term(row["start_date"], end, fee_period)
     current_fee = money(row["total_amount"] / periods)
     next_fee = (
-        prices.price_on(row["plan_id"], end + dt.timedelta(days=1))
+        prices.price_per(row["plan_id"], end + dt.timedelta(days=1), fee_period)
         if row["plan_id"]
         else current_fee
     )
@@ -114,6 +140,8 @@ def reminder_context(
         "late": days_left < offset,
         "currency": row["currency"],
         "billing_period": row["billing_period"],
+        "fee_period": fee_period,
+        "open_ended": open_ended,
         "current_fee": current_fee,
         "next_fee": next_fee,
         "fee_change": change,
@@ -144,6 +172,7 @@ def reminder_context_for_contract(*, contract: Contract, today: dt.date | None =
         prices=_PriceCache(),
         what=_what({contract.pk: row}, [contract.pk]).get(contract.pk, contract.number),
         offer=offer,
+        open_ended=next_term_open_ended(contract.pk),
     )
 
 
@@ -161,6 +190,7 @@ def reminder_context_for_message(*, message: Message) -> dict:
         prices=_PriceCache(),
         what=_what({row["id"]: row}, [row["id"]]).get(row["id"], row["number"]),
         offer=_offers().get((tier, message.language)),
+        open_ended=next_term_open_ended(row["id"]),
     )
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -194,11 +195,56 @@ def case_lose_undone_renewal(
     )
 
 
-def case_open_for_blocked_auto_renewal(*, contract: Contract, reason: str = "") -> RenewalCase:
-    """Auto-renewal was due but the renewal notice was not delivered: no silent renewal.
-    Flag the case for the manager (task + message) and tell the customer. ``reason``
-    (the compliance rule that held it) goes into the manager's task."""
-    flag = _("Auto-renewal blocked: the renewal notice was not delivered.")
+# Why an automatic renewal was held, in a few words (lifecycle.compliance_renewal decides).
+BLOCKED_NO_NOTICE = "no_notice"
+BLOCKED_NOTICE_NOT_IN_TIME = "notice_not_in_time"
+BLOCKED_PRICE_RISE = "price_rise"
+# The case's flag, stored as the English source and shown in the reader's language (the
+# renewals templates translate it, as they do the next action).
+BLOCKED_FLAGS = {
+    BLOCKED_NO_NOTICE: gettext_noop("Auto-renewal blocked: the renewal notice was not delivered."),
+    BLOCKED_NOTICE_NOT_IN_TIME: gettext_noop(
+        "Auto-renewal blocked: the renewal notice did not reach the customer in time."
+    ),
+    BLOCKED_PRICE_RISE: gettext_noop(
+        "Auto-renewal blocked: the price rises and the customer was not told in time."
+    ),
+}
+
+
+def _blocked_task_title(cause: str, contract: Contract) -> str:
+    values = {"number": contract.number, "customer": contract.customer.name}
+    if cause == BLOCKED_NOTICE_NOT_IN_TIME:
+        return _(
+            "Auto-renewal of %(number)s blocked (notice not in time): contact %(customer)s"
+        ) % (values)
+    if cause == BLOCKED_PRICE_RISE:
+        return (
+            _(
+                "Auto-renewal of %(number)s blocked (price rise without notice): "
+                "contact %(customer)s"
+            )
+            % values
+        )
+    return _("Auto-renewal of %(number)s blocked (no delivered notice): contact %(customer)s") % (
+        values
+    )
+
+
+def case_open_for_blocked_auto_renewal(
+    *,
+    contract: Contract,
+    reason: str | Callable[[], str] = "",
+    cause: str = BLOCKED_NO_NOTICE,
+) -> RenewalCase:
+    """Auto-renewal was due but the rules were not met (``cause``: no notice delivered, a
+    notice not in time, a price rise without its notice): no silent renewal. Flag the case
+    for the manager (task + message) and tell the customer. ``reason`` (the compliance rule
+    that held it, or a function that words it in the active language) goes into the
+    manager's task; the task is for one person, so its title and details are written in
+    the manager's language."""
+    cause = cause if cause in BLOCKED_FLAGS else BLOCKED_NO_NOTICE
+    flag = BLOCKED_FLAGS[cause]
     case, _created = case_open(contract=contract)
     with transaction.atomic():
         locked = case_lock(case)
@@ -212,16 +258,15 @@ def case_open_for_blocked_auto_renewal(*, contract: Contract, reason: str = "") 
             event_record(contract=contract, kind="renewal_flagged", reason=flag)
             owner = locked.owner or contract.customer.account_manager
             if owner is not None:
+                with translation.override(getattr(owner, "language", "") or settings.LANGUAGE_CODE):
+                    title = _blocked_task_title(cause, contract)
+                    details = reason() if callable(reason) else reason
                 task_create(
                     assignee=owner,
                     kind=TaskKind.RENEWAL,
-                    title=_(
-                        "Auto-renewal of %(number)s blocked (no delivered notice): "
-                        "contact %(customer)s"
-                    )
-                    % {"number": contract.number, "customer": contract.customer.name},
+                    title=title,
                     due_date=timezone.localdate(),
-                    details=reason,
+                    details=details,
                     customer=contract.customer,
                     contract=contract,
                     dedupe_key=f"auto-renew-blocked:{contract.pk}",
@@ -231,7 +276,7 @@ def case_open_for_blocked_auto_renewal(*, contract: Contract, reason: str = "") 
                     user=owner,
                     customer=contract.customer,
                     contract=contract,
-                    context={"contract_number": contract.number},
+                    context={"contract_number": contract.number, "cause": cause},
                     dedupe_key=f"auto-renew-blocked-staff:{contract.pk}",
                 )
             message_to_customer(
@@ -241,6 +286,7 @@ def case_open_for_blocked_auto_renewal(*, contract: Contract, reason: str = "") 
                 context={
                     "contract_number": contract.number,
                     "end_date": contract.end_date.isoformat(),
+                    "cause": cause,
                 },
                 dedupe_key=f"auto-renew-blocked:{contract.pk}",
             )

@@ -11,6 +11,7 @@ from django.db.models import Case, DateField, F, Prefetch, Q, QuerySet, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import Document
 from customers.models import Customer
@@ -75,9 +76,22 @@ EVENT_PAYLOAD_LABELS: dict[str, Any] = {
     "quote": _("quote"),
     "reason": _("reason"),
     "automatic": _("automatic"),
+    # Billing and online payments (a context of their own: "provider" alone is also the
+    # SMS provider in Chinese).
+    "invoice": pgettext_lazy("event detail", "invoice"),
+    "payment": pgettext_lazy("event detail", "payment"),
+    "amount": pgettext_lazy("event detail", "amount"),
+    "applied": pgettext_lazy("event detail", "applied to invoices"),
+    "source": pgettext_lazy("event detail", "source"),
+    "refund": pgettext_lazy("event detail", "refund"),
+    "credit_note": pgettext_lazy("event detail", "credit note"),
+    "provider": pgettext_lazy("event detail", "payment provider"),
+    "display": pgettext_lazy("event detail", "paid from"),
+    "mandate": pgettext_lazy("event detail", "payment authorisation"),
+    "detail": pgettext_lazy("event detail", "detail"),
+    "event": pgettext_lazy("event detail", "provider notification"),
 }
-# hold_reasons: a held renewal's reasons as codes, shown as its reason (lifecycle).
-EVENT_PAYLOAD_HIDDEN = {"previous", "consent_id", "case", "from_stage", "to_stage", "hold_reasons"}
+EVENT_PAYLOAD_HIDDEN = {"previous", "consent_id", "case", "from_stage", "to_stage"}
 
 
 def _payload_value(key: str, value: Any) -> str:

@@ -33,8 +33,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from billing.models import CreditNote, PaymentKind
 from contracts.models import ContractStatus
 from core.errors import DomainError
-from customers.models import Customer
 from core.money import money_text
+from customers.models import Customer
 from portal.access import (
     contract_get_for_customer,
     contracts_for_customer,

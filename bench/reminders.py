@@ -263,10 +263,10 @@ def seed(n: int) -> dict[str, float]:
 # --- the baseline -----------------------------------------------------------------------
 
 # The same rows the sweep creates, written by hand: the due offset is the smallest offset ≥
-# the days left (offsets from the RuleBook, which has only the defaults and the default
-# jurisdiction's auto-renewal notice here), one row per channel the customer chose and can
-# be reached on (the portal inbox when none), skipping what was already sent through the
-# unique constraint. The seed reuses it with "offset > days left" for the earlier days.
+# the days left (offsets from the RuleBook, which has only the defaults here), one row per
+# channel the customer chose and can be reached on (the portal inbox when none), skipping
+# what was already sent through the unique constraint. The seed reuses it with
+# "offset > days left" for the earlier days.
 BASELINE_SQL = """
 INSERT INTO notifications_message (created_at, updated_at, customer_id, contract_id,
     to_address, channel, kind, template_kind, language, subject, body_text, body_html,

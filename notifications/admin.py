@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -11,7 +12,6 @@ from core.errors import DomainError
 
 from .models import (
     FestivalDate,
-    JurisdictionRule,
     Message,
     MessageAttempt,
     MessageEvent,
@@ -21,6 +21,7 @@ from .models import (
     ReminderRule,
     SmsTemplate,
 )
+from .reminders.rules import offsets_missing_notice_windows
 from .reminders.schedule_state import reminder_schedule_recompute
 from .rendering import _compile
 from .services import message_retry
@@ -177,8 +178,8 @@ class MessageTemplateAdmin(admin.ModelAdmin):
 
 
 class ReminderScheduleRecomputeMixin:
-    """Reminder rules and jurisdictions decide every contract's reminder schedule: a change
-    recomputes them (set-based, in the admin's transaction)."""
+    """Reminder rules decide every contract's reminder schedule: a change recomputes them
+    (set-based, in the admin's transaction)."""
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -195,14 +196,28 @@ class ReminderScheduleRecomputeMixin:
 
 @admin.register(ReminderRule)
 class ReminderRuleAdmin(ReminderScheduleRecomputeMixin, admin.ModelAdmin):
-    list_display = ["__str__", "plan", "tier", "offsets", "jurisdiction", "is_active"]
-    list_filter = ["tier", "is_active", "jurisdiction"]
+    list_display = ["__str__", "plan", "tier", "offsets", "is_active"]
+    list_filter = ["tier", "is_active"]
     raw_id_fields = ["plan"]
 
-
-@admin.register(JurisdictionRule)
-class JurisdictionRuleAdmin(ReminderScheduleRecomputeMixin, admin.ModelAdmin):
-    list_display = ["code", "name", "notice_min_days", "notice_max_days", "is_default"]
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Not an error: the statutory sweep adds the notice these customers' rules require
+        # (compliance rule sets, per customer place); staff should know it is not these.
+        if not obj.is_active:
+            return
+        missed = offsets_missing_notice_windows(obj.offset_list, on=timezone.localdate())
+        if missed:
+            self.message_user(
+                request,
+                _(
+                    "None of these offsets falls in the automatic-renewal notice window of "
+                    "%(rules)s (for a one-year term): customers under those rules get an "
+                    "extra statutory notice inside the window (Compliance, rule sets)."
+                )
+                % {"rules": ", ".join(missed)},
+                messages.WARNING,
+            )
 
 
 @admin.register(PersonalOffer)

@@ -254,70 +254,16 @@ def offsets_parse(value: str) -> list[int]:
     return out
 
 
-class JurisdictionRule(TimeStampedModel):
-    """Legal constraints on renewal notices, as data (docs/product.md §7)."""
-
-    code = models.CharField(_("code"), max_length=10, unique=True)
-    name = models.CharField(_("name"), max_length=200)
-    notice_min_days = models.PositiveSmallIntegerField(
-        _("auto-renewal notice: at least N days before"), null=True, blank=True
-    )
-    notice_max_days = models.PositiveSmallIntegerField(
-        _("auto-renewal notice: at most N days before"), null=True, blank=True
-    )
-    price_change_notice_min_days = models.PositiveSmallIntegerField(
-        _("price change notice: at least N days before"), null=True, blank=True
-    )
-    price_change_notice_max_days = models.PositiveSmallIntegerField(
-        _("price change notice: at most N days before"), null=True, blank=True
-    )
-    renew_into_open_ended = models.BooleanField(
-        _("renews only into an open-ended contract"), default=False
-    )
-    open_ended_notice_months = models.PositiveSmallIntegerField(
-        _("notice period after renewal (months)"), null=True, blank=True
-    )
-    consent_retention_years = models.PositiveSmallIntegerField(
-        _("keep consent records (years)"), default=3
-    )
-    legal_reference = models.CharField(_("legal reference"), max_length=300, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
-    is_default = models.BooleanField(_("default jurisdiction"), default=False)
-
-    class Meta:
-        verbose_name = _("jurisdiction rule")
-        verbose_name_plural = _("jurisdiction rules")
-        ordering = ["code"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["is_default"],
-                condition=models.Q(is_default=True),
-                name="one_default_jurisdiction",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.code} {self.name}"
-
-    def notice_window_fits(self, offsets: list[int]) -> bool:
-        """Does at least one reminder fall inside the auto-renewal notice window?"""
-        lo = self.notice_min_days or 1
-        hi = self.notice_max_days or 10_000
-        return any(lo <= o <= hi for o in offsets)
-
-    def required_offset(self) -> int | None:
-        """The offset to add when the configured ones miss the window: the latest allowed
-        day, so the notice is as fresh as the law permits."""
-        if self.notice_min_days is None and self.notice_max_days is None:
-            return None
-        return self.notice_min_days or 1
-
-
 class ReminderRule(TimeStampedModel):
     """Offsets before a contract's end for one plan and/or tier.
 
     The most specific active rule wins: plan+tier, then plan, then tier, then the
     default (settings.RENEWDESK['REMINDER_OFFSETS'], 30/15/7).
+
+    The offsets are a selling choice, not the law: the automatic-renewal notice a
+    customer's rules require (compliance's rule sets, per customer country/region and per
+    contract) is added by notifications/reminders/statutory.py where the offsets miss its
+    window. The admin warns when they do (``offsets_missing_notice_windows``).
     """
 
     plan = models.ForeignKey(
@@ -334,14 +280,6 @@ class ReminderRule(TimeStampedModel):
         max_length=100,
         default="30,15,7",
         help_text=_("Comma-separated, e.g. 30,15,7."),
-    )
-    jurisdiction = models.ForeignKey(
-        JurisdictionRule,
-        verbose_name=_("jurisdiction"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        help_text=_("Empty: the default jurisdiction."),
     )
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -372,21 +310,6 @@ class ReminderRule(TimeStampedModel):
                 {"offsets": _("Give whole numbers of days between 1 and 365, e.g. 30,15,7.")}
             ) from exc
         self.offsets = ",".join(str(o) for o in offsets)
-        jurisdiction = self.jurisdiction or JurisdictionRule.objects.filter(is_default=True).first()
-        if jurisdiction and not jurisdiction.notice_window_fits(offsets):
-            raise ValidationError(
-                {
-                    "offsets": _(
-                        "No reminder falls in the notice window of %(j)s "
-                        "(%(lo)s to %(hi)s days before the end)."
-                    )
-                    % {
-                        "j": jurisdiction.name,
-                        "lo": jurisdiction.notice_min_days or 1,
-                        "hi": jurisdiction.notice_max_days or "∞",
-                    }
-                }
-            )
 
 
 class PersonalOffer(TimeStampedModel):
@@ -479,7 +402,6 @@ __all__ = [
     "Channel",
     "FestivalDate",
     "FestivalKind",
-    "JurisdictionRule",
     "Message",
     "MessageAttempt",
     "MessageEvent",

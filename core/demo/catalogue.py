@@ -205,7 +205,7 @@ def reminder_rules_seed() -> int:
         if "plan" in spec and plan is None:
             continue
         rule = ReminderRule(plan=plan, tier=spec.get("tier", ""), offsets=spec["offsets"])
-        rule.clean()  # the admin's checks: offsets in order, inside the default jurisdiction
+        rule.clean()  # the admin's check: whole days 1-365, in order (the law: compliance)
         _rule, created = ReminderRule.objects.get_or_create(
             plan=plan, tier=rule.tier, defaults={"offsets": rule.offsets}
         )

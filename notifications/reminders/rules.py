@@ -7,11 +7,12 @@ import logging
 
 from django.conf import settings
 
-from ..models import (
-    Channel,
-    JurisdictionRule,
-    ReminderRule,
-)
+from compliance.calendar import term_last_day
+from compliance.models import Jurisdiction
+from compliance.rules import notice_window, ruleset_label
+from compliance.selectors import rulesets_in_force
+
+from ..models import Channel, ReminderRule
 
 logger = logging.getLogger("notifications.reminders")
 
@@ -24,48 +25,58 @@ def _default_offsets() -> list[int]:
 
 
 class RuleBook:
-    """Offsets per (plan, tier), most specific first, checked against the jurisdiction."""
+    """Offsets per (plan, tier), most specific first.
+
+    The reminder rules are a selling choice; the law is not in them. The automatic-renewal
+    notice a contract's own rules require (compliance: per customer country/region, and
+    per contract as signed) is added by statutory.py when none of these offsets falls in
+    its window, so the offsets no longer depend on auto-renewal. ``auto_renew`` stays in
+    the signature because the schedule's rule table (schedule_state.rules_table) is keyed
+    by it.
+    """
 
     def __init__(self) -> None:
-        self.default_jurisdiction = JurisdictionRule.objects.filter(is_default=True).first()
-        self.rules: dict[tuple[int | None, str], tuple[list[int], JurisdictionRule | None]] = {}
-        for rule in ReminderRule.objects.filter(is_active=True).select_related("jurisdiction"):
+        self.rules: dict[tuple[int | None, str], list[int]] = {}
+        for rule in ReminderRule.objects.filter(is_active=True):
             try:
                 offsets = rule.offset_list
             except ValueError:
                 logger.error("reminder rule %s has bad offsets %r: ignored", rule.pk, rule.offsets)
                 continue
-            self.rules[(rule.plan_id, rule.tier)] = (offsets, rule.jurisdiction)
-        self._cache: dict[tuple[int | None, str, bool], list[int]] = {}
+            self.rules[(rule.plan_id, rule.tier)] = offsets
 
     def offsets_for(self, *, plan_id: int | None, tier: str, auto_renew: bool) -> list[int]:
-        key = (plan_id, tier, auto_renew)
-        if key not in self._cache:
-            offsets, jurisdiction = (
-                self.rules.get((plan_id, tier))
-                or self.rules.get((plan_id, ""))
-                or self.rules.get((None, tier))
-                or self.rules.get((None, ""))
-                or (_default_offsets(), None)
-            )
-            jurisdiction = jurisdiction or self.default_jurisdiction
-            offsets = list(offsets)
-            # The auto-renewal notice must land in the jurisdiction's window: if no
-            # configured offset does, add the latest day the law allows.
-            if auto_renew and jurisdiction and not jurisdiction.notice_window_fits(offsets):
-                extra = jurisdiction.required_offset()
-                if extra:
-                    offsets.append(extra)
-            self._cache[key] = sorted(set(offsets), reverse=True)
-        return self._cache[key]
+        offsets = (
+            self.rules.get((plan_id, tier))
+            or self.rules.get((plan_id, ""))
+            or self.rules.get((None, tier))
+            or self.rules.get((None, ""))
+            or _default_offsets()
+        )
+        return sorted(set(offsets), reverse=True)
 
     def max_offset(self) -> int:
-        candidates = [max(_default_offsets())]
-        candidates += [max(o) for o, _j in self.rules.values()]
-        for j in JurisdictionRule.objects.all():
-            if j.required_offset():
-                candidates.append(j.required_offset() or 0)
-        return max(candidates)
+        return max([max(_default_offsets()), *(max(o) for o in self.rules.values())])
+
+
+def offsets_missing_notice_windows(offsets: list[int], *, on: dt.date) -> list[str]:
+    """The rule sets in force on ``on`` ("FR v1", "US-CA v2") whose automatic-renewal
+    notice window none of ``offsets`` falls in, for a one-year term starting that day with
+    no notice period (a contract's notice period moves a window counted from the deadline
+    to refuse, France's, earlier still).
+
+    For the admin's warning only: nothing is refused, since the statutory sweep adds the
+    notice those customers need (statutory.py); the warning says the offsets alone do not
+    cover them."""
+    term_end = term_last_day(on, 12)
+    missed = []
+    for ruleset in rulesets_in_force(list(Jurisdiction.objects.all()), on=on):
+        window = notice_window(ruleset, on, term_end)
+        if window is None:
+            continue
+        if not any(window.contains(term_end - dt.timedelta(days=o)) for o in offsets):
+            missed.append(ruleset_label(ruleset))
+    return sorted(missed)
 
 
 # Each rule below has its Python version (the SQLite path of `make run`, previews) and its

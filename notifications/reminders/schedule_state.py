@@ -23,8 +23,8 @@ it:
   to ``UNSCHEDULED`` (date.min), which the next sweep reads and decides. Nothing else
   writes the table, so a save of a stale contract instance cannot move a schedule back;
 * a change of a customer's tier: the same trigger on the customer marks its contracts;
-* a change of the reminder rules or jurisdictions in the admin: ``reminder_schedule_
-  recompute()`` of every open contract, in the admin's transaction;
+* a change of the reminder rules in the admin: ``reminder_schedule_recompute()`` of every
+  open contract, in the admin's transaction;
 * the lifecycle's subscription to every contract event (creation and imports write one
   too) calls ``reminder_schedule_on_contract_event``, which recomputes what the change
   unscheduled, so that the value is exact soon after the commit (the sweep then reads only

@@ -35,16 +35,3 @@ def make_contract(db):
         )
 
     return make
-
-
-@pytest.fixture
-def jurisdictions(db):
-    """The shipped jurisdiction rules and festival dates (a transactional test elsewhere may
-    have flushed what the data migration created)."""
-    import importlib
-
-    from django.apps import apps
-
-    importlib.import_module("notifications.migrations.0002_seed_jurisdictions_festivals").seed(
-        apps, None
-    )

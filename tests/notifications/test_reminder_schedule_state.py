@@ -12,7 +12,7 @@ import time_machine
 
 from contracts.models import Contract, ContractStatus
 from lifecycle.reminder_sweep import reminders_sweep
-from notifications.models import JurisdictionRule, Message, ReminderRule
+from notifications.models import Message, ReminderRule
 from notifications.reminders.schedule_state import (
     UNSCHEDULED,
     reminder_schedule_due_on,
@@ -20,7 +20,7 @@ from notifications.reminders.schedule_state import (
     reminder_schedule_recompute,
     reminder_schedule_refresh,
 )
-from tests.factories import ContractFactory
+from tests.factories import ContractFactory, CustomerFactory
 
 from .conftest import AS_OF
 
@@ -148,18 +148,27 @@ def test_moving_the_end_date_into_the_window_catches_up_with_one_late_reminder(e
     assert schedule_of(contract) == contract.end_date - dt.timedelta(days=7)
 
 
-def test_turning_auto_renewal_off_drops_the_jurisdictions_notice_day(ending, jurisdictions):
-    # given California's 15-45 day notice window and a rule that reminds only 7 days before
-    ca = JurisdictionRule.objects.get(code="US-CA")
-    ReminderRule.objects.create(offsets="7", jurisdiction=ca)
-    contract = ending(AS_OF + dt.timedelta(days=40), today=AS_OF, auto_renew=True)
-    assert schedule_of(contract) == contract.end_date - dt.timedelta(days=15)
+def test_the_statutory_notice_is_no_part_of_the_schedule_and_goes_with_auto_renewal(ending):
+    # given California's 15-45 day notice window, a rule that reminds only 7 days before,
+    # and two one-year terms ending 22 days after AS_OF, one renewing automatically
+    ReminderRule.objects.create(offsets="7")
+    end = AS_OF + dt.timedelta(days=22)
+    start = end.replace(year=end.year - 1) + dt.timedelta(days=1)
+    californian = CustomerFactory(country="US", region="US-CA")
+    auto = ending(end, today=AS_OF, customer=californian, start_date=start, auto_renew=True)
+    manual = ending(end, today=AS_OF, customer=californian, start_date=start, auto_renew=False)
 
-    contract.auto_renew = False
-    contract.save(update_fields=["auto_renew"])
-    reminder_schedule_recompute(contract_ids=[contract.pk], as_of=AS_OF)
+    # then both schedules hold the rule's offsets only (the customer's rules are read by
+    # the statutory sweep, per contract, not folded into the rule table)
+    assert schedule_of(auto) == schedule_of(manual) == end - dt.timedelta(days=7)
 
-    assert schedule_of(contract) == contract.end_date - dt.timedelta(days=7)
+    reminders_sweep(as_of=AS_OF)
+
+    # and only the automatic renewal gets its notice inside the window, on time (one per
+    # channel)
+    assert set(sent(auto)) == {(22, False)}
+    assert sent(manual) == []
+    assert schedule_of(auto) == end - dt.timedelta(days=7)
 
 
 def test_a_signed_renewal_stops_the_schedule_and_a_voided_one_restarts_it(ending):
@@ -285,7 +294,7 @@ def test_a_rule_change_in_the_admin_recomputes_every_schedule(ending, admin_clie
     with time_machine.travel(dt.datetime.combine(AS_OF, dt.time(12), tzinfo=dt.UTC)):
         response = admin_client.post(
             "/admin/notifications/reminderrule/add/",
-            {"tier": "", "offsets": "45,10", "is_active": "on", "plan": "", "jurisdiction": ""},
+            {"tier": "", "offsets": "45,10", "is_active": "on", "plan": ""},
         )
 
     assert response.status_code == 302

@@ -3,20 +3,30 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection, transaction
 
+import notifications.reminders.sweep as reminders_sweep_module
 from contracts.models import ContractStatus, PlanPrice
 from core.models import Task, TaskKind
 from lifecycle.reminder_sweep import reminders_sweep
-from notifications.models import JurisdictionRule, Message, PersonalOffer, ReminderRule
+from notifications.models import Message, PersonalOffer, ReminderRule
 from notifications.reminders import due_offset, reminders_sweep_run
+from notifications.reminders.rules import offsets_missing_notice_windows
 from notifications.reminders.schedule_state import reminder_schedule_recompute
 from notifications.services import outbox_deliver_due
-from tests.factories import ContractFactory, PlanFactory, StaffFactory
+from tests.factories import ContractFactory, CustomerFactory, PlanFactory, StaffFactory
 
 from .conftest import AS_OF
+
+
+def portable_path(monkeypatch) -> None:
+    """Make the sweep take its ORM path (the one for databases other than PostgreSQL).
+    Only the sweep's choice is faked: the queries it runs still compile for PostgreSQL
+    (faking the connection's vendor broke the statutory sweep's JSON lookup)."""
+    monkeypatch.setattr(reminders_sweep_module, "connection", SimpleNamespace(vendor="sqlite"))
 
 
 def reminders(contract=None):
@@ -197,27 +207,75 @@ def test_it_leaves_the_connections_planner_settings_as_it_found_them(make_contra
         assert cursor.fetchone()[0] == before
 
 
-def test_it_adds_the_jurisdiction_notice_day_when_the_offsets_miss_the_window(
-    make_contract, jurisdictions
+@pytest.mark.parametrize(
+    ("country", "region", "expected"),
+    [
+        # California: notice 15-45 days before a term of a year or more; the rule's 7-day
+        # reminder misses it, so the notice goes out on its last day minus the margin
+        ("US", "US-CA", [(22, True)]),
+        # China: at least 5 days before, no earliest day: the 7-day reminder is in it
+        ("CN", "", []),
+    ],
+)
+def test_the_notice_window_comes_from_the_customers_rules_not_the_reminder_rule(
+    make_contract, country, region, expected
 ):
-    # given California (15–45 days) and a rule that only reminds 7 days before
-    ca = JurisdictionRule.objects.get(code="US-CA")
-    ReminderRule.objects.create(offsets="7", jurisdiction=ca)
-    contract = make_contract(15)
-    contract.auto_renew = True
-    contract.save()
+    # given a reminder rule that only reminds 7 days before, and an auto-renewing
+    # one-year term ending 22 days after AS_OF
+    ReminderRule.objects.create(offsets="7")
+    end = AS_OF + dt.timedelta(days=22)
+    contract = make_contract(
+        22,
+        customer=CustomerFactory(country=country, region=region),
+        start_date=end.replace(year=end.year - 1) + dt.timedelta(days=1),
+        auto_renew=True,
+    )
 
     reminders_sweep(as_of=AS_OF)
 
-    assert reminders(contract).get().offset_days == 15
+    # then only a customer whose rules' window the offsets miss gets a notice, inside it
+    got = [
+        (m.offset_days, bool(m.context.get("statutory")))
+        for m in reminders(contract).filter(channel="email")
+    ]
+    assert got == expected
+    if expected:
+        assert not reminders(contract).first().late
 
 
-def test_it_refuses_a_rule_that_leaves_no_reminder_in_the_notice_window(jurisdictions):
-    from django.core.exceptions import ValidationError
+def test_a_rule_that_misses_a_notice_window_is_saved_with_a_warning(admin_client):
+    # given France's window (1-3 months before the deadline to refuse) and California's
+    # (15-45 days): reminders 7 and 3 days before fall in neither
+    response = admin_client.post(
+        "/admin/notifications/reminderrule/add/",
+        {"tier": "", "offsets": "7,3", "is_active": "on", "plan": ""},
+        follow=True,
+    )
 
-    rule = ReminderRule(offsets="7,3", jurisdiction=JurisdictionRule.objects.get(code="FR"))
-    with pytest.raises(ValidationError):
-        rule.full_clean()
+    # then the rule is saved (the statutory sweep covers those customers) and staff are
+    # told which rule sets it misses
+    assert ReminderRule.objects.filter(offsets="7,3").exists()
+    warnings = [str(m) for m in response.context["messages"] if m.level_tag == "warning"]
+    assert len(warnings) == 1
+    assert "FR v1" in warnings[0] and "US-CA v" in warnings[0] and "CN" not in warnings[0]
+
+
+def test_the_missed_windows_are_those_of_the_rule_sets_in_force_that_day(db):
+    # CN wants at least 5 days before the end, US-CA 15-45 days, FR 1-3 months (one-year
+    # terms starting that day)
+    assert offsets_missing_notice_windows([30, 15, 7], on=dt.date(2026, 6, 1)) == ["FR v1"]
+    assert offsets_missing_notice_windows([60], on=dt.date(2026, 6, 1)) == ["US-CA v2"]
+    assert offsets_missing_notice_windows([3], on=dt.date(2026, 6, 1)) == [
+        "CN v2",
+        "FR v1",
+        "US-CA v2",
+    ]
+    # the versions in force that day: before 1 July 2024 (CN) and 1 July 2025 (US-CA)
+    assert offsets_missing_notice_windows([3], on=dt.date(2024, 1, 1)) == [
+        "CN v1",
+        "FR v1",
+        "US-CA v1",
+    ]
 
 
 def test_it_writes_the_content_the_customer_needs(make_contract, settings):
@@ -478,7 +536,7 @@ def test_the_portable_sweep_reports_what_it_created_and_nothing_on_a_rerun(
 ):
     # given the ORM path used on databases other than PostgreSQL (`make run`'s SQLite),
     # which plans every contract of the window again on each run
-    monkeypatch.setattr(connection, "vendor", "sqlite")
+    portable_path(monkeypatch)
 
     first = reminders_sweep(as_of=AS_OF)
     again = reminders_sweep(as_of=AS_OF)
@@ -550,7 +608,7 @@ def test_the_set_based_and_the_portable_sweep_write_the_same_rows(make_contract,
     by_statement = written()
     Message.objects.all().delete()
     Task.objects.all().delete()
-    monkeypatch.setattr(connection, "vendor", "sqlite")
+    portable_path(monkeypatch)
     portable = reminders_sweep(as_of=AS_OF)
 
     assert written() == by_statement

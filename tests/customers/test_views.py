@@ -148,8 +148,9 @@ def test_it_shows_a_customer_in_a_constant_number_of_queries(
         )
     PortalAccountFactory(customer=customer)
     client.force_login(manager)
-    # One more than the list: the saved payment methods (payments_tags).
-    with django_assert_max_num_queries(MAX_QUERIES + 1):
+    # Three more than the list: the saved payment methods (payments_tags), the loyalty
+    # card's ledger aggregate and level (loyalty_tags).
+    with django_assert_max_num_queries(MAX_QUERIES + 3):
         response = client.get(reverse("customers:detail", args=[customer.pk]))
     assert response.status_code == 200
     assert response.context["contract_count"] == rows

@@ -94,6 +94,7 @@ PORTAL_PAGES: dict[str, Any] = {
     "portal:rewards": None,
     "portal:referrals": None,
     "portal:cancel-contracts": None,
+    "portal:credit-notes": None,
 }
 # Parameterless URLs that are not pages: POST-only actions and CSV downloads.
 NOT_PAGES = {

@@ -294,7 +294,8 @@ PAGES = [
     # "cancel contracts here" button on every page, the rights on a contract: switch,
     # undo, withdrawal), the rewards tab, the service levels and saved payment methods.
     Page("portal home", _u("portal:home"), "portal", 16),
-    Page("portal contract", _u("portal:contract-detail", "contract"), "portal", 25),
+    # ... and the contract page's credit notes, held or open-ended state and its notice.
+    Page("portal contract", _u("portal:contract-detail", "contract"), "portal", 29),
     Page("portal messages", _u("portal:messages"), "portal", 7),
     Page("portal contacts", _u("portal:contacts"), "portal", 8),
     Page("portal feedback list", _u("portal:feedback-list"), "portal", 7),

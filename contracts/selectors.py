@@ -91,7 +91,8 @@ EVENT_PAYLOAD_LABELS: dict[str, Any] = {
     "detail": pgettext_lazy("event detail", "detail"),
     "event": pgettext_lazy("event detail", "provider notification"),
 }
-EVENT_PAYLOAD_HIDDEN = {"previous", "consent_id", "case", "from_stage", "to_stage"}
+# hold_reasons: a held renewal's reasons as codes, shown as its reason (lifecycle).
+EVENT_PAYLOAD_HIDDEN = {"previous", "consent_id", "case", "from_stage", "to_stage", "hold_reasons"}
 
 
 def _payload_value(key: str, value: Any) -> str:

@@ -272,3 +272,21 @@ USER_AGENTS = [
     "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/126.0 Mobile Safari/537.36 MicroMessenger/8.0",
 ]
+
+# A term that expires un-renewed had its renewal case (opened by the daily sweep this many
+# days before the end, as renewals.services.renewal_cases_open_due does) closed as lost:
+# what the loss analysis counts (story.Storyteller._renewal_lost). Reasons in turn, not
+# drawn from the seeded generator, so the rest of a seed's demo stays the same: (loss
+# reason, the manager's note, closed days before the end). "no_response" is closed when
+# the term ends, by nobody, as renewals.services.cases_lose_at_term_end does.
+RENEWAL_CASE_OPEN_DAYS = 60
+LOSSES = [
+    ("price", "客户认为续费报价涨幅过大，比较后决定不续", 12),
+    ("budget", "客户今年预算削减，暂停采购", 20),
+    ("no_response", "", 0),
+    ("competitor", "客户已签约竞品，价格更低", 9),
+    ("price", "续费价格超出客户审批额度", 15),
+    ("budget", "客户部门合并，预算取消", 25),
+    ("competitor", "集团统一采购，改用其他供应商", 6),
+    ("no_response", "", 0),
+]

@@ -23,7 +23,13 @@ from core.money import money
 from customers.models import Customer
 
 from .cast import Cast
-from .data import CONSENT_TEXT_OFF, CONSENT_TEXT_ON, USER_AGENTS
+from .data import (
+    CONSENT_TEXT_OFF,
+    CONSENT_TEXT_ON,
+    LOSSES,
+    RENEWAL_CASE_OPEN_DAYS,
+    USER_AGENTS,
+)
 from .history import History, Traits, history_for
 
 # How a subscription (a chain of renewals) ends up.
@@ -88,8 +94,8 @@ class ConsentSpec:
 class Step:
     """One thing that happened to a contract: the event kind the service writes."""
 
-    kind: str  # created, sent_for_signature, signed, paid, auto_renew_on/off, expired,
-    # terminated, voided, renewed
+    kind: str  # created, sent_for_signature, signed, paid, auto_renew_on/off,
+    # renewal_opened, renewal_lost, expired, terminated, voided, renewed
     at: dt.datetime
     by: User | None = None
     reason: str = ""
@@ -132,6 +138,7 @@ class Storyteller(Cast):
     def __init__(self, *, seed: int, today: dt.date) -> None:
         super().__init__(seed=seed, today=today)
         self.guaranteed = list(GUARANTEED)
+        self.losses = 0  # renewal cases lost so far: the next one takes LOSSES[losses % n]
 
     # -- contracts --------------------------------------------------------------------------
 
@@ -386,6 +393,7 @@ class Storyteller(Cast):
                     Step("auto_renew_off", _at(off_on, 21, 0), by=manager, consent=off)
                 )
         if term.final_status == EXPIRED:
+            self._renewal_lost(story, paid_on)
             story.steps.append(
                 Step("expired", _at(term.end + dt.timedelta(days=1), 0, 30), reason="期满未续约")
             )
@@ -400,3 +408,21 @@ class Storyteller(Cast):
                     payload={"effective_date": term.terminated_on.isoformat()},
                 )
             )
+
+    def _renewal_lost(self, story: Story, paid_on: dt.date) -> None:
+        """The renewal case of a term about to expire: opened by the daily sweep, closed as
+        lost with the customer's reason (or unanswered at the term's end)."""
+        term = story.term
+        reason, note, days_before = LOSSES[self.losses % len(LOSSES)]
+        self.losses += 1
+        opened_on = max(term.end - dt.timedelta(days=RENEWAL_CASE_OPEN_DAYS), paid_on)
+        story.steps.append(Step("renewal_opened", _at(opened_on, 1, 30)))
+        if reason == "no_response":
+            lost_at = _at(term.end + dt.timedelta(days=1), 0, 29)
+            by = None
+        else:
+            lost_on = max(term.end - dt.timedelta(days=days_before), opened_on)
+            lost_at, by = _at(lost_on, 16, 0), story.manager
+        story.steps.append(
+            Step("renewal_lost", lost_at, by=by, reason=note, payload={"loss_reason": reason})
+        )

@@ -1,10 +1,11 @@
 """Two ways to write the same stories.
 
-``write_with_services`` replays every step through contracts.services (the default: the
-same code paths as the UI, signals included). ``write_in_bulk`` writes the rows those
-services would write (contract, lines, events, consents) with a few bulk INSERTs per
-batch: for demos of many thousand contracts (benchmarks, model training). Both give the
-same data for the same stories; tests/core/test_seed_demo.py checks that.
+``write_with_services`` replays every step through contracts.services (and
+renewals.services for a lost renewal case; the default: the same code paths as the UI,
+signals included). ``write_in_bulk`` writes the rows those services would write
+(contract, lines, events, consents, lost renewal cases) with a few bulk INSERTs per batch:
+for demos of many thousand contracts (benchmarks, model training). Both give the same data
+for the same stories; tests/core/test_seed_demo.py checks that.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from contracts.services import (
 )
 from core.models import Sequence
 from core.money import money
+from renewals.models import RenewalCase, Stage
+from renewals.services import case_lose, case_open
 
 from .story import Story
 
@@ -99,6 +102,15 @@ def _apply(story: Story, step: Any, today: dt.date) -> int | None:
             user_agent=c.user_agent,
         )
         return consent.pk
+    elif step.kind == "renewal_opened":
+        case_open(contract=contract, by=step.by)
+    elif step.kind == "renewal_lost":
+        case_lose(
+            case=RenewalCase.objects.get(contract=contract),
+            reason=step.payload["loss_reason"],
+            by=step.by,
+            note=step.reason,
+        )
     elif step.kind == "expired":
         contract_expire(contract=contract, by=step.by, reason=step.reason)
     elif step.kind == "terminated":
@@ -129,6 +141,11 @@ def _stamp(story: Story, consent_ids: dict[str, int]) -> None:
         if ended is not None:
             updates["ended_at"] = ended.at
     Contract.objects.filter(pk=contract.pk).update(**updates)
+    opened, lost = story.step("renewal_opened"), story.step("renewal_lost")
+    if opened is not None and lost is not None:
+        RenewalCase.objects.filter(contract=contract).update(
+            opened_at=opened.at, closed_at=lost.at, created_at=opened.at, updated_at=lost.at
+        )
 
 
 # --- in bulk ------------------------------------------------------------------------------------
@@ -147,8 +164,8 @@ def _transitions(story: Story, today: dt.date) -> list[tuple[str, str, str]]:
             new = S.AWAITING_PAYMENT
         elif step.kind == "paid":
             new = S.ACTIVE if story.term.start <= today else S.SCHEDULED
-        elif step.kind in ("auto_renew_on", "auto_renew_off"):
-            out.append((step.kind, "", ""))
+        elif step.kind in ("auto_renew_on", "auto_renew_off", "renewal_opened", "renewal_lost"):
+            out.append((step.kind, "", ""))  # not a contract status change
             continue
         else:
             new = {
@@ -277,6 +294,7 @@ def write_in_bulk(stories: list[Story], *, today: dt.date, batch_size: int = 100
     AutoRenewConsent.objects.bulk_create([row[2] for row in consent_rows], batch_size=batch_size)
     consent_for_step = {id(step): consent for _story, step, consent in consent_rows}
 
+    cases = _lost_cases(stories)
     successor_of = {id(s.predecessor): s for s in stories if s.predecessor is not None}
     events = []
     for story, moves in zip(stories, transitions, strict=True):
@@ -294,6 +312,16 @@ def write_in_bulk(stories: list[Story], *, today: dt.date, batch_size: int = 100
                 auto_renew = step.consent.enabled
             elif kind == "renewed":
                 payload = {"successor": successor_of[id(story)].contract.number}
+            elif kind == "renewal_opened":
+                payload = {"case": cases[id(story)].pk}
+            elif kind == "renewal_lost":
+                # As renewals.case_states writes a stage change.
+                payload = {
+                    "case": cases[id(story)].pk,
+                    "from_stage": Stage.INTENT_PENDING,
+                    "to_stage": Stage.LOST,
+                    **step.payload,
+                }
             events.append(
                 ContractEvent(
                     contract=story.contract,
@@ -309,6 +337,35 @@ def write_in_bulk(stories: list[Story], *, today: dt.date, batch_size: int = 100
                 )
             )
     ContractEvent.objects.bulk_create(events, batch_size=batch_size)
+
+
+def _lost_cases(stories: list[Story], batch_size: int = 1000) -> dict[int, RenewalCase]:
+    """The renewal cases closed as lost (story.Storyteller._renewal_lost), by story, as
+    case_open and case_lose leave them."""
+    cases: dict[int, RenewalCase] = {}
+    for story in stories:
+        opened, lost = story.step("renewal_opened"), story.step("renewal_lost")
+        if opened is None or lost is None:
+            continue
+        cases[id(story)] = RenewalCase(
+            contract=story.contract,
+            owner_id=story.contract.owner_id or story.customer.account_manager_id,
+            stage=Stage.LOST,
+            opened_at=opened.at,
+            closed_at=lost.at,
+            loss_reason=lost.payload["loss_reason"],
+            loss_note=lost.reason[:500],
+        )
+    RenewalCase.objects.bulk_create(cases.values(), batch_size=batch_size)
+    for story in stories:
+        opened, lost = story.step("renewal_opened"), story.step("renewal_lost")
+        case = cases.get(id(story))
+        if case is not None and opened is not None and lost is not None:
+            case.created_at, case.updated_at = opened.at, lost.at
+    RenewalCase.objects.bulk_update(
+        cases.values(), ["created_at", "updated_at"], batch_size=batch_size
+    )
+    return cases
 
 
 def _last_status(moves: list[tuple[str, str, str]]) -> str:

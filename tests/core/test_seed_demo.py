@@ -12,6 +12,7 @@ from contracts.models import AutoRenewConsent, Contract, ContractEvent, Plan, Pl
 from core.models import User
 from customers.models import Customer, PortalAccount
 from insights.models import Feedback
+from renewals.models import RenewalCase
 
 pytestmark = pytest.mark.django_db
 
@@ -77,6 +78,19 @@ def _snapshot() -> dict:
         "payments": list(
             Payment.objects.order_by("number").values_list(
                 "number", "invoice__number", "amount", "method", "reference", "received_at"
+            )
+        ),
+        "renewal cases": list(
+            RenewalCase.objects.order_by("contract__number").values_list(
+                "contract__number",
+                "owner__username",
+                "stage",
+                "loss_reason",
+                "loss_note",
+                "opened_at",
+                "closed_at",
+                "created_at",
+                "updated_at",
             )
         ),
         "feedback": list(
@@ -363,6 +377,31 @@ def test_late_payers_and_complainers_renew_less_often():
     others = ended.exclude(Q(customer__in=late) | Q(customer__in=complained))
     assert Invoice.objects.exists() and Payment.objects.exists() and Feedback.objects.exists()
     assert renewal_rate(risky) < renewal_rate(others) - 0.1
+
+
+def test_every_expired_term_had_its_renewal_case_lost_with_a_reason():
+    from insights.loss_reasons import RENEWAL, LossFilters, loss_facts
+
+    _seed()
+
+    expired = Contract.objects.filter(status="expired")
+    cases = RenewalCase.objects.filter(contract__in=expired).select_related("contract")
+    assert expired.count() >= 4
+    assert cases.count() == expired.count()
+    for case in cases:
+        assert case.stage == "lost"
+        assert case.opened_at < case.closed_at <= case.contract.ended_at
+        assert case.loss_note or case.loss_reason == "no_response"
+        events = list(case.contract.events.values_list("kind", flat=True))
+        assert events[-3:] == ["renewal_opened", "renewal_lost", "expired"]
+    assert {"price", "budget", "no_response", "competitor"} <= {c.loss_reason for c in cases}
+    # The loss analysis has them, over several of the last twelve months.
+    lead = User.objects.get(username="zhao.min")
+    facts = [
+        f for f in loss_facts(user=lead, filters=LossFilters(as_of=TODAY)) if f.source == RENEWAL
+    ]
+    assert sum(f.count for f in facts) >= 4
+    assert len({f.month for f in facts}) >= 3
 
 
 # --- what admins maintain, and the portal customers' flows ---------------------------------

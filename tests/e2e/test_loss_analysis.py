@@ -82,3 +82,34 @@ def test_a_team_lead_marks_a_case_lost_and_sees_it_in_the_analysis(
     # The page itself answers 400 (the browser logs that); no script error besides.
     assert [e for e in page.js_errors if "status of 400" not in e] == []
     assert RenewalCase.objects.filter(stage=Stage.LOST).count() == 1
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_propensity_factors_fit_a_laptop_screen(
+    page, live_server, world, staff_login, screenshot, language
+):
+    from insights.models import ContractScore
+    from insights.propensity import FEATURE_LABELS
+
+    ContractScore.objects.create(
+        contract=world["case"].contract,
+        score=42,
+        value_at_risk=Decimal("20880.00"),
+        factors=[{"feature": f, "effect": -3.5} for f in FEATURE_LABELS],
+        method="rules",
+    )
+    lead = world["lead"]
+    lead.language = language
+    lead.save()
+    page.set_viewport_size({"width": 1366, "height": 768})
+    staff_login(page, live_server, username="lead", password="pw-Secret-123")
+    page.goto(live_server.url + reverse("insights:losses"))
+    factors = page.locator("[data-table=factors]")
+    assert factors.locator("tbody tr").count() == len(FEATURE_LABELS)
+    # Nothing is cut off: the table needs no sideways scrolling inside its card.
+    overflow = page.evaluate(
+        """() => [...document.querySelectorAll('.table-responsive')].map(box => [
+            box.querySelector('table').dataset.table, box.scrollWidth - box.clientWidth])"""
+    )
+    screenshot(page, f"loss-analysis-factors-{language}")
+    assert dict(overflow)["factors"] <= 0, overflow

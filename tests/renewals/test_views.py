@@ -323,3 +323,17 @@ def test_a_next_action_set_by_a_service_reads_in_the_readers_language(client, ma
     )
     case.refresh_from_db()
     assert case.next_action == "Wait for the customer's signature"
+
+
+@pytest.mark.parametrize(("language", "length"), [("en", "(12 months)"), ("zh-hans", "(12 个月)")])
+def test_the_quote_gives_each_terms_length_in_months(staff_client, case, manager, language, length):
+    services.quote_create(case=case, by=manager)
+    manager.language = language
+    manager.save(update_fields=["language"])
+    staff_client.cookies["django_language"] = language
+
+    page = staff_client.get(reverse("renewals:case", args=[case.pk])).content.decode()
+
+    row = page.split('class="text-end term-change">', 1)[1].split("</td>", 1)[0]
+    assert row.count(length) == 2, row  # the current term and the new one
+    assert "(12)" not in row

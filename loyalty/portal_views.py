@@ -18,6 +18,7 @@ from portal.access import portal_customer, portal_login_required
 from . import selectors, services
 from .forms import ReferralForm
 from .models import Referral
+from .referral_invitations import INVITATIONS_PER_DAY
 
 SECTION = "rewards"
 
@@ -85,8 +86,8 @@ def referrals(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 _(
-                    "Thank you! Give %(name)s your referral code %(code)s: you earn points "
-                    "when they sign their first contract."
+                    "Thank you! We e-mailed %(name)s an invitation with your referral code "
+                    "%(code)s: you earn points when they sign their first contract."
                 )
                 % {"name": referral.contact_name, "code": referral.token},
             )
@@ -99,5 +100,6 @@ def referrals(request: HttpRequest) -> HttpResponse:
             "referrals": Referral.objects.filter(referrer=customer).select_related(
                 "referred_customer"
             ),
+            "daily_limit": INVITATIONS_PER_DAY,
         },
     )

@@ -11,7 +11,6 @@ occasion (an event delivered twice, a sweep run twice) earns once.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
@@ -39,6 +38,9 @@ from .models import (
     RewardKind,
     Trigger,
 )
+
+# The invitation (its limit and its e-mail) has its own module; still importable here.
+from .referral_invitations import referral_invite as referral_invite
 from .selectors import (
     level_renewal_discount,
     member_level,
@@ -268,32 +270,6 @@ def points_on_tenure(*, customer: Customer, since: dt.date, on: dt.date) -> list
 
 
 # --- referrals ---------------------------------------------------------------------------
-
-
-def referral_invite(
-    *,
-    referrer: Customer,
-    contact_name: str,
-    contact_email: str,
-    contact_phone: str = "",
-    company: str = "",
-) -> Referral:
-    """A customer invites a contact; the code identifies the invitation."""
-    email = contact_email.strip().lower()
-    if not contact_name.strip() or not email:
-        raise DomainError(_("Give the contact's name and e-mail address."))
-    if Contact.objects.filter(customer=referrer, email__iexact=email).exists():
-        raise DomainError(_("This person is already one of your own contacts."))
-    if Referral.objects.filter(referrer=referrer, contact_email=email).exists():
-        raise DomainError(_("You have already invited this e-mail address."))
-    return Referral.objects.create(
-        referrer=referrer,
-        contact_name=contact_name.strip()[:100],
-        contact_email=email,
-        contact_phone=contact_phone.strip()[:40],
-        company=company.strip()[:200],
-        token=f"R{secrets.token_hex(5).upper()}",
-    )
 
 
 def referral_link(*, referral: Referral, customer: Customer) -> Referral:

@@ -60,6 +60,8 @@ MESSAGE_KIND_LABELS = {
     "sla_claim_filed_staff": _("Compensation claim filed (staff)"),
     "sla_claim_approved": _("Compensation claim approved"),
     "sla_claim_rejected": _("Compensation claim rejected"),
+    # loyalty (issue #16): a customer's invitation to a contact
+    "referral_invitation": _("Referral invitation"),
 }
 
 

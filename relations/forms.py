@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.models import User
+from core.widgets import FastSelect
 
 from .models import ContactKind
 from .selectors import ContactFilters
@@ -16,14 +17,25 @@ from .teams import TeamScope
 
 
 class ContactFilterForm(forms.Form):
+    # Bootstrap classes as on the other staff filter bars (customers, contracts, losses).
     manager = forms.ModelChoiceField(
-        label=_("Account manager"), queryset=User.objects.none(), required=False
+        label=_("Account manager"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=FastSelect(attrs={"class": "form-select"}),
     )
     kind = forms.ChoiceField(
-        label=_("Kind"), choices=[("", _("Any kind")), *ContactKind.choices], required=False
+        label=_("Kind"),
+        choices=[("", _("Any kind")), *ContactKind.choices],
+        required=False,
+        widget=FastSelect(attrs={"class": "form-select"}),
     )
     not_contacted = forms.IntegerField(
-        label=_("Not contacted in (days)"), min_value=1, max_value=3650, required=False
+        label=_("Not contacted in (days)"),
+        min_value=1,
+        max_value=3650,
+        required=False,
+        widget=forms.NumberInput(attrs={"class": "form-control"}),
     )
 
     def __init__(self, *args: Any, scope: TeamScope, **kwargs: Any) -> None:

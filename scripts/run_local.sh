@@ -77,6 +77,16 @@ if "$PY" -c "import renewals" 2>/dev/null; then
 from renewals.services import renewal_cases_open_due
 print(f"{renewal_cases_open_due()} renewal case(s) opened")'
 fi
+# The contact-plan sweep plans the account managers' calls, visits and reviews every morning
+# (06:00): plan today's now, or the due-contacts list stays empty until tomorrow.
+if "$PY" -c "import relations" 2>/dev/null; then
+  say "Planning today's customer contacts (the daily sweep, run once now)"
+  "$PY" manage.py shell --no-imports -c '
+from django.utils import timezone
+from relations.contact_plans import contact_plan_sweep
+s = contact_plan_sweep(as_of=timezone.localdate())
+print(f"{s.planned} contact(s) planned, {s.tasks} task(s) for the account managers")'
+fi
 # Likewise the renewal-propensity scores behind the at-risk list are computed nightly: score
 # now, or the list says "no scored contracts yet" until tomorrow.
 if has_command train_propensity; then

@@ -20,6 +20,7 @@ from retention.services import cancellation_continue, cancellation_submit
 
 from .cast import Demo
 from .catalogue import personal_offers_seed, reminder_rules_seed, retention_offers_seed
+from .contact_cadences import contact_cadences_seed
 from .history import Traits, history_write
 from .loyalty_programme import loyalty_catalogue_seed, loyalty_history_seed
 from .message_templates import message_templates_seed
@@ -79,6 +80,7 @@ def demo_seed(
             "reminder rules": reminder_rules_seed(),
             "personal offers": personal_offers_seed(),
             "message templates": message_templates_seed(),
+            "contact cadences": contact_cadences_seed(),
         }
     log("admin catalogue: " + ", ".join(f"{n} {what}" for what, n in made.items()))
     rng = teller.rng

@@ -404,6 +404,24 @@ def test_every_expired_term_had_its_renewal_case_lost_with_a_reason():
     assert len({f.month for f in facts}) >= 3
 
 
+def test_the_demo_has_contact_cadences_so_the_daily_sweep_plans_contacts():
+    from core.demo.contact_cadences import CADENCES
+    from relations.contact_plans import contact_plan_sweep
+    from relations.models import ContactCadence, PlannedContact
+
+    _seed("--customers", "6", "--contracts", "12")
+
+    assert set(ContactCadence.objects.values_list("tier", flat=True)) == {"A", "B", "C"}
+    summary = contact_plan_sweep(as_of=TODAY)  # what scripts/run_local.sh runs at start
+    assert summary.planned > 0 and summary.tasks == summary.planned
+    assert PlannedContact.objects.filter(opens_on__lte=TODAY, task__isnull=False).exists()
+    # A second run keeps the cadences as they are (an admin's edits too).
+    ContactCadence.objects.filter(tier="C").update(every=3)
+    _seed("--customers", "2", "--contracts", "4")
+    assert ContactCadence.objects.count() == len(CADENCES)
+    assert ContactCadence.objects.get(tier="C").every == 3
+
+
 # --- what admins maintain, and the portal customers' flows ---------------------------------
 
 

@@ -59,13 +59,16 @@ def tour_day() -> Iterator[None]:
 @pytest.fixture
 def demo(tour_day, transactional_db, settings, tmp_path) -> dict[str, Any]:
     from core.demo.logins import portal_logins
+    from relations.contact_plans import contact_plan_sweep
     from renewals.services import renewal_cases_open_due
 
     settings.MEDIA_ROOT = str(tmp_path / "media")
     call_command("seed_demo", *SEED, stdout=io.StringIO())
-    # What scripts/run_local.sh does right after seeding: the daily sweep that opens today's
-    # renewal cases and the nightly propensity scores (the at-risk list), run once.
+    # What scripts/run_local.sh does right after seeding: the daily sweeps that open today's
+    # renewal cases and plan today's customer contacts, and the nightly propensity scores
+    # (the at-risk list), run once.
     renewal_cases_open_due()
+    contact_plan_sweep(as_of=timezone.localdate())
     call_command("train_propensity", stdout=io.StringIO())
     logins = portal_logins()
     assert logins, "seed_demo made no portal customers"
@@ -207,6 +210,7 @@ def test_staff_work_every_pipeline_card_and_every_queue(demo, live_server, brows
         _winback(page, live_server)
         _customers(page, live_server)
         screenshot(page, "tour-customer-interaction")
+        _due_contacts(page, live_server)
         assert not watch.problems, watch.report()
 
 
@@ -299,6 +303,12 @@ def _winback(page: Any, live_server: Any) -> None:
         _go(offer.first)
         page.wait_for_url(re.compile(r".*/staff/contracts/\d+/$"))
         _no_error_message(page, "offer a win-back contract")
+
+
+def _due_contacts(page: Any, live_server: Any) -> None:
+    """The demo's tier cadences, planned by the sweep: the lead's list has contacts due."""
+    page.goto(f"{live_server.url}/staff/relations/contacts/")
+    assert page.locator("#due-contacts tbody tr").count() >= 1, "no contact is due"
 
 
 def _customers(page: Any, live_server: Any) -> None:

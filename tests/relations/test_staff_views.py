@@ -294,14 +294,31 @@ def test_portal_users_cannot_post_either(client, teams):
 
 
 @pytest.mark.parametrize(
-    ("language", "title"), [("en", "Due and overdue contacts"), ("zh-hans", "到期和逾期的联系")]
+    ("language", "title", "heading"),
+    [
+        ("en", "Due and overdue contacts", "Calls, visits and reviews due"),
+        ("zh-hans", "待联系客户（到期与逾期）", "待办的电话、拜访与业务回顾"),
+    ],
 )
-def test_the_contact_list_speaks_both_languages(client, teams, language, title):
+def test_the_contact_list_speaks_both_languages(client, teams, language, title, heading):
     teams["ann"].language = language
     teams["ann"].save()
     client.force_login(teams["ann"])
     response = client.get(reverse("relations:contacts"))
-    assert title in response.content.decode()
+    body = response.content.decode()
+    assert title in body and heading in body
+    assert "联系人" not in body  # "contact persons": not what the page lists
+
+
+def test_the_contact_filters_are_styled_like_the_other_filter_bars(client, teams):
+    client.force_login(teams["li"])  # a lead also filters by manager
+    form = client.get(reverse("relations:contacts")).context["form"]
+    body = client.get(reverse("relations:contacts")).content.decode()
+
+    assert set(form.fields) == {"manager", "kind", "not_contacted"}
+    for name, css in [("manager", "form-select"), ("kind", "form-select")]:
+        assert f'<select name="{name}" class="{css}"' in body, name
+    assert 'class="form-control"' in str(form["not_contacted"])
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from loyalty.models import EntryKind, PointsEntry, Redemption, Referral
 from tests.factories import CustomerFactory, PortalAccountFactory, StaffFactory, UserFactory
@@ -19,7 +20,8 @@ def _points(customer, points):
         customer=customer,
         kind=EntryKind.ADJUST,
         points=points,
-        on=dt.date(2026, 1, 1),
+        # Recent, whatever today is: a level counts the points earned in the last 12 months.
+        on=timezone.localdate() - dt.timedelta(days=30),
         reason="opening balance",
     )
 

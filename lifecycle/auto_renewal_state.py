@@ -22,6 +22,7 @@ from django.utils.translation import gettext
 
 from contracts.models import Contract, ContractEvent, ContractStatus
 from core.models import Task
+from renewals.services.outcomes import blocked_auto_renewal_key
 
 from . import compliance_renewal
 from .auto_renewal import HELD, OPEN_ENDED
@@ -89,7 +90,7 @@ def blocked_renewal_task(contract: Contract) -> Task | None:
     """The account manager's task of a held renewal (renewals'
     ``case_open_for_blocked_auto_renewal`` creates it under this key, once per contract)."""
     return (
-        Task.objects.filter(contract=contract, dedupe_key=f"auto-renew-blocked:{contract.pk}")
+        Task.objects.filter(contract=contract, dedupe_key=blocked_auto_renewal_key(contract))
         .select_related("assignee")
         .first()
     )

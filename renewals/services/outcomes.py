@@ -231,6 +231,12 @@ def _blocked_task_title(cause: str, contract: Contract) -> str:
     )
 
 
+def blocked_auto_renewal_key(contract: Any) -> str:
+    """The dedupe key of a held automatic renewal's task and customer message (one each
+    per contract); the lifecycle finds the task by it."""
+    return f"auto-renew-blocked:{contract.pk}"
+
+
 def case_open_for_blocked_auto_renewal(
     *,
     contract: Contract,
@@ -269,7 +275,7 @@ def case_open_for_blocked_auto_renewal(
                     details=details,
                     customer=contract.customer,
                     contract=contract,
-                    dedupe_key=f"auto-renew-blocked:{contract.pk}",
+                    dedupe_key=blocked_auto_renewal_key(contract),
                 )
                 message_to_staff(
                     kind="auto_renewal_blocked_staff",
@@ -288,6 +294,6 @@ def case_open_for_blocked_auto_renewal(
                     "end_date": contract.end_date.isoformat(),
                     "cause": cause,
                 },
-                dedupe_key=f"auto-renew-blocked:{contract.pk}",
+                dedupe_key=blocked_auto_renewal_key(contract),
             )
     return locked

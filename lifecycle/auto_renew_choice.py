@@ -108,6 +108,15 @@ def next_term(contract: Contract) -> tuple[dt.date, dt.date, Decimal]:
     return start, term_end(start, months), total
 
 
+def auto_renew_off_text(contract: Contract) -> str:
+    """What a customer accepts to switch automatic renewal off (the portal's switch and the
+    automatic-payment page's off screen show the same words)."""
+    return _(
+        "I switch off the automatic renewal of contract %(number)s: it ends on %(end)s "
+        "unless I renew it, and its renewals are no longer paid automatically."
+    ) % {"number": contract.number, "end": contract.end_date.isoformat()}
+
+
 def auto_renew_disclosure(contract: Contract, *, today: dt.date) -> Disclosure:
     """The text for switching automatic renewal to the other position, in the active
     language."""
@@ -166,10 +175,7 @@ def auto_renew_disclosure(contract: Contract, *, today: dt.date) -> Disclosure:
         text = " ".join(parts)
     else:
         prominent = False
-        text = _(
-            "I switch off the automatic renewal of contract %(number)s: it ends on %(end)s "
-            "unless I renew it, and its renewals are no longer paid automatically."
-        ) % {"number": contract.number, "end": contract.end_date.isoformat()}
+        text = auto_renew_off_text(contract)
     return Disclosure(
         enabled=enabled,
         text=text,

@@ -29,6 +29,7 @@ from contracts.auto_renew_consent import contract_set_auto_renew
 from contracts.models import ConsentChannel, Contract, ContractStatus
 from core.errors import DomainError
 from core.money import money_text
+from lifecycle.auto_renew_choice import auto_renew_off_text
 from payments.models import MandateStatus, PaymentMandate
 from payments.portal_views import public_url
 from payments.services.mandates import (
@@ -86,13 +87,6 @@ def auto_renew_on_text(contract: Contract) -> str:
         "currency": contract.currency,
         "period": contract.get_billing_period_display(),
     }
-
-
-def auto_renew_off_text(contract: Contract) -> str:
-    return _(
-        "I switch off the automatic renewal of contract %(number)s: it ends on %(end)s "
-        "unless I renew it, and its renewals are no longer paid automatically."
-    ) % {"number": contract.number, "end": contract.end_date.isoformat()}
 
 
 def _can_switch(contract: Contract) -> bool:

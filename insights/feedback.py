@@ -5,6 +5,7 @@ Assignment and the staff reply that tells the customer are in insights.services.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +20,8 @@ from core.models import TaskKind
 from core.services import task_create
 from customers.access import customers_visible_to
 from customers.models import Customer
+from loyalty.models import Level
+from loyalty.sla import priority_response_hours
 
 from .feedback_states import feedback_change, feedback_opened_event
 from .models import (
@@ -79,7 +82,13 @@ def feedback_get_for_staff(*, user: Any, pk: int) -> Feedback:
     """Raises Feedback.DoesNotExist outside the user's book (the view answers 404)."""
     return (
         Feedback.objects.filter(customer__in=customers_visible_to(user))
-        .select_related("customer", "customer__account_manager", "contract", "submitted_by")
+        .select_related(
+            "customer",
+            "customer__account_manager",
+            "contract",
+            "submitted_by",
+            "sla_priority_level",
+        )
         .prefetch_related(
             Prefetch(
                 "replies",
@@ -119,8 +128,32 @@ def feedback_sla_due(*, severity: str, at: dt.datetime) -> dt.datetime:
     return at + dt.timedelta(hours=hours.get(severity, DEFAULT_SLA_HOURS["normal"]))
 
 
-def feedback_sla_table() -> list[tuple[str, int]]:
-    """(severity label, hours to the first answer), most severe first, for the form."""
+@dataclass(frozen=True)
+class FeedbackDeadline:
+    """When the first answer is due, and the member level whose priority response
+    privilege made it earlier than the severity's (None when it did not)."""
+
+    due_at: dt.datetime
+    priority_hours: int | None = None
+    priority_level: Level | None = None
+
+
+def feedback_deadline(*, customer: Customer, severity: str, at: dt.datetime) -> FeedbackDeadline:
+    """The earlier of the severity's deadline and the customer's priority response
+    (loyalty.sla: their member level on the business date of ``at``)."""
+    due = feedback_sla_due(severity=severity, at=at)
+    priority = priority_response_hours(customer=customer, on=timezone.localdate(at))
+    if priority is not None:
+        hours, level = priority
+        sooner = at + dt.timedelta(hours=hours)
+        if sooner < due:
+            return FeedbackDeadline(due_at=sooner, priority_hours=hours, priority_level=level)
+    return FeedbackDeadline(due_at=due)
+
+
+def feedback_sla_table(*, priority_hours: int | None = None) -> list[tuple[str, int]]:
+    """(severity label, hours to the first answer), most severe first, for the form;
+    with ``priority_hours`` (a member's priority response) no row promises longer."""
     hours = {**DEFAULT_SLA_HOURS, **settings.RENEWDESK.get("FEEDBACK_SLA_HOURS", {})}
     order = [
         FeedbackSeverity.CRITICAL,
@@ -128,7 +161,24 @@ def feedback_sla_table() -> list[tuple[str, int]]:
         FeedbackSeverity.NORMAL,
         FeedbackSeverity.LOW,
     ]
-    return [(str(FeedbackSeverity(s).label), int(hours[s])) for s in order]
+    rows = []
+    for s in order:
+        h = int(hours[s])
+        if priority_hours is not None:
+            h = min(h, priority_hours)
+        rows.append((str(FeedbackSeverity(s).label), h))
+    return rows
+
+
+def feedback_sla_for_customer(
+    *, customer: Customer, on: dt.date
+) -> tuple[list[tuple[str, int]], tuple[int, Level] | None]:
+    """What the portal's form promises this customer: the table by severity (shortened
+    by their priority response, if their member level on ``on`` has one) and that
+    priority as (hours, level)."""
+    priority = priority_response_hours(customer=customer, on=on)
+    table = feedback_sla_table(priority_hours=priority[0] if priority else None)
+    return table, priority
 
 
 @transaction.atomic
@@ -146,6 +196,7 @@ def feedback_submit(
     if contract is not None and contract.customer_id != customer.pk:
         raise DomainError(_("This contract does not belong to your account."))
     now = timezone.now()
+    deadline = feedback_deadline(customer=customer, severity=severity, at=now)
     feedback = Feedback.objects.create(
         customer=customer,
         contract=contract,
@@ -155,7 +206,9 @@ def feedback_submit(
         severity=severity,
         subject=subject.strip(),
         body=body.strip(),
-        sla_due_at=feedback_sla_due(severity=severity, at=now),
+        sla_due_at=deadline.due_at,
+        sla_priority_hours=deadline.priority_hours,
+        sla_priority_level=deadline.priority_level,
     )
     feedback_opened_event(feedback, by=by)
     if customer.account_manager_id:

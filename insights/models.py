@@ -132,8 +132,24 @@ class Feedback(TimeStampedModel):
         default=FeedbackStatus.OPEN,
         editable=False,
     )
-    # Response SLA: staff must give a first answer by this time (set from the severity).
+    # Response SLA: staff must give a first answer by this time (set from the severity,
+    # or earlier by the member level's priority response: insights.feedback.feedback_deadline).
     sla_due_at = models.DateTimeField(_("answer due by"), editable=False)
+    # Set when the customer's member level promised a faster answer than the severity
+    # (loyalty's priority response privilege): the hours and the level, as applied when
+    # the request was filed (the level may change later; the deadline does not).
+    sla_priority_hours = models.PositiveSmallIntegerField(
+        _("priority response (hours)"), null=True, blank=True, editable=False
+    )
+    sla_priority_level = models.ForeignKey(
+        "loyalty.Level",
+        verbose_name=_("priority response of member level"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
     first_response_at = models.DateTimeField(
         _("first answered at"), null=True, blank=True, editable=False
     )

@@ -25,6 +25,7 @@ from insights.feedback import (
     feedback_reply_add,
     feedback_set_status,
     feedback_sla_due,
+    feedback_sla_for_customer,
     feedback_sla_table,
     feedback_submit,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "feedback_reply_add",
     "feedback_set_status",
     "feedback_sla_due",
+    "feedback_sla_for_customer",
     "feedback_sla_table",
     "feedback_submit",
     "magic_link_consume",

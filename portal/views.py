@@ -9,6 +9,7 @@ from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -357,10 +358,12 @@ def feedback_new(request: HttpRequest) -> HttpResponse:
                 },
             )
             return redirect("portal:feedback-detail", pk=item.pk)
+    # The answer times this customer gets: their member level may promise a faster one.
+    sla, priority = services.feedback_sla_for_customer(customer=customer, on=timezone.localdate())
     return render(
         request,
         "portal/feedback_new.html",
-        {"form": form, "sla": services.feedback_sla_table()},
+        {"form": form, "sla": sla, "priority": priority},
     )
 
 

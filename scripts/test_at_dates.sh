@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=${PY:-.venv/bin/python}
-TEST_DATES=${TEST_DATES:-"2027-02-28 2028-02-29 2028-12-31"}
+TEST_DATES=${TEST_DATES:-"2027-12-31 2028-02-29"}
 WORKERS=${PYTEST_WORKERS:-2}
 BASE_DB=${TEST_DATABASE_NAME:-test_renewdesk}
 

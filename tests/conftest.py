@@ -53,7 +53,7 @@ def pytest_runtest_call(item):
     test whose body starts with the clock already frozen by time_machine (an autouse
     fixture, a class or module freeze) cannot depend on today's date: its dates are the
     ones it chose. It ran on today's date in the main run; here it is skipped, which keeps
-    three extra runs of the suite within CI's time (docs/testing.md)."""
+    the extra runs of the suite within CI's time (docs/testing.md)."""
     if os.environ.get("RENEWDESK_SHIFTED_DATE"):
         import time_machine
 

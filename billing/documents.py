@@ -61,17 +61,21 @@ def invoice_document(*, invoice: Invoice, by: Any = None) -> Document:
     return doc
 
 
-def receipt_document(*, payment: Payment, by: Any = None) -> Document:
-    if payment.receipt is not None:
-        return payment.receipt
-    data = pdf_render(
+def receipt_pdf_bytes(*, payment: Payment, language: str | None = None) -> bytes:
+    return pdf_render(
         template_name="pdf/receipt.html",
         context={
             "payment": payment,
             "received_on": timezone.localtime(payment.received_at).date(),
         },
-        language=payment.customer.language,
+        language=language or payment.customer.language,
     )
+
+
+def receipt_document(*, payment: Payment, by: Any = None) -> Document:
+    if payment.receipt is not None:
+        return payment.receipt
+    data = receipt_pdf_bytes(payment=payment)
     with transaction.atomic():
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         if locked.receipt is not None:

@@ -10,7 +10,8 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,13 +21,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from core.auth import staff_required
+from core.document_files import document_response
 from core.errors import DomainError
 from core.form_errors import focus_first_error
 from payments.providers.generic_webhook import GenericWebhookProvider
 from payments.services.notifications import EventResult, notification_process
 
 from . import services
-from .documents import invoice_document, receipt_document
+from .documents import invoice_document, invoice_pdf_bytes, receipt_document, receipt_pdf_bytes
 from .forms import CreditNoteForm, InvoiceFilterForm, PaymentForm, RefundForm
 from .models import CreditNote, Invoice, Payment
 from .selectors import (
@@ -211,28 +213,38 @@ def credit_note_refund_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("billing:credit-notes")
 
 
-def _pdf_response(doc, filename: str) -> FileResponse:
-    return FileResponse(doc.file.open("rb"), content_type="application/pdf", filename=filename)
+# A stored PDF whose file is gone is served again only as an exact copy (same SHA-256):
+# invoices and receipts are issued documents; otherwise a page says so and staff get a
+# task (core.document_files).
+STAFF_UNAVAILABLE = "staff/document_unavailable.html"
 
 
 @staff_required
-def invoice_pdf_view(request: HttpRequest, pk: int) -> FileResponse:
+def invoice_pdf_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     invoice = _invoice(request, pk)
-    return _pdf_response(
-        invoice_document(invoice=invoice, by=request.user), f"{invoice.number}.pdf"
+    return document_response(
+        request,
+        document=invoice_document(invoice=invoice, by=request.user),
+        filename=f"{invoice.number}.pdf",
+        rerender=lambda: invoice_pdf_bytes(invoice=invoice),
+        unavailable_template=STAFF_UNAVAILABLE,
     )
 
 
 @staff_required
-def receipt_pdf_view(request: HttpRequest, pk: int) -> FileResponse:
+def receipt_pdf_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     try:
         payment = Payment.objects.select_related("customer", "invoice").get(
             pk=pk, invoice__in=invoices_visible_to(request.user)
         )
     except Payment.DoesNotExist:
         raise Http404 from None
-    return _pdf_response(
-        receipt_document(payment=payment, by=request.user), f"{payment.number}.pdf"
+    return document_response(
+        request,
+        document=receipt_document(payment=payment, by=request.user),
+        filename=f"{payment.number}.pdf",
+        rerender=lambda: receipt_pdf_bytes(payment=payment),
+        unavailable_template=STAFF_UNAVAILABLE,
     )
 
 

@@ -12,17 +12,25 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
-from billing.documents import bank_details, invoice_document, receipt_document
+from billing.documents import (
+    bank_details,
+    invoice_document,
+    invoice_pdf_bytes,
+    receipt_document,
+    receipt_pdf_bytes,
+)
 from billing.models import Invoice, Payment
 from contracts.models import ConsentChannel, Contract, ContractStatus
 from contracts.services import contract_set_auto_renew
+from core.document_files import document_response
 from core.errors import DomainError
 from core.tokens import TokenInvalid, token_read
 from portal.access import (
@@ -208,20 +216,40 @@ def invoice_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+# A stored PDF whose file is gone is served again only as an exact copy (same SHA-256):
+# invoices and receipts are issued documents; otherwise a page says so and staff get a
+# task (core.document_files).
+PORTAL_UNAVAILABLE = "portal/document_unavailable.html"
+
+
 @portal_login_required
-def invoice_pdf_view(request: HttpRequest, pk: int) -> FileResponse:
+def invoice_pdf_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     customer = portal_customer(request)
     invoice = scoped_get_or_404(Invoice.objects.all(), customer=customer, pk=pk)
-    doc = invoice_document(invoice=invoice)
-    return FileResponse(doc.file.open("rb"), as_attachment=True, filename=f"{invoice.number}.pdf")
+    return document_response(
+        request,
+        document=invoice_document(invoice=invoice),
+        filename=f"{invoice.number}.pdf",
+        rerender=lambda: invoice_pdf_bytes(invoice=invoice),
+        unavailable_template=PORTAL_UNAVAILABLE,
+        as_attachment=True,
+        context={"portal_section": "home"},
+    )
 
 
 @portal_login_required
-def receipt_pdf_view(request: HttpRequest, pk: int) -> FileResponse:
+def receipt_pdf_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     customer = portal_customer(request)
     payment = scoped_get_or_404(Payment.objects.filter(kind="payment"), customer=customer, pk=pk)
-    doc = receipt_document(payment=payment)
-    return FileResponse(doc.file.open("rb"), as_attachment=True, filename=f"{payment.number}.pdf")
+    return document_response(
+        request,
+        document=receipt_document(payment=payment),
+        filename=f"{payment.number}.pdf",
+        rerender=lambda: receipt_pdf_bytes(payment=payment),
+        unavailable_template=PORTAL_UNAVAILABLE,
+        as_attachment=True,
+        context={"portal_section": "home"},
+    )
 
 
 # --- links from reminder emails ---------------------------------------------------------------

@@ -13,7 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,10 +26,12 @@ from contracts.access import contracts_visible_to
 from contracts.models import ContractEvent, Plan, TermsVersion
 from contracts.selectors import event_kind_label
 from core.auth import staff_required
+from core.document_files import document_response
 from core.errors import DomainError
 from retention.selectors import open_request_for_contract
 
 from . import services
+from .documents import contract_pdf_bytes, quote_pdf_bytes
 from .event_labels import STAFF_LABELS
 from .forms import (
     ContactForm,
@@ -38,7 +41,7 @@ from .forms import (
     QuoteLineFormSet,
     QuoteSettingsForm,
 )
-from .models import IntentChannel, Quote, RenewalCase
+from .models import IntentChannel, Quote, RenewalCase, SignatureMethod
 from .selectors import cases_visible_to, pipeline_board, quote_diff, term_months, terms_diff
 from .templatetags.renewals_tags import action_text
 
@@ -384,13 +387,28 @@ def quote_sign_offline_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("renewals:case", pk=case.pk)
 
 
-def _doc_response(doc: Any) -> FileResponse:
-    name = doc.file.name.rsplit("/", 1)[-1]
-    return FileResponse(doc.file.open("rb"), filename=name)
+def _document_rerender(quote: Quote, which: str) -> Callable[[], bytes] | None:
+    """How to make the document again from the records, if its file is gone. The copy is
+    served only when its SHA-256 is the stored one (core.document_files): the quote and the
+    contract sent for signing are made by renewals.documents from the quote and the
+    successor, in the customer's language, exactly as ``quote_send`` made them, so an
+    unchanged quote gives the same bytes. A contract signed online is a byte copy of the
+    contract sent (its hash is the signed one); a scan signed on paper cannot be made again.
+    """
+    language = quote.case.contract.customer.language
+    if which == "quote":
+        return lambda: quote_pdf_bytes(quote=quote, language=language)
+    signature = getattr(quote, "signature", None)
+    if which == "signed" and (signature is None or signature.method != SignatureMethod.ONLINE):
+        return None
+    successor = quote.case.successor
+    if successor is None:
+        return None
+    return lambda: contract_pdf_bytes(contract=successor, quote=quote, language=language)
 
 
 @staff_required
-def quote_document_view(request: HttpRequest, pk: int, which: str) -> FileResponse:
+def quote_document_view(request: HttpRequest, pk: int, which: str) -> HttpResponseBase:
     case = _case(request, pk)
     quote = Quote.objects.filter(case=case).first()
     if quote is None:
@@ -402,7 +420,13 @@ def quote_document_view(request: HttpRequest, pk: int, which: str) -> FileRespon
     }.get(which)
     if doc is None:
         raise Http404
-    return _doc_response(doc)
+    return document_response(
+        request,
+        document=doc,
+        filename=doc.file.name.rsplit("/", 1)[-1] or f"{quote.number}.pdf",
+        rerender=_document_rerender(quote, which),
+        unavailable_template="staff/document_unavailable.html",
+    )
 
 
 @staff_required

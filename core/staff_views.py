@@ -23,10 +23,12 @@ from django.views.decorators.http import require_POST
 
 from contracts.access import contracts_visible_to
 from core.auth import AuthenticatedRequest, LockoutMessageMixin, staff_required
+from core.document_files import document_response
 from core.errors import DomainError
 from core.models import Document, Task
 from core.services import task_complete
 from customers.access import customers_visible_to
+from renewals.documents import document_rerender
 
 
 class StaffAuthenticationForm(LockoutMessageMixin, AuthenticationForm):
@@ -121,12 +123,20 @@ def _file_response(field_file: Any) -> FileResponse:
 
 
 @staff_required
-def staff_document_download(request: HttpRequest, pk: int) -> FileResponse:
+def staff_document_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     """A stored document, for staff whose book holds its customer (404 otherwise)."""
     document = get_object_or_404(
         Document.objects.filter(customer__in=customers_visible_to(request.user)), pk=pk
     )
-    return _file_response(document.file)
+    # A lost file: an identical copy (same SHA-256) made again, else a page saying it is
+    # unavailable and a task for the account manager (core.document_files).
+    return document_response(
+        request,
+        document=document,
+        filename=document.file.name.rsplit("/", 1)[-1],
+        rerender=document_rerender(document),
+        unavailable_template="staff/document_unavailable.html",
+    )
 
 
 @staff_required

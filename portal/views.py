@@ -6,7 +6,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,9 +18,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.auth import AuthenticatedRequest
+from core.document_files import document_response
 from core.errors import DomainError
 from insights.models import Feedback, FeedbackStatus
 from notifications.services import message_mark_read
+from renewals.documents import document_rerender
 
 from . import selectors, services
 from .access import (
@@ -209,17 +212,21 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @portal_login_required
-def document_download(request: HttpRequest, pk: int) -> FileResponse:
+def document_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     customer = portal_customer(request)
     document = scoped_get_or_404(
         documents_for_customer(customer=customer), customer=customer, pk=pk
     )
-    try:
-        handle = document.file.open("rb")
-    except (FileNotFoundError, ValueError) as exc:
-        raise Http404 from exc
-    filename = document.file.name.rsplit("/", 1)[-1]
-    return FileResponse(handle, as_attachment=True, filename=filename)
+    # A lost file: an identical copy (same SHA-256) made again, else a page saying it is
+    # unavailable while staff restore it (core.document_files, renewals.documents).
+    return document_response(
+        request,
+        document=document,
+        filename=document.file.name.rsplit("/", 1)[-1],
+        rerender=document_rerender(document),
+        unavailable_template="portal/document_unavailable.html",
+        as_attachment=True,
+    )
 
 
 @portal_login_required

@@ -31,7 +31,7 @@ from core.errors import DomainError
 from retention.selectors import open_request_for_contract
 
 from . import services
-from .documents import contract_pdf_bytes, quote_pdf_bytes
+from .documents import document_rerender
 from .event_labels import STAFF_LABELS
 from .forms import (
     ContactForm,
@@ -41,7 +41,7 @@ from .forms import (
     QuoteLineFormSet,
     QuoteSettingsForm,
 )
-from .models import IntentChannel, Quote, RenewalCase, SignatureMethod
+from .models import IntentChannel, Quote, RenewalCase
 from .selectors import cases_visible_to, pipeline_board, quote_diff, term_months, terms_diff
 from .templatetags.renewals_tags import action_text
 
@@ -387,26 +387,6 @@ def quote_sign_offline_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("renewals:case", pk=case.pk)
 
 
-def _document_rerender(quote: Quote, which: str) -> Callable[[], bytes] | None:
-    """How to make the document again from the records, if its file is gone. The copy is
-    served only when its SHA-256 is the stored one (core.document_files): the quote and the
-    contract sent for signing are made by renewals.documents from the quote and the
-    successor, in the customer's language, exactly as ``quote_send`` made them, so an
-    unchanged quote gives the same bytes. A contract signed online is a byte copy of the
-    contract sent (its hash is the signed one); a scan signed on paper cannot be made again.
-    """
-    language = quote.case.contract.customer.language
-    if which == "quote":
-        return lambda: quote_pdf_bytes(quote=quote, language=language)
-    signature = getattr(quote, "signature", None)
-    if which == "signed" and (signature is None or signature.method != SignatureMethod.ONLINE):
-        return None
-    successor = quote.case.successor
-    if successor is None:
-        return None
-    return lambda: contract_pdf_bytes(contract=successor, quote=quote, language=language)
-
-
 @staff_required
 def quote_document_view(request: HttpRequest, pk: int, which: str) -> HttpResponseBase:
     case = _case(request, pk)
@@ -424,7 +404,7 @@ def quote_document_view(request: HttpRequest, pk: int, which: str) -> HttpRespon
         request,
         document=doc,
         filename=doc.file.name.rsplit("/", 1)[-1] or f"{quote.number}.pdf",
-        rerender=_document_rerender(quote, which),
+        rerender=document_rerender(doc),
         unavailable_template="staff/document_unavailable.html",
     )
 

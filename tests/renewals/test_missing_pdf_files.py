@@ -13,8 +13,8 @@ from django.urls import reverse
 from billing.documents import invoice_document, receipt_document
 from billing.models import Invoice
 from billing.services import payment_record
-from core.models import Task
-from core.pdf import sha256_hex
+from core.models import DocumentKind, Task
+from core.pdf import document_store, sha256_hex
 from renewals import services
 from tests.factories import PortalAccountFactory
 
@@ -218,3 +218,57 @@ def test_a_lost_paper_scan_cannot_be_made_again_staff_are_told(staff_client, sen
 def test_an_unknown_document_name_is_still_not_found(staff_client, sent_quote):
     response = staff_client.get(reverse("renewals:document", args=[sent_quote.case.pk, "nonsense"]))
     assert response.status_code == 404
+
+
+def test_the_contract_to_sign_downloaded_from_the_portal_is_made_again_identically(
+    customer_client, sent_quote
+):
+    # The customer reviews this PDF before signing: its hash is what they sign.
+    doc = sent_quote.contract_document
+    _lose_file(doc)
+
+    response = customer_client.get(reverse("portal:document-download", args=[doc.pk]))
+
+    assert response.status_code == 200 and sha256_hex(_body(response)) == doc.sha256
+
+
+def test_a_lost_upload_in_the_portal_documents_gives_the_unavailable_page(
+    customer_client, renewing_contract
+):
+    doc = document_store(
+        data=b"%PDF-1.4 an upload",
+        kind=DocumentKind.OTHER,
+        title="Site survey",
+        customer=renewing_contract.customer,
+        contract=renewing_contract,
+        filename="survey.pdf",
+    )
+    _lose_file(doc)
+    customer_client.cookies["django_language"] = "zh-hans"
+
+    response = customer_client.get(reverse("portal:document-download", args=[doc.pk]))
+
+    assert response.status_code == UNAVAILABLE
+    assert "文件暂时无法提供" in response.content.decode()
+    assert len(_missing_tasks(doc)) == 1
+
+
+def test_staff_downloading_a_lost_scan_from_the_documents_get_the_unavailable_page(
+    staff_client, sent_quote, manager
+):
+    services.quote_sign_offline(
+        quote=sent_quote,
+        by=manager,
+        signer_name="李四",
+        signed_at=sent_quote.sent_at,
+        scan=b"%PDF-1.4 paper scan",
+        filename="scan.pdf",
+    )
+    sent_quote.refresh_from_db()
+    scan = sent_quote.signature.document
+    _lose_file(scan)
+
+    response = staff_client.get(reverse("staff-document", args=[scan.pk]))
+
+    assert response.status_code == UNAVAILABLE
+    assert "Document unavailable" in response.content.decode()

@@ -36,7 +36,7 @@ from loyalty.services import (
     points_on_renewal,
     referral_on_contract_active,
 )
-from renewals.services import case_on_successor_paid
+from renewals.services import case_on_successor_paid, case_on_successor_voided
 from retention.models import Status as RequestStatus
 
 S = ContractStatus
@@ -86,6 +86,14 @@ def case_on_successor_paid_event(event: ContractEvent) -> None:
     renewal case's successor, the case moves to "paid", or to "won" when the old term is
     already over."""
     case_on_successor_paid(successor=event.contract, by=event.actor)
+
+
+def case_on_successor_voided_event(event: ContractEvent) -> None:
+    """Contracts → renewals: a contract was voided. If it is a renewal case's signed (or
+    paid) successor, the renewal did not happen: the case is closed as lost, the reason
+    saying which contract was voided and why (renewals.services.case_on_successor_voided).
+    After the void's commit: renewals lock the case before the contract."""
+    case_on_successor_voided(successor=event.contract, by=event.actor, reason=event.reason)
 
 
 def csat_survey(event: ContractEvent) -> None:
@@ -142,6 +150,13 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         to_status=frozenset({S.SCHEDULED, S.ACTIVE}),
         reaction="lifecycle.subscriptions.case_on_successor_paid_event",
         in_transaction=True,
+    ),
+    # contracts → renewals, after the void's commit (renewals lock the case first)
+    Subscription(
+        name="renewals: case lost when its signed successor is voided",
+        event=CONTRACT_EVENT,
+        to_status=frozenset({S.VOID}),
+        reaction="lifecycle.subscriptions.case_on_successor_voided_event",
     ),
     # contracts → notifications: the reminder schedule of a contract a change unscheduled
     Subscription(

@@ -36,16 +36,20 @@ from renewals.models import RenewalCase, Stage
 # - losing: any stage before the signature → lost;
 # - undoing: the customer undid a renewal that was made (an automatic renewal undone in
 #   its window, a withdrawal from the new contract): won → lost, only through
-#   ``case_lose_undone_renewal`` (case_lose refuses a won case).
-# Lost is final; signed and paid never become lost (a signature is a contract).
+#   ``case_lose_undone_renewal`` (case_lose refuses a won case);
+# - the new contract voided: signed or paid → lost, only through
+#   ``case_on_successor_voided`` (staff voided the successor on its page, or the customer
+#   withdrew from it before it started). A signature is a contract, so ``case_lose``
+#   refuses a signed or paid case: only the void of that contract ends the renewal.
+# Lost is final.
 CASE_STAGE_TRANSITIONS: dict[str, frozenset[str]] = {
     Stage.INTENT_PENDING: frozenset({Stage.RESPONDED, Stage.QUOTE_SENT, Stage.WON, Stage.LOST}),
     Stage.RESPONDED: frozenset({Stage.RESPONDED, Stage.QUOTE_SENT, Stage.WON, Stage.LOST}),
     Stage.QUOTE_SENT: frozenset(
         {Stage.RESPONDED, Stage.QUOTE_SENT, Stage.SIGNED, Stage.WON, Stage.LOST}
     ),
-    Stage.SIGNED: frozenset({Stage.PAID, Stage.WON}),
-    Stage.PAID: frozenset({Stage.WON}),
+    Stage.SIGNED: frozenset({Stage.PAID, Stage.WON, Stage.LOST}),
+    Stage.PAID: frozenset({Stage.WON, Stage.LOST}),
     Stage.WON: frozenset({Stage.LOST}),
     Stage.LOST: frozenset(),
 }
@@ -58,6 +62,9 @@ CASE_STAGES: StateMachine[RenewalCase] = StateMachine(
 )
 
 CLOSING_STAGES = (Stage.WON, Stage.LOST)
+# Stages a case can be lost from by a decision (``case_lose``, a term ending unrenewed):
+# before the signature. Past it, only the void of the new contract loses the case.
+LOSABLE_STAGES = (Stage.INTENT_PENDING, Stage.RESPONDED, Stage.QUOTE_SENT)
 
 
 Payload = Mapping[str, Any] | Callable[[RenewalCase], Mapping[str, Any]] | None
@@ -101,16 +108,19 @@ def case_stage_change(
     reason: str = "",
     payload: Payload = None,
     updates: Mapping[str, Any] | None = None,
+    expect_from: Sequence[str] | None = None,
 ) -> RenewalCase:
     """Move one case to ``to``: ``locked`` is the case as :func:`case_lock` returned it in
     the current transaction (every renewal action takes the case lock first, so the
-    change takes no second one). Checks the table, writes the stage, ``updates`` and
-    ``closed_at`` for a final stage, and the event, published after the commit. Raises
-    ``InvalidTransition`` when the table refuses. ``locked`` is updated and returned."""
+    change takes no second one). Checks the table (and ``expect_from``, the stages this
+    action may start from), writes the stage, ``updates`` and ``closed_at`` for a final
+    stage, and the event, published after the commit. Raises ``InvalidTransition`` when
+    the table refuses. ``locked`` is updated and returned."""
     return CASE_STAGES.change_locked(
         locked,
         to,
         event=_event_factory(by=by, kind=kind, reason=reason, payload=payload),
+        expect_from=expect_from,
         updates=_with_closed_at(to, updates),
     )
 

@@ -25,7 +25,12 @@ from core.events import actor_or_none, events_publish
 from core.models import TaskKind
 from core.services import task_create
 from notifications.customer_messages import message_to_staff
-from renewals.case_states import case_lock, case_stage_change, cases_stage_change_locked
+from renewals.case_states import (
+    LOSABLE_STAGES,
+    case_lock,
+    case_stage_change,
+    cases_stage_change_locked,
+)
 from renewals.models import (
     Intent,
     IntentChannel,
@@ -310,6 +315,7 @@ def case_lose(*, case: RenewalCase, reason: str, by: Any, note: str = "") -> Ren
             reason=note[:500],
             payload={"loss_reason": reason},
             updates={"loss_reason": reason, "loss_note": note[:500], "next_action": ""},
+            expect_from=LOSABLE_STAGES,
         )
     case.refresh_from_db()
     return case
@@ -326,10 +332,6 @@ def _withdraw_unsigned_renewal(locked: RenewalCase, *, by: Any, note: str) -> No
             ContractStatus.AWAITING_SIGNATURE,
         ):
             contract_services.contract_void(contract=successor, by=by, reason=_("Renewal lost"))
-
-
-# Stages a case can still be lost from (before the signature).
-LOSABLE_STAGES = (Stage.INTENT_PENDING, Stage.RESPONDED, Stage.QUOTE_SENT)
 
 
 def cases_lose_at_term_end(*, contract_ids: list[int]) -> int:

@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from billing.models import InvoiceStatus
 from billing.services import invoice_void
 from contracts import services as contract_services
 from contracts.models import (
@@ -177,8 +178,8 @@ def case_lose_undone_renewal(
     pipeline no longer count it as renewed. The successor stays on the case as history.
     Call inside the undo's transaction (lock order: the case first, then the contracts,
     as lifecycle.contract_locks takes them). None when there is no case; a case already
-    lost is left alone, and so is one signed or paid but not won yet (a signature is a
-    contract: the table refuses it; the withdrawal's own events tell the manager)."""
+    lost is left alone, and so is one signed or paid but not won yet: its new contract
+    was voided, and ``case_on_successor_voided`` closes it as lost after that commit."""
     case = RenewalCase.objects.filter(contract=predecessor).first()
     if case is None:
         return None
@@ -193,6 +194,54 @@ def case_lose_undone_renewal(
         payload={"loss_reason": LossReason.OTHER, "undone": True, "successor": successor.number},
         updates={"loss_reason": LossReason.OTHER, "loss_note": note[:500], "next_action": ""},
     )
+
+
+def case_on_successor_voided(*, successor: Contract, by: Any = None, reason: str = "") -> None:
+    """The renewal's new contract was voided after it was signed (staff voided it on its
+    page while it waited for payment, or the customer withdrew from it before it started):
+    the renewal did not happen, so its case, signed or paid, is closed as lost ("other",
+    the note naming the contract and why it was voided). The account manager sees it
+    among the lost renewals with that reason instead of a signed renewal that will never
+    pay; the predecessor's end of term then finds no renewal and expires it. The voided
+    contract's open invoices with nothing paid on them are voided too, so that no overdue
+    reminder asks the customer to pay for it.
+
+    A lifecycle reaction to the "voided" change, after that commit (renewals lock the case
+    before contracts; the void locked the contract). A case that is not signed or paid is
+    left alone: before the signature, the quote can be revised and sent again (a void
+    successor is replaced then), and a won or lost case is closed already. The signed
+    quote stays signed: it is the record of what the customer signed."""
+    case = RenewalCase.objects.filter(successor=successor).first()
+    if case is None:
+        return
+    with transaction.atomic():
+        locked = case_lock(case)
+        successor.refresh_from_db(fields=["status"])
+        if (
+            locked.stage not in (Stage.SIGNED, Stage.PAID)
+            or locked.successor_id != successor.pk
+            or successor.status != ContractStatus.VOID
+        ):
+            return
+        why = reason.strip()
+        note = (
+            _("The renewal contract %(number)s was voided: %(reason)s")
+            % {"number": successor.number, "reason": why}
+            if why
+            else _("The renewal contract %(number)s was voided.") % {"number": successor.number}
+        )[:500]
+        case_stage_change(
+            locked,
+            Stage.LOST,
+            by=by,
+            reason=note,
+            payload={"loss_reason": LossReason.OTHER, "successor_voided": successor.number},
+            updates={"loss_reason": LossReason.OTHER, "loss_note": note, "next_action": ""},
+        )
+        for invoice in successor.invoices.filter(
+            status=InvoiceStatus.OPEN, amount_paid=0, amount_credited=0
+        ):
+            invoice_void(invoice=invoice, by=by, reason=_("Contract void"))
 
 
 # Why an automatic renewal was held, in a few words (lifecycle.compliance_renewal decides).

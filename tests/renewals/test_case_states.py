@@ -18,6 +18,7 @@ from core.models import Task
 from renewals.case_states import (
     CASE_STAGE_TRANSITIONS,
     CASE_STAGES,
+    LOSABLE_STAGES,
     case_lock,
     case_stage_change,
     cases_stage_change_locked,
@@ -48,8 +49,9 @@ def test_the_table_is_what_the_services_do():
         S.INTENT_PENDING: {S.RESPONDED, S.QUOTE_SENT, S.WON, S.LOST},
         S.RESPONDED: {S.RESPONDED, S.QUOTE_SENT, S.WON, S.LOST},
         S.QUOTE_SENT: {S.RESPONDED, S.QUOTE_SENT, S.SIGNED, S.WON, S.LOST},
-        S.SIGNED: {S.PAID, S.WON},
-        S.PAID: {S.WON},
+        # signed or paid → lost only when the new contract is voided (case_on_successor_voided)
+        S.SIGNED: {S.PAID, S.WON, S.LOST},
+        S.PAID: {S.WON, S.LOST},
         S.WON: {S.LOST},
         S.LOST: set(),
     }
@@ -189,7 +191,14 @@ def _race(case: RenewalCase, targets: list[str]) -> dict[str, str]:
             barrier.wait()
             with transaction.atomic():
                 locked = case_lock(case)
-                case_stage_change(locked, to, updates={"next_action": name})
+                # Losing from the stages case_lose loses from (after the signature only
+                # the void of the new contract loses a case).
+                case_stage_change(
+                    locked,
+                    to,
+                    updates={"next_action": name},
+                    expect_from=LOSABLE_STAGES if to == S.LOST else None,
+                )
             results[name] = "ok"
         except InvalidTransition as exc:
             results[name] = exc.message

@@ -38,8 +38,20 @@ class EarnRuleAdmin(admin.ModelAdmin):
 
 
 class PrivilegeInline(admin.TabularInline):
+    """A level's privileges. An extra service names its product and quantity (the
+    model's ``clean`` refuses one without, and a product on any other kind)."""
+
     model = Privilege
     extra = 0
+    fields = (
+        "kind",
+        "discount_percent",
+        "response_hours",
+        "plan",
+        "quantity",
+        "description",
+        "description_en",
+    )
 
 
 @admin.register(Level)
@@ -123,6 +135,8 @@ class QuoteBenefitAdmin(ReadOnlyAdmin):
         "level",
         "redemption",
         "discount_percent",
+        "plan",
+        "quantity",
         "created_at",
     )
     search_fields = ("quote_ref", "customer__code")

@@ -12,12 +12,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
+from contracts.models import Plan
 from core.models import TimeStampedModel
 from customers.models import Customer
 
@@ -103,7 +105,9 @@ class PrivilegeKind(models.TextChoices):
 
 class Privilege(TimeStampedModel):
     """What a level gives. A renewal discount is applied to the member's renewal quotes
-    with its reason; the others are shown to the member and to staff."""
+    with its reason; an extra service is added to them as a complimentary line of its
+    product (``plan`` × ``quantity`` at price 0), with its reason; a priority response is
+    shown to the member and to staff."""
 
     level = models.ForeignKey(
         Level, verbose_name=_("level"), on_delete=models.CASCADE, related_name="privileges"
@@ -119,6 +123,26 @@ class Privilege(TimeStampedModel):
     response_hours = models.PositiveSmallIntegerField(
         _("response within (hours)"), null=True, blank=True
     )
+    # Extra service only: the product given free, and how much of it per renewal term.
+    plan = models.ForeignKey(
+        Plan,
+        verbose_name=_("service (product)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_(
+            "Extra service only: the product added free of charge to the member's renewal quotes."
+        ),
+    )
+    quantity = models.DecimalField(
+        _("quantity"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("Extra service only: how many of the product, per renewal term."),
+    )
     description = models.CharField(_("description (Chinese)"), max_length=200, blank=True)
     description_en = models.CharField(_("description (English)"), max_length=200, blank=True)
 
@@ -130,12 +154,31 @@ class Privilege(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.level.code}: {self.get_kind_display()}"
 
+    def clean(self) -> None:
+        super().clean()
+        # A complimentary line is recognised at the next renewal by its product: an extra
+        # service without one could be neither added to a quote nor taken off again.
+        if self.kind == PrivilegeKind.EXTRA_SERVICE and self.plan_id is None:
+            raise ValidationError(
+                {"plan": _("An extra service must say which service it gives: choose its product.")}
+            )
+        if self.kind != PrivilegeKind.EXTRA_SERVICE and self.plan_id is not None:
+            raise ValidationError(
+                {"plan": _("Only an extra service gives a product: leave the product empty.")}
+            )
+
     @property
     def display_description(self) -> str:
+        """The description in the reader's language; an extra service without one is
+        named by its product."""
         language = (get_language() or "zh-hans").lower()
         if language.startswith("en") and self.description_en:
             return self.description_en
-        return self.description
+        if self.description:
+            return self.description
+        if self.kind == PrivilegeKind.EXTRA_SERVICE and self.plan is not None:
+            return self.plan.name
+        return ""
 
 
 class RewardKind(models.TextChoices):
@@ -315,9 +358,9 @@ class Referral(models.Model):
 
 
 class QuoteBenefit(models.Model):
-    """What loyalty took off a renewal quote, and why: the member's level privilege or a
-    redeemed reward. Named by the quote's number (renewals sits above loyalty), read by
-    the quote's pages and PDF to show the reason."""
+    """What loyalty took off a renewal quote, or added to it free of charge, and why: the
+    member's level privilege or a redeemed reward. Named by the quote's number (renewals
+    sits above loyalty), read by the quote's pages and PDF to show the reason."""
 
     quote_ref = models.CharField(_("quote"), max_length=32, db_index=True)
     customer = models.ForeignKey(
@@ -333,6 +376,21 @@ class QuoteBenefit(models.Model):
         Redemption, verbose_name=_("redemption"), null=True, blank=True, on_delete=models.PROTECT
     )
     discount_percent = models.DecimalField(_("discount (%)"), max_digits=5, decimal_places=2)
+    # An extra service: the product added to the quote free of charge, and how much. This
+    # row is what marks the complimentary line (a line of this product at price 0) on the
+    # quote and on the contract made from it, so that the next renewal drops it rather
+    # than charging it, and gives it again only through the privilege.
+    plan = models.ForeignKey(
+        Plan,
+        verbose_name=_("complimentary service"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
     created_at = models.DateTimeField(_("applied at"), default=timezone.now)
 
     class Meta:
@@ -341,18 +399,37 @@ class QuoteBenefit(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
+        if self.plan_id is not None:
+            return f"{self.quote_ref} +{self.plan_id}"
         return f"{self.quote_ref} {self.discount_percent}%"
 
     @property
+    def is_service(self) -> bool:
+        return self.plan_id is not None
+
+    @property
+    def service_name(self) -> str:
+        """The complimentary service, in the reader's language: the privilege's
+        description, or the product's name."""
+        if self.privilege is not None and self.privilege.display_description:
+            return self.privilege.display_description
+        return self.plan.name if self.plan is not None else ""
+
+    @property
     def reason(self) -> str:
-        """Why the quote has this discount, in the reader's language."""
+        """Why the quote has this discount or this free service, in the reader's
+        language."""
+        level = self.level.display_name if self.level is not None else ""
+        if self.plan_id is not None:
+            return gettext(
+                "Included free of charge: %(service)s, extra service of your %(level)s membership"
+            ) % {"service": self.service_name, "level": level}
         percent = f"{self.discount_percent.normalize():f}"
         if self.redemption is not None:
             return gettext("%(percent)s%% off: reward “%(reward)s” redeemed with points") % {
                 "percent": percent,
                 "reward": self.redemption.reward.display_name,
             }
-        level = self.level.display_name if self.level is not None else ""
         return gettext("%(percent)s%% off: renewal discount of your %(level)s membership") % {
             "percent": percent,
             "level": level,

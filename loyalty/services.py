@@ -11,12 +11,14 @@ occasion (an event delivered twice, a sweep run twice) earns once.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db.models import QuerySet
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from billing.models import Invoice
@@ -29,8 +31,10 @@ from customers.models import Contact, Customer
 from .models import (
     EarnRule,
     EntryKind,
+    Level,
     PointsEntry,
     Privilege,
+    PrivilegeKind,
     QuoteBenefit,
     Redemption,
     Referral,
@@ -354,19 +358,31 @@ def referral_on_contract_active(*, contract: Contract, on: dt.date) -> list[Poin
 
 @dataclass(frozen=True)
 class QuoteLoyalty:
-    """What loyalty takes off a new renewal quote, and the rows that say why."""
+    """What loyalty takes off a new renewal quote (or adds to it free of charge), and the
+    rows that say why."""
 
     discount_percent: Decimal
     benefits: list[QuoteBenefit]
 
+    @property
+    def services(self) -> list[QuoteBenefit]:
+        """The extra services to add as complimentary lines (product, quantity)."""
+        return [b for b in self.benefits if b.plan_id is not None]
+
 
 def quote_benefits_apply(*, customer: Customer, quote_ref: str, on: dt.date) -> QuoteLoyalty:
-    """The member's benefits on a new renewal quote: the level's renewal discount and
-    every renewal discount redeemed and not used yet (now used by this quote). Written
-    once per quote: a second call for the same quote returns what was applied."""
-    existing = list(QuoteBenefit.objects.filter(quote_ref=quote_ref))
+    """The member's benefits on a new renewal quote: the level's renewal discount, its
+    extra services (each a product given free, for the quote to add as a line at price 0)
+    and every renewal discount redeemed and not used yet (now used by this quote).
+    Written once per quote: a second call for the same quote returns what was applied."""
+    existing = list(
+        QuoteBenefit.objects.filter(quote_ref=quote_ref).select_related(
+            "plan", "level", "privilege"
+        )
+    )
     if existing:
-        return QuoteLoyalty(sum((b.discount_percent for b in existing), Decimal("0")), existing)
+        total = sum((b.discount_percent for b in existing), Decimal("0"))
+        return QuoteLoyalty(min(total, Decimal("100")), existing)
     benefits: list[QuoteBenefit] = []
     level = member_level(customer=customer, on=on)
     privilege: Privilege | None = level_renewal_discount(level=level)
@@ -378,6 +394,18 @@ def quote_benefits_apply(*, customer: Customer, quote_ref: str, on: dt.date) -> 
                 level=level,
                 privilege=privilege,
                 discount_percent=privilege.discount_percent,
+            )
+        )
+    for service in level_extra_services(level=level):
+        benefits.append(
+            QuoteBenefit.objects.create(
+                quote_ref=quote_ref,
+                customer=customer,
+                level=level,
+                privilege=service,
+                discount_percent=Decimal("0"),
+                plan=service.plan,
+                quantity=service.quantity,
             )
         )
     now = timezone.now()
@@ -397,3 +425,69 @@ def quote_benefits_apply(*, customer: Customer, quote_ref: str, on: dt.date) -> 
             )
     total = sum((b.discount_percent for b in benefits), Decimal("0"))
     return QuoteLoyalty(min(total, Decimal("100")), benefits)
+
+
+def level_extra_services(*, level: Level | None) -> list[Privilege]:
+    """The level's extra services that name their product (the admin requires one; a
+    row written otherwise gives nothing rather than a line nobody can recognise)."""
+    if level is None:
+        return []
+    return list(
+        level.privileges.filter(kind=PrivilegeKind.EXTRA_SERVICE, plan__isnull=False)
+        .select_related("plan")
+        .order_by("id")
+    )
+
+
+def quote_services_given(*, quote_refs: Iterable[str]) -> list[QuoteBenefit]:
+    """The extra services given free on these quotes (the marks of their complimentary
+    lines), oldest first. ``quote_refs`` may be a queryset of numbers (one query)."""
+    refs = quote_refs if isinstance(quote_refs, QuerySet) else list(quote_refs)
+    return list(
+        QuoteBenefit.objects.filter(quote_ref__in=refs, plan__isnull=False)
+        .select_related("plan", "level", "privilege")
+        .order_by("id")
+    )
+
+
+class PricedLineLike(Protocol):
+    pk: Any
+    plan_id: Any
+    unit_price: Decimal
+
+
+def complimentary_matches(
+    *, benefits: Iterable[QuoteBenefit], lines: Sequence[PricedLineLike]
+) -> dict[Any, QuoteBenefit]:
+    """Which of ``lines`` (a quote's, or the contract's made from it) are the
+    complimentary lines of these benefits: the line's pk -> its benefit. The one rule
+    for recognising them: a line of the benefit's product at price 0, one line per
+    benefit. A line staff repriced or removed is no longer one (they did it on purpose)."""
+    matched: dict[Any, QuoteBenefit] = {}
+    for benefit in benefits:
+        if benefit.plan_id is None:
+            continue
+        for line in lines:
+            if line.pk not in matched and line.plan_id == benefit.plan_id and line.unit_price == 0:
+                matched[line.pk] = benefit
+                break
+    return matched
+
+
+def may_be_complimentary(lines: Iterable[PricedLineLike]) -> bool:
+    """Whether any line could be a complimentary one (a product at price 0): without
+    one there is nothing to look up."""
+    return any(line.plan_id is not None and line.unit_price == 0 for line in lines)
+
+
+def complimentary_line_description(*, benefit: QuoteBenefit, language: str) -> str:
+    """The complimentary line's text, in ``language`` (the customer's: the line is
+    written once and printed on their quote and contract): the service and that it is a
+    member privilege of the level."""
+    with translation.override(language or None):
+        level = benefit.level.display_name if benefit.level is not None else ""
+        text = _("%(service)s (complimentary: member privilege of the %(level)s level)") % {
+            "service": benefit.service_name,
+            "level": level,
+        }
+    return text[:300]

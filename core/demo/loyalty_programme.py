@@ -1,5 +1,6 @@
-"""The demo's loyalty programme: earning rules, member levels with their privileges and
-rewards (keyed by code: a second seed_demo run adds nothing and keeps an admin's edits),
+"""The demo's loyalty programme: earning rules, member levels with their privileges (the
+extra services name a product of the catalogue, given free on the members' renewal
+quotes) and rewards (keyed by code: a second seed_demo run adds nothing and keeps an admin's edits),
 and the points ledger the demo customers would have today had the programme run since
 ``LAUNCH_MONTHS`` ago.
 
@@ -25,8 +26,9 @@ from django.utils.translation import gettext as _
 
 from billing.models import Invoice
 from billing.services import add_months
-from contracts.models import Contract, ContractEvent
+from contracts.models import BillingPeriod, Contract, ContractEvent, Plan, PlanPrice
 from core.errors import DomainError
+from core.money import money
 from customers.models import Customer
 from loyalty.models import (
     EarnRule,
@@ -63,15 +65,25 @@ RULE_SPECS: list[tuple[str, str, str, str, int, str | None, int]] = [
     ("referral-signed", "推荐签约", "Referred customer signed", Trigger.REFERRAL, 500, None, 24),
 ]
 
+# The products the levels' extra services give (complimentary lines on the members'
+# renewal quotes): code, name, price per billing period, billing period. Sold on their
+# own too, with the catalogue's dated prices (a history and next year's rise).
+SERVICE_PLAN_SPECS: list[tuple[str, str, str, str]] = [
+    ("SVC-HEALTH", "系统健康检查服务（每季度一次）", "800.00", BillingPeriod.QUARTERLY),
+    ("SVC-CSM", "专属客户成功经理服务（年度）", "12000.00", BillingPeriod.ANNUAL),
+]
+
 # code, Chinese name, English name, from points, privileges:
-# (kind, discount %, response hours, Chinese description, English description)
-LEVEL_SPECS: list[tuple[str, str, str, int, list[tuple[str, str, int | None, str, str]]]] = [
+# (kind, discount %, response hours, Chinese description, English description,
+#  extra service's product code)
+PrivilegeSpec = tuple[str, str, int | None, str, str, str | None]
+LEVEL_SPECS: list[tuple[str, str, str, int, list[PrivilegeSpec]]] = [
     (
         "silver",
         "银卡会员",
         "Silver member",
         300,
-        [(PrivilegeKind.RENEWAL_DISCOUNT, "3", None, "续约 97 折", "3% off every renewal")],
+        [(PrivilegeKind.RENEWAL_DISCOUNT, "3", None, "续约 97 折", "3% off every renewal", None)],
     ),
     (
         "gold",
@@ -79,13 +91,14 @@ LEVEL_SPECS: list[tuple[str, str, str, int, list[tuple[str, str, int | None, str
         "Gold member",
         1000,
         [
-            (PrivilegeKind.RENEWAL_DISCOUNT, "5", None, "续约 95 折", "5% off every renewal"),
+            (PrivilegeKind.RENEWAL_DISCOUNT, "5", None, "续约 95 折", "5% off every renewal", None),
             (
                 PrivilegeKind.EXTRA_SERVICE,
                 "0",
                 None,
                 "每季度一次免费系统健康检查",
                 "A free system health check every quarter",
+                "SVC-HEALTH",
             ),
         ],
     ),
@@ -95,13 +108,14 @@ LEVEL_SPECS: list[tuple[str, str, str, int, list[tuple[str, str, int | None, str
         "Platinum member",
         3000,
         [
-            (PrivilegeKind.RENEWAL_DISCOUNT, "8", None, "续约 92 折", "8% off every renewal"),
+            (PrivilegeKind.RENEWAL_DISCOUNT, "8", None, "续约 92 折", "8% off every renewal", None),
             (
                 PrivilegeKind.PRIORITY_SLA,
                 "0",
                 4,
                 "工单 4 小时内响应",
                 "Tickets answered within 4 hours",
+                None,
             ),
             (
                 PrivilegeKind.EXTRA_SERVICE,
@@ -109,6 +123,7 @@ LEVEL_SPECS: list[tuple[str, str, str, int, list[tuple[str, str, int | None, str
                 None,
                 "专属客户成功经理",
                 "A dedicated customer success manager",
+                "SVC-CSM",
             ),
         ],
     ),
@@ -143,9 +158,47 @@ REWARD_SPECS: list[tuple[str, str, str, str, int, str]] = [
 ]
 
 
-def loyalty_catalogue_seed() -> int:
-    """The rules, levels with their privileges and rewards; returns how many rows it made."""
+def service_plans_seed(*, today: dt.date) -> dict[str, Plan]:
+    """The extra services' products (keyed by code: an admin's edits stay), with dated
+    prices like the rest of the demo catalogue."""
+    plans: dict[str, Plan] = {}
+    for code, name, price_text, period in SERVICE_PLAN_SPECS:
+        price = Decimal(price_text)
+        plan, created = Plan.objects.get_or_create(
+            code=code,
+            defaults=dict(
+                name=name,
+                description=name,
+                price=price,
+                billing_period=period,
+                default_term_months=12,
+            ),
+        )
+        if created:
+            PlanPrice.objects.bulk_create(
+                [
+                    PlanPrice(
+                        plan=plan,
+                        price=money(price * Decimal("0.92")),
+                        effective_from=dt.date(today.year - 3, 1, 1),
+                    ),
+                    PlanPrice(plan=plan, price=price, effective_from=dt.date(today.year - 1, 1, 1)),
+                    PlanPrice(
+                        plan=plan,
+                        price=money(price * Decimal("1.08")),
+                        effective_from=dt.date(today.year + 1, 1, 1),
+                    ),
+                ]
+            )
+        plans[code] = plan
+    return plans
+
+
+def loyalty_catalogue_seed(*, today: dt.date | None = None) -> int:
+    """The rules, levels with their privileges and rewards, and the products the extra
+    services give; returns how many loyalty rows it made."""
     made = 0
+    service_plans = service_plans_seed(today=today or timezone.localdate())
     for code, name, name_en, trigger, points, per_amount, months in RULE_SPECS:
         _rule, created = EarnRule.objects.get_or_create(
             code=code,
@@ -165,8 +218,16 @@ def loyalty_catalogue_seed() -> int:
         )
         made += created
         if not created:
-            continue  # an admin may have changed its privileges: leave them
-        for kind, percent, hours, description, description_en in privileges:
+            # An admin may have changed its privileges: leave them. An extra service
+            # seeded before services named their product gets it (only the seed's own
+            # row, recognised by its unchanged description).
+            for kind, _p, _h, description, _d, plan_code in privileges:
+                if kind == PrivilegeKind.EXTRA_SERVICE and plan_code:
+                    Privilege.objects.filter(
+                        level=level, kind=kind, description=description, plan__isnull=True
+                    ).update(plan=service_plans[plan_code])
+            continue
+        for kind, percent, hours, description, description_en, plan_code in privileges:
             Privilege.objects.create(
                 level=level,
                 kind=kind,
@@ -174,6 +235,7 @@ def loyalty_catalogue_seed() -> int:
                 response_hours=hours,
                 description=description,
                 description_en=description_en,
+                plan=service_plans[plan_code] if plan_code else None,
             )
             made += 1
     for code, name, name_en, kind, points, percent in REWARD_SPECS:

@@ -2,7 +2,7 @@
 
 - ``{% quote_benefits quote as benefits %}``: the loyalty benefits applied to a renewal
   quote, each with its reason (``benefit.reason``), for the quote's staff page, portal
-  page and PDF;
+  page and PDF (a complimentary service only while its line is on the quote);
 - ``{% customer_loyalty_card customer %}``: the customer's points available today and
   member level, with a link to their loyalty page, for the staff customer page (two
   queries)."""
@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from loyalty.models import QuoteBenefit
 from loyalty.selectors import member_badge
+from loyalty.services import complimentary_matches
 
 register = template.Library()
 
@@ -25,9 +26,17 @@ def quote_benefits(quote: Any) -> list[QuoteBenefit]:
     number = getattr(quote, "number", "")
     if not number:
         return []
-    return list(
-        QuoteBenefit.objects.filter(quote_ref=number).select_related("level", "redemption__reward")
+    benefits = list(
+        QuoteBenefit.objects.filter(quote_ref=number).select_related(
+            "level", "redemption__reward", "privilege__plan", "plan"
+        )
     )
+    if not any(b.plan_id is not None for b in benefits):
+        return benefits
+    # A complimentary service's reason only while its line is on the quote: staff who
+    # removed (or priced) the line on purpose took the benefit off.
+    shown = complimentary_matches(benefits=benefits, lines=list(quote.lines.all())).values()
+    return [b for b in benefits if b.plan_id is None or any(b is s for s in shown)]
 
 
 @register.inclusion_tag("loyalty/_customer_card.html")

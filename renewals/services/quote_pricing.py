@@ -1,7 +1,7 @@
 """What a renewal quote costs: its lines at today's price list, its totals after the
-discount, what a retention grant and the member's loyalty benefits change in it, and the
-successor contract's lines made from it. The quote's lifecycle (create, revise, send) is
-in ``quotes``."""
+discount, what a retention grant and the member's loyalty benefits change in it (a
+discount, a complimentary service line), and the successor contract's lines made from it.
+The quote's lifecycle (create, revise, send) is in ``quotes``."""
 
 from __future__ import annotations
 
@@ -14,11 +14,17 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contracts.models import PERIOD_MONTHS, Contract, Plan
+from contracts.models import PERIOD_MONTHS, Contract, ContractLine, Plan
 from contracts.services import LineSpec
 from core.errors import DomainError
 from core.money import money
-from loyalty.services import quote_benefits_apply
+from loyalty.services import (
+    complimentary_line_description,
+    complimentary_matches,
+    may_be_complimentary,
+    quote_benefits_apply,
+    quote_services_given,
+)
 from renewals.models import Quote, QuoteLine
 from retention.selectors import pending_grants_for_next_quote
 
@@ -42,8 +48,16 @@ def renewal_lines_at_current_prices(
     *, contract: Contract, start: dt.date, months: int
 ) -> list[QuoteLineSpec]:
     """The current contract's lines, repriced from today's price list where a line has a
-    product (or the contract a plan and a single line); other lines keep their price."""
+    product (or the contract a plan and a single line); other lines keep their price.
+
+    A line a member privilege gave free on the quote this contract was made from is left
+    out: repriced it would be charged in full, kept it would stay free for a customer who
+    may no longer have the level. The new quote gets it again only through the privilege
+    (``quote_member_benefits_apply``); an automatic renewal, which has no quote, goes
+    without it."""
     lines = list(contract.lines.select_related("plan"))
+    given = contract_complimentary_lines(contract=contract, lines=lines)
+    lines = [line for line in lines if line.pk not in given]
     specs = []
     for line in lines:
         plan = line.plan or (contract.plan if len(lines) == 1 else None)
@@ -58,6 +72,47 @@ def renewal_lines_at_current_prices(
             )
         )
     return specs
+
+
+def contract_complimentary_lines(
+    *, contract: Contract, lines: Sequence[ContractLine] | None = None
+) -> dict[int, Any]:
+    """The contract's lines that a member privilege gave free on the quote the contract
+    was made from (line id -> the loyalty benefit that marks it). The mark is loyalty's
+    benefit row of that quote (product and quantity); see
+    ``loyalty.services.complimentary_matches``. No query when no line is a product at
+    price 0."""
+    if lines is None:
+        lines = list(contract.lines.all())
+    if not may_be_complimentary(lines):
+        return {}
+    numbers = Quote.objects.filter(case__successor=contract).values("number")
+    given = quote_services_given(quote_refs=numbers)
+    return complimentary_matches(benefits=given, lines=lines)
+
+
+def quote_complimentary_specs(quote: Quote) -> list[QuoteLineSpec]:
+    """The quote's complimentary lines as they are, for a change that rewrites the
+    lines (a downgrade grant) to keep: only staff removing one loses it."""
+    if quote.pk is None:
+        return []
+    lines = list(quote.lines.select_related("plan"))
+    if not may_be_complimentary(lines):
+        return []
+    given = complimentary_matches(
+        benefits=quote_services_given(quote_refs=[quote.number]), lines=lines
+    )
+    return [
+        QuoteLineSpec(
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            plan=line.plan,
+            source_line_id=line.source_line_id,
+        )
+        for line in lines
+        if line.pk in given
+    ]
 
 
 def quote_lines_write(quote: Quote, specs: Sequence[QuoteLineSpec]) -> None:
@@ -108,21 +163,51 @@ def quote_retention_grants_apply(
         for field_name, value in changes.items():
             setattr(quote, field_name, value)
         used.append(grant)
-    quote_member_benefits_apply(quote, contract)
+    quote_member_benefits_apply(quote, contract, specs)
     return used
 
 
-def quote_member_benefits_apply(quote: Quote, contract: Contract) -> None:
+def quote_member_benefits_apply(
+    quote: Quote, contract: Contract, specs: list[QuoteLineSpec]
+) -> None:
     """The member's loyalty benefits on the first quote: the level's renewal discount and
-    any renewal discount redeemed with points, added to the discount above. loyalty keeps
+    any renewal discount redeemed with points, added to the discount above, and the
+    level's extra services, each added to ``specs`` as a complimentary line (its product
+    at price 0, described in the customer's language as a member privilege). loyalty keeps
     one row per benefit with its reason, which the quote's pages and PDF show. A customer
-    without a level or a redeemed reward keeps the quote as it was."""
+    without a level or a redeemed reward keeps the quote as it was. Applied again to the
+    same quote it adds nothing more."""
     loyalty = quote_benefits_apply(
         customer=contract.customer, quote_ref=quote.number, on=timezone.localdate()
     )
     if loyalty.discount_percent:
         quote.discount_percent = min(
             Decimal(100), quote.discount_percent + loyalty.discount_percent
+        )
+    if not loyalty.services:
+        return
+    # The free line of the current contract this one continues (the privilege given
+    # again), so that the difference table shows it unchanged rather than removed and
+    # added.
+    continued = {
+        benefit.plan_id: line_id
+        for line_id, benefit in contract_complimentary_lines(contract=contract).items()
+    }
+    language = contract.customer.language
+    for benefit in loyalty.services:
+        if any(
+            spec.plan is not None and spec.plan.pk == benefit.plan_id and spec.unit_price == 0
+            for spec in specs
+        ):
+            continue  # already on the quote
+        specs.append(
+            QuoteLineSpec(
+                description=complimentary_line_description(benefit=benefit, language=language),
+                quantity=benefit.quantity or Decimal(1),
+                unit_price=Decimal("0"),
+                plan=benefit.plan,
+                source_line_id=continued.pop(benefit.plan_id, None),
+            )
         )
 
 
@@ -145,7 +230,9 @@ def quote_grant_changes(
                     unit_price=price_per_term(plan=plan, start=start, months=months),
                     plan=plan,
                     source_line_id=source_line_id,
-                )
+                ),
+                # The downgrade replaces what is sold, not what the member is given.
+                *quote_complimentary_specs(quote),
             ]
         }
     return {}

@@ -26,6 +26,7 @@ from core.pagination import paginate
 from customers.access import customers_visible_to
 from lifecycle.auto_renewal_state import event_reason_text
 from renewals.event_labels import STAFF_LABELS as RENEWAL_EVENT_LABELS
+from renewals.event_labels import timeline_merge
 from retention.event_labels import EVENT_LABELS as RETENTION_EVENT_LABELS
 
 from . import services
@@ -109,7 +110,8 @@ def contract_list_view(request: HttpRequest) -> HttpResponse:
 
 def _timeline(contract: Contract) -> list[dict[str, Any]]:
     rows = []
-    for event in contract.events.all():
+    # One row per action: a renewal quote's own "sent"/"signed" row goes beside the case's.
+    for event in timeline_merge(contract.events.all()):
         rows.append(
             {
                 "event": event,

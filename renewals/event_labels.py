@@ -4,6 +4,9 @@ sit above renewals); nothing is registered into other apps."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any, Protocol, TypeVar
+
 from django.utils.translation import gettext_lazy as _
 
 STAFF_LABELS = {
@@ -19,8 +22,10 @@ STAFF_LABELS = {
     "renewal_flagged": _("Renewal flagged for the account manager"),
     "quote_created": _("Renewal quote prepared"),
     "quote_updated": _("Renewal quote revised"),
-    "quote_sent": _("Quote marked as sent"),
-    "quote_signed": _("Quote marked as signed"),
+    # The quote's own status changes, written with the case's step of the same action
+    # (``timeline_merge`` shows that one only): there is no separate "mark as sent".
+    "quote_sent": _("Renewal quote sent"),
+    "quote_signed": _("Renewal signed"),
     "quote_withdrawn": _("Quote withdrawn"),
     "auto_renewal": _("Automatic renewal started"),
     "auto_renewed": _("Renewed automatically"),
@@ -93,3 +98,37 @@ INTERNAL_KINDS = {
     # A refused provider refund is paid by hand: the customer sees the refund when it is paid.
     "provider_refund_failed",
 }
+
+
+class _Event(Protocol):
+    contract_id: int
+    kind: str
+    payload: Any
+
+
+E = TypeVar("E", bound=_Event)
+
+
+def _quote_sending(event: _Event) -> tuple[int, str, Any]:
+    payload = event.payload or {}
+    return (event.contract_id, str(payload.get("quote", "")), payload.get("revision"))
+
+
+def timeline_merge(events: Iterable[E]) -> list[E]:
+    """A timeline's events with one row per action. Sending a quote writes the quote's
+    status change (``quote_sent``) and the case's step (``renewal_quote_sent``: the
+    quote, its revision and total) in one transaction, and signing writes ``quote_signed``
+    beside the case's ``renewal_signed``: the case's row stays, the quote's row of the
+    same action goes (a quote's row with no case step beside it stays, labelled alike).
+    Keeps the order it is given."""
+    rows = list(events)
+    sent = {_quote_sending(e) for e in rows if e.kind == "renewal_quote_sent"}
+    signed = {e.contract_id for e in rows if e.kind == "renewal_signed"}
+    return [
+        e
+        for e in rows
+        if not (
+            (e.kind == "quote_sent" and _quote_sending(e) in sent)
+            or (e.kind == "quote_signed" and e.contract_id in signed)
+        )
+    ]

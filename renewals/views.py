@@ -32,7 +32,7 @@ from retention.selectors import open_request_for_contract
 
 from . import services
 from .documents import document_rerender
-from .event_labels import STAFF_LABELS
+from .event_labels import STAFF_LABELS, timeline_merge
 from .forms import (
     ContactForm,
     IntentForm,
@@ -128,9 +128,10 @@ def _case_page(
         .order_by("-at", "-id")
     )
     # Each event carries its label for the page (not a model attribute).
-    timeline: list[Any] = [
+    # One row per action: a quote's own "sent"/"signed" row goes beside the case's step.
+    timeline: list[Any] = timeline_merge(
         e for e in events if e.kind.startswith(TIMELINE_PREFIXES) or e.to_status
-    ][:80]
+    )[:80]
     for e in timeline:
         e.label = event_kind_label(e.kind, STAFF_LABELS)
     return render(

@@ -163,9 +163,7 @@ def test_a_customer_without_the_level_gets_no_service(
     assert not QuoteBenefit.objects.filter(quote_ref=quote.number).exists()
 
 
-def test_the_reason_is_on_the_difference_table_in_both_languages(
-    renewing_contract, manager, gold
-):
+def test_the_reason_is_on_the_difference_table_in_both_languages(renewing_contract, manager, gold):
     _points(renewing_contract.customer, dt.date(2026, 6, 1))
     quote = _quote(renewing_contract, manager)
 
@@ -184,8 +182,9 @@ def test_the_reason_is_printed_on_the_quote_pdf(renewing_contract, manager, gold
 
     path = tmp_path / "quote.pdf"
     path.write_bytes(quote_pdf_bytes(quote=quote, language="en"))
+    pdftotext = shutil.which("pdftotext") or "pdftotext"
     text = subprocess.run(  # noqa: S603 (fixed tool, our own file)
-        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+        [pdftotext, str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
 
     flat = " ".join(text.split())

@@ -246,7 +246,7 @@ def credit_notes_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "lifecycle/portal/credit_notes.html",
-        {"notes": notes, "portal_section": "home"},
+        {"notes": notes, "portal_section": "credit_notes"},
     )
 
 
@@ -259,5 +259,5 @@ def credit_note_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "lifecycle/portal/credit_note.html",
-        {"note": note, "refunds": refunds, "portal_section": "home"},
+        {"note": note, "refunds": refunds, "portal_section": "credit_notes"},
     )

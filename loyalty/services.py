@@ -439,7 +439,7 @@ def level_extra_services(*, level: Level | None) -> list[Privilege]:
     )
 
 
-def quote_services_given(*, quote_refs: Iterable[str]) -> list[QuoteBenefit]:
+def quote_services_given(*, quote_refs: Iterable[str] | QuerySet[Any, Any]) -> list[QuoteBenefit]:
     """The extra services given free on these quotes (the marks of their complimentary
     lines), oldest first. ``quote_refs`` may be a queryset of numbers (one query)."""
     refs = quote_refs if isinstance(quote_refs, QuerySet) else list(quote_refs)

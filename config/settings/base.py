@@ -130,6 +130,9 @@ USE_I18N = True
 LANGUAGE_CODE = env("LANGUAGE_CODE", default="zh-hans")
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# English dates as "17 Dec 2026" instead of Django's American 12/17/2026; zh-hans keeps
+# Django's own formats (config/formats/en/formats.py says why).
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

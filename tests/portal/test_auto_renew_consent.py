@@ -88,7 +88,7 @@ def test_switching_on_shows_the_disclosure_and_records_exactly_it(
     message = Message.objects.filter(kind="auto_renew_switched_on", contract=running).first()
     # Local time (Shanghai, 10:00 frozen) as English writes it, not UTC ISO; the link is the
     # contract's page, where the switch is.
-    assert "(Feb. 29, 2028, 10 a.m.)" in message.body_text and "+00:00" not in message.body_text
+    assert "(29 Feb 2028, 10:00)" in message.body_text and "+00:00" not in message.body_text
     contract_page = reverse("portal:contract-detail", args=[running.pk]) + "#automatic-renewal"
     assert contract_page in message.body_text and "/renewal/" not in message.body_text
 

@@ -140,5 +140,5 @@ def test_a_case_with_a_draft_renewal_goes_from_quote_to_paid_through_the_pages(
     assert case.stage == Stage.PAID and draft.status == ContractStatus.SCHEDULED
     body = customer.get(renewal_page).content.decode()
     assert _steps(body) == {"offer": "done", "sign": "done", "pay": "done", "renewed": "done"}
-    assert "Renewed until 12/31/2027" in body
+    assert "Renewed until 31 Dec 2027" in body
     assert Contract.objects.filter(predecessor=contract).count() == 1

@@ -139,7 +139,7 @@ def test_each_step_is_done_when_it_really_happened(
     services.quote_send(quote=quote, by=manager)
     progress = renewal_progress_for_customer(contract=renewing_contract)
     assert _steps(progress)[:2] == [("offer", True, False), ("sign", False, True)]
-    assert progress.can_sign and progress.steps[3].label == "Renewed until 12/31/2027"
+    assert progress.can_sign and progress.steps[3].label == "Renewed until 31 Dec 2027"
 
     # revised after sending: the stage stays "quote sent" but there is no offer to sign
     services.quote_update(quote=quote, by=manager, discount_percent=Decimal("10"))
@@ -176,7 +176,7 @@ def test_each_step_is_done_when_it_really_happened(
     progress = renewal_progress_for_customer(contract=renewing_contract)
     assert [s.done for s in progress.steps] == [True, True, True, True]
     assert progress.current is None
-    assert progress.next_step == "You are renewed: the new term runs from 01/01/2027 to 12/31/2027."
+    assert progress.next_step == "You are renewed: the new term runs from 1 Jan 2027 to 31 Dec 2027."
 
 
 def test_a_late_offer_is_admitted_not_promised_again(customer_client, renewing_contract, today):
@@ -207,7 +207,7 @@ def test_the_staff_next_action_date_is_the_date_the_customer_is_given(
 
     progress = renewal_progress_for_customer(contract=renewing_contract)
 
-    assert progress.expected_by == dt.date(2026, 12, 1) and "12/01/2026" in progress.next_step
+    assert progress.expected_by == dt.date(2026, 12, 1) and "1 Dec 2026" in progress.next_step
 
 
 def test_an_automatic_renewal_shows_no_offer_to_sign(renewing_contract, manager, today):

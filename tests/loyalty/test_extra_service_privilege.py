@@ -250,3 +250,26 @@ def test_a_complimentary_line_is_a_line_of_the_product_at_price_0_once_per_benef
 
     assert list(matched) == [2]
     assert services.complimentary_matches(benefits=[benefit], lines=[paid]) == {}
+
+
+# --- the demo ------------------------------------------------------------------------------
+
+
+def test_the_demos_extra_services_give_a_product_of_the_catalogue(time_machine):
+    from django.core.management import call_command
+
+    from contracts.models import Plan, PlanPrice
+
+    time_machine.move_to(dt.datetime(2026, 6, 15, 4, 0, tzinfo=dt.UTC), tick=False)
+    call_command("seed_demo", "--customers", "4", "--contracts", "6", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+    services_given = Privilege.objects.filter(kind=PrivilegeKind.EXTRA_SERVICE)
+    assert {p.level.code: p.plan.code for p in services_given} == {
+        "gold": "SVC-HEALTH",
+        "platinum": "SVC-CSM",
+    }
+    assert all(p.plan.is_active and p.full_clean() is None for p in services_given)
+    # priced like the rest of the catalogue, next year's rise included
+    assert PlanPrice.objects.filter(effective_from=dt.date(2027, 1, 1)).count() == (
+        Plan.objects.count()
+    )

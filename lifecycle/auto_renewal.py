@@ -46,6 +46,7 @@ from contracts.models import (
     ContractEvent,
     ContractStatus,
 )
+from contracts.open_ended import OPEN_ENDED_KIND
 from notifications.customer_messages import message_to_customer
 from renewals import services as renewal_services
 from renewals.selectors import term_months
@@ -59,7 +60,7 @@ S = ContractStatus
 RENEWED, BLOCKED, NOTHING = "renewed", "blocked", ""
 # Event kinds this module writes besides the transitions.
 HELD = "auto_renewal_held"
-OPEN_ENDED = "continues_open_ended"
+OPEN_ENDED = OPEN_ENDED_KIND
 RULES_ATTR = "_compliance_rules"
 
 

@@ -10,7 +10,8 @@ and shares a step's chunks with the workers (``lifecycle.end_tasks``). In order:
    (``lifecycle.auto_renewal``);
 4. successors that auto-renewal scheduled for a start date that already came start;
 5. active contracts whose term is over and that have a signed successor become renewed;
-6. the remaining active contracts whose term is over expire.
+6. the remaining active contracts whose term is over expire (not an open-ended contract
+   going on month by month: its end date is not an end, contracts.open_ended).
 
 A contract whose renewal (step 3 or 5) fails with an error is *held*: left as it is for
 the rest of the run (neither renewed nor expired: an error is not a decision not to
@@ -35,6 +36,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from contracts.models import Contract, ContractStatus
+from contracts.open_ended import open_ended_continuing
 from retention import services as retention_services
 
 from . import auto_renewal, term_changes
@@ -196,7 +198,13 @@ def step_queryset(step: str, as_of: dt.date) -> QuerySet[Contract]:
             successor__status__in=term_changes.SUCCESSOR_TAKES_OVER,
         )
     if step == "expire":
-        return Contract.objects.filter(status=S.ACTIVE, end_date__lt=as_of)
+        # An open-ended contract going on month by month does not end at its end date:
+        # the auto-renewal step continues it, and one it held (a price rise without its
+        # notice) stays in force for the account manager to settle, never expires silently.
+        # With automatic renewal off (the customer gave notice) it expires like any term.
+        return Contract.objects.filter(status=S.ACTIVE, end_date__lt=as_of).exclude(
+            open_ended_continuing()
+        )
     raise ValueError(f"unknown step {step}")
 
 

@@ -5,6 +5,8 @@ The value for a contract on day T (before or after T's sweep, it does not matter
 
 * None when the term cannot get a reminder any more: an ended or void contract, an end
   date on or before T, or a signed successor (docs/product.md §4);
+* None for an open-ended contract going on month by month (automatic renewal on,
+  contracts.open_ended): its end date is not an end to remind about;
 * else ``end_date - o`` for the largest of its offsets ``o`` that has no reminder for this
   term yet (offsets whose day has not come are taken as unsent without asking);
 * None when every offset has its reminder.
@@ -43,6 +45,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from contracts.models import Contract, ContractStatus
+from contracts.open_ended import OPEN_ENDED_CONTINUING_SQL, contract_event_table
 from customers.models import Customer, Tier
 
 from ..models import Message, ReminderSchedule
@@ -110,6 +113,7 @@ def sql_tables() -> dict[str, str]:
         "contract": Contract._meta.db_table,
         "customer": Customer._meta.db_table,
         "message": Message._meta.db_table,
+        "contract_event": contract_event_table(),
     }
 
 
@@ -133,6 +137,11 @@ rules AS (
         AS r(plan_id bigint, tier text, auto_renew bool, offsets int[])
 )
 """
+
+# An open-ended contract going on month by month (contracts.open_ended): its end date is
+# not an end, so it gets no end-of-term reminder (a statutory notice its rules require is
+# statutory.py's, apart).
+OPEN_ENDED_CONTINUING = OPEN_ENDED_CONTINUING_SQL
 
 SIGNED_SUCCESSOR_EXISTS = """
 EXISTS (
@@ -161,6 +170,9 @@ computed AS (
         WHEN NOT (c.status = ANY(%(open)s::text[])) OR c.end_date <= %(as_of)s::date THEN NULL
         WHEN """
     + SIGNED_SUCCESSOR_EXISTS
+    + """ THEN NULL
+        WHEN """
+    + OPEN_ENDED_CONTINUING
     + """ THEN NULL
         ELSE c.end_date - (
             SELECT max(x) FROM unnest(o.offsets) x

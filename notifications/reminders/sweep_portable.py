@@ -20,6 +20,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from contracts.models import Contract, ContractStatus
+from contracts.open_ended import open_ended_continuing
 from core.models import Task, TaskKind
 
 from ..models import Message
@@ -41,6 +42,8 @@ def _window(as_of: dt.date, max_offset: int):
             end_date__lte=as_of + dt.timedelta(days=max_offset),
         )
         .filter(~Exists(signed_successor))
+        # An open-ended contract going on month by month has no end to remind about.
+        .exclude(open_ended_continuing())
         .order_by("end_date", "id")
     )
 

@@ -47,8 +47,9 @@ batch AS MATERIALIZED (
 )"""
 
 # Each contract of the batch: the due offset by the rule of the day (NULL when it may not
-# be reminded: not active, ended, or renewal signed), how many reminders it already has at
-# that offset, and its next schedule (the day of its largest offset below the days left).
+# be reminded: not active, ended, renewal signed, or open-ended and going on), how many
+# reminders it already has at that offset, and its next schedule (the day of its largest
+# offset below the days left).
 _DUE = (
     """
 due AS MATERIALIZED (
@@ -72,6 +73,8 @@ due AS MATERIALIZED (
     CROSS JOIN LATERAL (
         SELECT c.status = %(active)s AND c.end_date > %(as_of)s::date AND NOT """
     + schedule_state.SIGNED_SUCCESSOR_EXISTS
+    + " AND NOT "
+    + schedule_state.OPEN_ENDED_CONTINUING
     + """ AS eligible
     ) e
     CROSS JOIN LATERAL (

@@ -19,6 +19,7 @@ from contracts.models import (
     ContractEvent,
     ContractStatus,
 )
+from contracts.open_ended import open_ended_continuing
 from contracts.services import event_record
 from core.errors import DomainError, InvalidTransition
 from core.events import actor_or_none, events_publish
@@ -71,7 +72,9 @@ def renewal_cases_open_due(*, as_of: dt.date | None = None, days: int | None = N
     """Open a case for every active contract ending within ``days`` (default the setting
     RENEWAL_CASE_OPEN_DAYS) that has none yet. Set-based: candidate ids in batches, one
     INSERT ... ON CONFLICT DO NOTHING per batch, then one event per case actually opened.
-    Safe to run twice or concurrently: the unique contract column decides.
+    Safe to run twice or concurrently: the unique contract column decides. An open-ended
+    contract going on month by month gets none: its end date is not an end to renew at
+    (contracts.open_ended).
     """
     as_of = as_of or timezone.localdate()
     days = settings.RENEWDESK["RENEWAL_CASE_OPEN_DAYS"] if days is None else days
@@ -90,6 +93,7 @@ def renewal_cases_open_due(*, as_of: dt.date | None = None, days: int | None = N
                 ContractStatus.ACTIVE,
             ]
         )
+        .exclude(open_ended_continuing())
         .order_by("id")
         .values_list("id", "owner_id", "customer__account_manager_id")
     )

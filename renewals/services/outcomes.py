@@ -19,6 +19,7 @@ from contracts.models import (
     Contract,
     ContractStatus,
 )
+from contracts.open_ended import open_ended_continuing
 from contracts.services import event_record
 from core.models import TaskKind
 from core.services import task_create
@@ -128,8 +129,18 @@ def _follow_up_after_win(case: RenewalCase) -> None:
     )
 
 
-def case_attach_auto_renewal(*, predecessor: Contract, successor: Contract) -> RenewalCase:
-    """An automatic renewal happened: link it to the case (opened if missing) and win it."""
+def case_attach_auto_renewal(*, predecessor: Contract, successor: Contract) -> RenewalCase | None:
+    """An automatic renewal happened: link it to the case (opened if missing) and win it.
+    An open-ended contract going on into its next month is no renewal to work: without a
+    case already (one a held renewal opened), none is opened (no monthly won case, no
+    monthly follow-up task); None then."""
+    # One query: no case yet, and an open-ended month going on.
+    if (
+        Contract.objects.filter(pk=predecessor.pk, renewal_case__isnull=True)
+        .filter(open_ended_continuing())
+        .exists()
+    ):
+        return None
     case, _created = case_open(contract=predecessor)
     with transaction.atomic():
         locked = case_lock(case)

@@ -131,6 +131,15 @@ def team_tasks(
     return qs.select_related("assignee", "customer", "contract").order_by("due_date", "id")
 
 
+def team_tasks_done(*, scope: TeamScope, limit: int = 10) -> list[Task]:
+    """The scope's most recently completed tasks, with who completed them and the outcome
+    they wrote (a team lead reads what came of the team's work)."""
+    qs = scope.apply(Task.objects.filter(done_at__isnull=False), field="assignee")
+    return list(
+        qs.select_related("assignee", "done_by", "customer").order_by("-done_at", "-id")[:limit]
+    )
+
+
 def team_task_counts(*, scope: TeamScope, as_of: dt.date) -> list[OwnerCount]:
     """Open and overdue tasks and their estimated minutes per owner, most overdue first;
     every member of a team is listed, also with nothing open."""

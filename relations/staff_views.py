@@ -36,6 +36,7 @@ from .selectors import (
     not_contacted_days_default,
     team_task_counts,
     team_tasks,
+    team_tasks_done,
 )
 from .teams import TeamScope, team_scope
 
@@ -173,6 +174,7 @@ def tasks_team(request: AuthenticatedRequest) -> HttpResponse:
         {
             "page_obj": page,
             "counts": team_task_counts(scope=scope, as_of=today),
+            "done_tasks": team_tasks_done(scope=scope),
             "members": list(scope.staff()) if scope.is_lead else [],
             "scope": scope,
             "today": today,

@@ -303,17 +303,20 @@ def loss_tables(facts: list[LossFact], *, as_of: dt.date) -> list[Table]:
     total = Tally()
     for f in facts:
         total.add(f)
+    # "No longer needed" is a renewal's reason only: shown when some loss has it, and then
+    # in both reason tables (they list the same reasons, column for row).
+    reasons = [
+        (code, label)
+        for code, label in REASONS
+        if code in by_reason or code != LossReason.NO_LONGER_NEEDED
+    ]
     tiers = [*Tier.values, *sorted(set(by_tier) - set(Tier.values))]
     return [
         Table(
             "reasons",
             _("By reason"),
             _tally_columns(_("Reason")),
-            [
-                _tally_row(label, by_reason.get(code, Tally()))
-                for code, label in REASONS
-                if code in by_reason or code != LossReason.NO_LONGER_NEEDED
-            ]
+            [_tally_row(label, by_reason.get(code, Tally())) for code, label in reasons]
             + [_tally_row(_("Total"), total)],
         ),
         Table(
@@ -325,9 +328,9 @@ def loss_tables(facts: list[LossFact], *, as_of: dt.date) -> list[Table]:
         Table(
             "trend",
             _("Reasons by month"),
-            [Column(_("Month")), *[Column(label) for _code, label in REASONS]],
+            [Column(_("Month")), *[Column(label) for _code, label in reasons]],
             [
-                [m.strftime("%Y-%m"), *[trend.get((m, code), 0) for code, _label in REASONS]]
+                [m.strftime("%Y-%m"), *[trend.get((m, code), 0) for code, _label in reasons]]
                 for m in months
             ],
         ),

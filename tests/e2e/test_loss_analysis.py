@@ -113,3 +113,30 @@ def test_the_propensity_factors_fit_a_laptop_screen(
     )
     screenshot(page, f"loss-analysis-factors-{language}")
     assert dict(overflow)["factors"] <= 0, overflow
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_at_1366_px_no_loss_table_is_cut_off(
+    page, live_server, world, staff_login, screenshot, language
+):
+    from renewals.services import case_lose
+
+    case_lose(case=world["case"], by=world["lead"], reason=LossReason.BUDGET, note="")
+    lead = world["lead"]
+    lead.language = language
+    lead.save()
+    page.set_viewport_size({"width": 1366, "height": 768})
+    staff_login(page, live_server, username="lead", password="pw-Secret-123")
+    page.goto(live_server.url + reverse("insights:losses"))
+    assert "Mo Manager" in page.locator("[data-table=managers]").inner_text()
+    # Every table fits its card: none needs sideways scrolling (by tier and by manager
+    # were side by side and lost their last columns).
+    overflow = dict(
+        page.evaluate(
+            """() => [...document.querySelectorAll('.table-responsive')].map(box => [
+            box.querySelector('table').dataset.table, box.scrollWidth - box.clientWidth])"""
+        )
+    )
+    screenshot(page, f"loss-analysis-1366-{language}")
+    assert {"reasons", "months", "trend", "tiers", "managers"} <= set(overflow)
+    assert {k: v for k, v in overflow.items() if v > 0} == {}

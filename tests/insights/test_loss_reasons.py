@@ -288,3 +288,20 @@ def test_renewal_source_filter_leaves_cancellations_out(team_lead):
     facts = loss_facts(user=team_lead, filters=LossFilters(as_of=LEAP_DAY, source=RENEWAL))
 
     assert [(f.source, f.count) for f in facts] == [(RENEWAL, 1)]
+
+
+@pytest.mark.parametrize("no_longer_needed", [False, True])
+def test_by_reason_and_reasons_by_month_list_the_same_reasons(team_lead, no_longer_needed):
+    customer = CustomerFactory()
+    lost_case(customer, at(2028, 1, 10), LossReason.PRICE)
+    if no_longer_needed:
+        lost_case(customer, at(2028, 1, 12), LossReason.NO_LONGER_NEEDED)
+
+    tables = loss_tables(
+        loss_facts(user=team_lead, filters=LossFilters(as_of=LEAP_DAY)), as_of=LEAP_DAY
+    )
+
+    by_reason = [str(r[0]) for r in table(tables, "reasons").rows][:-1]  # without "Total"
+    by_month = [str(c.label) for c in table(tables, "trend").columns][1:]  # without "Month"
+    assert by_reason == by_month
+    assert ("No longer needed" in by_month) is no_longer_needed

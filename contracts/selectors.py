@@ -76,6 +76,8 @@ EVENT_PAYLOAD_LABELS: dict[str, Any] = {
     "quote": _("quote"),
     "reason": _("reason"),
     "automatic": _("automatic"),
+    "successor_voided": _("renewal contract voided"),
+    "terms_used": _("discount terms used"),
     # Billing and online payments (a context of their own: "provider" alone is also the
     # SMS provider in Chinese).
     "invoice": pgettext_lazy("event detail", "invoice"),

@@ -24,6 +24,7 @@ from .models import (
     GrantStatus,
     Kind,
     OfferGrant,
+    OfferKind,
     OfferResponse,
     RetentionOffer,
     Status,
@@ -227,13 +228,51 @@ def offer_stats(offers: QuerySet[RetentionOffer] | None = None) -> list[OfferSta
     ]
 
 
-def pending_grants_for_next_quote(*, contract: Contract) -> QuerySet[OfferGrant]:
-    """Accepted offers the renewal quote must apply (discount, downgrade, installments).
+# How many renewals back a discount for N terms is looked for (a grant's own contract
+# and the ones that renewed it): more than any catalogue offers, and a bounded walk.
+GRANT_CHAIN_LIMIT = 24
 
-    The renewal helper reads this when it builds the successor's quote and marks each
-    grant used with ``retention.services.grant_mark_used``.
+
+def grant_quotes_allowed(grant: OfferGrant) -> int:
+    """How many renewal quotes a grant applies to: a discount "for N terms" to N
+    successive ones (at least one), anything else to the next quote only."""
+    if grant.kind == OfferKind.DISCOUNT:
+        return max(grant.terms_count, 1)
+    return 1
+
+
+def grant_uses(grant: OfferGrant) -> list[dict[str, Any]]:
+    """The quotes that used the grant so far, oldest first (``{"quote", "on"}`` each)."""
+    return list((grant.details or {}).get("uses", []))
+
+
+def _renewed_contract_ids(contract: Contract) -> list[int]:
+    """The contracts ``contract`` renews, nearest first (its predecessor, that one's, ...)."""
+    ids: list[int] = []
+    current = contract.predecessor_id
+    while current is not None and len(ids) < GRANT_CHAIN_LIMIT and current not in ids:
+        ids.append(current)
+        current = (
+            Contract.objects.filter(pk=current).values_list("predecessor_id", flat=True).first()
+        )
+    return ids
+
+
+def pending_grants_for_next_quote(*, contract: Contract) -> QuerySet[OfferGrant]:
+    """Accepted offers the renewal quote of ``contract`` must apply (discount, downgrade,
+    installments): the contract's own grants waiting for a quote, and a discount "for N
+    terms" accepted on a contract this one renews (its successive renewals' quotes get it
+    too) while it has terms left.
+
+    The renewal helper reads this when it builds the successor's quote and records each
+    grant's use with ``retention.services.grant_mark_used``, which counts the uses and
+    marks the grant used after the last one it allows (``grant_quotes_allowed``).
     """
-    return OfferGrant.objects.filter(contract=contract, status=GrantStatus.PENDING)
+    earlier = _renewed_contract_ids(contract)
+    return OfferGrant.objects.filter(
+        Q(contract=contract) | Q(contract_id__in=earlier, kind=OfferKind.DISCOUNT),
+        status=GrantStatus.PENDING,
+    ).order_by("created_at", "id")
 
 
 def customer_history(*, customer: Customer) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from core.errors import DomainError
 from core.models import TaskKind
 from core.services import task_create
 
-from .. import messaging, policy
+from .. import messaging, policy, selectors
 from ..models import (
     AWAITING_STAFF,
     CancellationRequest,
@@ -258,16 +258,34 @@ def _offer_apply(
 
 
 def grant_mark_used(*, grant: OfferGrant, by: Any = None, quote_ref: str = "") -> OfferGrant:
-    """The renewal quote applied this grant (one use per request)."""
-    updated = OfferGrant.objects.filter(pk=grant.pk, status=GrantStatus.PENDING).update(
-        status=GrantStatus.USED, updated_at=timezone.now()
-    )
-    grant.refresh_from_db()
-    if updated:
+    """A renewal quote (``quote_ref``) applied this grant: the use is recorded on the
+    grant (``details["uses"]``) and as an ``offer_used`` event on its contract, with the
+    use's number. The grant is used up after the last quote it allows (a discount for N
+    terms: N successive renewal quotes; anything else: one) and waits for the next quote
+    until then. The same quote counts once (a quote revised with the grant again)."""
+    with transaction.atomic():
+        locked = OfferGrant.objects.select_for_update().select_related("offer").get(pk=grant.pk)
+        uses = selectors.grant_uses(locked)
+        if locked.status != GrantStatus.PENDING or (
+            quote_ref and any(u.get("quote") == quote_ref for u in uses)
+        ):
+            grant.refresh_from_db()
+            return grant
+        allowed = selectors.grant_quotes_allowed(locked)
+        uses.append({"quote": quote_ref, "on": timezone.localdate().isoformat()})
+        locked.details = {**(locked.details or {}), "uses": uses}
+        if len(uses) >= allowed:
+            locked.status = GrantStatus.USED
+        locked.save(update_fields=["details", "status", "updated_at"])
         contract_services.event_record(
-            contract=grant.contract,
+            contract=locked.contract,
             kind="offer_used",
             by=by,
-            payload={"offer": grant.offer.code, "quote": quote_ref},
+            payload={
+                "offer": locked.offer.code,
+                "quote": quote_ref,
+                "terms_used": f"{len(uses)}/{allowed}",
+            },
         )
+    grant.refresh_from_db()
     return grant

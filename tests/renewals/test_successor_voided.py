@@ -10,10 +10,11 @@ import datetime as dt
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from billing.models import Invoice, InvoiceStatus
 from contracts.models import ContractEvent, ContractStatus
+from contracts.selectors import event_payload_display
 from lifecycle.contract_ends import process_contract_ends
 from renewals import services
 from renewals.models import LossReason, Quote, QuoteStatus, RenewalCase, Stage
@@ -131,3 +132,15 @@ def test_losing_a_signed_case_by_hand_is_still_refused(signed_case, manager):
         services.case_lose(case=signed_case, reason=LossReason.PRICE, by=manager)
     signed_case.refresh_from_db()
     assert signed_case.stage == Stage.SIGNED
+
+
+def test_the_lost_event_names_the_voided_contract_in_words(
+    signed_case, manager, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _void_on_the_contract_page(manager, signed_case.successor, "wrong lines")
+    lost = ContractEvent.objects.get(contract=signed_case.contract, kind="renewal_lost")
+    for language, label in (("en", "renewal contract voided"), ("zh-hans", "已作废的续约合同")):
+        with translation.override(language):
+            rows = dict(event_payload_display(lost.payload))
+        assert rows[label] == signed_case.successor.number

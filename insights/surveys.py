@@ -93,6 +93,9 @@ def _send_message(survey: Survey) -> None:
             "survey_kind": survey.kind,
             "contract_number": survey.contract.number if survey.contract else "",
             "link": survey_link(survey),
+            # The portal page listing the customer's surveys (after login): the way in
+            # once the one-click link has expired.
+            "surveys_url": settings.SITE_URL + reverse("surveys:list"),
         },
         dedupe_key=f"survey:{survey.pk}:{channel}",
         contract=survey.contract,

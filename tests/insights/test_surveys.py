@@ -192,3 +192,33 @@ def test_the_staff_results_page_is_scoped_to_the_book(client, customer, manager)
     assert response.context["overall"].sent == 1
     page = client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
     assert "Latest survey answers" in page
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("en", "all your surveys"), ("zh-hans", "查看您的全部调查")],
+)
+def test_the_survey_email_links_to_the_portal_page_that_lists_the_surveys(
+    customer, django_capture_on_commit_callbacks, settings, language, words
+):
+    settings.SITE_URL = "https://renew.example"
+    customer.language = language
+    customer.save()
+    contract = ContractFactory(customer=customer)
+    successor = ContractFactory(customer=customer, predecessor=contract, status=S.SCHEDULED)
+    with django_capture_on_commit_callbacks(execute=True):
+        contract_services.contract_mark_renewed(contract=contract, successor=successor)
+
+    body = Message.objects.get(kind="satisfaction_survey_request").body_text
+    # No menu entry to point at ("under Surveys"): the page's own address instead.
+    assert "under Surveys" not in body and "“调查”中" not in body
+    assert words in body
+    listing_url = "https://renew.example" + reverse("surveys:list")
+    assert listing_url in body.split()
+    # ... and that page exists and lists the survey for the customer's portal login.
+    account = PortalAccountFactory(customer=customer)
+    client = Client()
+    client.force_login(account.user)
+    page = client.get(reverse("surveys:list"))
+    assert page.status_code == 200
+    assert contract.number in page.content.decode()

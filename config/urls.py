@@ -20,7 +20,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     # Pages without the site's <link rel="icon"> (the admin) make browsers ask for this.
     path("favicon.ico", core_views.favicon),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", core_views.language_switch, name="set_language"),
     path("admin/", admin.site.urls),
     path("staff/", insights_views.dashboard, name="staff-home"),
     path("staff/", include("core.staff_urls")),

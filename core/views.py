@@ -8,9 +8,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
+from django.views.i18n import LANGUAGE_QUERY_PARAMETER, set_language
 
 from config.celery_app import app as celery_app
+from core.models import User
+from customers.models import PortalAccount
+from customers.services import customer_update
 
 logger = logging.getLogger(__name__)
 
@@ -65,3 +69,33 @@ def favicon(request: HttpRequest) -> HttpResponse:
     """/favicon.ico, which browsers ask for on pages without our icon link (the admin).
     Resolved per request: in production the hashed name comes from the static manifest."""
     return redirect(static("img/favicon.svg"), permanent=True)
+
+
+@require_POST
+def language_switch(request: HttpRequest) -> HttpResponse:
+    """The language switcher (staff header and portal header): Django's ``set_language``
+    (cookie, redirect to ``next``), and for a logged-in user the choice is also kept.
+
+    Tasks, notifications and e-mails are written in the profile language (a staff member's
+    ``User.language``, a customer's ``Customer.language``), not in the cookie's: without
+    this, someone who switched the interface kept receiving texts in the other language.
+    A portal user's switch is the customer's preference, as on the portal's preferences
+    page (portal.services.customer_preferences_update). A code that is not one of
+    ``settings.LANGUAGES`` changes nothing; GET is refused, it must not change state.
+    """
+    response = set_language(request)
+    code = request.POST.get(LANGUAGE_QUERY_PARAMETER, "")
+    if code not in dict(settings.LANGUAGES):
+        # Django sets the cookie for any language it has a catalogue of ("fr"), which the
+        # site then ignores; an offered language or nothing.
+        response.cookies.pop(settings.LANGUAGE_COOKIE_NAME, None)
+        return response
+    user = request.user
+    if user.is_authenticated and user.is_active:
+        if user.language != code:
+            User.objects.filter(pk=user.pk).update(language=code)
+            user.language = code
+        account = PortalAccount.objects.select_related("customer").filter(user_id=user.pk).first()
+        if account is not None and account.customer.language != code:
+            customer_update(customer=account.customer, by=user, language=code)
+    return response

@@ -217,6 +217,15 @@ def _num(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
+def _mark_empty(spec: dict[str, Any]) -> dict[str, Any]:
+    """A chart with nothing to draw says so instead of showing bare axes: a rate chart
+    when no month has a rate (nothing to divide by), a count chart when every count is
+    zero."""
+    values = [v for ds in spec["datasets"] for v in ds["data"] if v is not None]
+    spec["empty"] = not values if spec.get("percent") else not any(values)
+    return spec
+
+
 def chart_data(*, figures: list[MonthFigures], filters: DashboardFilters) -> dict[str, Any]:
     labels = [f.month.strftime("%Y-%m") for f in figures]
     ended_links = [
@@ -233,7 +242,7 @@ def chart_data(*, figures: list[MonthFigures], filters: DashboardFilters) -> dic
         )
         for f in figures
     ]
-    return {
+    charts: dict[str, Any] = {
         "rates": {
             "type": "line",
             "labels": labels,
@@ -271,6 +280,7 @@ def chart_data(*, figures: list[MonthFigures], filters: DashboardFilters) -> dic
             "datasets": [{"label": _("Save rate"), "data": [_num(f.save_rate) for f in figures]}],
         },
     }
+    return {key: _mark_empty(spec) for key, spec in charts.items()}
 
 
 def dashboard_build(*, user: Any, filters: DashboardFilters, today: dt.date) -> dict[str, Any]:

@@ -48,6 +48,7 @@
             beginAtZero: true,
             ticks: spec.percent
               ? {
+                  precision: 0,
                   callback: function (v) {
                     return v + "%";
                   },

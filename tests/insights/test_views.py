@@ -135,3 +135,44 @@ def test_the_dashboard_shows_a_contract_of_another_currency_without_a_rate_in_it
     windows = client.get(reverse("staff-home")).context["windows"]
     assert windows[0]["count"] == 1
     assert windows[0]["value"].text() == "EUR 12,000.00"
+
+
+@pytest.mark.parametrize(("language", "empty"), [("en", "No data yet"), ("zh-hans", "暂无数据")])
+def test_a_chart_without_data_shows_a_message_instead_of_empty_axes(
+    client, manager, frozen_today, language, empty
+):
+    # given an empty book: no rate to compute, no cancellation, no retention offer
+    manager.language = language
+    manager.save()
+    client.force_login(manager)
+
+    html = client.get(reverse("staff-home")).content.decode()
+
+    for source in ("chart-rates", "chart-cancellations", "chart-save_rate"):
+        assert f'data-source="{source}"' not in html
+    assert html.count(f'data-chart-empty="1">{empty}</p>') == 3
+
+    # given one active contract: a churn rate of 0 % is a figure, zero cancellations and
+    # no offer shown are not
+    ContractFactory(customer=CustomerFactory(account_manager=manager), status="active")
+    charts = client.get(reverse("staff-home")).context["charts"]
+    assert {key: spec["empty"] for key, spec in charts.items()} == {
+        "rates": False,
+        "cancellations": True,
+        "save_rate": True,
+    }
+
+
+def test_a_chart_with_data_is_drawn_and_one_without_is_not(client, book):
+    # the book has renewals and cancellations with offers shown
+    client.force_login(book.manager)
+    charts = client.get(reverse("staff-home")).context["charts"]
+
+    assert {key: spec["empty"] for key, spec in charts.items()} == {
+        "rates": False,
+        "cancellations": False,
+        "save_rate": False,
+    }
+    html = client.get(reverse("staff-home")).content.decode()
+    assert 'data-source="chart-cancellations"' in html
+    assert "data-chart-empty" not in html

@@ -176,7 +176,9 @@ def test_each_step_is_done_when_it_really_happened(
     progress = renewal_progress_for_customer(contract=renewing_contract)
     assert [s.done for s in progress.steps] == [True, True, True, True]
     assert progress.current is None
-    assert progress.next_step == "You are renewed: the new term runs from 1 Jan 2027 to 31 Dec 2027."
+    assert progress.next_step == (
+        "You are renewed: the new term runs from 1 Jan 2027 to 31 Dec 2027."
+    )
 
 
 def test_a_late_offer_is_admitted_not_promised_again(customer_client, renewing_contract, today):

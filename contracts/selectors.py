@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.models import Document
+from core.money import money_text
 from customers.models import Customer
 
 from .access import contracts_visible_to
@@ -95,9 +97,16 @@ EVENT_PAYLOAD_LABELS: dict[str, Any] = {
 }
 # hold_reasons: a held renewal's reasons as codes, shown as its reason (lifecycle).
 EVENT_PAYLOAD_HIDDEN = {"previous", "consent_id", "case", "from_stage", "to_stage", "hold_reasons"}
+# Amounts written as str(Decimal) in the contract's currency, shown like the page shows
+# money (CNY 1,195.08). "refund" is an amount for a cancellation but a provider's
+# reference for an online refund: only a value with exactly two decimals is money.
+EVENT_PAYLOAD_MONEY = {"total_amount", "total", "amount", "applied", "refund"}
+_AMOUNT = re.compile(r"-?\d+\.\d{2}")
 
 
-def _payload_value(key: str, value: Any) -> str:
+def _payload_value(key: str, value: Any, currency: str = "") -> str:
+    if key in EVENT_PAYLOAD_MONEY and isinstance(value, str) and _AMOUNT.fullmatch(value):
+        return money_text(value, currency)
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))
     if key in ("channel", "method"):
@@ -111,15 +120,21 @@ def _payload_value(key: str, value: Any) -> str:
 EVENT_CHANNEL_LABELS: dict[str, Any] = {"offline": _("offline"), "online": _("online")}
 
 
-def event_payload_display(payload: dict[str, Any] | None) -> list[tuple[str, str]]:
-    """The event details worth showing to a person, labelled and in a stable order."""
+def event_payload_display(
+    payload: dict[str, Any] | None, *, currency: str = ""
+) -> list[tuple[str, str]]:
+    """The event details worth showing to a person, labelled and in a stable order;
+    amounts with ``currency`` (the contract's) and grouped digits."""
     rows = []
     for key, value in (payload or {}).items():
         if value in ("", None) or key in EVENT_PAYLOAD_HIDDEN or key.endswith("_id"):
             continue
         label = EVENT_PAYLOAD_LABELS.get(key)
         rows.append(
-            (str(label) if label is not None else key.replace("_", " "), _payload_value(key, value))
+            (
+                str(label) if label is not None else key.replace("_", " "),
+                _payload_value(key, value, currency),
+            )
         )
     return sorted(rows)
 

@@ -118,7 +118,7 @@ def _timeline(contract: Contract) -> list[dict[str, Any]]:
                 "label": event_kind_label(event.kind, RENEWAL_EVENT_LABELS, RETENTION_EVENT_LABELS),
                 "from_label": status_label(event.from_status) if event.from_status else "",
                 "to_label": status_label(event.to_status) if event.to_status else "",
-                "payload": event_payload_display(event.payload),
+                "payload": event_payload_display(event.payload, currency=contract.currency),
                 # In the reader's language (a held renewal's reason is kept as codes).
                 "reason": event_reason_text(event),
             }

@@ -471,3 +471,32 @@ def test_the_timeline_shows_event_details_in_words_and_hides_internal_ids(client
     html = client.get(reverse("contracts:detail", args=[book[1].pk])).content.decode()
     assert "Auto-renewal switched on" in html
     assert "consent id" not in html
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("en", "total for the term: CNY 1,195.08"), ("zh-hans", "期限总额: CNY 1,195.08")],
+)
+def test_the_timeline_shows_amounts_in_the_contracts_currency_like_the_page(
+    client, manager, language, expected
+):
+    contract = ContractFactory(
+        customer=CustomerFactory(account_manager=manager),
+        currency="CNY",
+        total_amount=Decimal("1195.08"),
+    )
+    ContractEvent.objects.create(
+        contract=contract, kind="created", payload={"total_amount": "1195.08"}
+    )
+    # A provider's reference that only looks like a number is left as it is.
+    ContractEvent.objects.create(contract=contract, kind="refunded", payload={"refund": "4200001"})
+    manager.language = language
+    manager.save()
+    client.force_login(manager)
+
+    html = client.get(reverse("contracts:detail", args=[contract.pk])).content.decode()
+
+    payloads = html.split('class="timeline-payload">')[1:]
+    assert any(p.startswith(expected) for p in payloads), payloads
+    assert ": 1195.08" not in html
+    assert any("4200001" in p and "4,200,001" not in p for p in payloads)

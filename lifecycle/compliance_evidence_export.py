@@ -4,6 +4,7 @@ as a formula) and one PDF (WeasyPrint, with the CJK font embedded)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,12 +18,23 @@ from .compliance_evidence import Evidence
 PDF_TEMPLATE = "lifecycle/evidence/evidence_pdf.html"
 
 
+def zone_label(moment: dt.datetime) -> str:
+    """The business time zone as nobody can misread it: "UTC+08:00 (Asia/Shanghai)".
+    Its abbreviation ("CST") is China Standard Time to some readers and US Central Time
+    to others; evidence may be read by a court in either."""
+    local = timezone.localtime(moment)
+    offset = local.strftime("%z")  # +0800
+    return f"UTC{offset[:3]}:{offset[3:]} ({timezone.get_current_timezone_name()})"
+
+
 def evidence_pdf_render(evidence: Evidence, *, language: str | None = None) -> bytes:
     return pdf_render(
         template_name=PDF_TEMPLATE,
         context={
             "evidence": evidence,
             "generated_local": timezone.localtime(evidence.generated_at),
+            "generated_zone": zone_label(evidence.generated_at),
+            "zone_name": timezone.get_current_timezone_name(),
         },
         language=language,
     )

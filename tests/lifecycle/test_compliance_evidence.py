@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import importlib
 import io
+import re
 import shutil
 import subprocess
 
@@ -325,3 +326,35 @@ def test_the_customer_and_contract_pages_link_to_the_downloads(client, manager, 
     assert reverse("evidence:customer-csv", args=[world["customer"].pk]) in customer_page.text
     assert reverse("evidence:contract-pdf", args=[world["old"].pk]) in contract_page.text
     assert reverse("evidence:contract-csv", args=[world["old"].pk]) in contract_page.text
+
+
+@needs_poppler
+@pytest.mark.parametrize(
+    ("language", "times_in"),
+    [
+        ("en", "All times are in the Asia/Shanghai time zone"),
+        ("zh-hans", "所有时间均为Asia/Shanghai时区"),
+    ],
+)
+def test_the_pdf_names_its_time_zone_by_offset_and_name_never_an_ambiguous_abbreviation(
+    client, manager, world, tmp_path, language, times_in
+):
+    manager.language = language
+    manager.save(update_fields=["language"])
+    client.force_login(manager)
+
+    response = client.get(reverse("evidence:customer-pdf", args=[world["customer"].pk]))
+
+    path = tmp_path / "evidence.pdf"
+    path.write_bytes(response.content)
+    text = subprocess.run(  # noqa: S603
+        [PDFTOTEXT, str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    # "CST" is China Standard Time to some readers and US Central to others.
+    assert "CST" not in text
+    flat = " ".join(text.split())
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC\+08:00 \(Asia/Shanghai\)", flat), flat[:400]
+    if language == "en":
+        assert times_in in flat
+    else:
+        assert times_in in "".join(text.split())

@@ -32,7 +32,7 @@ import time_machine
 
 from contracts.models import ContractStatus
 from core.models import Task, TaskKind
-from core.services import task_create
+from core.services import task_complete, task_create
 from insights.models import Interaction, InteractionKind
 from relations.contact_plans import contact_plan_sweep
 from relations.models import ContactCadence, PlannedContact, PlannedContactStatus
@@ -289,6 +289,13 @@ def test_a_task_completed_with_its_outcome_shows_the_outcome_to_the_team_lead(
         customer=customer,
     )
 
+    # and Carl, in no team of Li's, finished one of his own
+    carl = StaffFactory(username="carl", first_name="Carl", last_name="Sun")
+    other, _created = task_create(
+        assignee=carl, kind=TaskKind.FOLLOW_UP, title="Carl's own call", due_date=today
+    )
+    task_complete(task=other, by=carl, outcome="Not for Li's eyes.")
+
     # when: Ann marks it done on the team tasks page with what came of it
     staff_login(page, live_server, username="ann", password=PASSWORD)
     page.goto(f"{live_server.url}/staff/relations/team/tasks/")
@@ -316,6 +323,8 @@ def test_a_task_completed_with_its_outcome_shows_the_outcome_to_the_team_lead(
         done.locator("[data-cell=outcome]").inner_text()
         == "Agreed to renew for two years at the list price."
     )
+    assert page.locator("#team-tasks-done tbody tr").count() == 1
+    assert "Not for Li's eyes." not in page.content()
     screenshot(page, "contact-plan-9-task-outcome")
     to_chinese(page)
     assert page.get_by_role("heading", name="最近完成").is_visible()

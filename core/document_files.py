@@ -107,7 +107,7 @@ def document_missing_report(*, document: Document) -> None:
     if manager is None:
         return
     with translation.override(getattr(manager, "language", None) or settings.LANGUAGE_CODE):
-        title = _("Document file missing: %(title)s") % {"title": document.title}
+        title = _("Document file missing: %(title)s") % {"title": document.display_title}
         details = _(
             "The stored file %(name)s (SHA-256 %(sha)s) could not be read and cannot be made "
             "again identically. Restore it from a backup of the media storage; the customer "

@@ -5,6 +5,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.document_titles import document_title_display
+
 
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -192,3 +194,9 @@ class Document(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def display_title(self) -> str:
+        """The title in the active language (the stored one is in the customer's language
+        of the day it was made, and stays so: it is the record); core/document_titles.py."""
+        return document_title_display(kind=self.kind, title=self.title)

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from contracts.models import ContractEvent, ContractStatus
+from contracts.open_ended import OPEN_ENDED_KIND
 from insights.surveys import on_contract_status_changed
 from loyalty.services import (
     points_on_invoice_paid,
@@ -96,9 +97,23 @@ def case_on_successor_voided_event(event: ContractEvent) -> None:
     case_on_successor_voided(successor=event.contract, by=event.actor, reason=event.reason)
 
 
+def _monthly_continuation(event: ContractEvent) -> bool:
+    """The renewed term was itself a month of an open-ended contract (contracts.open_ended):
+    its "renewal" is the next month following on its own, not a renewal the customer made.
+    The first step into open-ended (the initial term renewed) is a real one."""
+    return (
+        event.to_status == S.RENEWED
+        and ContractEvent.objects.filter(
+            contract_id=event.contract_id, kind=OPEN_ENDED_KIND
+        ).exists()
+    )
+
+
 def csat_survey(event: ContractEvent) -> None:
     """Contracts → insights: a CSAT survey after a renewal or a cancellation (idempotent
-    per contract and survey kind)."""
+    per contract and survey kind); not after each month of an open-ended contract."""
+    if _monthly_continuation(event):
+        return
     on_contract_status_changed(contract_id=event.contract_id, to_status=event.to_status)
 
 
@@ -110,7 +125,10 @@ def loyalty_points_on_invoice_paid(event: ContractEvent) -> None:
 
 def loyalty_points_on_renewal(event: ContractEvent) -> None:
     """Renewals → loyalty: a renewal signed (or an automatic renewal) earns the renewal
-    rules' points, once per renewed contract."""
+    rules' points, once per renewed contract; not for each month of an open-ended
+    contract (only its first step into open-ended counts as a renewal)."""
+    if _monthly_continuation(event):
+        return
     points_on_renewal(contract=event.contract, on=timezone.localdate(event.at))
 
 

@@ -123,7 +123,9 @@ def mail_to(smtp_server, address) -> list[tuple[str, str]]:
         if address in envelope.rcpt_tos:
             message = message_from_bytes(envelope.content)
             part = next(p for p in message.walk() if p.get_content_type() == "text/plain")
-            body = part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            body = payload.decode(part.get_content_charset() or "utf-8")
             subject = str(make_header(decode_header(message["Subject"])))
             found.append((subject, body.replace("\r\n", "\n")))
     return found

@@ -24,7 +24,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -32,6 +32,7 @@ import time_machine
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from contracts.models import Contract
 from insights.models import FeedbackCategory, FeedbackSeverity, FeedbackStatus
 from renewals.models import LossReason
 from retention.models import Channel, Kind, Reason
@@ -57,7 +58,10 @@ def clock(transactional_db) -> Iterator[Any]:
 def lose_renewal(customer, *, value: str, reason: str, end: dt.date, by):
     from renewals.services import case_lose, case_open
 
-    contract = ContractFactory(customer=customer, end_date=end, annual_value=Decimal(value))
+    contract = cast(
+        Contract,
+        ContractFactory(customer=customer, end_date=end, annual_value=Decimal(value)),
+    )
     case, _created = case_open(contract=contract, by=by)
     return case_lose(case=case, reason=reason, by=by, note="Closed in the journey")
 
@@ -65,7 +69,10 @@ def lose_renewal(customer, *, value: str, reason: str, end: dt.date, by):
 def cancel(customer, *, value: str, reason: str, end: dt.date, by):
     from retention.services import cancellation_confirm, cancellation_submit
 
-    contract = ContractFactory(customer=customer, end_date=end, annual_value=Decimal(value))
+    contract = cast(
+        Contract,
+        ContractFactory(customer=customer, end_date=end, annual_value=Decimal(value)),
+    )
     request = cancellation_submit(
         contract=contract, kind=Kind.NON_RENEWAL, reason=reason, by=by, channel=Channel.STAFF
     )

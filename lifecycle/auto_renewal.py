@@ -17,6 +17,11 @@ compliance_renewal.py, docs/compliance.md "What the lifecycle does"):
   period of its own, so the customer can end it at any time with at most that notice, and
   carries a ``continues_open_ended`` event that the staff timeline and the portal show.
 
+A member of a loyalty level gets on the successor what a renewal quote would give:
+the level's extra services as complimentary lines (price 0), the level's renewal discount
+and any renewal discount redeemed with points, spread over the lines; loyalty records
+each with its reason, named by the successor's number (``QuoteBenefit.contract_ref``).
+
 A contract renewed by hand already is left to the mark-renewed step.
 
 Everything happens in one transaction per contract, under the contract's lock (renewal
@@ -47,10 +52,12 @@ from contracts.models import (
     ContractStatus,
 )
 from contracts.open_ended import OPEN_ENDED_KIND
+from loyalty.services import renewal_benefits_due, renewal_benefits_record
 from notifications.customer_messages import message_to_customer
 from renewals import services as renewal_services
 from renewals.selectors import term_months
 from renewals.services import QuoteLineSpec
+from renewals.services.quote_pricing import member_benefit_specs
 
 from . import compliance_renewal
 from .contract_locks import contract_lock
@@ -250,9 +257,18 @@ def _renew(contract_id: int, as_of: dt.date) -> str:
         predecessor=contract
     ):
         return NOTHING
+    # The member's loyalty benefits, as a renewal quote gets them (the level's discount
+    # and extra services, redeemed discounts): decided before the successor exists, named
+    # by its number once it does. The price check above stays on the price list: a
+    # member discount, which the next term may not bring, never hides a price rise.
+    loyalty = renewal_benefits_due(customer=contract.customer, on=as_of)
+    if loyalty.benefits:
+        lines = member_benefit_specs(contract=contract, specs=lines, loyalty=loyalty)
     successor = _successor_create(
         contract, consent, as_of, months=months, lines=lines, open_ended_months=open_months
     )
+    if loyalty.benefits:
+        renewal_benefits_record(loyalty, contract_ref=successor.number)
     invoices = invoice_plan_issue(
         contract=successor, installments=1, first_due_date=max(successor.start_date, as_of)
     )

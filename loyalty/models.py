@@ -232,7 +232,8 @@ class Redemption(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    used_quote_ref = models.CharField(_("used on quote"), max_length=32, blank=True)
+    # The quote that used it, or the contract of an automatic renewal (which has no quote).
+    used_quote_ref = models.CharField(_("used on"), max_length=32, blank=True)
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)
 
     class Meta:
@@ -360,9 +361,15 @@ class Referral(models.Model):
 class QuoteBenefit(models.Model):
     """What loyalty took off a renewal quote, or added to it free of charge, and why: the
     member's level privilege or a redeemed reward. Named by the quote's number (renewals
-    sits above loyalty), read by the quote's pages and PDF to show the reason."""
+    sits above loyalty), read by the quote's pages and PDF to show the reason; an
+    automatic renewal's (no quote) by the successor contract's number instead."""
 
-    quote_ref = models.CharField(_("quote"), max_length=32, db_index=True)
+    quote_ref = models.CharField(_("quote"), max_length=32, blank=True, db_index=True)
+    # An automatic renewal has no quote: its benefits are named by the successor contract
+    # it made (exactly one of the two is set), which the contract's pages read.
+    contract_ref = models.CharField(
+        _("automatic renewal (contract)"), max_length=32, blank=True, db_index=True
+    )
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="+"
     )
@@ -397,11 +404,21 @@ class QuoteBenefit(models.Model):
         verbose_name = _("quote benefit")
         verbose_name_plural = _("quote benefits")
         ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    (~models.Q(quote_ref="") & models.Q(contract_ref=""))
+                    | (models.Q(quote_ref="") & ~models.Q(contract_ref=""))
+                ),
+                name="loyalty_benefit_quote_or_contract",
+            ),
+        ]
 
     def __str__(self) -> str:
+        ref = self.quote_ref or self.contract_ref
         if self.plan_id is not None:
-            return f"{self.quote_ref} +{self.plan_id}"
-        return f"{self.quote_ref} {self.discount_percent}%"
+            return f"{ref} +{self.plan_id}"
+        return f"{ref} {self.discount_percent}%"
 
     @property
     def is_service(self) -> bool:

@@ -13,7 +13,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from billing.services import add_months
 from customers.models import Customer
@@ -83,7 +84,27 @@ def level_for_points(points: int) -> Level | None:
 
 
 def member_level(*, customer: Customer, on: dt.date) -> Level | None:
-    return level_for_points(qualifying_points(customer=customer, on=on))
+    """The customer's level on ``on``: :func:`level_for_points` of
+    :func:`qualifying_points`, in one query (an automatic renewal asks for every
+    contract it renews)."""
+    since = add_months(on, -qualifying_months())
+    earned = (
+        PointsEntry.objects.filter(
+            CREDIT,
+            customer=customer,
+            kind__in=[EntryKind.EARN, EntryKind.ADJUST],
+            on__gt=since,
+            on__lte=on,
+        )
+        .values("customer")
+        .annotate(total=Sum("points"))
+        .values("total")
+    )
+    return (
+        Level.objects.filter(min_points__lte=Coalesce(Subquery(earned), Value(0)))
+        .order_by("-min_points")
+        .first()
+    )
 
 
 def next_level(*, level: Level | None) -> Level | None:

@@ -17,7 +17,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any, Protocol
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -381,15 +381,24 @@ def quote_benefits_apply(*, customer: Customer, quote_ref: str, on: dt.date) -> 
         )
     )
     if existing:
-        total = sum((b.discount_percent for b in existing), Decimal("0"))
-        return QuoteLoyalty(min(total, Decimal("100")), existing)
+        return _loyalty(existing)
+    with transaction.atomic():
+        return renewal_benefits_record(
+            renewal_benefits_due(customer=customer, on=on), quote_ref=quote_ref
+        )
+
+
+def renewal_benefits_due(*, customer: Customer, on: dt.date) -> QuoteLoyalty:
+    """What a renewal made on ``on`` gets, not written yet (the rows are unsaved): the same
+    for a quote and for an automatic renewal, which needs them before its successor (and
+    so the number that names them) exists. Inside a transaction: the pending redeemed
+    discounts are locked, so that :func:`renewal_benefits_record` uses each of them."""
     benefits: list[QuoteBenefit] = []
     level = member_level(customer=customer, on=on)
     privilege: Privilege | None = level_renewal_discount(level=level)
     if privilege is not None:
         benefits.append(
-            QuoteBenefit.objects.create(
-                quote_ref=quote_ref,
+            QuoteBenefit(
                 customer=customer,
                 level=level,
                 privilege=privilege,
@@ -398,8 +407,7 @@ def quote_benefits_apply(*, customer: Customer, quote_ref: str, on: dt.date) -> 
         )
     for service in level_extra_services(level=level):
         benefits.append(
-            QuoteBenefit.objects.create(
-                quote_ref=quote_ref,
+            QuoteBenefit(
                 customer=customer,
                 level=level,
                 privilege=service,
@@ -408,23 +416,54 @@ def quote_benefits_apply(*, customer: Customer, quote_ref: str, on: dt.date) -> 
                 quantity=service.quantity,
             )
         )
-    now = timezone.now()
-    for redemption in pending_renewal_redemptions(customer=customer):
-        # Compare-and-swap: a redemption is used by one quote only.
-        taken = Redemption.objects.filter(pk=redemption.pk, used_quote_ref="").update(
-            used_quote_ref=quote_ref, used_at=now
-        )
-        if taken and redemption.discount_percent > 0:
+    for redemption in pending_renewal_redemptions(customer=customer).select_for_update():
+        if redemption.discount_percent > 0:
             benefits.append(
-                QuoteBenefit.objects.create(
-                    quote_ref=quote_ref,
+                QuoteBenefit(
                     customer=customer,
                     redemption=redemption,
                     discount_percent=redemption.discount_percent,
                 )
             )
+    return _loyalty(benefits)
+
+
+def renewal_benefits_record(
+    due: QuoteLoyalty, *, quote_ref: str = "", contract_ref: str = ""
+) -> QuoteLoyalty:
+    """Write the benefits :func:`renewal_benefits_due` found, named by the quote or (an
+    automatic renewal) the successor contract; the redeemed discounts are now used by it."""
+    if bool(quote_ref) == bool(contract_ref):
+        raise ValueError("name either the quote or the contract")
+    now = timezone.now()
+    written: list[QuoteBenefit] = []
+    for benefit in due.benefits:
+        if benefit.redemption_id is not None:
+            # Compare-and-swap: a redemption is used by one renewal only.
+            taken = Redemption.objects.filter(pk=benefit.redemption_id, used_quote_ref="").update(
+                used_quote_ref=quote_ref or contract_ref, used_at=now
+            )
+            if not taken:
+                continue
+        benefit.quote_ref = quote_ref
+        benefit.contract_ref = contract_ref
+        benefit.save()
+        written.append(benefit)
+    return _loyalty(written)
+
+
+def _loyalty(benefits: list[QuoteBenefit]) -> QuoteLoyalty:
     total = sum((b.discount_percent for b in benefits), Decimal("0"))
     return QuoteLoyalty(min(total, Decimal("100")), benefits)
+
+
+def contract_benefits(*, contract_ref: str) -> list[QuoteBenefit]:
+    """The benefits an automatic renewal gave the contract it made, with their reasons."""
+    return list(
+        QuoteBenefit.objects.filter(contract_ref=contract_ref).select_related(
+            "level", "redemption__reward", "privilege__plan", "plan"
+        )
+    )
 
 
 def level_extra_services(*, level: Level | None) -> list[Privilege]:
@@ -439,12 +478,18 @@ def level_extra_services(*, level: Level | None) -> list[Privilege]:
     )
 
 
-def quote_services_given(*, quote_refs: Iterable[str] | QuerySet[Any, Any]) -> list[QuoteBenefit]:
+def quote_services_given(
+    *, quote_refs: Iterable[str] | QuerySet[Any, Any], contract_ref: str = ""
+) -> list[QuoteBenefit]:
     """The extra services given free on these quotes (the marks of their complimentary
-    lines), oldest first. ``quote_refs`` may be a queryset of numbers (one query)."""
+    lines), oldest first. ``quote_refs`` may be a queryset of numbers (one query);
+    ``contract_ref`` adds those an automatic renewal gave the contract of that number."""
     refs = quote_refs if isinstance(quote_refs, QuerySet) else list(quote_refs)
+    named = Q(quote_ref__in=refs)
+    if contract_ref:
+        named |= Q(contract_ref=contract_ref)
     return list(
-        QuoteBenefit.objects.filter(quote_ref__in=refs, plan__isnull=False)
+        QuoteBenefit.objects.filter(named, plan__isnull=False)
         .select_related("plan", "level", "privilege")
         .order_by("id")
     )

@@ -53,8 +53,8 @@ def renewal_lines_at_current_prices(
     A line a member privilege gave free on the quote this contract was made from is left
     out: repriced it would be charged in full, kept it would stay free for a customer who
     may no longer have the level. The new quote gets it again only through the privilege
-    (``quote_member_benefits_apply``); an automatic renewal, which has no quote, goes
-    without it."""
+    (``quote_member_benefits_apply``); an automatic renewal, which has no quote, through
+    ``member_benefit_specs``."""
     lines = list(contract.lines.select_related("plan"))
     given = contract_complimentary_lines(contract=contract, lines=lines)
     lines = [line for line in lines if line.pk not in given]
@@ -87,7 +87,8 @@ def contract_complimentary_lines(
     if not may_be_complimentary(lines):
         return {}
     numbers = Quote.objects.filter(case__successor=contract).values("number")
-    given = quote_services_given(quote_refs=numbers)
+    # A contract an automatic renewal made has no quote: its benefits name the contract.
+    given = quote_services_given(quote_refs=numbers, contract_ref=contract.number)
     return complimentary_matches(benefits=given, lines=lines)
 
 
@@ -184,7 +185,16 @@ def quote_member_benefits_apply(
         quote.discount_percent = min(
             Decimal(100), quote.discount_percent + loyalty.discount_percent
         )
-    if not loyalty.services:
+    complimentary_specs_add(contract=contract, specs=specs, services=loyalty.services)
+
+
+def complimentary_specs_add(
+    *, contract: Contract, specs: list[QuoteLineSpec], services: Sequence[Any]
+) -> None:
+    """Add the level's extra services (loyalty benefits naming a product) to ``specs`` as
+    complimentary lines: the product at price 0, described in the customer's language as
+    a member privilege, once each, continuing the current contract's free line."""
+    if not services:
         return
     # The free line of the current contract this one continues (the privilege given
     # again), so that the difference table shows it unchanged rather than removed and
@@ -194,7 +204,7 @@ def quote_member_benefits_apply(
         for line_id, benefit in contract_complimentary_lines(contract=contract).items()
     }
     language = contract.customer.language
-    for benefit in loyalty.services:
+    for benefit in services:
         if any(
             spec.plan is not None and spec.plan.pk == benefit.plan_id and spec.unit_price == 0
             for spec in specs
@@ -236,6 +246,30 @@ def quote_grant_changes(
             ]
         }
     return {}
+
+
+def member_benefit_specs(
+    *, contract: Contract, specs: list[QuoteLineSpec], loyalty: Any
+) -> list[QuoteLineSpec]:
+    """An automatic renewal's lines with the member's benefits, as a quote would have
+    them (``loyalty``: ``loyalty.services.renewal_benefits_due``): the level's extra
+    services added free, and the renewal discounts spread over the lines the way
+    :func:`quote_successor_lines` spreads a quote's."""
+    specs = list(specs)
+    complimentary_specs_add(contract=contract, specs=specs, services=loyalty.services)
+    if not loyalty.discount_percent:
+        return specs
+    factor = (Decimal(100) - loyalty.discount_percent) / Decimal(100)
+    return [
+        QuoteLineSpec(
+            description=spec.description,
+            quantity=spec.quantity,
+            unit_price=money(spec.unit_price * factor),
+            plan=spec.plan,
+            source_line_id=spec.source_line_id,
+        )
+        for spec in specs
+    ]
 
 
 def quote_successor_lines(quote: Quote) -> list[LineSpec]:

@@ -119,7 +119,9 @@ def test_every_staff_page_renders_cleanly_in_both_languages(
     page.goto(f"{live_server.url}/staff/")
     page.select_option("#language-select-staff", "zh-hans")
     page.wait_for_load_state("load")
-    page.wait_for_function("document.documentElement.lang === 'zh-hans'")
+    # A selector, not wait_for_function: a string predicate is evaluated as script, which
+    # the Content Security Policy reports as a console error (unsafe-eval).
+    page.locator("html[lang='zh-hans']").wait_for(state="attached")
     assert "客户" in page.locator("nav.staff-navbar").inner_text()
     screenshot(page, "staff-20-dashboard-zh")
     for name in ("02-customers", "05-contracts", "07-contract-active", "03-customer-detail"):

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from contracts.access import contracts_visible_to
 from core.auth import staff_required
 from core.errors import DomainError
+from lifecycle.winback import contract_winback_offer
 
 from . import policy, selectors, services
 from .forms import (
@@ -372,7 +373,8 @@ def _reasons() -> dict[str, str]:
 def winback_offer(request: HttpRequest, pk: int) -> HttpResponse:
     contract = get_object_or_404(contracts_visible_to(request.user), pk=pk)
     try:
-        new = services.winback_contract_offer(contract=contract, by=request.user)
+        # Through lifecycle: it leaves out the lines a loyalty member was given free.
+        new = contract_winback_offer(contract=contract, by=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("retention:winback")

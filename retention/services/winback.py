@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
 
@@ -25,11 +26,20 @@ log = logging.getLogger(__name__)
 
 
 def winback_contract_offer(
-    *, contract: Contract, by: Any, start_date: dt.date | None = None
+    *,
+    contract: Contract,
+    by: Any,
+    start_date: dt.date | None = None,
+    leave_out: Collection[int] = (),
 ) -> Contract:
     """Prepare a new contract for a customer whose contract ended: a draft at today's plan
     price, which then goes through the contract flow (send for signature, signature,
     first payment activates it).
+
+    ``leave_out``: ids of the ended contract's lines not to offer again. A higher layer
+    knows which lines were given free (a loyalty member's complimentary service, which
+    retention cannot recognise: loyalty sits above it); repriced, such a line would be
+    charged in full. ``lifecycle.winback.contract_winback_offer`` passes them.
 
     It is deliberately not the old contract's *successor*: that one-to-one link belongs
     to the renewal flow (a just-expired contract may still be renewed through its case).
@@ -46,6 +56,8 @@ def winback_contract_offer(
     end = policy.add_months(start, months) - policy.ONE_DAY
     lines = []
     for line in contract.lines.all():
+        if line.pk in leave_out:
+            continue
         price = line.unit_price
         if line.plan is not None:
             per = policy.PERIOD_MONTHS.get(line.plan.billing_period, 1)

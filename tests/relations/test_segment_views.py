@@ -259,3 +259,26 @@ def test_the_segment_pages_speak_both_languages(client, manager, language, words
 
     assert all(w in page for w in words)
     assert words[1] in builder
+
+
+@pytest.mark.parametrize(
+    ("language", "subtitle"),
+    [
+        ("en", "Saved customer selections, counted in your book today (2027-03-04)."),
+        ("zh-hans", "已保存的客户筛选，按您名下今日（2027-03-04）的客户计数。"),
+    ],
+)
+def test_the_segments_subtitle_is_one_sentence_with_its_day(client, manager, language, subtitle):
+    import datetime as dt
+
+    import time_machine
+
+    manager.language = language
+    manager.save()
+    moment = dt.datetime(2027, 3, 4, 10, 0, tzinfo=dt.UTC)
+    with time_machine.travel(moment, tick=False):
+        client.force_login(manager)
+        html = content(client.get(reverse("relations:segments")))
+
+    assert subtitle in html
+    assert "。 ·" not in html and ". ·" not in html

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from billing.models import Invoice, InvoiceStatus
 from contracts.models import Contract, ContractStatus
@@ -219,9 +220,23 @@ def _progress(
     # Renewed without an offer (automatically under the customer's consent, or a contract
     # signed by hand): there was no offer to send or sign in the portal.
     if not signed or signature is not None or quote is not None:
-        steps.append(("offer", _("We'll send your renewal offer"), quote is not None))
-        steps.append(("sign", _("Review and sign"), signed))
-    steps.append(("pay", _("Pay"), paid))
+        # A done step reads as done ("Renewal offer sent"), one to come as what happens.
+        offered = quote is not None
+        steps.append(
+            (
+                "offer",
+                _("Renewal offer sent") if offered else _("We'll send your renewal offer"),
+                offered,
+            )
+        )
+        steps.append(
+            (
+                "sign",
+                pgettext("renewal step done", "Signed") if signed else _("Review and sign"),
+                signed,
+            )
+        )
+    steps.append(("pay", pgettext("renewal step done", "Paid") if paid else _("Pay"), paid))
     steps.append(
         (
             "renewed",

@@ -166,6 +166,18 @@ class QuoteDiff:
         return (self.total_change * 100 / self.old_total).quantize(Decimal("0.1"))
 
     @property
+    def term_change_months(self) -> int | None:
+        """How many months longer (+) or shorter (-) the new term is; None when a
+        length is unknown."""
+        if not (self.old_term_months and self.new_term_months):
+            return None
+        return self.new_term_months - self.old_term_months
+
+    @property
+    def term_change_months_abs(self) -> int:
+        return abs(self.term_change_months or 0)
+
+    @property
     def terms_changed(self) -> bool:
         return any(op != " " for op, _text in self.terms_lines)
 

@@ -303,6 +303,10 @@ EVENT_LABELS = {
     "rejected": _("Rejected"),
     "contact_logged": _("Contact logged"),
 }
+# Where the customer's wording ("your account manager") reads wrong to staff.
+STAFF_EVENT_LABELS = {
+    "in_review": _("In review by the account manager"),
+}
 
 
 class RequestEvent(EventBase):
@@ -333,7 +337,13 @@ class RequestEvent(EventBase):
 
     @property
     def label(self) -> str:
+        """In the customer's words (the portal's progress page)."""
         return str(EVENT_LABELS.get(self.kind, self.kind))
+
+    @property
+    def staff_label(self) -> str:
+        """In staff's words (the staff request page)."""
+        return str(STAFF_EVENT_LABELS.get(self.kind) or self.label)
 
 
 class ContactChannel(models.TextChoices):

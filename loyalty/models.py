@@ -252,6 +252,41 @@ class EntryKind(models.TextChoices):
     ADJUST = "adjust", _("Adjusted by staff")
 
 
+class ReasonCode(models.TextChoices):
+    """Why points moved, kept as a code and its parameters (``PointsEntry.reason_params``)
+    and worded when shown, in the reader's language (:func:`reason_text`)."""
+
+    ON_TIME_PAYMENT = "on_time_payment", "on_time_payment"
+    RENEWAL = "renewal", "renewal"
+    TENURE = "tenure", "tenure"
+    REFERRAL = "referral", "referral"
+    EXPIRY = "expiry", "expiry"
+    REDEMPTION = "redemption", "redemption"
+
+
+# The wording of each code; its parameters fill the placeholders. A redemption is named
+# by its reward (in the reader's language), which the row links.
+REASON_TEXTS = {
+    ReasonCode.ON_TIME_PAYMENT: _("Invoice %(number)s paid on time"),
+    ReasonCode.RENEWAL: _("Renewal of contract %(number)s"),
+    ReasonCode.TENURE: _("%(years)s years as a customer"),
+    ReasonCode.REFERRAL: _("Referred customer %(name)s signed"),
+    ReasonCode.EXPIRY: _("Points expired"),
+}
+
+
+def reason_text(*, code: str, params: dict[str, object] | None) -> str | None:
+    """A reason code worded in the active language; None for an unknown code or
+    parameters that do not fit (the caller shows the stored text instead)."""
+    wording = REASON_TEXTS.get(code)  # type: ignore[call-overload]
+    if wording is None:
+        return None
+    try:
+        return str(wording) % (params or {}) if params else str(wording)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 class PointsEntry(models.Model):
     """One row of a customer's points ledger. Signed: earnings add, redemptions and
     expiries take away, an adjustment may do either. Never updated or deleted.
@@ -288,7 +323,14 @@ class PointsEntry(models.Model):
     # The business date it counts from, and (earnings) the date it expires after.
     on = models.DateField(_("date"))
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    # The reason as written (a staff adjustment's, as typed; an earning's, in English for
+    # the audit trail). A row with ``reason_code`` is shown worded in the reader's
+    # language from the code and ``reason_params`` (rows from before the codes: as stored).
     reason = models.CharField(_("reason"), max_length=300, blank=True)
+    reason_code = models.CharField(
+        _("reason code"), max_length=20, choices=ReasonCode.choices, blank=True
+    )
+    reason_params = models.JSONField(_("reason parameters"), null=True, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("by"),
@@ -322,6 +364,18 @@ class PointsEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.kind} {self.points:+d}"
+
+    @property
+    def display_reason(self) -> str:
+        """The reason in the reader's language (the stored text for a staff adjustment
+        and for rows written before reason codes)."""
+        if self.reason_code == ReasonCode.REDEMPTION and self.redemption_id is not None:
+            return self.redemption.reward.display_name  # type: ignore[union-attr]
+        if self.reason_code:
+            text = reason_text(code=self.reason_code, params=self.reason_params)
+            if text is not None:
+                return text
+        return self.reason
 
 
 class Referral(models.Model):

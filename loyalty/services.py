@@ -36,11 +36,13 @@ from .models import (
     Privilege,
     PrivilegeKind,
     QuoteBenefit,
+    ReasonCode,
     Redemption,
     Referral,
     Reward,
     RewardKind,
     Trigger,
+    reason_text,
 )
 
 # The invitation (its limit and its e-mail) has its own module; still importable here.
@@ -52,6 +54,13 @@ from .selectors import (
     points_available,
     points_due_to_expire,
 )
+
+
+def english_reason(code: str, params: dict[str, Any] | None = None) -> str:
+    """A reason code's wording in English: the stored text of a coded row (the audit
+    trail's, and what shows if the code is ever unknown)."""
+    with translation.override("en"):
+        return (reason_text(code=code, params=params) or code)[:300]
 
 
 def ledger_lock(customer: Customer) -> Customer:
@@ -86,11 +95,16 @@ def points_earn(
     on: dt.date,
     amount: Decimal | None = None,
     reason: str = "",
+    reason_code: str = "",
+    reason_params: dict[str, Any] | None = None,
     by: Any = None,
 ) -> list[PointsEntry]:
     """Earn the points of every active rule of ``trigger`` for one occasion, named by
     ``subject`` (``invoice:INV-2026-000001``). Once per rule and subject, whatever
-    happens: a second call returns no new rows."""
+    happens: a second call returns no new rows. A reason given as a code
+    (:class:`ReasonCode`) and parameters is worded when shown, in the reader's language."""
+    if reason_code and not reason:
+        reason = english_reason(reason_code, reason_params)
     rules = list(EarnRule.objects.filter(trigger=trigger, is_active=True).order_by("id"))
     if not rules:
         return []
@@ -114,6 +128,8 @@ def points_earn(
                         on=on,
                         expires_on=expiry_date(rule=rule, on=on),
                         reason=reason[:300],
+                        reason_code=reason_code,
+                        reason_params=reason_params,
                         actor=actor_or_none(by),
                     )
             except IntegrityError:
@@ -153,7 +169,9 @@ def reward_redeem(*, customer: Customer, reward: Reward, on: dt.date, by: Any = 
             points=-reward.points_cost,
             redemption=redemption,
             on=on,
-            reason=reward.display_name[:300],
+            # Shown as the reward's name in the reader's language.
+            reason=(reward.name_en or reward.name)[:300],
+            reason_code=ReasonCode.REDEMPTION,
             actor=actor_or_none(by),
         )
     return redemption
@@ -196,7 +214,8 @@ def points_expire(*, customer: Customer, on: dt.date) -> PointsEntry | None:
             kind=EntryKind.EXPIRE,
             points=-due,
             on=on,
-            reason=_("Points expired"),
+            reason=english_reason(ReasonCode.EXPIRY),
+            reason_code=ReasonCode.EXPIRY,
         )
 
 
@@ -228,7 +247,8 @@ def points_on_invoice_paid(*, invoice_number: str) -> list[PointsEntry]:
         subject=f"invoice:{invoice.number}",
         on=paid_on,
         amount=invoice.amount,
-        reason=_("Invoice %(number)s paid on time") % {"number": invoice.number},
+        reason_code=ReasonCode.ON_TIME_PAYMENT,
+        reason_params={"number": invoice.number},
     )
 
 
@@ -241,7 +261,8 @@ def points_on_renewal(*, contract: Contract, on: dt.date) -> list[PointsEntry]:
         subject=f"contract:{contract.pk}",
         on=on,
         amount=contract.total_amount,
-        reason=_("Renewal of contract %(number)s") % {"number": contract.number},
+        reason_code=ReasonCode.RENEWAL,
+        reason_params={"number": contract.number},
     )
 
 
@@ -269,7 +290,8 @@ def points_on_tenure(*, customer: Customer, since: dt.date, on: dt.date) -> list
         trigger=Trigger.TENURE,
         subject=f"customer:{customer.pk}:year:{years}",
         on=anniversary(since, years),
-        reason=_("%(years)s years as a customer") % {"years": years},
+        reason_code=ReasonCode.TENURE,
+        reason_params={"years": years},
     )
 
 
@@ -349,7 +371,8 @@ def referral_on_contract_active(*, contract: Contract, on: dt.date) -> list[Poin
             trigger=Trigger.REFERRAL,
             subject=f"referral:{locked.pk}",
             on=on,
-            reason=_("Referred customer %(name)s signed") % {"name": customer.name},
+            reason_code=ReasonCode.REFERRAL,
+            reason_params={"name": customer.name},
         )
 
 

@@ -5,7 +5,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.document_titles import document_title_display
+from core.stored_texts import document_title_display
 
 
 class TimeStampedModel(models.Model):
@@ -198,5 +198,5 @@ class Document(TimeStampedModel):
     @property
     def display_title(self) -> str:
         """The title in the active language (the stored one is in the customer's language
-        of the day it was made, and stays so: it is the record); core/document_titles.py."""
+        of the day it was made, and stays so: it is the record); core/stored_texts.py."""
         return document_title_display(kind=self.kind, title=self.title)

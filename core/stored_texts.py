@@ -1,16 +1,17 @@
-"""A document's title in the reader's language.
+"""Generated texts stored once, shown in the reader's language.
 
-``Document.title`` is written once, in the customer's language, when the file is stored
-(billing/documents.py, renewals/services/quotes.py and signing.py, retention/documents.py)
-and stays as it was: it is the record. A customer who reads the portal in English, or a
-staff member who reads Chinese, sees it rebuilt from the same pattern in the active
-language: the stored title is matched against the pattern in every offered language, its
-facts (number, revision, signer's name) taken out and put in the pattern of the language
-being read. A title that matches no pattern (an upload, an older wording) is shown as
+Some texts are written from a pattern when a row is made, in the language active then,
+and stored: a document's title (billing/documents.py, renewals/services/quotes.py and
+signing.py, retention/documents.py), a credit note's reason (retention, lifecycle). The
+stored text stays as it was: it is the record. But a customer and staff members in other
+languages read the same row, so it is shown rebuilt in the active language: the stored
+text is matched against its pattern in every offered language, its facts (number,
+revision, a name, a date) taken out and put in the pattern of the language being read. A
+text that matches no pattern (typed by someone, an upload, an older wording) is shown as
 stored.
 
-The patterns are keyed by ``DocumentKind`` value; this module imports no model so that
-``core.models`` can import it.
+The patterns are msgids of the apps that write the texts (strings only: this module
+imports no model, so that ``core.models`` can import it).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from django.conf import settings
 from django.utils.translation import gettext, gettext_noop, override
 
 # Keep in step with the services that store the titles (tests/core/test_document_titles.py
-# stores each kind through them and reads it back in the other language).
+# stores each kind through them and reads it back in the other language). By DocumentKind.
 TITLE_PATTERNS: dict[str, tuple[str, ...]] = {
     "invoice": (gettext_noop("Invoice %(number)s"),),
     "receipt": (gettext_noop("Receipt %(number)s"),),
@@ -34,6 +35,18 @@ TITLE_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "cancellation": (gettext_noop("Cancellation confirmation %(number)s"),),
 }
+
+# Credit note reasons the code writes (tests/core/test_stored_texts.py). Left out: the
+# service-level compensation (relations.compensation_claims), whose indicator name is
+# itself translated text, written in the customer's language on purpose.
+CREDIT_NOTE_REASON_PATTERNS: tuple[str, ...] = (
+    # retention/termination_settlement.py
+    gettext_noop("Refund of prepaid unused service, contract %(number)s, from %(date)s"),
+    gettext_noop("Service after the early termination of contract %(number)s"),
+    # lifecycle/contract_withdrawal.py, lifecycle/renewal_undo.py
+    gettext_noop("Refund: withdrawal from contract %(number)s"),
+    gettext_noop("Refund: automatic renewal of contract %(number)s undone"),
+)
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
@@ -55,11 +68,11 @@ def _regex(template: str) -> re.Pattern[str]:
 
 
 @cache
-def _matchers(kind: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
-    """(msgid, regex) for each pattern of ``kind`` in each offered language and as written
-    in the code; read once per process (the catalogues do not change while it runs)."""
+def _matchers(msgids: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """(msgid, regex) for each pattern in each offered language and as written in the
+    code; read once per process (the catalogues do not change while it runs)."""
     found: list[tuple[str, re.Pattern[str]]] = []
-    for msgid in TITLE_PATTERNS.get(kind, ()):
+    for msgid in msgids:
         templates = {msgid}
         for code, _name in settings.LANGUAGES:
             with override(code):
@@ -68,11 +81,21 @@ def _matchers(kind: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple(found)
 
 
-def document_title_display(*, kind: str, title: str) -> str:
-    """``title`` (stored in whichever language) in the active language, or as stored when
-    it follows no known pattern of ``kind``."""
-    for msgid, regex in _matchers(kind):
-        match = regex.match(title)
+def stored_text_display(*, text: str, patterns: tuple[str, ...]) -> str:
+    """``text`` (stored in whichever language) in the active language when it follows one
+    of ``patterns`` (msgids), else as stored."""
+    for msgid, regex in _matchers(patterns):
+        match = regex.match(text)
         if match is not None:
             return gettext(msgid) % match.groupdict()
-    return title
+    return text
+
+
+def document_title_display(*, kind: str, title: str) -> str:
+    """A document's stored title in the active language (patterns of its kind only)."""
+    return stored_text_display(text=title, patterns=TITLE_PATTERNS.get(kind, ()))
+
+
+def credit_note_reason_display(reason: str) -> str:
+    """A credit note's stored reason in the active language."""
+    return stored_text_display(text=reason, patterns=CREDIT_NOTE_REASON_PATTERNS)

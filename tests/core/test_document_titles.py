@@ -16,8 +16,8 @@ from billing.documents import invoice_document, receipt_document
 from billing.models import Invoice
 from billing.services import payment_record
 from contracts.models import ContractLine, ContractStatus, PlanPrice
-from core.document_titles import document_title_display
 from core.models import Document, DocumentKind
+from core.stored_texts import document_title_display
 from renewals import services as renewals
 from retention import services as retention
 from retention.documents import confirmation_document_create

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from core.models import User
 from core.widgets import FastSelect
 
-from .models import ContactKind
+from .models import CadenceUnit, ContactKind
 from .selectors import ContactFilters
 from .teams import TeamScope
 
@@ -108,3 +108,73 @@ class TaskOutcomeForm(forms.Form):
         max_length=2000,
         error_messages={"required": _("Write the outcome.")},
     )
+
+
+class CustomerCadenceForm(forms.Form):
+    """A customer's own cadence of one kind (the customer page's contact plan section).
+    The limits are the model's; the messages say them in the user's language."""
+
+    every = forms.IntegerField(
+        label=_("Every"),
+        min_value=1,
+        max_value=3650,
+        error_messages={
+            "required": _("Say how often: every how many days or months."),
+            "invalid": _("Enter a whole number."),
+            "min_value": _("Enter a number from 1 to 3650."),
+            "max_value": _("Enter a number from 1 to 3650."),
+        },
+        widget=forms.NumberInput(attrs={"class": "form-control", "inputmode": "numeric"}),
+    )
+    unit = forms.ChoiceField(
+        label=_("Unit"),
+        choices=CadenceUnit.choices,
+        error_messages={"invalid_choice": _("Choose days or months.")},
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    lead_days = forms.IntegerField(
+        label=_("Planned ahead (days)"),
+        min_value=0,
+        max_value=365,
+        initial=14,
+        error_messages={
+            "required": _("Say how many days ahead the contact is planned."),
+            "invalid": _("Enter a whole number."),
+            "min_value": _("Enter a number of days from 0 to 365."),
+            "max_value": _("Enter a number of days from 0 to 365."),
+        },
+        widget=forms.NumberInput(attrs={"class": "form-control", "inputmode": "numeric"}),
+    )
+    estimate_minutes = forms.IntegerField(
+        label=_("Estimate (minutes)"),
+        required=False,
+        min_value=0,
+        max_value=100000,
+        error_messages={
+            "invalid": _("Enter a whole number."),
+            "min_value": _("Enter a number of minutes from 0 to 100000."),
+            "max_value": _("Enter a number of minutes from 0 to 100000."),
+        },
+        widget=forms.NumberInput(attrs={"class": "form-control", "inputmode": "numeric"}),
+    )
+    switched_off = forms.BooleanField(
+        label=_("No contacts of this kind for this customer"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+
+    @classmethod
+    def for_row(cls, row: Any, *, prefix: str) -> CustomerCadenceForm:
+        """Filled with the customer's row, else the tier's (a starting point), else empty."""
+        if row is None:
+            return cls(prefix=prefix)
+        return cls(
+            prefix=prefix,
+            initial={
+                "every": row.every,
+                "unit": row.unit,
+                "lead_days": row.lead_days,
+                "estimate_minutes": row.estimate_minutes,
+                "switched_off": row.customer_id is not None and not row.active,
+            },
+        )

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from . import campaign_staff_views as campaign_views
-from . import service_level_views, staff_views
+from . import customer_cadence_views, service_level_views, staff_views
 from .segment_views import (
     segment_detail,
     segment_edit,
@@ -20,6 +20,22 @@ urlpatterns = [
     path("contacts/<int:pk>/skip/", staff_views.contact_skip, name="contact-skip"),
     path("not-contacted/", staff_views.not_contacted, name="not-contacted"),
     path("team/tasks/", staff_views.tasks_team, name="team-tasks"),
+    # A customer's own contact cadences (customer_cadence_views).
+    path(
+        "customers/<int:pk>/contact-plan/",
+        customer_cadence_views.customer_contact_plan,
+        name="customer-contact-plan",
+    ),
+    path(
+        "customers/<int:pk>/contact-plan/<str:kind>/",
+        customer_cadence_views.customer_cadence_save,
+        name="customer-cadence-save",
+    ),
+    path(
+        "customers/<int:pk>/contact-plan/<str:kind>/remove/",
+        customer_cadence_views.customer_cadence_delete,
+        name="customer-cadence-remove",
+    ),
     path("team/tasks/<int:pk>/reassign/", staff_views.task_reassign, name="task-reassign"),
     path("team/tasks/<int:pk>/done/", staff_views.task_finish, name="task-finish"),
     # Saved segments (segment_views).

@@ -48,6 +48,26 @@ CREDIT_NOTE_REASON_PATTERNS: tuple[str, ...] = (
     gettext_noop("Refund: automatic renewal of contract %(number)s undone"),
 )
 
+# Reasons the code gives a contract's status changes and events (the staff timeline,
+# lifecycle.auto_renewal_state.event_reason_text; tests/core/test_stored_texts.py).
+CONTRACT_EVENT_REASON_PATTERNS: tuple[str, ...] = (
+    # renewals/services/quotes.py, successors.py, outcomes.py, cases.py
+    gettext_noop("Quote revised"),
+    gettext_noop("Taken over by the renewal quote"),
+    gettext_noop("Replaced by the automatic renewal"),
+    gettext_noop("Renewal lost"),
+    gettext_noop("The term ended without a renewal"),
+    # lifecycle/contract_withdrawal.py, renewal_undo.py, auto_renewal.py
+    gettext_noop("Withdrawal by the customer within the withdrawal period"),
+    gettext_noop("Automatic renewal undone by the customer"),
+    gettext_noop("Renewed automatically under the customer's consent"),
+    gettext_noop("Auto-renewal"),
+    gettext_noop(
+        "Continues for an indefinite period after the initial term: the customer may end it "
+        "at any time, with at most %(months)s month(s) notice."
+    ),
+)
+
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
@@ -81,14 +101,19 @@ def _matchers(msgids: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...
     return tuple(found)
 
 
-def stored_text_display(*, text: str, patterns: tuple[str, ...]) -> str:
-    """``text`` (stored in whichever language) in the active language when it follows one
-    of ``patterns`` (msgids), else as stored."""
+def _rebuilt(text: str, patterns: tuple[str, ...]) -> str | None:
     for msgid, regex in _matchers(patterns):
         match = regex.match(text)
         if match is not None:
             return gettext(msgid) % match.groupdict()
-    return text
+    return None
+
+
+def stored_text_display(*, text: str, patterns: tuple[str, ...]) -> str:
+    """``text`` (stored in whichever language) in the active language when it follows one
+    of ``patterns`` (msgids), else as stored."""
+    rebuilt = _rebuilt(text, patterns)
+    return text if rebuilt is None else rebuilt
 
 
 def document_title_display(*, kind: str, title: str) -> str:
@@ -99,3 +124,13 @@ def document_title_display(*, kind: str, title: str) -> str:
 def credit_note_reason_display(reason: str) -> str:
     """A credit note's stored reason in the active language."""
     return stored_text_display(text=reason, patterns=CREDIT_NOTE_REASON_PATTERNS)
+
+
+def contract_event_reason_display(reason: str) -> str:
+    """A contract event's stored reason in the active language. One that follows no known
+    pattern is looked up as a source text (a reason stored in English, such as a renewal
+    case's flag, translates); a reason someone typed comes back as typed."""
+    if not reason:
+        return ""
+    rebuilt = _rebuilt(reason, CONTRACT_EVENT_REASON_PATTERNS)
+    return gettext(reason) if rebuilt is None else rebuilt

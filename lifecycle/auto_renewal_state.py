@@ -18,10 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.utils.translation import gettext
-
 from contracts.models import Contract, ContractEvent, ContractStatus
 from core.models import Task
+from core.stored_texts import contract_event_reason_display
 from renewals.services.outcomes import blocked_auto_renewal_key
 
 from . import compliance_renewal
@@ -79,11 +78,12 @@ def held_cause(event: ContractEvent) -> str:
 
 def event_reason_text(event: ContractEvent) -> str:
     """A contract event's reason for a timeline, in the reader's language: a hold's from
-    its codes; a reason stored as an English source text (a case's flag) translated; any
-    other as written."""
+    its codes; a reason the code wrote rebuilt in the reader's language whichever language
+    it was stored in (core.stored_texts); one stored as an English source text (a case's
+    flag) translated; any other as written."""
     if event.kind == HELD:
         return held_reason_text(event)
-    return gettext(event.reason) if event.reason else ""
+    return contract_event_reason_display(event.reason)
 
 
 def blocked_renewal_task(contract: Contract) -> Task | None:

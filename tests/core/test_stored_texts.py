@@ -1,5 +1,6 @@
-"""A credit note's reason written by the code is shown in the reader's language: the
-customer on the portal and staff members may read different languages (core.stored_texts)."""
+"""Reasons written by the code are shown in the reader's language: a credit note's (the
+customer on the portal and staff members may read different languages) and a contract
+event's (staff members in either language read the timeline); core.stored_texts."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from billing.services import credit_note_issue
-from core.stored_texts import credit_note_reason_display
+from contracts.services import event_record
+from core.stored_texts import contract_event_reason_display, credit_note_reason_display
 from tests.factories import ContractFactory, CustomerFactory, PortalAccountFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +95,47 @@ def test_the_staff_credit_note_list_shows_an_english_stored_reason_in_chinese(cl
     html = client.get(reverse("billing:credit-notes")).content.decode()
 
     assert f"退款：撤销合同 {contract.number} 的自动续约" in html
+
+
+# --- Contract event reasons (the staff timeline) --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("stored", "english", "chinese"),
+    [
+        ("报价已修改", "Quote revised", "报价已修改"),
+        ("Renewal lost", "Renewal lost", "续约流失"),
+        (
+            "客户撤销了自动续约",
+            "Automatic renewal undone by the customer",
+            "客户撤销了自动续约",
+        ),
+        (
+            "首个合同期满后转为不定期合同：客户可随时终止，提前通知期最长 3 个月。",
+            "Continues for an indefinite period after the initial term: the customer may end "
+            "it at any time, with at most 3 month(s) notice.",
+            "首个合同期满后转为不定期合同：客户可随时终止，提前通知期最长 3 个月。",
+        ),
+        # typed by a manager (voiding a contract): as typed
+        ("客户要求作废", "客户要求作废", "客户要求作废"),
+        ("", "", ""),
+    ],
+)
+def test_a_contract_event_reason_reads_in_the_active_language(stored, english, chinese):
+    with translation.override("en"):
+        assert contract_event_reason_display(stored) == english
+    with translation.override("zh-hans"):
+        assert contract_event_reason_display(stored) == chinese
+
+
+def test_the_staff_timeline_shows_a_chinese_stored_reason_in_english(client):
+    manager = StaffFactory(language="en")
+    contract = ContractFactory(customer=CustomerFactory(account_manager=manager), owner=manager)
+    event_record(contract=contract, kind="note", reason="客户在撤回期内撤回合同")
+    client.force_login(manager)
+    client.cookies.load({"django_language": "en"})
+
+    html = client.get(reverse("contracts:detail", kwargs={"pk": contract.pk})).content.decode()
+
+    assert "Withdrawal by the customer within the withdrawal period" in html
+    assert "客户在撤回期内撤回合同" not in html

@@ -275,7 +275,9 @@ PAGES = [
     ),
     Page("contract detail", _u("contracts:detail", "contract"), "manager", 15),
     Page("renewal pipeline", _u("renewals:pipeline"), "manager", 14),
-    Page("renewal case", _u("renewals:case", "case"), "manager", 10),
+    # One read for what the automatic renewal will do (its consent; the term and price only
+    # when it is coming): lifecycle.auto_renewal_outlook.
+    Page("renewal case", _u("renewals:case", "case"), "manager", 11),
     Page("outbox", _u("notifications:outbox"), "lead", 9),
     Page("failed messages", _u("notifications:failed"), "lead", 9),
     Page("my notifications", _u("notifications:mine"), "manager", 7),
@@ -302,7 +304,8 @@ PAGES = [
     Page("portal feedback", _u("portal:feedback-detail", "feedback"), "portal", 9),
     Page("portal invoice", _u("portal:invoice", "invoice"), "portal", 8),
     Page("portal cancellation", _u("portal:cancellation-detail", "request"), "portal", 8),
-    Page("portal renewal", _u("portal:renewal", "contract"), "portal", 11),
+    # ... and, like the case page, what the automatic renewal will do.
+    Page("portal renewal", _u("portal:renewal", "contract"), "portal", 12),
     # API lists (page_size 200: every row of the bigger book is serialised)
     *(
         Page(f"API {name}", _q(f"api:{name}-list", "page_size=200"), "api", 8)

@@ -15,7 +15,7 @@ from contracts.term_length import TermClass
 from core.widgets import FastSelect
 from relations.segment_models import Segment
 from relations.segments import segment_members, segments_visible_to
-from relations.selectors import not_contacted_in
+from relations.selectors import NOT_CONTACTED_POPULATION, not_contacted_in
 
 from .country_codes import country_choices, default_country, normalise_code, region_choices
 from .models import Contact, Customer, Tier
@@ -92,10 +92,12 @@ class CustomerFilterForm(ManagerFilterMixin, forms.Form):
         widget=FastSelect(attrs={"class": "form-select"}),
         error_messages={"invalid_choice": _("This segment does not exist or is not shared.")},
     )
-    # No call, visit, e-mail or meeting in this many days (relations.selectors, the rule of
-    # the "not contacted" list), applied to the whole book.
+    # No call, visit, e-mail or meeting in this many days, among the customers with a
+    # contract in force: relations.selectors.not_contacted_in, the one rule of the
+    # dashboard figure and the "not contacted" list, so the three agree for the same N.
     not_contacted = forms.IntegerField(
         label=_("Not contacted in (days)"),
+        help_text=NOT_CONTACTED_POPULATION,
         required=False,
         min_value=1,
         max_value=3650,

@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.models import Task, User
 from customers.models import Customer
@@ -48,18 +49,24 @@ def _last_contact_before(since: dt.date) -> Q:
     return Q(last_contact__isnull=True) | Q(last_contact__lt=start)
 
 
+# Who "not contacted in N days" counts, said on every page that shows it.
+NOT_CONTACTED_POPULATION = _("Customers with a contract in force only.")
+
+
 def not_contacted_in(*, as_of: dt.date, days: int) -> Q:
-    """A condition on Customer rows: no call, visit, email or meeting in the ``days`` days
-    up to ``as_of`` (the rule of :func:`customers_not_contacted`, for the customer list's
-    filter, which applies it to the user's whole book). An EXISTS per row: the query count
-    of a page using it does not grow with its rows."""
+    """The one rule of "not contacted in N days", for the dashboard figure, the list it
+    links to and the customer list's filter: a customer with a contract in force (active,
+    scheduled or awaiting payment: those the contact plans look after; a customer whose
+    contracts ended is win-back's, not a contact owed) and no call, visit, email or
+    meeting in the ``days`` days up to ``as_of``. EXISTS per row: the query count of a
+    page using it does not grow with its rows."""
     start = timezone.make_aware(
         dt.datetime.combine(not_contacted_since(as_of=as_of, days=days), dt.time.min)
     )
     recent = Interaction.objects.filter(
         customer_id=OuterRef("pk"), kind__in=CONTACT_KINDS, at__gte=start
     )
-    return ~Q(Exists(recent))
+    return customers_in_care() & ~Q(Exists(recent))
 
 
 @dataclass(frozen=True)
@@ -98,14 +105,15 @@ def due_contacts(
 def customers_not_contacted(
     *, scope: TeamScope, as_of: dt.date, days: int, manager_id: int | None = None
 ) -> QuerySet[Customer]:
-    """Customers in care (a contract in force) without a call, visit, email or meeting
-    in the ``days`` days up to ``as_of``; never contacted first, then the longest ago."""
-    qs = scope.apply(Customer.objects.filter(customers_in_care()), field="account_manager")
+    """The customers of :func:`not_contacted_in` in the scope, with their last contact;
+    never contacted first, then the longest ago."""
+    qs = scope.apply(
+        Customer.objects.filter(not_contacted_in(as_of=as_of, days=days)), field="account_manager"
+    )
     if manager_id:
         qs = qs.filter(account_manager_id=manager_id)
     return (
         qs.annotate(last_contact=last_contact_at())
-        .filter(_last_contact_before(not_contacted_since(as_of=as_of, days=days)))
         .select_related("account_manager")
         .order_by(F("last_contact").asc(nulls_first=True), "name", "pk")
     )
@@ -194,6 +202,7 @@ def relations_dashboard_figures(*, scope: TeamScope, as_of: dt.date) -> dict[str
     contacts = due_contacts(scope=scope, as_of=as_of)
     return {
         "not_contacted_days": days,
+        "not_contacted_population": NOT_CONTACTED_POPULATION,
         "not_contacted": customers_not_contacted(scope=scope, as_of=as_of, days=days).count(),
         "due_contacts": contacts.count(),
         "overdue_contacts": contacts.filter(due_date__lt=as_of).count(),

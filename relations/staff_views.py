@@ -31,6 +31,7 @@ from .forms import (
 )
 from .models import PlannedContact
 from .selectors import (
+    NOT_CONTACTED_POPULATION,
     customers_not_contacted,
     due_contacts,
     not_contacted_days_default,
@@ -151,7 +152,14 @@ def not_contacted(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "relations/not_contacted.html",
-        {"form": form, "days": days, "page_obj": page, "today": today, "scope": scope},
+        {
+            "form": form,
+            "days": days,
+            "page_obj": page,
+            "today": today,
+            "scope": scope,
+            "population": NOT_CONTACTED_POPULATION,
+        },
     )
 
 

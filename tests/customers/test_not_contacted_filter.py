@@ -14,10 +14,11 @@ import time_machine
 from django.conf import settings
 from django.urls import reverse
 
+from contracts.models import ContractStatus
 from insights.models import Interaction, InteractionKind
 from relations.segment_criteria import SegmentCriteria
 from relations.segments import segment_save
-from tests.factories import CustomerFactory
+from tests.factories import ContractFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -36,15 +37,23 @@ def _contact(customer, kind, days_ago):
     )
 
 
+def _in_care(**kwargs):
+    # The filter counts customers with a contract in force (relations.selectors.not_contacted_in;
+    # tests/relations/test_not_contacted_population.py covers the others).
+    customer = CustomerFactory(**kwargs)
+    ContractFactory(customer=customer, status=ContractStatus.ACTIVE, end_date=dt.date(2027, 6, 30))
+    return customer
+
+
 @pytest.fixture
 def book(manager):
-    never = CustomerFactory(account_manager=manager, name="Never called", tier="A")
-    long_ago = CustomerFactory(account_manager=manager, name="Called long ago", tier="B")
+    never = _in_care(account_manager=manager, name="Never called", tier="A")
+    long_ago = _in_care(account_manager=manager, name="Called long ago", tier="B")
     _contact(long_ago, InteractionKind.CALL, 45)
-    recent = CustomerFactory(account_manager=manager, name="Visited lately", tier="A")
+    recent = _in_care(account_manager=manager, name="Visited lately", tier="A")
     _contact(recent, InteractionKind.VISIT, 10)
     _contact(recent, InteractionKind.CALL, 200)
-    noted = CustomerFactory(account_manager=manager, name="Only a note", tier="A")
+    noted = _in_care(account_manager=manager, name="Only a note", tier="A")
     _contact(noted, InteractionKind.NOTE, 1)
     # Someone else's customer, never contacted: outside the manager's book.
     CustomerFactory(name="Not mine")

@@ -87,6 +87,17 @@ def cancellation_submit(
         raise DomainError(_("Choose how you want to end the contract."))
     if reason not in Reason.values:
         raise DomainError(_("Choose a reason."))
+    # Saved as given otherwise: every caller passes one of the choices (the portal its
+    # default, the staff form, the API and the demo Channel.STAFF), anything else is a bug.
+    if channel not in Channel.values:
+        raise DomainError(
+            _(
+                "Unknown channel %(channel)s: a cancellation request comes from the portal "
+                "or from staff on behalf of the customer."
+            )
+            % {"channel": repr(channel)},
+            code="invalid_channel",
+        )
     if token:
         existing = CancellationRequest.objects.filter(submission_token=token).first()
         if existing is not None and existing.contract_id == contract.pk:

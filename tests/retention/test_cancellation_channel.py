@@ -10,7 +10,6 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from api.services import api_token_create
-
 from core.errors import DomainError
 from retention import services
 from retention.models import CancellationRequest, Channel

@@ -22,7 +22,6 @@ from typing import Any
 
 from django.db.models import Min
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from billing.models import Invoice
 from billing.services import add_months
@@ -37,6 +36,8 @@ from loyalty.models import (
     PointsEntry,
     Privilege,
     PrivilegeKind,
+    ReasonCode,
+    Redemption,
     Reward,
     RewardKind,
     Trigger,
@@ -45,6 +46,7 @@ from loyalty.selectors import points_available
 from loyalty.services import (
     SIGNED_STATUSES,
     anniversary,
+    english_reason,
     expiry_date,
     points_adjust,
     reward_redeem,
@@ -64,6 +66,13 @@ RULE_SPECS: list[tuple[str, str, str, str, int, str | None, int]] = [
     ("anniversary", "合作周年", "Anniversary as a customer", Trigger.TENURE, 200, None, 24),
     ("referral-signed", "推荐签约", "Referred customer signed", Trigger.REFERRAL, 500, None, 24),
 ]
+
+# The extra services' descriptions name the service only: the quote line adds that it is
+# complimentary ("（会员礼遇·金卡，免费）"), so "free" here would read twice. The first
+# seeds wrote these; a later run rewords them where an admin left them unchanged.
+OLD_DESCRIPTIONS = {
+    "每季度一次免费系统健康检查": ("每季度一次系统健康检查", "A system health check every quarter"),
+}
 
 # The products the levels' extra services give (complimentary lines on the members'
 # renewal quotes): code, name, price per billing period, billing period. Sold on their
@@ -96,8 +105,8 @@ LEVEL_SPECS: list[tuple[str, str, str, int, list[PrivilegeSpec]]] = [
                 PrivilegeKind.EXTRA_SERVICE,
                 "0",
                 None,
-                "每季度一次免费系统健康检查",
-                "A free system health check every quarter",
+                "每季度一次系统健康检查",
+                "A system health check every quarter",
                 "SVC-HEALTH",
             ),
         ],
@@ -226,6 +235,10 @@ def loyalty_catalogue_seed(*, today: dt.date | None = None) -> int:
                     Privilege.objects.filter(
                         level=level, kind=kind, description=description, plan__isnull=True
                     ).update(plan=service_plans[plan_code])
+            for old, (description, description_en) in OLD_DESCRIPTIONS.items():
+                Privilege.objects.filter(
+                    level=level, kind=PrivilegeKind.EXTRA_SERVICE, description=old
+                ).update(description=description, description_en=description_en)
             continue
         for kind, percent, hours, description, description_en, plan_code in privileges:
             Privilege.objects.create(
@@ -276,8 +289,17 @@ def loyalty_history_seed(
     entries: list[PointsEntry] = []
 
     def earn(
-        customer_id: int, trigger: str, subject: str, on: dt.date, amount: Any, reason: str
+        customer_id: int,
+        trigger: str,
+        subject: str,
+        on: dt.date,
+        amount: Any,
+        code: str,
+        params: dict[str, Any],
     ) -> None:
+        # As the services write it: the code and parameters (worded for each reader),
+        # the English wording stored.
+        reason = english_reason(code, params)
         for rule in rules[trigger]:
             points = rule_points(rule=rule, amount=amount)
             if points > 0:
@@ -290,7 +312,9 @@ def loyalty_history_seed(
                         dedupe_key=f"{rule.code}:{subject}"[:120],
                         on=on,
                         expires_on=expiry_date(rule=rule, on=on),
-                        reason=reason[:300],
+                        reason=reason,
+                        reason_code=code,
+                        reason_params=params,
                         created_at=_noon(on),
                     )
                 )
@@ -304,8 +328,15 @@ def loyalty_history_seed(
     ):
         paid_on = timezone.localdate(paid_at)
         if launch < paid_on <= min(due, today):
-            reason = _("Invoice %(number)s paid on time") % {"number": number}
-            earn(customer_id, Trigger.ON_TIME_PAYMENT, f"invoice:{number}", paid_on, amount, reason)
+            earn(
+                customer_id,
+                Trigger.ON_TIME_PAYMENT,
+                f"invoice:{number}",
+                paid_on,
+                amount,
+                ReasonCode.ON_TIME_PAYMENT,
+                {"number": number},
+            )
     renewals = ContractEvent.objects.filter(
         contract__customer_id__in=ids, to_status="renewed"
     ).order_by("at", "id")
@@ -314,8 +345,15 @@ def loyalty_history_seed(
     ):
         on = timezone.localdate(at)
         if launch < on <= today:
-            reason = _("Renewal of contract %(number)s") % {"number": number}
-            earn(customer_id, Trigger.RENEWAL, f"contract:{contract_id}", on, amount, reason)
+            earn(
+                customer_id,
+                Trigger.RENEWAL,
+                f"contract:{contract_id}",
+                on,
+                amount,
+                ReasonCode.RENEWAL,
+                {"number": number},
+            )
     firsts = (
         Contract.objects.filter(customer_id__in=ids, status__in=SIGNED_STATUSES)
         .values("customer_id")
@@ -326,14 +364,14 @@ def loyalty_history_seed(
         years = 1
         while (on := anniversary(row["since"], years)) <= today:
             if on > launch:
-                reason = _("%(years)s years as a customer") % {"years": years}
                 earn(
                     row["customer_id"],
                     Trigger.TENURE,
                     f"customer:{row['customer_id']}:year:{years}",
                     on,
                     None,
-                    reason,
+                    ReasonCode.TENURE,
+                    {"years": years},
                 )
             years += 1
     # ON CONFLICT DO NOTHING: an occasion a reaction already paid out earns once.
@@ -385,7 +423,8 @@ def _expiries(*, customer_ids: list[int], today: dt.date) -> list[PointsEntry]:
                         kind=EntryKind.EXPIRE,
                         points=-due,
                         on=expires_on,
-                        reason=_("Points expired"),
+                        reason=english_reason(ReasonCode.EXPIRY),
+                        reason_code=ReasonCode.EXPIRY,
                         created_at=_noon(expires_on),
                     )
                 )
@@ -405,13 +444,16 @@ def _redeem_and_adjust(
     customers = Customer.objects.in_bulk(ordered)
     first = next((customers[pk] for pk in ordered if pk in customers), None)
     if first is not None:
-        points_adjust(
+        welcome_on = today - dt.timedelta(days=40)
+        entry = points_adjust(
             customer=first,
             points=WELCOME_POINTS,
             reason="会员计划上线欢迎积分",
             by=by,
-            on=today - dt.timedelta(days=40),
+            on=welcome_on,
         )
+        # Recorded on its day, like the rest of the history (not at the seed's moment).
+        PointsEntry.objects.filter(pk=entry.pk).update(created_at=_noon(welcome_on))
         adjusted = 1
     reward = (
         Reward.objects.filter(is_active=True, kind=RewardKind.SERVICE)
@@ -426,9 +468,13 @@ def _redeem_and_adjust(
         if customer is None or points_available(customer=customer, on=on) < reward.points_cost:
             continue
         try:
-            reward_redeem(customer=customer, reward=reward, on=on, by=by)
+            redemption = reward_redeem(customer=customer, reward=reward, on=on, by=by)
         except DomainError:  # the reward's rules changed under us: try the next customer
             continue
+        # Redeemed on the ledger row's day: the staff page's redemptions and ledger agree
+        # (the service stamps the moment it runs, which for the seed is today).
+        Redemption.objects.filter(pk=redemption.pk).update(created_at=_noon(on))
+        PointsEntry.objects.filter(redemption=redemption).update(created_at=_noon(on))
         redeemed = 1
         break
     return redeemed, adjusted

@@ -152,15 +152,12 @@ def demo_seed(
     requested = _cancellation_requests(today=today, count=min(3, customers // 10))
     if requested:
         log(f"cancellation requests: {requested}")
-    shown = showcase_write(portal_users=demo.portal_users, today=today)
-    # The quoted renewals' successor contracts.
-    demo.contracts += sum(role in shown for role in (READY_TO_SIGN, READY_TO_PAY))
-    if shown:
-        log("portal customers: " + ", ".join(f"{code} {role}" for role, code in shown.items()))
-    # After the showcase: its quotes keep the amounts the logins list promises. The
-    # programme's levels then discount the renewal quotes made from here on.
+    # Before the showcase: its renewal quotes are made through the renewal services, which
+    # give a member the level's benefits (discount, complimentary service, reason rows)
+    # as they do for any quote, so the programme and the members' points must exist by
+    # then. (logins.py reads the quotes' amounts back from the database.)
     with transaction.atomic():
-        loyalty_catalogue_seed()
+        loyalty_catalogue_seed(today=today)
         points = loyalty_history_seed(
             customer_ids=list(Customer.objects.filter(code__in=codes).values_list("pk", flat=True)),
             showcase_ids=[
@@ -174,6 +171,11 @@ def demo_seed(
         f"loyalty: {points.earned} earnings, {points.expired} expiries, "
         f"{points.redeemed} redemption, {points.adjusted} adjustment"
     )
+    shown = showcase_write(portal_users=demo.portal_users, today=today)
+    # The quoted renewals' successor contracts.
+    demo.contracts += sum(role in shown for role in (READY_TO_SIGN, READY_TO_PAY))
+    if shown:
+        log("portal customers: " + ", ".join(f"{code} {role}" for role, code in shown.items()))
     return demo
 
 

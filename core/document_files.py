@@ -9,8 +9,9 @@ paid now says "Paid", a quote re-rendered after a price change shows other figur
 be a different document under the old number, so it is never served in its place.
 
 When no exact copy can be had, the person asking gets a page in their language saying so,
-and staff are told: an error in the log and a task for the account manager (one per
-document, whatever the number of tries: the dedupe key).
+and an error goes to the log. The page has a button that tells staff: a POST (a GET never
+writes) that gives the account manager a task (one per document, whatever the number of
+tries: the dedupe key).
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import FileResponse, HttpRequest
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -88,15 +90,8 @@ def document_bytes(
 
 
 def document_missing_report(*, document: Document) -> None:
-    """Tell staff that a document's file is gone: an error in the log and a task for the
-    contract's owner (else the customer's account manager), once per document."""
-    logger.error(
-        "document %s (%s, %s) has no readable file at %r and no identical copy could be made",
-        document.pk,
-        document.kind,
-        document.title,
-        document.file.name,
-    )
+    """Tell staff that a document's file is gone: a task for the contract's owner (else
+    the customer's account manager), once per document."""
     contract = document.contract
     customer = document.customer
     manager = None
@@ -146,7 +141,19 @@ def document_response(
             return FileResponse(handle, as_attachment=as_attachment, filename=filename)
     data = document_bytes(document=document, rerender=rerender)
     if data is None:
-        document_missing_report(document=document)
+        logger.error(
+            "document %s (%s, %s) has no readable file at %r and no identical copy could be made",
+            document.pk,
+            document.kind,
+            document.title,
+            document.file.name,
+        )
+        if request.method == "POST":  # the page's button: tell staff, then back to it
+            document_missing_report(document=document)
+            messages.success(
+                request, _("Thank you. Your account manager has been asked to restore it.")
+            )
+            return redirect(request.get_full_path())
         return render(
             request,
             unavailable_template,

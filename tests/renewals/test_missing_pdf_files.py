@@ -1,6 +1,7 @@
 """A stored PDF whose file is gone from media storage (wiped, host moved without media/):
 never a 500. An exact copy (same SHA-256) is served again; when none can be made, a page
-in the user's language says the file is unavailable and staff get a task."""
+in the user's language says the file is unavailable; its button (a POST: a GET writes
+nothing) gives the account manager a task."""
 
 from __future__ import annotations
 
@@ -105,13 +106,22 @@ def test_a_changed_invoice_is_not_re_rendered_under_its_old_hash_the_customer_is
     customer_client.cookies["django_language"] = "en"
     second = customer_client.get(url)
 
-    # then a page (not a 500) says the file is unavailable; staff have one task and a log line
+    # then a page (not a 500) says the file is unavailable, and the log says so; a GET
+    # writes nothing
     assert first.status_code == UNAVAILABLE and second.status_code == UNAVAILABLE
     assert "文件暂时无法提供" in first.content.decode()
     assert "Document unavailable" in second.content.decode()
+    assert f"document {doc.pk}" in caplog.text
+    assert not _missing_tasks(doc)
+
+    # when the customer presses the page's button (twice)
+    for _ in range(2):
+        asked = customer_client.post(url)
+        assert asked.status_code == 302 and asked.url == url
+    # then the account manager has one task, and the page thanks the customer
     tasks = _missing_tasks(doc)
     assert len(tasks) == 1 and tasks[0].customer_id == invoice.customer_id
-    assert f"document {doc.pk}" in caplog.text
+    assert "account manager has been asked" in customer_client.get(url).content.decode()
 
 
 def test_a_lost_receipt_is_made_again_identically(customer_client, invoice, manager):
@@ -133,10 +143,13 @@ def test_staff_get_the_unavailable_page_for_a_changed_invoice(staff_client, invo
     )
     _lose_file(doc)
 
-    response = staff_client.get(reverse("billing:invoice-pdf", args=[invoice.pk]))
+    url = reverse("billing:invoice-pdf", args=[invoice.pk])
+    response = staff_client.get(url)
 
     assert response.status_code == UNAVAILABLE
     assert "Document unavailable" in response.content.decode()
+    assert not _missing_tasks(doc)
+    staff_client.post(url)
     assert len(_missing_tasks(doc)) == 1
 
 
@@ -206,11 +219,13 @@ def test_a_lost_paper_scan_cannot_be_made_again_staff_are_told(staff_client, sen
     scan = sent_quote.signature.document
     _lose_file(scan)
 
-    response = staff_client.get(reverse("renewals:document", args=[sent_quote.case.pk, "signed"]))
+    url = reverse("renewals:document", args=[sent_quote.case.pk, "signed"])
+    response = staff_client.get(url)
 
     assert response.status_code == UNAVAILABLE
     body = response.content.decode()
     assert "Document unavailable" in body and scan.sha256 in body
+    staff_client.post(url)
     tasks = _missing_tasks(scan)
     assert len(tasks) == 1 and "Document file missing" in tasks[0].title
 
@@ -246,10 +261,13 @@ def test_a_lost_upload_in_the_portal_documents_gives_the_unavailable_page(
     _lose_file(doc)
     customer_client.cookies["django_language"] = "zh-hans"
 
-    response = customer_client.get(reverse("portal:document-download", args=[doc.pk]))
+    url = reverse("portal:document-download", args=[doc.pk])
+    response = customer_client.get(url)
 
     assert response.status_code == UNAVAILABLE
     assert "文件暂时无法提供" in response.content.decode()
+    assert not _missing_tasks(doc)
+    customer_client.post(url)
     assert len(_missing_tasks(doc)) == 1
 
 
@@ -272,3 +290,21 @@ def test_staff_downloading_a_lost_scan_from_the_documents_get_the_unavailable_pa
 
     assert response.status_code == UNAVAILABLE
     assert "Document unavailable" in response.content.decode()
+
+
+def test_another_customer_cannot_ask_about_someone_elses_document(client, renewing_contract):
+    doc = document_store(
+        data=b"%PDF-1.4 an upload",
+        kind=DocumentKind.OTHER,
+        title="Site survey",
+        customer=renewing_contract.customer,
+        contract=renewing_contract,
+        filename="survey.pdf",
+    )
+    _lose_file(doc)
+    client.force_login(PortalAccountFactory().user)
+
+    response = client.post(reverse("portal:document-download", args=[doc.pk]))
+
+    assert response.status_code == 404
+    assert not _missing_tasks(doc)

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -123,24 +124,68 @@ def campaign_render(
 
 
 @dataclass(frozen=True)
+class SkipCount:
+    outcome: str  # a RecipientOutcome other than queued
+    count: int
+    reason: str  # said for the campaign's channel: "no e-mail address", "no mobile number"
+
+
+@dataclass(frozen=True)
 class CampaignPreview:
     member_count: int
     sample: Customer | None
     rendered: list[RenderedCampaign]
+    # Who would be sent the message today and who skipped, by the send's own rules.
+    send_count: int = 0
+    skipped: list[SkipCount] = field(default_factory=list)
+
+    @property
+    def skipped_count(self) -> int:
+        return sum(s.count for s in self.skipped)
+
+
+# The order the preview lists the reasons in.
+SKIP_ORDER = (RecipientOutcome.OPTED_OUT, RecipientOutcome.CHANNEL_OFF, RecipientOutcome.NO_ADDRESS)
+
+
+def skip_reason(outcome: str, channel: str) -> str:
+    """Why a member is skipped, in words that fit the channel."""
+    if outcome == RecipientOutcome.OPTED_OUT:
+        return _("opted out of marketing")
+    if outcome == RecipientOutcome.CHANNEL_OFF:
+        return {
+            CampaignChannel.EMAIL: _("e-mail switched off in their preferences"),
+            CampaignChannel.SMS: _("SMS switched off in their preferences"),
+            CampaignChannel.IN_APP: _("portal messages switched off in their preferences"),
+        }[CampaignChannel(channel)]
+    if outcome == RecipientOutcome.NO_ADDRESS:
+        return _("no mobile number") if channel == CampaignChannel.SMS else _("no e-mail address")
+    return str(RecipientOutcome(outcome).label)
 
 
 def campaign_preview(campaign: Campaign, *, as_of: dt.date, viewer: Any) -> CampaignPreview:
-    """How many members the segment has today (in the viewer's book) and the message in
-    each language, rendered for the first of them."""
+    """How many members the segment has today (in the viewer's book), how many of them
+    the message would reach and who would be skipped and why (``campaign_audience``, the
+    send's own rules), and the message in each language, rendered for the first member."""
     members = segment_members(campaign.segment, as_of=as_of, viewer=viewer)
     sample = members.select_related("account_manager").first()
     link = settings.SITE_URL + "/portal/campaigns/…" if campaign.link_url else ""
+    counts: dict[str, int] = {}
+    for batch in campaign_audience(campaign, as_of=as_of, viewer=viewer):
+        for member in batch:
+            counts[member.outcome] = counts.get(member.outcome, 0) + 1
     return CampaignPreview(
-        member_count=members.count(),
+        member_count=sum(counts.values()),
         sample=sample,
         rendered=[
             campaign_render(campaign, language=lang, customer=sample, link=link)
             for lang in LANGUAGES
+        ],
+        send_count=counts.get(RecipientOutcome.QUEUED, 0),
+        skipped=[
+            SkipCount(outcome=str(o), count=counts[o], reason=skip_reason(o, campaign.channel))
+            for o in SKIP_ORDER
+            if counts.get(o)
         ],
     )
 
@@ -243,41 +288,65 @@ def _address(channel: str, contacts: dict[str, str]) -> str:
     return ""
 
 
-def campaign_deliver(campaign: Campaign, *, as_of: dt.date) -> dict[str, int]:
-    """Queue the campaign to every member at ``as_of`` (idempotent: run it again and
-    nobody gets a second message). Returns the outcome counts of the run."""
+@dataclass(frozen=True)
+class AudienceMember:
+    customer: Customer
+    address: str  # the e-mail address or phone number the message goes to ("" in-app)
+    outcome: str  # RecipientOutcome: queued, or why the member is skipped
+
+
+def campaign_audience(
+    campaign: Campaign, *, as_of: dt.date, viewer: Any
+) -> Iterator[list[AudienceMember]]:
+    """The segment's members at ``as_of`` in ``viewer``'s book, in batches by id, each with
+    the address the message would go to and whether it is sent or why not (opted out of
+    marketing, channel switched off, no address). The one rule of the send and of the
+    preview: two queries per batch (the members with their latest marketing choice, their
+    primary contacts)."""
     members = with_marketing_opt_out(
-        segment_members(campaign.segment, as_of=as_of, viewer=campaign.owner)
+        segment_members(campaign.segment, as_of=as_of, viewer=viewer)
     ).select_related("account_manager")
-    counts: dict[str, int] = {}
     last = 0
     while True:
         batch = list(members.filter(pk__gt=last).order_by("pk")[:BATCH])
         if not batch:
-            break
+            return
         last = batch[-1].pk
         contacts = primary_contacts(customer_ids={c.pk for c in batch})
-        outcomes = {
-            c.pk: _outcome(campaign.channel, c, _address(campaign.channel, contacts.get(c.pk, {})))
-            for c in batch
-        }
+        audience = []
+        for c in batch:
+            address = _address(campaign.channel, contacts.get(c.pk, {}))
+            audience.append(
+                AudienceMember(
+                    customer=c, address=address, outcome=_outcome(campaign.channel, c, address)
+                )
+            )
+        yield audience
+
+
+def campaign_deliver(campaign: Campaign, *, as_of: dt.date) -> dict[str, int]:
+    """Queue the campaign to every member at ``as_of`` (idempotent: run it again and
+    nobody gets a second message). Returns the outcome counts of the run."""
+    counts: dict[str, int] = {}
+    for audience in campaign_audience(campaign, as_of=as_of, viewer=campaign.owner):
+        by_pk = {m.customer.pk: m for m in audience}
         CampaignRecipient.objects.bulk_create(
             [
-                CampaignRecipient(campaign=campaign, customer=c, outcome=outcomes[c.pk])
-                for c in batch
+                CampaignRecipient(campaign=campaign, customer=m.customer, outcome=m.outcome)
+                for m in audience
             ],
             ignore_conflicts=True,
         )
         # The rows as stored (a run before this one may have written them).
         pending = CampaignRecipient.objects.filter(
             campaign=campaign,
-            customer_id__in=outcomes,
+            customer_id__in=list(by_pk),
             outcome=RecipientOutcome.QUEUED,
             message__isnull=True,
         ).values_list("pk", "customer_id")
-        by_pk = {c.pk: c for c in batch}
         for recipient_id, customer_id in pending:
-            customer = by_pk[customer_id]
+            member = by_pk[customer_id]
+            customer = member.customer
             message = message_enqueue(
                 recipient_customer=customer,
                 channel=campaign.channel,
@@ -285,14 +354,14 @@ def campaign_deliver(campaign: Campaign, *, as_of: dt.date) -> dict[str, int]:
                 language=campaign_language(customer.language),
                 context=_message_context(campaign, customer, recipient_id),
                 dedupe_key=f"campaign:{campaign.pk}:{customer.pk}",
-                to_address=_address(campaign.channel, contacts.get(customer.pk, {})),
+                to_address=member.address,
             )
             if message is not None:
                 CampaignRecipient.objects.filter(pk=recipient_id, message__isnull=True).update(
                     message=message
                 )
-        for outcome in outcomes.values():
-            counts[outcome] = counts.get(outcome, 0) + 1
+        for member in audience:
+            counts[member.outcome] = counts.get(member.outcome, 0) + 1
     return counts
 
 

@@ -131,6 +131,7 @@ class ReferralAdmin(ReadOnlyAdmin):
 class QuoteBenefitAdmin(ReadOnlyAdmin):
     list_display = (
         "quote_ref",
+        "contract_ref",
         "customer",
         "level",
         "redemption",
@@ -139,4 +140,4 @@ class QuoteBenefitAdmin(ReadOnlyAdmin):
         "quantity",
         "created_at",
     )
-    search_fields = ("quote_ref", "customer__code")
+    search_fields = ("quote_ref", "contract_ref", "customer__code")

@@ -1,14 +1,27 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
 from core.models import Task
+
+
+@contextmanager
+def in_language_of(user: Any) -> Iterator[None]:
+    """Word what is written once for one staff member (a task's title and details) in
+    their language, not in the active one: that is the customer's when the customer acted
+    in the portal, the acting colleague's, or the worker's default. Build the strings
+    inside the block: ``with in_language_of(owner): task_create(assignee=owner, ...)``."""
+    with translation.override(getattr(user, "language", "") or settings.LANGUAGE_CODE):
+        yield
 
 
 def task_create(

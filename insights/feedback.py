@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from contracts.models import Contract
 from core.errors import DomainError
 from core.models import TaskKind
-from core.services import task_create
+from core.services import in_language_of, task_create
 from customers.access import customers_visible_to
 from customers.models import Customer
 from loyalty.models import Level
@@ -212,17 +212,18 @@ def feedback_submit(
     )
     feedback_opened_event(feedback, by=by)
     if customer.account_manager_id:
-        task_create(
-            assignee=customer.account_manager,
-            kind=TaskKind.FEEDBACK,
-            title=_("Answer %(ref)s: %(subject)s")
-            % {"ref": feedback.reference, "subject": feedback.subject},
-            details=feedback.body[:2000],
-            due_date=timezone.localtime(feedback.sla_due_at).date(),
-            customer=customer,
-            contract=contract,
-            dedupe_key=f"feedback:{feedback.pk}",
-        )
+        with in_language_of(customer.account_manager):
+            task_create(
+                assignee=customer.account_manager,
+                kind=TaskKind.FEEDBACK,
+                title=_("Answer %(ref)s: %(subject)s")
+                % {"ref": feedback.reference, "subject": feedback.subject},
+                details=feedback.body[:2000],
+                due_date=timezone.localtime(feedback.sla_due_at).date(),
+                customer=customer,
+                contract=contract,
+                dedupe_key=f"feedback:{feedback.pk}",
+            )
     return feedback
 
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import DomainError
 from core.models import TaskKind
-from core.services import task_create
+from core.services import in_language_of, task_create
 from customers.models import Customer
 from notifications import customer_messages
 
@@ -56,16 +56,18 @@ def interaction_log(
         customer=customer, kind=kind, at=at, summary=summary, by=by, next_follow_up=next_follow_up
     )
     if next_follow_up is not None:
-        task, _created = task_create(
-            assignee=customer.account_manager or by,
-            kind=TaskKind.FOLLOW_UP,
-            title=_("Follow up with %(customer)s") % {"customer": customer.name},
-            details=summary[:2000],
-            due_date=next_follow_up,
-            customer=customer,
-            # One task per log entry, however often the form is re-posted.
-            dedupe_key=f"interaction:{interaction.pk}",
-        )
+        assignee = customer.account_manager or by
+        with in_language_of(assignee):
+            task, _created = task_create(
+                assignee=assignee,
+                kind=TaskKind.FOLLOW_UP,
+                title=_("Follow up with %(customer)s") % {"customer": customer.name},
+                details=summary[:2000],
+                due_date=next_follow_up,
+                customer=customer,
+                # One task per log entry, however often the form is re-posted.
+                dedupe_key=f"interaction:{interaction.pk}",
+            )
         interaction.follow_up_task = task
         interaction.save(update_fields=["follow_up_task", "updated_at"])
     return interaction
@@ -83,17 +85,18 @@ def feedback_assign(*, feedback: Feedback, assignee: Any, by: Any) -> FeedbackAs
         feedback=feedback,
         defaults={"assignee": assignee, "assigned_by": by, "assigned_at": timezone.now()},
     )
-    task_create(
-        assignee=assignee,
-        kind=TaskKind.FEEDBACK,
-        title=_("Answer %(ref)s: %(subject)s")
-        % {"ref": feedback.reference, "subject": feedback.subject},
-        details=feedback.body[:2000],
-        due_date=max(timezone.localtime(feedback.sla_due_at).date(), timezone.localdate()),
-        customer=feedback.customer,
-        contract=feedback.contract,
-        dedupe_key=f"feedback:{feedback.pk}:assignee:{assignee.pk}",
-    )
+    with in_language_of(assignee):
+        task_create(
+            assignee=assignee,
+            kind=TaskKind.FEEDBACK,
+            title=_("Answer %(ref)s: %(subject)s")
+            % {"ref": feedback.reference, "subject": feedback.subject},
+            details=feedback.body[:2000],
+            due_date=max(timezone.localtime(feedback.sla_due_at).date(), timezone.localdate()),
+            customer=feedback.customer,
+            contract=feedback.contract,
+            dedupe_key=f"feedback:{feedback.pk}:assignee:{assignee.pk}",
+        )
     return assignment
 
 

@@ -36,7 +36,7 @@ from contracts.auto_renew_consent import contract_set_auto_renew
 from contracts.models import ConsentChannel, Contract, ContractStatus
 from contracts.services import event_record
 from core.models import TaskKind
-from core.services import task_create
+from core.services import in_language_of, task_create
 from payments.services.refunds import credit_note_refunds_start
 from renewals.services import case_lose_undone_renewal
 from retention import policy
@@ -191,17 +191,20 @@ def contract_exit(
     if not preview.paid_known:
         manager = contract.owner or contract.customer.account_manager
         if manager is not None:
-            task_create(
-                assignee=manager,
-                kind=TaskKind.CANCELLATION,
-                title=_("Check what was paid for contract %(number)s and refund the unused days")
-                % {"number": contract.number},
-                details=reason,
-                due_date=timezone.localdate(),
-                customer=contract.customer,
-                contract=contract,
-                dedupe_key=f"{kind}-paid-check:{contract.pk}",
-            )
+            with in_language_of(manager):
+                task_create(
+                    assignee=manager,
+                    kind=TaskKind.CANCELLATION,
+                    title=_(
+                        "Check what was paid for contract %(number)s and refund the unused days"
+                    )
+                    % {"number": contract.number},
+                    details=reason,
+                    due_date=timezone.localdate(),
+                    customer=contract.customer,
+                    contract=contract,
+                    dedupe_key=f"{kind}-paid-check:{contract.pk}",
+                )
     event_record(
         contract=contract,
         kind=kind,

@@ -24,7 +24,7 @@ from billing.models import (
 )
 from contracts.services import event_record
 from core.models import TaskKind
-from core.services import task_create
+from core.services import in_language_of, task_create
 from notifications.customer_messages import message_to_customer
 
 DUNNING_INTERVAL_DAYS = 7
@@ -105,16 +105,17 @@ def invoice_dunning_send(
             dedupe_key=f"dunning:{invoice.pk}:{level}",
         )
         if level >= 2 and invoice.customer.account_manager_id:
-            task_create(
-                assignee=invoice.customer.account_manager,
-                kind=TaskKind.FOLLOW_UP,
-                title=_("Invoice %(number)s is overdue (reminder %(level)s): call the customer")
-                % {"number": invoice.number, "level": level},
-                due_date=as_of,
-                customer=invoice.customer,
-                contract=invoice.contract,
-                dedupe_key=f"dunning-call:{invoice.pk}:{level}",
-            )
+            with in_language_of(invoice.customer.account_manager):
+                task_create(
+                    assignee=invoice.customer.account_manager,
+                    kind=TaskKind.FOLLOW_UP,
+                    title=_("Invoice %(number)s is overdue (reminder %(level)s): call the customer")
+                    % {"number": invoice.number, "level": level},
+                    due_date=as_of,
+                    customer=invoice.customer,
+                    contract=invoice.contract,
+                    dedupe_key=f"dunning-call:{invoice.pk}:{level}",
+                )
     return True
 
 

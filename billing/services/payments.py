@@ -25,7 +25,7 @@ from contracts.services import event_record
 from core.errors import DomainError
 from core.models import TaskKind
 from core.money import money, money_text
-from core.services import task_create
+from core.services import in_language_of, task_create
 
 from .invoices import _settle_if_done
 from .numbers_and_dates import _number
@@ -129,16 +129,21 @@ def _overpayment_task(invoice: Invoice, payment: Payment, excess: Decimal) -> No
     manager = invoice.customer.account_manager
     if manager is None:
         return
-    task_create(
-        assignee=manager,
-        kind=TaskKind.OTHER,
-        title=_("Over-payment of %(amount)s %(currency)s on %(invoice)s: refund or apply it")
-        % {"amount": money_text(excess), "currency": invoice.currency, "invoice": invoice.number},
-        due_date=timezone.localdate() + dt.timedelta(days=3),
-        customer=invoice.customer,
-        contract=invoice.contract,
-        dedupe_key=f"overpayment:{payment.pk}",
-    )
+    with in_language_of(manager):
+        task_create(
+            assignee=manager,
+            kind=TaskKind.OTHER,
+            title=_("Over-payment of %(amount)s %(currency)s on %(invoice)s: refund or apply it")
+            % {
+                "amount": money_text(excess),
+                "currency": invoice.currency,
+                "invoice": invoice.number,
+            },
+            due_date=timezone.localdate() + dt.timedelta(days=3),
+            customer=invoice.customer,
+            contract=invoice.contract,
+            dedupe_key=f"overpayment:{payment.pk}",
+        )
 
 
 # --- credit notes and refunds -------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from contracts.services import event_record
 from core.errors import DomainError
 from core.models import TaskKind
-from core.services import task_create
+from core.services import in_language_of, task_create
 
 from ..models import Channel, Message, MessageKind
 from .outbox import message_enqueue
@@ -46,17 +46,18 @@ def message_alert_failure(*, message: Message) -> None:
         logger.error("message %s failed and nobody owns it: %s", message.pk, message.last_error)
         return
     label = message.contract.number if message.contract is not None else str(message.customer or "")
-    task_create(
-        assignee=manager,
-        kind=TaskKind.FOLLOW_UP,
-        title=_("Message could not be delivered: %(what)s (%(channel)s) for %(label)s")
-        % {"what": message.kind, "channel": message.get_channel_display(), "label": label},
-        details=message.last_error,
-        due_date=timezone.localdate(),
-        customer=message.customer,
-        contract=message.contract,
-        dedupe_key=f"message-failed:{message.pk}",
-    )
+    with in_language_of(manager):
+        task_create(
+            assignee=manager,
+            kind=TaskKind.FOLLOW_UP,
+            title=_("Message could not be delivered: %(what)s (%(channel)s) for %(label)s")
+            % {"what": message.kind, "channel": message.get_channel_display(), "label": label},
+            details=message.last_error,
+            due_date=timezone.localdate(),
+            customer=message.customer,
+            contract=message.contract,
+            dedupe_key=f"message-failed:{message.pk}",
+        )
     try:
         message_enqueue(
             recipient_user=manager,

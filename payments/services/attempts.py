@@ -28,7 +28,7 @@ from billing.services import payment_record
 from core.errors import DomainError
 from core.models import TaskKind
 from core.money import money, money_text
-from core.services import task_create
+from core.services import in_language_of, task_create
 from payments.attempt_states import (
     OPEN_STATUSES,
     attempt_change,
@@ -376,21 +376,22 @@ def _review_task(attempt: PaymentAttempt, invoice: Invoice, event: ProviderEvent
         logger.warning("payments: attempt %s needs review and has no manager", attempt.reference)
         return
     amount = event.amount if event.amount is not None and event.amount.is_finite() else Decimal(0)
-    task_create(
-        assignee=assignee,
-        kind=TaskKind.OTHER,
-        title=_(
-            "Online payment %(reference)s of %(amount)s %(currency)s on %(invoice)s "
-            "could not be recorded: check it"
+    with in_language_of(assignee):
+        task_create(
+            assignee=assignee,
+            kind=TaskKind.OTHER,
+            title=_(
+                "Online payment %(reference)s of %(amount)s %(currency)s on %(invoice)s "
+                "could not be recorded: check it"
+            )
+            % {
+                "reference": attempt.reference,
+                "amount": money_text(amount),
+                "currency": (event.currency or "?")[:3],
+                "invoice": invoice.number,
+            },
+            due_date=timezone.localdate() + dt.timedelta(days=1),
+            customer=invoice.customer,
+            contract=invoice.contract,
+            dedupe_key=f"payment-review:{attempt.pk}",
         )
-        % {
-            "reference": attempt.reference,
-            "amount": money_text(amount),
-            "currency": (event.currency or "?")[:3],
-            "invoice": invoice.number,
-        },
-        due_date=timezone.localdate() + dt.timedelta(days=1),
-        customer=invoice.customer,
-        contract=invoice.contract,
-        dedupe_key=f"payment-review:{attempt.pk}",
-    )

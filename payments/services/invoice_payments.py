@@ -31,7 +31,7 @@ from billing.services import payment_record
 from core.errors import DomainError
 from core.models import TaskKind
 from core.money import money, money_text
-from core.services import task_create
+from core.services import in_language_of, task_create
 from payments.providers.base import ProviderEvent
 
 logger = logging.getLogger(__name__)
@@ -91,21 +91,22 @@ def _check_task(invoice: Invoice, event: ProviderEvent, currency: str) -> None:
         )
         return
     amount = money(event.amount) if event.amount is not None else money(0)
-    task_create(
-        assignee=assignee,
-        kind=TaskKind.OTHER,
-        title=_(
-            "Online payment %(reference)s of %(amount)s %(currency)s on %(invoice)s "
-            "could not be recorded: check it"
+    with in_language_of(assignee):
+        task_create(
+            assignee=assignee,
+            kind=TaskKind.OTHER,
+            title=_(
+                "Online payment %(reference)s of %(amount)s %(currency)s on %(invoice)s "
+                "could not be recorded: check it"
+            )
+            % {
+                "reference": event.transaction_id or event.event_id,
+                "amount": money_text(amount),
+                "currency": currency[:3] or "?",
+                "invoice": invoice.number,
+            },
+            due_date=timezone.localdate() + dt.timedelta(days=1),
+            customer=invoice.customer,
+            contract=invoice.contract,
+            dedupe_key=f"payment-review:webhook:{event.event_id}"[:200],
         )
-        % {
-            "reference": event.transaction_id or event.event_id,
-            "amount": money_text(amount),
-            "currency": currency[:3] or "?",
-            "invoice": invoice.number,
-        },
-        due_date=timezone.localdate() + dt.timedelta(days=1),
-        customer=invoice.customer,
-        contract=invoice.contract,
-        dedupe_key=f"payment-review:webhook:{event.event_id}"[:200],
-    )

@@ -35,7 +35,7 @@ from billing.services import refund_record
 from core.errors import DomainError
 from core.models import TaskKind
 from core.money import money_text
-from core.services import task_create
+from core.services import in_language_of, task_create
 from core.task_queue import task_enqueue
 from payments.models import AttemptStatus, PaymentAttempt, ProviderRefund, RefundStatus
 from payments.providers import PROVIDER_CLASSES, provider_get
@@ -155,17 +155,18 @@ def manual_refund_task(*, note: CreditNote, amount: Decimal, detail: str = "") -
     if manager is None:
         log.warning("refund of %s on %s needs paying by hand: no account manager", amount, note)
         return
-    task_create(
-        assignee=manager,
-        kind=TaskKind.OTHER,
-        title=_("Pay back %(amount)s %(currency)s on credit note %(note)s by hand")
-        % {"amount": money_text(amount), "currency": note.currency, "note": note.number},
-        details=detail,
-        due_date=timezone.localdate() + dt.timedelta(days=3),
-        customer=note.customer,
-        contract=note.contract,
-        dedupe_key=f"refund-manual:{note.pk}:{detail[:40] or 'offline'}",
-    )
+    with in_language_of(manager):
+        task_create(
+            assignee=manager,
+            kind=TaskKind.OTHER,
+            title=_("Pay back %(amount)s %(currency)s on credit note %(note)s by hand")
+            % {"amount": money_text(amount), "currency": note.currency, "note": note.number},
+            details=detail,
+            due_date=timezone.localdate() + dt.timedelta(days=3),
+            customer=note.customer,
+            contract=note.contract,
+            dedupe_key=f"refund-manual:{note.pk}:{detail[:40] or 'offline'}",
+        )
 
 
 def _payment_reference(payment: Payment) -> str:

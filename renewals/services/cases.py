@@ -24,7 +24,7 @@ from contracts.services import event_record
 from core.errors import DomainError, InvalidTransition
 from core.events import actor_or_none, events_publish
 from core.models import TaskKind
-from core.services import task_create
+from core.services import in_language_of, task_create
 from notifications.customer_messages import message_to_staff
 from renewals.case_states import (
     LOSABLE_STAGES,
@@ -230,11 +230,13 @@ def _intent_task(case: RenewalCase, intent: str, note: str) -> None:
     owner = case.owner or contract.customer.account_manager
     if owner is None:
         return
-    title = {
-        Intent.UNDECIDED: _("%(customer)s is undecided about renewing %(number)s: call them"),
-        Intent.RENEW_WITH_CHANGES: _("%(customer)s wants changes to renew %(number)s"),
-        Intent.WILL_NOT_RENEW: _("%(customer)s will not renew %(number)s"),
-    }[Intent(intent)] % {"customer": contract.customer.name, "number": contract.number}
+    # The customer answers in the portal, in their language; the task is the owner's.
+    with in_language_of(owner):
+        title = {
+            Intent.UNDECIDED: _("%(customer)s is undecided about renewing %(number)s: call them"),
+            Intent.RENEW_WITH_CHANGES: _("%(customer)s wants changes to renew %(number)s"),
+            Intent.WILL_NOT_RENEW: _("%(customer)s will not renew %(number)s"),
+        }[Intent(intent)] % {"customer": contract.customer.name, "number": contract.number}
     task_create(
         assignee=owner,
         kind=TaskKind.RENEWAL,

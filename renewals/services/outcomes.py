@@ -6,9 +6,8 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -22,7 +21,7 @@ from contracts.models import (
 from contracts.open_ended import open_ended_continuing
 from contracts.services import event_record
 from core.models import TaskKind
-from core.services import task_create
+from core.services import in_language_of, task_create
 from notifications.customer_messages import message_to_customer, message_to_staff
 from renewals.case_states import (
     case_lock,
@@ -117,16 +116,17 @@ def _follow_up_after_win(case: RenewalCase) -> None:
     owner = case.owner or contract.customer.account_manager
     if owner is None:
         return
-    task_create(
-        assignee=owner,
-        kind=TaskKind.FOLLOW_UP,
-        title=_("Follow up with %(customer)s after the renewal of %(number)s")
-        % {"customer": contract.customer.name, "number": contract.number},
-        due_date=timezone.localdate() + dt.timedelta(days=14),
-        customer=contract.customer,
-        contract=case.successor or contract,
-        dedupe_key=f"renewal-followup:{case.pk}",
-    )
+    with in_language_of(owner):
+        task_create(
+            assignee=owner,
+            kind=TaskKind.FOLLOW_UP,
+            title=_("Follow up with %(customer)s after the renewal of %(number)s")
+            % {"customer": contract.customer.name, "number": contract.number},
+            due_date=timezone.localdate() + dt.timedelta(days=14),
+            customer=contract.customer,
+            contract=case.successor or contract,
+            dedupe_key=f"renewal-followup:{case.pk}",
+        )
 
 
 def case_attach_auto_renewal(*, predecessor: Contract, successor: Contract) -> RenewalCase | None:
@@ -324,7 +324,7 @@ def case_open_for_blocked_auto_renewal(
             event_record(contract=contract, kind="renewal_flagged", reason=flag)
             owner = locked.owner or contract.customer.account_manager
             if owner is not None:
-                with translation.override(getattr(owner, "language", "") or settings.LANGUAGE_CODE):
+                with in_language_of(owner):
                     title = _blocked_task_title(cause, contract)
                     details = reason() if callable(reason) else reason
                 task_create(

@@ -15,7 +15,7 @@ from contracts import services as contract_services
 from contracts.models import Contract, ContractLine
 from core.errors import DomainError
 from core.models import TaskKind
-from core.services import task_create
+from core.services import in_language_of, task_create
 
 from .. import messaging, policy, selectors
 from ..models import (
@@ -241,16 +241,17 @@ def _offer_apply(
         )
         owner = contract.owner or contract.customer.account_manager
         if owner is not None:
-            task_create(
-                assignee=owner,
-                kind=TaskKind.FOLLOW_UP,
-                title=_("Apply the accepted offer “%(offer)s” to %(contract)s")
-                % {"offer": offer.title, "contract": contract.number},
-                due_date=today,
-                customer=contract.customer,
-                contract=contract,
-                dedupe_key=f"retention-grant-{request.pk}",
-            )
+            with in_language_of(owner):
+                task_create(
+                    assignee=owner,
+                    kind=TaskKind.FOLLOW_UP,
+                    title=_("Apply the accepted offer “%(offer)s” to %(contract)s")
+                    % {"offer": offer.title, "contract": contract.number},
+                    due_date=today,
+                    customer=contract.customer,
+                    contract=contract,
+                    dedupe_key=f"retention-grant-{request.pk}",
+                )
     grant.save()
     # A pending grant shapes the next quote, or the open one through the lifecycle's
     # reaction to the "offer accepted" event (lifecycle/cancellation_renewals.py).

@@ -28,6 +28,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billing.models import CreditNote
 from billing.services import credit_note_issue
@@ -47,6 +48,13 @@ S = ContractStatus
 # A contract in one of these can be ended by the customer's right (a term running, or
 # signed and not started yet).
 ENDABLE = (S.ACTIVE, S.SCHEDULED, S.AWAITING_PAYMENT)
+# The callers' reasons by exit kind, for the manager's task: the caller words ``reason``
+# in the active language (the customer's, who acted in the portal); the task is worded
+# in the manager's.
+EXIT_REASONS = {
+    "withdrawn": gettext_noop("Withdrawal by the customer within the withdrawal period"),
+    "auto_renewal_undone": gettext_noop("Automatic renewal undone by the customer"),
+}
 
 
 @dataclass(frozen=True)
@@ -199,7 +207,7 @@ def contract_exit(
                         "Check what was paid for contract %(number)s and refund the unused days"
                     )
                     % {"number": contract.number},
-                    details=reason,
+                    details=_(EXIT_REASONS[kind]) if kind in EXIT_REASONS else reason,
                     due_date=timezone.localdate(),
                     customer=contract.customer,
                     contract=contract,

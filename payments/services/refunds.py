@@ -228,12 +228,14 @@ def _fail(refund: ProviderRefund, *, detail: str) -> bool:
         refund_close(
             locked, S.FAILED, updates={"last_error": detail[:300]}, payload={"detail": detail}
         )
-        manual_refund_task(
-            note=locked.credit_note,
-            amount=locked.amount,
-            detail=_("The %(provider)s refund %(reference)s failed: %(detail)s")
-            % {"provider": locked.provider, "reference": locked.reference, "detail": detail},
-        )
+        # The detail is the manager's to read: in their language, not the webhook's.
+        with in_language_of(locked.credit_note.customer.account_manager):
+            manual_refund_task(
+                note=locked.credit_note,
+                amount=locked.amount,
+                detail=_("The %(provider)s refund %(reference)s failed: %(detail)s")
+                % {"provider": locked.provider, "reference": locked.reference, "detail": detail},
+            )
     return True
 
 
@@ -285,15 +287,16 @@ def refund_event_apply(provider_code: str, event: ProviderEvent) -> str:
                 # by hand, more than due): the money left, so staff must see and settle it.
                 payload["not_recorded"] = str(exc)
         if recorded is None:
-            manual_refund_task(
-                note=note,
-                amount=amount,
-                detail=_(
-                    "The %(provider)s refund %(reference)s went through but was not "
-                    "recorded: check the credit note"
+            with in_language_of(note.customer.account_manager):
+                manual_refund_task(
+                    note=note,
+                    amount=amount,
+                    detail=_(
+                        "The %(provider)s refund %(reference)s went through but was not "
+                        "recorded: check the credit note"
+                    )
+                    % {"provider": locked.provider, "reference": locked.reference},
                 )
-                % {"provider": locked.provider, "reference": locked.reference},
-            )
         elif amount != locked.amount:
             payload["amount_refunded"] = str(amount)
         refund_close(

@@ -1,9 +1,10 @@
-"""A staff task is written once, for one person: its title is in the ASSIGNEE's language,
-whatever language is active when it is made (the customer's, when the customer acted in
-the portal; the acting colleague's; the worker's default). core.services.in_language_of.
+"""A staff task is written once, for one person: its title and details are in the
+ASSIGNEE's language, whatever language is active when it is made (the customer's, when
+the customer acted in the portal; the acting colleague's; the worker's default).
+core.services.in_language_of.
 
 Each case makes its task while one language is active for an assignee who reads the
-other, both ways round, and looks for a word of the title in each language."""
+other, both ways round, and looks for a word of its text in each language."""
 
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ from insights.services import feedback_assign, interaction_log
 from lifecycle.customer_exits import contract_exit, exit_preview
 from notifications.models import Message
 from notifications.services.failures import message_alert_failure
-from payments.services.refunds import manual_refund_task
+from payments.models import ProviderRefund
+from payments.providers.base import ProviderEvent
+from payments.services.refunds import manual_refund_task, refund_event_apply
 from renewals.services.cases import case_open, case_record_intent
 from retention import services as retention
 from retention.models import RetentionOffer
@@ -116,6 +119,27 @@ def manual_refund(w: World) -> Task:
     note = credit_note_issue(customer=w.customer, amount=Decimal("50.00"), reason="Goodwill")
     with w.acting():
         manual_refund_task(note=note, amount=Decimal("50.00"))
+    return Task.objects.get(dedupe_key__startswith=f"refund-manual:{note.pk}:")
+
+
+def refund_failed(w: World) -> Task:
+    """The provider says a refund failed (a webhook: no one's language in particular)."""
+    payment = payment_record(
+        invoice=w.invoice(), amount=Decimal("100.00"), method="card", reference="pi_lang"
+    )
+    note = credit_note_issue(customer=w.customer, amount=Decimal("40.00"), reason="Goodwill")
+    ProviderRefund.objects.create(
+        reference="RF-LANG-1", provider="card", payment=payment, credit_note=note, amount="40.00"
+    )
+    event = ProviderEvent(
+        event_id="rf-lang-failed",
+        kind="refund",
+        reference="RF-LANG-1",
+        outcome="failed",
+        detail="card expired",
+    )
+    with w.acting():
+        assert refund_event_apply("card", event) == "refund failed"
     return Task.objects.get(dedupe_key__startswith=f"refund-manual:{note.pk}:")
 
 
@@ -226,27 +250,32 @@ def renewal_intent(w: World) -> Task:
     return Task.objects.get(dedupe_key__startswith=f"renewal-intent:{case.pk}:undecided:")
 
 
-# (make the task, a word of its title in English, the same in Chinese)
-CASES: list[tuple[Callable[[World], Task], str, str]] = [
-    (dunning, "is overdue", "已逾期"),
-    (over_payment, "Over-payment", "多付"),
-    (manual_refund, "Pay back", "人工退还"),
-    (message_failed, "could not be delivered", "无法送达"),
-    (feedback, "Answer ", "答复 "),
-    (feedback_assigned, "Answer ", "答复 "),
-    (interaction, "Follow up with", "跟进"),
-    (retention_offer, "Apply the accepted offer", "落实已接受的优惠"),
-    (customer_exit, "Check what was paid", "核实合同"),
-    (renewal_intent, "is undecided", "尚未决定"),
+# (make the task, the field to read, a word of it in English, the same in Chinese)
+CASES: list[tuple[Callable[[World], Task], str, str, str]] = [
+    (dunning, "title", "is overdue", "已逾期"),
+    (over_payment, "title", "Over-payment", "多付"),
+    (manual_refund, "title", "Pay back", "人工退还"),
+    (refund_failed, "title", "Pay back", "人工退还"),
+    (refund_failed, "details", "refund RF-LANG-1 failed", "退款 RF-LANG-1 失败"),
+    (message_failed, "title", "could not be delivered", "无法送达"),
+    (feedback, "title", "Answer ", "答复 "),
+    (feedback_assigned, "title", "Answer ", "答复 "),
+    (interaction, "title", "Follow up with", "跟进"),
+    (retention_offer, "title", "Apply the accepted offer", "落实已接受的优惠"),
+    (customer_exit, "title", "Check what was paid", "核实合同"),
+    (customer_exit, "details", "Withdrawal by the customer", "撤回期内"),
+    (renewal_intent, "title", "is undecided", "尚未决定"),
 ]
 
 
 @pytest.mark.parametrize(
     ("active", "assignee_language"), [("en", "zh-hans"), ("zh-hans", "en")], ids=["en>zh", "zh>en"]
 )
-@pytest.mark.parametrize(("make", "english", "chinese"), CASES, ids=[c[0].__name__ for c in CASES])
-def test_the_task_title_is_in_the_assignees_language_not_the_active_one(
-    make, english, chinese, active, assignee_language
+@pytest.mark.parametrize(
+    ("make", "field", "english", "chinese"), CASES, ids=[f"{c[0].__name__}-{c[1]}" for c in CASES]
+)
+def test_the_task_is_worded_in_the_assignees_language_not_the_active_one(
+    make, field, english, chinese, active, assignee_language
 ):
     # given a customer (or colleague) acting in one language, an assignee reading the other
     world = World(active=active, assignee_language=assignee_language)
@@ -254,7 +283,8 @@ def test_the_task_title_is_in_the_assignees_language_not_the_active_one(
     # when the service makes the assignee's task
     task = make(world)
 
-    # then its title is worded for the assignee
+    # then it is worded for the assignee
     assert task.assignee == world.assignee
+    text = getattr(task, field)
     wanted, unwanted = (chinese, english) if assignee_language == "zh-hans" else (english, chinese)
-    assert wanted in task.title and unwanted not in task.title, task.title
+    assert wanted in text and unwanted not in text, text

@@ -18,14 +18,22 @@ def portal(request: HttpRequest) -> dict:
     if not section:
         match = getattr(request, "resolver_match", None)
         name = match.url_name if match else ""
+        # Surveys live under Feedback (seven tabs would not fit a phone).
+        if match and match.namespace == "surveys":
+            name = "feedback-list"
         section = _SECTIONS.get(name or "", "home")
-    from portal.selectors import unread_count
+    # A page that renders parts of itself with the request (render_to_string) runs the
+    # context processors once per part: count once per request.
+    counts = getattr(request, "_portal_counts", None)
+    if counts is None:
+        from portal.selectors import open_surveys_count, unread_count
 
-    return {
-        "portal_customer": customer,
-        "portal_section": section,
-        "portal_unread_count": unread_count(customer=customer),
-    }
+        counts = {
+            "portal_unread_count": unread_count(customer=customer),
+            "portal_open_surveys": open_surveys_count(customer=customer),
+        }
+        request._portal_counts = counts  # type: ignore[attr-defined]
+    return {"portal_customer": customer, "portal_section": section, **counts}
 
 
 # url_name -> highlighted tab; anything else (renewal/cancellation pages) is "home".

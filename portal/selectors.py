@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from contracts.models import Contract, ContractEvent, ContractLine, ContractStatus
 from customers.models import Customer
-from insights.models import Feedback
+from insights.models import Feedback, Survey
 from notifications.selectors import inbox_for_customer, inbox_unread_count
 from renewals.event_labels import CUSTOMER_LABELS as RENEWAL_EVENT_LABELS
 from renewals.event_labels import INTERNAL_KINDS as RENEWAL_INTERNAL_KINDS
@@ -152,6 +152,11 @@ def inbox_queryset(*, customer: Customer) -> QuerySet:
 
 def unread_count(*, customer: Customer) -> int:
     return int(inbox_unread_count(customer=customer))
+
+
+def open_surveys_count(*, customer: Customer) -> int:
+    """Surveys sent to the customer and not answered yet (the Feedback tab's badge)."""
+    return Survey.objects.filter(customer=customer, answered_at__isnull=True).count()
 
 
 def feedback_for_customer(*, customer: Customer) -> QuerySet[Feedback]:

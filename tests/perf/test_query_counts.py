@@ -294,18 +294,19 @@ PAGES = [
     # portal
     # Issue #15 and #16 add fixed reads to the portal: the customer's rules (the German
     # "cancel contracts here" button on every page, the rights on a contract: switch,
-    # undo, withdrawal), the rewards tab, the service levels and saved payment methods.
-    Page("portal home", _u("portal:home"), "portal", 16),
+    # undo, withdrawal), the rewards tab, the service levels and saved payment methods;
+    # the Feedback tab's count of surveys waiting for an answer (one read on every page).
+    Page("portal home", _u("portal:home"), "portal", 17),
     # ... and the contract page's credit notes, held or open-ended state and its notice.
-    Page("portal contract", _u("portal:contract-detail", "contract"), "portal", 29),
-    Page("portal messages", _u("portal:messages"), "portal", 7),
-    Page("portal contacts", _u("portal:contacts"), "portal", 8),
-    Page("portal feedback list", _u("portal:feedback-list"), "portal", 7),
-    Page("portal feedback", _u("portal:feedback-detail", "feedback"), "portal", 9),
-    Page("portal invoice", _u("portal:invoice", "invoice"), "portal", 8),
-    Page("portal cancellation", _u("portal:cancellation-detail", "request"), "portal", 8),
+    Page("portal contract", _u("portal:contract-detail", "contract"), "portal", 30),
+    Page("portal messages", _u("portal:messages"), "portal", 8),
+    Page("portal contacts", _u("portal:contacts"), "portal", 9),
+    Page("portal feedback list", _u("portal:feedback-list"), "portal", 8),
+    Page("portal feedback", _u("portal:feedback-detail", "feedback"), "portal", 10),
+    Page("portal invoice", _u("portal:invoice", "invoice"), "portal", 9),
+    Page("portal cancellation", _u("portal:cancellation-detail", "request"), "portal", 9),
     # ... and, like the case page, what the automatic renewal will do.
-    Page("portal renewal", _u("portal:renewal", "contract"), "portal", 12),
+    Page("portal renewal", _u("portal:renewal", "contract"), "portal", 13),
     # API lists (page_size 200: every row of the bigger book is serialised)
     *(
         Page(f"API {name}", _q(f"api:{name}-list", "page_size=200"), "api", 8)

@@ -14,7 +14,7 @@ def _tabs(html: str) -> dict[str, str]:
     """Tab label -> the link's whole tag, from the portal navigation."""
     nav = html.split('class="portal-nav ', 1)[1].split("</nav>", 1)[0]
     return {
-        re.sub(r"<[^>]+>|\s+", " ", label).strip(): tag
+        " ".join(re.sub(r"<[^>]+>", " ", label).split()): tag
         for tag, label in re.findall(r'(<a class="portal-nav-link[^>]*>)(.*?)</a>', nav, re.S)
     }
 
@@ -36,3 +36,23 @@ def test_the_credit_notes_tab_is_the_current_one_on_the_credit_notes_page(custom
 
     assert "active" in tabs["Credit notes"] and 'aria-current="page"' in tabs["Credit notes"]
     assert [label for label, tag in tabs.items() if "active" in tag] == ["Credit notes"]
+
+
+def test_surveys_are_reached_from_the_feedback_tab_which_counts_the_open_ones(
+    customer_client, customer
+):
+    from insights.models import Survey
+
+    Survey.objects.create(customer=customer, kind="nps", dedupe_key="nav-survey-1")
+    html = customer_client.get(reverse("portal:feedback-list")).content.decode()
+
+    # the tab carries the number of surveys waiting, the page links to them
+    feedback_tab = _tabs(html)["Feedback 1"]
+    assert "active" in feedback_tab
+    assert f'href="{reverse("surveys:list")}"' in html and "1 waiting for your answer" in html
+    # and the surveys page keeps the Feedback tab current
+    tabs = _tabs(customer_client.get(reverse("surveys:list")).content.decode())
+    assert [label for label, tag in tabs.items() if "active" in tag] == ["Feedback 1"]
+    customer_client.cookies["django_language"] = "zh-hans"
+    chinese = customer_client.get(reverse("portal:feedback-list")).content.decode()
+    assert "份调查等待您的回答" in chinese

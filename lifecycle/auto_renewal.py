@@ -32,6 +32,7 @@ case first, then the contract): run twice, or twice at once, it makes one succes
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
@@ -52,7 +53,8 @@ from contracts.models import (
     ContractStatus,
 )
 from contracts.open_ended import OPEN_ENDED_KIND
-from loyalty.services import renewal_benefits_due, renewal_benefits_record
+from core.money import money
+from loyalty.services import QuoteLoyalty, renewal_benefits_due, renewal_benefits_record
 from notifications.customer_messages import message_to_customer
 from renewals import services as renewal_services
 from renewals.selectors import term_months
@@ -138,29 +140,81 @@ def _lines_total(lines: list[QuoteLineSpec]) -> Decimal:
     return sum((s.quantity * s.unit_price for s in lines), Decimal("0"))
 
 
+@dataclass(frozen=True)
+class AutoRenewalTerms:
+    """What the automatic renewal of a contract makes of it: the successor's term (from
+    ``start`` to ``end``, ``months`` long; an open-ended continuation runs
+    ``open_ended_months`` at a time) and its ``lines``, repriced from the price list on
+    ``start`` with the member's loyalty benefits. ``list_total`` is the price list's
+    total before those benefits: the price-change check compares that one."""
+
+    start: dt.date
+    end: dt.date
+    months: int
+    open_ended_months: int | None
+    lines: list[QuoteLineSpec]
+    list_total: Decimal
+    loyalty: QuoteLoyalty
+
+    @property
+    def open_ended(self) -> bool:
+        return bool(self.open_ended_months)
+
+    @property
+    def total(self) -> Decimal:
+        return money(_lines_total(self.lines))
+
+
+def auto_renewal_terms(contract: Contract, *, loyalty: QuoteLoyalty) -> AutoRenewalTerms:
+    """The one computation of an automatic renewal's term and price: ``_renew`` builds the
+    successor from it, and ``lifecycle.auto_renewal_outlook`` shows it to the customer and
+    the account manager before the day ("on X your contract renews for N months at Y"),
+    so the pages promise what the renewal does. ``loyalty``: the member's benefits on the
+    renewal's day (``loyalty.services.renewal_benefits_due`` when renewing, which locks
+    the redeemed discounts it uses; ``renewal_benefits_preview`` on a page)."""
+    open_months = compliance_renewal.open_ended_months(_rules(contract))
+    start = contract.end_date + dt.timedelta(days=1)
+    months = open_months or term_months(contract.start_date, contract.end_date)
+    listed = renewal_services.renewal_lines_at_current_prices(
+        contract=contract, start=start, months=months
+    )
+    lines = (
+        member_benefit_specs(contract=contract, specs=listed, loyalty=loyalty)
+        if loyalty.benefits
+        else listed
+    )
+    return AutoRenewalTerms(
+        start=start,
+        end=successor_term_end(start, months),
+        months=months,
+        open_ended_months=open_months,
+        lines=lines,
+        list_total=_lines_total(listed),
+        loyalty=loyalty,
+    )
+
+
 def _successor_create(
     contract: Contract,
     consent: AutoRenewConsent,
     as_of: dt.date,
     *,
-    months: int,
-    lines: list[QuoteLineSpec],
-    open_ended_months: int | None,
+    terms: AutoRenewalTerms,
 ) -> Contract:
     """The successor, through the same statuses (and events) as a signed renewal. An
     open-ended one runs ``open_ended_months`` at a time, billed monthly, without a notice
     period of its own (it ends at the end of the running month when switched off)."""
-    start = contract.end_date + dt.timedelta(days=1)
+    start, open_ended_months = terms.start, terms.open_ended_months
     successor = contract_services.contract_create_draft(
         customer=contract.customer,
         by=None,
         start_date=start,
-        end_date=successor_term_end(start, months),
+        end_date=terms.end,
         lines=[
             contract_services.LineSpec(
                 description=s.description, quantity=s.quantity, unit_price=s.unit_price, plan=s.plan
             )
-            for s in lines
+            for s in terms.lines
         ],
         plan=contract.plan,
         owner=contract.owner,
@@ -235,20 +289,24 @@ def _renew(contract_id: int, as_of: dt.date) -> str:
     )
     if not continuing and not renewal_notice_was_delivered(contract):
         return _hold(contract, rules, [compliance_renewal.notice_hold(contract, rules)])
-    open_months = compliance_renewal.open_ended_months(rules)
-    start = contract.end_date + dt.timedelta(days=1)
-    months = open_months or term_months(contract.start_date, contract.end_date)
-    lines = renewal_services.renewal_lines_at_current_prices(
-        contract=contract, start=start, months=months
-    )
+    # The member's loyalty benefits, as a renewal quote gets them (the level's discount
+    # and extra services, redeemed discounts): decided before the successor exists, named
+    # by its number once it does. Read here, before the price check, because the term and
+    # price come from one computation (auto_renewal_terms, which the pages' promise uses
+    # too); a held renewal so reads the member level for nothing, and its locks on the
+    # redeemed discounts end with this transaction.
+    loyalty = renewal_benefits_due(customer=contract.customer, on=as_of)
+    terms = auto_renewal_terms(contract, loyalty=loyalty)
+    # The price check stays on the price list: a member discount, which the next term may
+    # not bring, never hides a price rise.
     price_reason = compliance_renewal.price_change_hold(
         contract,
         rules,
         old_monthly=compliance_renewal.monthly(
             contract.total_amount, contract.start_date, contract.end_date
         ),
-        new_monthly=_lines_total(lines) / months,
-        change_date=start,
+        new_monthly=terms.list_total / terms.months,
+        change_date=terms.start,
     )
     if price_reason is not None:
         return _hold(contract, rules, [price_reason])
@@ -257,16 +315,7 @@ def _renew(contract_id: int, as_of: dt.date) -> str:
         predecessor=contract
     ):
         return NOTHING
-    # The member's loyalty benefits, as a renewal quote gets them (the level's discount
-    # and extra services, redeemed discounts): decided before the successor exists, named
-    # by its number once it does. The price check above stays on the price list: a
-    # member discount, which the next term may not bring, never hides a price rise.
-    loyalty = renewal_benefits_due(customer=contract.customer, on=as_of)
-    if loyalty.benefits:
-        lines = member_benefit_specs(contract=contract, specs=lines, loyalty=loyalty)
-    successor = _successor_create(
-        contract, consent, as_of, months=months, lines=lines, open_ended_months=open_months
-    )
+    successor = _successor_create(contract, consent, as_of, terms=terms)
     if loyalty.benefits:
         renewal_benefits_record(loyalty, contract_ref=successor.number)
     invoices = invoice_plan_issue(
@@ -278,7 +327,7 @@ def _renew(contract_id: int, as_of: dt.date) -> str:
         payload={"successor": successor.number, "total": str(successor.total_amount)},
     )
     renewal_services.case_attach_auto_renewal(predecessor=contract, successor=successor)
-    if open_months and not is_open_ended(contract):
+    if terms.open_ended_months and not is_open_ended(contract):
         message_to_customer(
             kind="auto_renewal_open_ended",
             customer=contract.customer,
@@ -287,7 +336,7 @@ def _renew(contract_id: int, as_of: dt.date) -> str:
                 "contract_number": contract.number,
                 "successor_number": successor.number,
                 "start_date": successor.start_date.isoformat(),
-                "notice_months": open_months,
+                "notice_months": terms.open_ended_months,
             },
             dedupe_key=f"auto-renewal-open-ended:{successor.pk}",
         )

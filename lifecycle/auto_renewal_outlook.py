@@ -11,10 +11,9 @@ to know how the two ways of renewing meet (``lifecycle.auto_renewal``):
 
 ``auto_renewal_outlook(contract, today=...)`` says which, with the date, the term and the
 price the automatic renewal would have if it ran at the end of the term with today's
-price list (``auto_renewal_price``, built from the functions ``lifecycle.auto_renewal``
-prices with: the rules' open-ended months, ``renewals.selectors.term_months``,
-``renewals.services.renewal_lines_at_current_prices`` and the member's loyalty benefits
-through ``loyalty.services.renewal_benefits_due`` and ``member_benefit_specs``).
+price list (``auto_renewal_price``: ``lifecycle.auto_renewal.auto_renewal_terms``, the
+computation the renewal builds its successor from, with the member's loyalty benefits
+read without a lock through ``loyalty.services.renewal_benefits_preview``).
 None when no automatic renewal is coming: the contract is not running, automatic renewal
 is off or has no consent on record, or this term's renewal was already held.
 
@@ -29,18 +28,10 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
-
-from compliance.selectors import contract_ruleset_snapshot
 from contracts.models import Contract, ContractEvent, ContractStatus
-from core.money import money
-from loyalty.services import renewal_benefits_due
-from renewals import services as renewal_services
-from renewals.selectors import term_months
-from renewals.services.quote_pricing import member_benefit_specs
+from loyalty.services import renewal_benefits_preview
 
-from . import compliance_renewal
-from .auto_renewal import HELD, has_valid_consent, successor_term_end
+from .auto_renewal import HELD, auto_renewal_terms, has_valid_consent
 from .term_changes import SUCCESSOR_TAKES_OVER
 
 S = ContractStatus
@@ -85,27 +76,17 @@ class AutoRenewalOutlook:
 
 def auto_renewal_price(contract: Contract, *, on: dt.date) -> AutoRenewalPrice:
     """What an automatic renewal run on ``on`` would make of ``contract``: its term and its
-    price from today's price list with the member's benefits on ``on``."""
-    rules = contract_ruleset_snapshot(contract)
-    open_months = compliance_renewal.open_ended_months(rules)
-    start = contract.end_date + dt.timedelta(days=1)
-    months = open_months or term_months(contract.start_date, contract.end_date)
-    lines = renewal_services.renewal_lines_at_current_prices(
-        contract=contract, start=start, months=months
+    price from today's price list with the member's benefits on ``on``. Read only: the
+    benefits are read as the renewal will read them, but nothing is locked."""
+    terms = auto_renewal_terms(
+        contract, loyalty=renewal_benefits_preview(customer=contract.customer, on=on)
     )
-    # renewal_benefits_due locks the pending redeemed discounts (select_for_update): a
-    # short transaction of its own, released at once; nothing is written.
-    with transaction.atomic():
-        loyalty = renewal_benefits_due(customer=contract.customer, on=on)
-    if loyalty.benefits:
-        lines = member_benefit_specs(contract=contract, specs=lines, loyalty=loyalty)
-    total = money(sum((s.quantity * s.unit_price for s in lines), Decimal("0")))
     return AutoRenewalPrice(
-        start=start,
-        end=successor_term_end(start, months),
-        months=months,
-        open_ended=bool(open_months),
-        total=total,
+        start=terms.start,
+        end=terms.end,
+        months=terms.months,
+        open_ended=terms.open_ended,
+        total=terms.total,
         currency=contract.currency,
     )
 

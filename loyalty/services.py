@@ -416,6 +416,17 @@ def renewal_benefits_due(*, customer: Customer, on: dt.date) -> QuoteLoyalty:
     for a quote and for an automatic renewal, which needs them before its successor (and
     so the number that names them) exists. Inside a transaction: the pending redeemed
     discounts are locked, so that :func:`renewal_benefits_record` uses each of them."""
+    return _renewal_benefits(customer=customer, on=on, lock=True)
+
+
+def renewal_benefits_preview(*, customer: Customer, on: dt.date) -> QuoteLoyalty:
+    """What :func:`renewal_benefits_due` would find, read only: nothing is locked (a page
+    saying what a renewal will cost must not wait for, or hold up, a renewal running at
+    the same time). Never pass it to :func:`renewal_benefits_record`."""
+    return _renewal_benefits(customer=customer, on=on, lock=False)
+
+
+def _renewal_benefits(*, customer: Customer, on: dt.date, lock: bool) -> QuoteLoyalty:
     benefits: list[QuoteBenefit] = []
     level = member_level(customer=customer, on=on)
     privilege: Privilege | None = level_renewal_discount(level=level)
@@ -439,7 +450,8 @@ def renewal_benefits_due(*, customer: Customer, on: dt.date) -> QuoteLoyalty:
                 quantity=service.quantity,
             )
         )
-    for redemption in pending_renewal_redemptions(customer=customer).select_for_update():
+    pending = pending_renewal_redemptions(customer=customer)
+    for redemption in pending.select_for_update() if lock else pending:
         if redemption.discount_percent > 0:
             benefits.append(
                 QuoteBenefit(

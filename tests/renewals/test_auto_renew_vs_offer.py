@@ -145,7 +145,7 @@ def test_the_amount_is_the_automatic_renewals_price_with_the_member_discount_too
         discount_percent = Decimal("10")
 
     monkeypatch.setattr(
-        "lifecycle.auto_renewal_outlook.renewal_benefits_due", lambda **kwargs: TenPercent()
+        "lifecycle.auto_renewal_outlook.renewal_benefits_preview", lambda **kwargs: TenPercent()
     )
     outlook = auto_renewal_outlook(auto_renew_on, today=today)
     assert outlook is not None and outlook.price is not None

@@ -273,6 +273,8 @@ PAGES = [
         "lead",
         12,
     ),
+    # A renewal's page reads its member benefits (loyalty_tags.contract_member_benefits, one
+    # read, only when the contract has a predecessor): not this page's contract, so 15 stays.
     Page("contract detail", _u("contracts:detail", "contract"), "manager", 15),
     Page("renewal pipeline", _u("renewals:pipeline"), "manager", 14),
     # One read for what the automatic renewal will do (its consent; the term and price only
@@ -298,6 +300,8 @@ PAGES = [
     # the Feedback tab's count of surveys waiting for an answer (one read on every page).
     Page("portal home", _u("portal:home"), "portal", 17),
     # ... and the contract page's credit notes, held or open-ended state and its notice.
+    # (A renewal's page reads its member benefits too, one read only when the contract has a
+    # predecessor: not this page's contract, so 30 stays.)
     Page("portal contract", _u("portal:contract-detail", "contract"), "portal", 30),
     Page("portal messages", _u("portal:messages"), "portal", 8),
     Page("portal contacts", _u("portal:contacts"), "portal", 9),

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Plan
@@ -269,15 +269,27 @@ class ReasonCode(models.TextChoices):
 REASON_TEXTS = {
     ReasonCode.ON_TIME_PAYMENT: _("Invoice %(number)s paid on time"),
     ReasonCode.RENEWAL: _("Renewal of contract %(number)s"),
-    ReasonCode.TENURE: _("%(years)s years as a customer"),
+    # TENURE is worded with a plural form (reason_text).
     ReasonCode.REFERRAL: _("Referred customer %(name)s signed"),
     ReasonCode.EXPIRY: _("Points expired"),
 }
 
 
+def _tenure_text(params: dict[str, object] | None) -> str | None:
+    try:
+        years = int(str((params or {})["years"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return ngettext("%(years)s year as a customer", "%(years)s years as a customer", years) % {
+        "years": years
+    }
+
+
 def reason_text(*, code: str, params: dict[str, object] | None) -> str | None:
     """A reason code worded in the active language; None for an unknown code or
     parameters that do not fit (the caller shows the stored text instead)."""
+    if code == ReasonCode.TENURE:
+        return _tenure_text(params)
     wording = REASON_TEXTS.get(code)  # type: ignore[call-overload]
     if wording is None:
         return None
@@ -493,7 +505,7 @@ class QuoteBenefit(models.Model):
         level = self.level.display_name if self.level is not None else ""
         if self.plan_id is not None:
             return gettext(
-                "Included free of charge: %(service)s, extra service of your %(level)s membership"
+                "Included free of charge: %(service)s, member extra service (%(level)s)"
             ) % {"service": self.service_name, "level": level}
         percent = f"{self.discount_percent.normalize():f}"
         if self.redemption is not None:
@@ -501,7 +513,11 @@ class QuoteBenefit(models.Model):
                 "percent": percent,
                 "reward": self.redemption.reward.display_name,
             }
-        return gettext("%(percent)s%% off: renewal discount of your %(level)s membership") % {
+        # The level's name may already say "member" (银卡会员, Silver member): it is
+        # named in brackets, never built into "your <level> membership".
+        if not level:
+            return gettext("%(percent)s%% off: member renewal discount") % {"percent": percent}
+        return gettext("%(percent)s%% off: member renewal discount (%(level)s)") % {
             "percent": percent,
             "level": level,
         }

@@ -22,7 +22,7 @@ PASSWORD = "pw-Secret-123"
 LINE = "A system health check every quarter (complimentary: member privilege of the Gold level)"
 REASON_EN = (
     "Member benefit: Included free of charge: A system health check every quarter, "
-    "extra service of your Gold membership"
+    "member extra service (Gold)"
 )
 REASON_ZH = "会员优惠: 免费提供：每季度一次系统健康检查（金卡专享服务）"
 

@@ -121,6 +121,6 @@ def test_a_member_sees_points_and_level_redeems_and_gets_the_privilege_on_the_qu
     page.goto(f"{live_server.url}/portal/contracts/{member['contract'].pk}/renewal/")
     table = page.locator(".diff-table").inner_text()
     assert "Renewal discount" in table
-    assert "Member benefit: 5% off: renewal discount of your Gold membership" in table
+    assert "Member benefit: 5% off: member renewal discount (Gold)" in table
     screenshot(page, "loyalty-3-quote")
     assert page.js_errors == []

@@ -33,12 +33,11 @@ PAGE_DAY = dt.date(2026, 7, 15)
 
 REASONS = {
     "en": [
-        "5% off: renewal discount of your Gold membership",
-        "Included free of charge: A system health check every quarter, extra service of "
-        "your Gold membership",
+        "5% off: member renewal discount (Gold)",
+        "Included free of charge: A system health check every quarter, member extra service (Gold)",
     ],
     "zh-hans": [
-        "优惠 5%：金卡会员续约折扣",
+        "优惠 5%：会员续约折扣（金卡）",
         "免费提供：每季度一次系统健康检查（金卡专享服务）",
     ],
 }

@@ -119,9 +119,8 @@ def test_a_gold_member_keeps_the_service_free_and_gets_the_discount(
     with translation.override("en"):
         reasons = [b.reason for b in contract_benefits(contract_ref=successor.number)]
     assert reasons == [
-        "5% off: renewal discount of your Gold membership",
-        "Included free of charge: A system health check every quarter, extra service of "
-        "your Gold membership",
+        "5% off: member renewal discount (Gold)",
+        "Included free of charge: A system health check every quarter, member extra service (Gold)",
     ]
 
 

@@ -213,8 +213,8 @@ def test_the_reason_and_the_line_read_in_each_language(customer, extra_service):
 
     with translation.override("en"):
         assert service.reason == (
-            "Included free of charge: A system health check every quarter, extra service "
-            "of your Gold membership"
+            "Included free of charge: A system health check every quarter, member extra "
+            "service (Gold)"
         )
     with translation.override("zh-hans"):
         assert service.reason == "免费提供：每季度一次系统健康检查（金卡专享服务）"

@@ -60,7 +60,7 @@ def test_a_gold_member_gets_the_level_discount_with_its_reason(contract, custome
     assert quote.total == Decimal("11400.00")
     benefit = QuoteBenefit.objects.get(quote_ref=quote.number)
     with translation.override("en"):
-        assert benefit.reason == "5% off: renewal discount of your Gold membership"
+        assert benefit.reason == "5% off: member renewal discount (Gold)"
     with translation.override("zh-hans"):
         assert "金卡" in benefit.reason
 
@@ -92,4 +92,20 @@ def test_the_reason_is_shown_in_the_quote_difference_table(contract, customer, l
             "renewals/_diff_table.html", {"quote": quote, "diff": quote_diff(quote=quote)}
         )
     assert "Member benefit" in html
-    assert "5% off: renewal discount of your Gold membership" in html
+    assert "5% off: member renewal discount (Gold)" in html
+
+
+def test_a_level_whose_name_says_member_is_not_said_twice(contract, customer, levels):
+    # given a level named as the demo names them: "银卡会员" / "Silver member"
+    silver = levels["silver"]
+    silver.name, silver.name_en = "银卡会员", "Silver member"
+    silver.save()
+    _points(customer, 800)
+    # when the quote takes its renewal discount
+    quote = _quote(contract)
+    benefit = QuoteBenefit.objects.get(quote_ref=quote.number)
+    # then the reason names the level once, in brackets
+    with translation.override("en"):
+        assert benefit.reason == "3% off: member renewal discount (Silver member)"
+    with translation.override("zh-hans"):
+        assert benefit.reason == "优惠 3%：会员续约折扣（银卡会员）"

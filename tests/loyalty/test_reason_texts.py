@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from loyalty import services
-from loyalty.models import EntryKind, PointsEntry, ReasonCode, Trigger
+from loyalty.models import EntryKind, PointsEntry, ReasonCode, Trigger, reason_text
 from tests.factories import PortalAccountFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -127,3 +127,19 @@ def test_the_staff_ledger_reads_in_the_staff_users_language(
     ).content.decode()
 
     assert expected in html and not_expected not in html
+
+
+@pytest.mark.parametrize(
+    ("years", "english", "chinese"),
+    [(1, "1 year as a customer", "合作满 1 年"), (3, "3 years as a customer", "合作满 3 年")],
+)
+def test_tenure_reads_in_the_right_plural(years, english, chinese):
+    with translation.override("en"):
+        assert reason_text(code=ReasonCode.TENURE, params={"years": years}) == english
+    with translation.override("zh-hans"):
+        assert reason_text(code=ReasonCode.TENURE, params={"years": years}) == chinese
+
+
+def test_a_tenure_with_unusable_years_falls_back_to_the_stored_text():
+    assert reason_text(code=ReasonCode.TENURE, params={"years": "many"}) is None
+    assert reason_text(code=ReasonCode.TENURE, params={}) is None

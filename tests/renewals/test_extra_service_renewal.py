@@ -35,8 +35,7 @@ from .conftest import TERM_END
 pytestmark = pytest.mark.django_db
 
 REASON_EN = (
-    "Included free of charge: A system health check every quarter, extra service of your "
-    "Gold membership"
+    "Included free of charge: A system health check every quarter, member extra service (Gold)"
 )
 REASON_ZH = "免费提供：每季度一次系统健康检查（金卡专享服务）"
 
@@ -189,7 +188,7 @@ def test_the_reason_is_printed_on_the_quote_pdf(renewing_contract, manager, gold
 
     flat = " ".join(text.split())
     assert "Included free of charge" in flat
-    assert "extra service of your Gold membership" in flat
+    assert "member extra service (Gold)" in flat
 
 
 # --- revisions ---------------------------------------------------------------------------
@@ -253,7 +252,7 @@ def test_the_staff_quote_builder_keeps_the_service_unless_it_is_removed(
             "renewals/_diff_table.html", {"quote": quote, "diff": quote_diff(quote=quote)}
         )
     assert "Included free of charge" not in html
-    assert "renewal discount of your Gold membership" in html
+    assert "member renewal discount (Gold)" in html
 
 
 def test_a_downgrade_granted_later_keeps_the_service(

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from contracts.models import Contract, ContractStatus
 from core.errors import DomainError, InvalidTransition
 from core.models import TaskKind
-from core.services import task_create
+from core.services import in_language_of, task_create
 
 from .. import messaging, selectors
 from ..models import (
@@ -241,11 +241,16 @@ def _submit_locked(
         )
     owner = contract.owner or contract.customer.account_manager
     if owner is not None:
+        # Worded for the manager (the customer may have asked in another language).
+        with in_language_of(owner):
+            title = _("Cancellation request: %(contract)s (%(kind)s)") % {
+                "contract": contract.number,
+                "kind": request.get_kind_display(),
+            }
         task_create(
             assignee=owner,
             kind=TaskKind.CANCELLATION,
-            title=_("Cancellation request: %(contract)s (%(kind)s)")
-            % {"contract": contract.number, "kind": request.get_kind_display()},
+            title=title,
             due_date=timezone.localtime(request.sla_due_at).date(),
             details=request.reason_text,
             customer=contract.customer,

@@ -33,6 +33,7 @@ from payments.services.refunds import manual_refund_task, refund_event_apply
 from renewals.services.cases import case_open, case_record_intent
 from retention import services as retention
 from retention.models import RetentionOffer
+from retention.services.request_steps import task_key
 from tests.factories import (
     ContactFactory,
     ContractFactory,
@@ -243,6 +244,15 @@ def customer_exit(w: World) -> Task:
     return Task.objects.get(dedupe_key=f"withdrawn-paid-check:{contract.pk}")
 
 
+def cancellation_request(w: World) -> Task:
+    contract = w.contract(notice_period_days=30)
+    with w.acting():
+        request = retention.cancellation_submit(
+            contract=contract, kind="early_termination", reason="price", by=w.portal_user
+        )
+    return Task.objects.get(dedupe_key=task_key(request))
+
+
 def renewal_intent(w: World) -> Task:
     case, _created = case_open(contract=w.contract())
     with w.acting():
@@ -265,6 +275,7 @@ CASES: list[tuple[Callable[[World], Task], str, str, str]] = [
     (customer_exit, "title", "Check what was paid", "核实合同"),
     (customer_exit, "details", "Withdrawal by the customer", "撤回期内"),
     (renewal_intent, "title", "is undecided", "尚未决定"),
+    (cancellation_request, "title", "Cancellation request", "解约申请"),
 ]
 
 

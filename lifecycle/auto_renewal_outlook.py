@@ -42,7 +42,9 @@ UNSIGNED = (S.DRAFT, S.AWAITING_SIGNATURE)
 @dataclass(frozen=True)
 class AutoRenewalPrice:
     """The automatic renewal's term and price: ``months`` per term (for an open-ended
-    continuation, the months billed at a time), from ``start`` to ``end``."""
+    continuation, the months billed at a time), from ``start`` to ``end``.
+    ``member_benefits``: the total has the member's loyalty benefits in it (a discount, a
+    free extra service), so it is not the price list's price: the pages say so."""
 
     start: dt.date
     end: dt.date
@@ -50,6 +52,7 @@ class AutoRenewalPrice:
     open_ended: bool
     total: Decimal
     currency: str
+    member_benefits: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,9 +81,8 @@ def auto_renewal_price(contract: Contract, *, on: dt.date) -> AutoRenewalPrice:
     """What an automatic renewal run on ``on`` would make of ``contract``: its term and its
     price from today's price list with the member's benefits on ``on``. Read only: the
     benefits are read as the renewal will read them, but nothing is locked."""
-    terms = auto_renewal_terms(
-        contract, loyalty=renewal_benefits_preview(customer=contract.customer, on=on)
-    )
+    loyalty = renewal_benefits_preview(customer=contract.customer, on=on)
+    terms = auto_renewal_terms(contract, loyalty=loyalty)
     return AutoRenewalPrice(
         start=terms.start,
         end=terms.end,
@@ -88,6 +90,7 @@ def auto_renewal_price(contract: Contract, *, on: dt.date) -> AutoRenewalPrice:
         open_ended=terms.open_ended,
         total=terms.total,
         currency=contract.currency,
+        member_benefits=bool(loyalty.benefits),
     )
 
 

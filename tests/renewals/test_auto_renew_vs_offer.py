@@ -152,6 +152,47 @@ def test_the_amount_is_the_automatic_renewals_price_with_the_member_discount_too
     assert outlook.price.total == Decimal("11880.00")
 
 
+class _TenPercent:
+    """A member level's 10% renewal discount, as loyalty.services.renewal_benefits_preview
+    returns it."""
+
+    benefits = ["level discount"]
+    services: list = []
+    discount_percent = Decimal("10")
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        (
+            "en",
+            "on 1 Jan 2027 your contract renews automatically for 12 months at CNY 11,880.00 "
+            "(today's price list, with your member benefits).",
+        ),
+        (
+            "zh-hans",
+            "您的合同将于2027年1月1日按今日价目表价格（已含您的会员优惠） CNY 11,880.00 "
+            "自动续约 12 个月。",
+        ),
+    ],
+)
+def test_a_price_with_the_member_discount_is_not_called_the_current_price(
+    client, today, auto_renew_on, offer, monkeypatch, language, sentence
+):
+    # given a member whose automatic renewal takes 10% off today's price list (13,200)
+    monkeypatch.setattr(
+        "lifecycle.auto_renewal_outlook.renewal_benefits_preview", lambda **kwargs: _TenPercent()
+    )
+    outlook = auto_renewal_outlook(auto_renew_on, today=today)
+    assert outlook is not None and outlook.price is not None and outlook.price.member_benefits
+    # when she reads her renewal page
+    customer = _customer_client(client, auto_renew_on, language)
+    text = _text(customer.get(reverse("portal:renewal", args=[auto_renew_on.pk])))
+    # then the price says where it comes from
+    assert sentence in text
+    assert "(the current price)" not in text and "按当前价格" not in text
+
+
 def test_without_an_offer_the_renewal_page_says_what_happens_if_she_does_nothing(
     client, today, auto_renew_on, price_rise
 ):

@@ -32,7 +32,15 @@ if "faketime" in os.environ.get("LD_PRELOAD", "") and os.environ.get("FAKETIME")
 # the order collected, so the browser and worker-process tests (tests/e2e/, the slowest by
 # far) are collected first, the heaviest of them at the head, and the many short unit tests
 # fill both workers' tails.
-HEAVY_FIRST = ("tests/e2e/test_insights_import.py", "tests/e2e/test_demo_tour.py")
+HEAVY_FIRST = (
+    "tests/e2e/test_insights_import.py",
+    "tests/e2e/test_demo_tour.py",
+    "tests/e2e/test_accessibility.py",
+    # Not browser tests, but a minute or more each: sent out early rather than last.
+    "tests/insights/test_propensity_seed.py",
+    "tests/api/test_schema.py",
+    "tests/portal/test_access_crawler.py",
+)
 
 
 def _run_order(item: pytest.Item) -> tuple[int, int]:

@@ -26,9 +26,7 @@ from billing.invoice_states import invoice_lock
 from billing.models import Invoice, InvoiceStatus, Payment, PaymentKind, PaymentSource
 from billing.services import payment_record
 from core.errors import DomainError
-from core.models import TaskKind
-from core.money import money, money_text
-from core.services import in_language_of, task_create
+from core.money import money
 from payments.attempt_states import (
     OPEN_STATUSES,
     attempt_change,
@@ -39,7 +37,7 @@ from payments.models import AttemptStatus, MismatchKind, PaymentAttempt
 from payments.providers import PROVIDER_CLASSES, provider_get
 from payments.providers.base import PaymentProvider, ProviderError, ProviderEvent
 from payments.providers.generic_webhook import CODE as GENERIC_CODE
-from payments.services.invoice_payments import invoice_payment_apply
+from payments.services.invoice_payments import invoice_payment_apply, payment_check_task
 
 logger = logging.getLogger(__name__)
 
@@ -368,30 +366,11 @@ def _review(
 
 
 def _review_task(attempt: PaymentAttempt, invoice: Invoice, event: ProviderEvent) -> None:
-    assignee = invoice.customer.account_manager or (
-        invoice.contract.owner if invoice.contract is not None else None
-    )
-    if assignee is None:
-        # Still visible: the staff list of attempts filters mismatches and reviews.
-        logger.warning("payments: attempt %s needs review and has no manager", attempt.reference)
-        return
     amount = event.amount if event.amount is not None and event.amount.is_finite() else Decimal(0)
-    with in_language_of(assignee):
-        task_create(
-            assignee=assignee,
-            kind=TaskKind.OTHER,
-            title=_(
-                "Online payment %(reference)s of %(amount)s %(currency)s on %(invoice)s "
-                "could not be recorded: check it"
-            )
-            % {
-                "reference": attempt.reference,
-                "amount": money_text(amount),
-                "currency": (event.currency or "?")[:3],
-                "invoice": invoice.number,
-            },
-            due_date=timezone.localdate() + dt.timedelta(days=1),
-            customer=invoice.customer,
-            contract=invoice.contract,
-            dedupe_key=f"payment-review:{attempt.pk}",
-        )
+    payment_check_task(
+        invoice=invoice,
+        reference=attempt.reference,
+        amount=amount,
+        currency=event.currency or "",
+        dedupe_key=f"payment-review:{attempt.pk}",
+    )

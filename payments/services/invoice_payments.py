@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -80,17 +81,30 @@ def invoice_payment_apply(event: ProviderEvent, *, method: str) -> str:
 
 def _check_task(invoice: Invoice, event: ProviderEvent, currency: str) -> None:
     """Money the provider reports that we cannot record as it is: a task to check it."""
+    payment_check_task(
+        invoice=invoice,
+        reference=event.transaction_id or event.event_id,
+        amount=money(event.amount) if event.amount is not None else money(0),
+        currency=currency,
+        dedupe_key=f"payment-review:webhook:{event.event_id}",
+    )
+
+
+def payment_check_task(
+    *, invoice: Invoice, reference: str, amount: Decimal, currency: str, dedupe_key: str
+) -> None:
+    """Money a provider reports that could not be recorded as it is (a mismatch, a voided
+    invoice, another currency): a task for the account manager (else the contract's owner)
+    to check it, worded in their language, once per ``dedupe_key``."""
     assignee = invoice.customer.account_manager or (
         invoice.contract.owner if invoice.contract is not None else None
     )
     if assignee is None:
+        # Still visible: the staff list of attempts filters mismatches and reviews.
         logger.warning(
-            "payments: webhook event %s on %s needs checking and has no manager",
-            event.event_id,
-            invoice.number,
+            "payments: %s on %s needs checking and has no manager", reference, invoice.number
         )
         return
-    amount = money(event.amount) if event.amount is not None else money(0)
     with in_language_of(assignee):
         task_create(
             assignee=assignee,
@@ -100,7 +114,7 @@ def _check_task(invoice: Invoice, event: ProviderEvent, currency: str) -> None:
                 "could not be recorded: check it"
             )
             % {
-                "reference": event.transaction_id or event.event_id,
+                "reference": reference,
                 "amount": money_text(amount),
                 "currency": currency[:3] or "?",
                 "invoice": invoice.number,
@@ -108,5 +122,5 @@ def _check_task(invoice: Invoice, event: ProviderEvent, currency: str) -> None:
             due_date=timezone.localdate() + dt.timedelta(days=1),
             customer=invoice.customer,
             contract=invoice.contract,
-            dedupe_key=f"payment-review:webhook:{event.event_id}"[:200],
+            dedupe_key=dedupe_key[:200],
         )

@@ -18,6 +18,7 @@ from insights.models import Feedback, Survey
 from notifications.selectors import inbox_for_customer, inbox_unread_count
 from renewals.event_labels import CUSTOMER_LABELS as RENEWAL_EVENT_LABELS
 from renewals.event_labels import INTERNAL_KINDS as RENEWAL_INTERNAL_KINDS
+from renewals.models import RenewalCase
 from retention.event_labels import EVENT_LABELS as RETENTION_EVENT_LABELS
 from retention.event_labels import INTERNAL_KINDS as RETENTION_INTERNAL_KINDS
 from retention.selectors import offers_awaiting_answer
@@ -86,12 +87,34 @@ class PendingAction:
     urgent: bool = False
 
 
+def renewal_signing_pages(*, customer: Customer, contracts: list[Any]) -> dict[int, str]:
+    """Where the customer signs each of ``contracts`` that is a renewal offer awaiting her
+    signature: {offer id: the renewal page of the contract it renews}. An offer is signed
+    on that page (renewals.portal_views), not on its own contract page. One query, only
+    when an offer awaits a signature."""
+    offers = [
+        c.pk
+        for c in contracts
+        if c.status == ContractStatus.AWAITING_SIGNATURE and c.predecessor_id is not None
+    ]
+    if not offers:
+        return {}
+    cases = RenewalCase.objects.filter(successor_id__in=offers, contract__customer=customer)
+    return {
+        successor_id: reverse("portal:renewal", kwargs={"pk": contract_id})
+        for successor_id, contract_id in cases.values_list("successor_id", "contract_id")
+        if successor_id is not None
+    }
+
+
 def _contract_actions(customer: Customer, contracts: list[Any]) -> list[PendingAction]:
     """``contracts`` as dashboard_contracts returns them, each with ``days_to_end``."""
     actions = []
+    signing_pages = renewal_signing_pages(customer=customer, contracts=contracts)
     for c in contracts:
         url = reverse("portal:contract-detail", kwargs={"pk": c.pk})
         if c.status == ContractStatus.AWAITING_SIGNATURE:
+            url = signing_pages.get(c.pk, url)
             actions.append(
                 PendingAction(_("Sign contract %(n)s") % {"n": c.number}, "", url, urgent=True)
             )

@@ -94,6 +94,17 @@ def auto_renewal_price(contract: Contract, *, on: dt.date) -> AutoRenewalPrice:
     )
 
 
+def signed_successor(contract: Contract) -> Contract | None:
+    """The signed renewal that takes over from ``contract`` at the end of its term (then its
+    automatic renewal does not run, whatever its switch says), or None. The switch stays
+    the contract's own: it does not carry over to the successor, which has its own."""
+    return (
+        Contract.objects.filter(predecessor=contract, status__in=SUCCESSOR_TAKES_OVER)
+        .only("id", "number", "status", "predecessor_id")
+        .first()
+    )
+
+
 def auto_renewal_outlook(contract: Contract, *, today: dt.date) -> AutoRenewalOutlook | None:
     """What happens at the end of ``contract``'s term if nobody acts (see the module)."""
     if contract.status != S.ACTIVE or not contract.auto_renew or contract.end_date < today:

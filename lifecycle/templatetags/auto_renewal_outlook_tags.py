@@ -4,6 +4,8 @@ staff renewal case page:
 
 - ``{% auto_renewal_outlook contract as outlook %}``: one contract's outlook, or None when
   no automatic renewal is coming;
+- ``{% signed_renewal contract as successor %}``: the signed renewal that takes over from
+  the contract at the end of its term (its automatic renewal will not run), or None;
 - ``{% auto_renewal_offer_outlooks contracts as outlooks %}`` and
   ``{{ outlooks|outlook_for:contract }}``: on the dashboard, the outlook of each listed
   contract whose renewal offer waits for the signature (no query without one).
@@ -21,6 +23,7 @@ from lifecycle.auto_renewal_outlook import (
     AutoRenewalOutlook,
     auto_renewal_outlook,
     auto_renewal_outlooks_for_offers,
+    signed_successor,
 )
 
 register = template.Library()
@@ -31,6 +34,11 @@ def auto_renewal_outlook_tag(contract: Contract | None) -> AutoRenewalOutlook | 
     if contract is None:
         return None
     return auto_renewal_outlook(contract, today=timezone.localdate())
+
+
+@register.simple_tag
+def signed_renewal(contract: Contract | None) -> Contract | None:
+    return signed_successor(contract) if contract is not None else None
 
 
 @register.simple_tag

@@ -265,6 +265,39 @@ def test_after_signing_the_pages_say_the_signed_renewal_replaces_the_automatic_o
     assert "the automatic renewal will not run" in staff
 
 
+@pytest.mark.parametrize(
+    ("language", "takes_over", "renews"),
+    [
+        (
+            "en",
+            "You signed the renewal {n}: it takes over when this term ends on",
+            "The contract renews when its term ends",
+        ),
+        ("zh-hans", "您已签署续约合同 {n}：本期于", "期满时续约"),
+    ],
+)
+def test_after_signing_the_automatic_renewal_card_does_not_say_the_contract_renews_itself(
+    client, auto_renew_on, offer, language, takes_over, renews
+):
+    services.quote_sign_online(
+        quote=offer,
+        full_name="王小明",
+        accepted=True,
+        document_sha256=offer.contract_document.sha256,
+    )
+    successor = _successor(auto_renew_on)
+    customer = _customer_client(client, auto_renew_on, language)
+    body = customer.get(reverse("portal:contract-detail", args=[auto_renew_on.pk])).content
+    card = body.decode().split('id="automatic-renewal"', 1)[1].split("</section>", 1)[0]
+    text = " ".join(re.sub(r"<[^>]+>", "", card).split())
+
+    assert takes_over.format(n=successor.number) in text
+    assert renews not in text
+    # the new contract is one tap away, and the switch (this contract's own) stays
+    assert f'href="{reverse("portal:contract-detail", args=[successor.pk])}"' in card
+    assert reverse("portal:auto-renewal", args=[auto_renew_on.pk]) in card
+
+
 # --- what the lifecycle does -------------------------------------------------------------------
 
 

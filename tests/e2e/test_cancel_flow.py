@@ -26,6 +26,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from tests.e2e.dates import english_date
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
@@ -125,7 +127,7 @@ def test_a_customer_cancels_declines_the_offer_and_gets_the_confirmation_by_emai
 
     # The preview is on the page before anything is submitted.
     preview = page.locator("#preview-early_termination")
-    assert earliest.isoformat() in preview.inner_text()
+    assert english_date(earliest) in preview.inner_text()
     assert "What happens to the service" in preview.inner_text()
     assert CancellationRequest.objects.count() == 0
 
@@ -149,7 +151,7 @@ def test_a_customer_cancels_declines_the_offer_and_gets_the_confirmation_by_emai
 
     # The final confirmation: date, fee, refund and the service, before anything is sent.
     review = page.locator("#cancel-review").inner_text()
-    assert earliest.isoformat() in review
+    assert english_date(earliest) in review
     assert "Early-termination fee" in review
     assert "Refund" in review
     assert "What happens to the service" in review
@@ -181,11 +183,11 @@ def test_a_customer_cancels_declines_the_offer_and_gets_the_confirmation_by_emai
         staff_page.get_by_role("button", name="Confirm with this effective date").click()
         # It asks first (a page, no JS dialog): nothing is confirmed yet.
         staff_page.wait_for_url(re.compile(rf".*/staff/cancellations/{req.pk}/confirm/\?.*"))
-        assert earliest.isoformat() in staff_page.locator("#confirm-numbers").inner_text()
+        assert english_date(earliest) in staff_page.locator("#confirm-numbers").inner_text()
         req.refresh_from_db()
         assert req.status == Status.IN_REVIEW
         screenshot(staff_page, "cancel-declined-6-staff-asks")
-        staff_page.get_by_role("button", name=f"Yes, confirm with {earliest.isoformat()}").click()
+        staff_page.get_by_role("button", name=f"Yes, confirm with {english_date(earliest)}").click()
         staff_page.wait_for_url(re.compile(rf".*/staff/cancellations/{req.pk}/$"))
     finally:
         staff_context.close()
@@ -261,7 +263,7 @@ def test_a_customer_accepts_the_offer_and_keeps_the_contract_extended(
     page.wait_for_url(re.compile(r".*/portal/cancellations/\d+/$"))
     assert page.locator(".js-request-status").get_attribute("data-status") == "retained"
     assert "Thank you for staying" in page.content()
-    assert add_months(old_end, 2).isoformat() in page.locator(".js-contract-end").inner_text()
+    assert english_date(add_months(old_end, 2)) in page.locator(".js-contract-end").inner_text()
     screenshot(page, "cancel-accepted-3-retained")
 
     req = CancellationRequest.objects.get()

@@ -36,6 +36,7 @@ from core.services import task_complete, task_create
 from insights.models import Interaction, InteractionKind
 from relations.contact_plans import contact_plan_sweep
 from relations.models import ContactCadence, PlannedContact, PlannedContactStatus
+from tests.e2e.dates import english_date
 from tests.factories import ContractFactory, CustomerFactory, StaffFactory
 
 pytestmark = pytest.mark.e2e
@@ -128,9 +129,9 @@ def test_a_customer_cadence_set_in_the_admin_wins_over_the_tier_cadence(
     assert rows.count() == 1
     row = rows.first
     assert "Lotus Tea House" in row.inner_text()
-    assert row.locator("td").nth(0).inner_text() == f"{planned.due_date:%Y-%m-%d} Overdue"
+    assert row.locator("td").nth(0).inner_text() == f"{english_date(planned.due_date)} Overdue"
     assert row.locator("td").nth(2).inner_text() == "Call"
-    assert row.locator("td").nth(3).inner_text() == f"{last_call:%Y-%m-%d}"
+    assert row.locator("td").nth(3).inner_text() == english_date(last_call)
     screenshot(page, "contact-plan-2-due-by-override")
     assert page.js_errors == []
 
@@ -169,9 +170,8 @@ def test_not_contacted_in_n_days_on_the_dashboard_and_the_customer_list(
         "Lotus Tea House",
     ]
     assert rows.nth(0).locator("td").nth(2).inner_text() == "Never"
-    assert (
-        rows.nth(1).locator("td").nth(2).inner_text()
-        == f"{today - dt.timedelta(days=100):%Y-%m-%d}"
+    assert rows.nth(1).locator("td").nth(2).inner_text() == english_date(
+        today - dt.timedelta(days=100)
     )
     screenshot(page, "contact-plan-4-not-contacted")
 
@@ -246,7 +246,7 @@ def test_a_team_lead_sees_the_teams_due_and_overdue_contacts(
         first.locator("td")
         .nth(0)
         .inner_text()
-        .startswith(f"{today - dt.timedelta(days=10):%Y-%m-%d}")
+        .startswith(english_date(today - dt.timedelta(days=10)))
     )
     assert "Jade Print" in second.inner_text() and "Overdue" not in second.inner_text()
     assert second.locator("td").nth(4).inner_text() == "Bob Qian"

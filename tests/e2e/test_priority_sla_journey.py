@@ -21,6 +21,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.e2e.dates import english_date
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "pw-Secret-123"
@@ -104,7 +106,8 @@ def test_a_gold_members_complaint_is_due_in_four_hours_and_escalates_then(
     staff_page = staff.new_page()
     staff_login(staff_page, live_server, username="zhou", password=PASSWORD)
     staff_page.goto(live_server.url + reverse("insights:feedback-detail", args=[complaint.pk]))
-    due = f"{timezone.localtime(complaint.sla_due_at):%Y-%m-%d %H:%M}"
+    local_due = timezone.localtime(complaint.sla_due_at)
+    due = f"{english_date(local_due)}, {local_due:%H:%M}"
     assert f"Answer due by {due}." in staff_page.locator(".alert-warning").inner_text()
     assert (
         staff_page.locator("#priority-response")

@@ -22,6 +22,8 @@ from email.header import decode_header, make_header
 import pytest
 from django.utils import timezone
 
+from tests.e2e.dates import english_date
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "pw-Secret-123"
@@ -159,7 +161,7 @@ def test_a_customer_invites_a_contact_who_signs_and_the_referrer_sees_the_points
     page.wait_for_url(re.compile(r".*/portal/rewards/$"))
     assert page.locator("#points-available").inner_text() == "300"
     row = page.locator("#points-history tbody tr").first.inner_text()
-    assert today.isoformat() in row and "+300" in row
+    assert english_date(today) in row and "+300" in row
     assert "Suzhou Tech Ltd" in row
     screenshot(page, "referral-3-points")
     page.get_by_role("link", name="Invite a contact").click()

@@ -194,7 +194,7 @@ def test_staff_see_why_the_deadline_is_shorter_in_both_languages(client, levels,
     client.force_login(manager)
 
     page = client.get(reverse("insights:feedback-detail", args=[item.pk])).content.decode()
-    assert "Answer due by 2026-06-15 14:00." in page
+    assert "Answer due by 15 Jun 2026, 14:00." in page
     assert "Priority response: member level Gold, 4 hours." in page
     other = client.get(reverse("insights:feedback-detail", args=[plain.pk])).content.decode()
     assert "Priority response" not in other and 'id="priority-response"' not in other

@@ -67,7 +67,7 @@ def test_the_customer_page_shows_the_log_and_the_form_posts_to_it(client, manage
     page = client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
     assert "Relationship log" in page
     assert "Visited the Pudong office" in page
-    assert "Next follow-up: 2026-07-01" in page
+    assert "Next follow-up: 1 Jul 2026" in page
     assert Task.objects.get().due_date == dt.date(2026, 7, 1)
     tasks_page = client.get(reverse("staff-tasks")).content.decode()
     assert "Follow up with" in tasks_page

@@ -59,7 +59,7 @@ def test_a_redemption_row_has_no_dangling_separator(page):
     training = next(r for r in rows if "training" in r)
     discount = next(r for r in rows if "renewal" in r)
     assert not training.endswith("·"), training
-    assert training == "2026-11-21 · One on-site training session · 400 points"
+    assert training == "21 Nov 2026 · One on-site training session · 400 points"
     assert discount.endswith("· waiting for the next quote")
     assert "· ·" not in " ".join(rows)
 

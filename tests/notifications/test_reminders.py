@@ -300,9 +300,9 @@ def test_it_writes_the_content_the_customer_needs(make_contract, settings):
     html = reminders(contract).get().body_html
     assert contract.number in body
     assert "Cloud Storage Pro" in body
-    assert "2026-07-01" in body  # ends on
+    assert "1 Jul 2026" in body  # ends on
     assert "CNY 1,100.00" in body and "CNY 100.00 more" in body  # 12000 / 12 months = 1000
-    assert "renews automatically on 2026-07-02" in body
+    assert "renews automatically on 2 Jul 2026" in body
     for purpose in ("renew", "change", "cancel", "auto_renew_off"):
         assert f"https://renew.example.com/portal/act/{purpose}/" in body
         assert f"/portal/act/{purpose}/" in html

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from billing.services import credit_note_issue
 from contracts.auto_renew_consent import payment_method_consent_record
@@ -91,7 +91,7 @@ def test_the_customer_page_lists_saved_methods_with_status_and_consent_date(
     html = client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
     assert 'id="payment-methods"' in html
     assert "Visa •••• 4242" in html and 'data-mandate-status="active"' in html
-    assert timezone.localtime(consent.at).strftime("%Y-%m-%d %H:%M") in html
+    assert dateformat.format(timezone.localtime(consent.at), "j M Y, H:i") in html
     assert invoice.contract.number in html
     assert "cus_1" not in html
 

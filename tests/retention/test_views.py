@@ -56,8 +56,8 @@ def test_the_cancel_page_previews_both_ways_before_anything_is_submitted(
     assert response.status_code == 200
     html = response.content.decode()
     # Non-renewal: effective the day after the term; early termination: today + 30 days.
-    assert "2027-01-01" in html
-    assert "2026-04-09" in html
+    assert "1 Jan 2027" in html
+    assert "9 Apr 2026" in html
     assert "CNY 1,755.62" in html  # the fee
     assert "What happens to the service" in html
     assert not CancellationRequest.objects.exists()  # GET changes nothing
@@ -489,8 +489,8 @@ def test_the_confirm_form_leads_to_a_page_that_asks_before_anything_changes(
     page = staff_client.get(confirm_url, {"effective_date": "2026-07-01"})
     html = page.content.decode()
     assert page.status_code == 200
-    assert "Yes, confirm with 2026-07-01" in html
-    assert "2026-06-30" in html  # last day of service
+    assert "Yes, confirm with 1 Jul 2026" in html
+    assert "30 Jun 2026" in html  # last day of service
     assert 'name="confirmed" value="yes"' in html
     # Without the second step's answer, a POST only asks too.
     staff_client.post(confirm_url, {"effective_date": "2026-07-01"})
@@ -594,7 +594,7 @@ def test_the_confirm_page_speaks_chinese(staff_client, contract, portal_user, to
     html = staff_client.get(
         reverse("retention:confirm", args=[req.pk]), {"effective_date": "2026-07-01"}
     ).content.decode()
-    assert "是，按 2026-07-01 确认" in html
+    assert "是，按 2026年7月1日 确认" in html
     assert "否，返回" in html
 
 

@@ -133,13 +133,18 @@ def contract_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     contract = _get_contract(request, pk)
     allowed = contract_workflow.transitions[contract.status]
     can_change_auto_renew = not contract.is_ended and contract.status != S.VOID
+    successor = contract_successor(contract=contract)
     return render(
         request,
         "contracts/contract_detail.html",
         {
             "contract": contract,
             "lines": list(contract.lines.all()),
-            "successor": contract_successor(contract=contract),
+            "successor": successor,
+            # The Renewal card says how it was renewed (lifecycle.auto_renewal writes the
+            # event on the predecessor); read only when there is a successor.
+            "renewed_automatically": successor is not None
+            and contract.events.filter(kind="auto_renewed").exists(),
             "timeline": _timeline(contract),
             "consents": list(contract.consents.all()),
             "documents": list(contract.documents.all()),

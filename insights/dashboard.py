@@ -209,7 +209,12 @@ def reasons_table(*, figures: list[MonthFigures], filters: DashboardFilters) -> 
                 )
             )
         rows.append(row)
-    return {"key": "reasons", "title": _("Cancellations by reason"), "header": header, "rows": rows}
+    return {
+        "key": "reasons",
+        "title": _("Cancellation requests by reason"),
+        "header": header,
+        "rows": rows,
+    }
 
 
 def _num(value: Decimal | None) -> float | None:

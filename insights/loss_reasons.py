@@ -46,7 +46,7 @@ from .selectors import DashboardFilters, dashboard_contracts
 MONTHS = 12
 RENEWAL = "renewal"
 CANCELLATION = "cancellation"
-SOURCES: dict[str, Any] = {RENEWAL: _("Lost renewals"), CANCELLATION: _("Cancellations")}
+SOURCES: dict[str, Any] = {RENEWAL: _("Lost renewals"), CANCELLATION: _("Confirmed cancellations")}
 # A cancellation is a loss once confirmed; a withdrawn or retained one is not.
 LOST_BY_CANCELLATION = (RequestStatus.CONFIRMED, RequestStatus.COMPLETED)
 
@@ -264,8 +264,8 @@ def _tally_columns(first: Any) -> list[Column]:
         Column(first),
         Column(_("Lost renewals")),
         Column(_("Lost renewals: value"), money=True),
-        Column(_("Cancellations")),
-        Column(_("Cancellations: value"), money=True),
+        Column(_("Confirmed cancellations")),
+        Column(_("Confirmed cancellations: value"), money=True),
         Column(_("Total")),
         Column(_("Total value"), money=True),
     ]

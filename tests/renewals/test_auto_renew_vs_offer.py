@@ -193,6 +193,27 @@ def test_a_price_with_the_member_discount_is_not_called_the_current_price(
     assert "(the current price)" not in text and "按当前价格" not in text
 
 
+@pytest.mark.parametrize(
+    ("language", "basis"),
+    [("en", "(today's price list, with the member's benefits)"), ("zh-hans", "按今日价目表价格")],
+)
+def test_the_staff_case_page_does_not_call_a_member_price_the_current_price(
+    client, manager, auto_renew_on, offer, monkeypatch, language, basis
+):
+    monkeypatch.setattr(
+        "lifecycle.auto_renewal_outlook.renewal_benefits_preview", lambda **kwargs: _TenPercent()
+    )
+    manager.language = language
+    manager.save(update_fields=["language"])
+    client.force_login(manager)
+    case = RenewalCase.objects.get(contract=auto_renew_on)
+    body = client.get(reverse("renewals:case", args=[case.pk])).content.decode()
+    outlook = body.split('id="auto-renewal-outlook"', 1)[1].split("</div>", 1)[0]
+
+    assert "CNY 11,880.00" in outlook and basis in outlook
+    assert "(the current price)" not in outlook and "按当前价格" not in outlook
+
+
 def test_without_an_offer_the_renewal_page_says_what_happens_if_she_does_nothing(
     client, today, auto_renew_on, price_rise
 ):
@@ -232,13 +253,13 @@ def test_the_staff_case_page_shows_the_manager_the_same_fact(
     expected = {
         "en": (
             f"Automatic renewal is on. If the customer signs {number}, it replaces the "
-            "automatic renewal. If it is not signed by 2026-12-31, it is voided and on "
-            "2027-01-01 the contract renews automatically for 12 months at CNY 13,200.00 "
+            "automatic renewal. If it is not signed by 31 Dec 2026, it is voided and on "
+            "1 Jan 2027 the contract renews automatically for 12 months at CNY 13,200.00 "
             "(the current price)."
         ),
         "zh-hans": (
-            f"自动续约已开启。如果客户签署 {number}，它将取代自动续约。如果在 2026-12-31 前"
-            "未签署，它将被作废，合同将于 2027-01-01 按当前价格 CNY 13,200.00 自动续约 "
+            f"自动续约已开启。如果客户签署 {number}，它将取代自动续约。如果在 2026年12月31日 前"
+            "未签署，它将被作废，合同将于 2027年1月1日 按当前价格 CNY 13,200.00 自动续约 "
             "12 个月。"
         ),
     }[language]

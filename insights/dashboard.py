@@ -277,8 +277,10 @@ def chart_data(*, figures: list[MonthFigures], filters: DashboardFilters) -> dic
                 for code, label in cancellation_reasons()
             ],
         },
+        # A line with points, not bars: a month whose offers were all declined (0 %) is a
+        # point on the axis, where a bar of height 0 would not be seen.
         "save_rate": {
-            "type": "bar",
+            "type": "line",
             "labels": labels,
             "links": offer_links,
             "percent": True,

@@ -30,6 +30,9 @@
         backgroundColor: colour,
         spanGaps: true,
         tension: 0.2,
+        pointRadius: 3,
+        // Points on the axis (a 0 % month) are drawn whole, not cut by the chart area.
+        clip: false,
       };
     });
     var chart = new window.Chart(canvas, {
@@ -46,6 +49,10 @@
           y: {
             stacked: !!spec.stacked,
             beginAtZero: true,
+            // A rate reads against 0-100 %: with only 0 % months Chart.js would otherwise
+            // draw an axis of 0-1 % with the points lost on its edge. Above 100 % (NRR) the
+            // axis grows.
+            suggestedMax: spec.percent ? 100 : undefined,
             ticks: spec.percent
               ? {
                   precision: 0,

@@ -82,7 +82,7 @@ def test_a_gold_members_complaint_is_due_in_four_hours_and_escalates_then(
     page.fill("textarea[name=body]", "The invoice came after its due date again.")
     page.get_by_role("button", name="Send").click()
     page.wait_for_url(re.compile(r".*/portal/feedback/\d+/$"))
-    assert "Priority response of your Gold membership: within 4 hours." in (
+    assert "Member priority response (Gold): within 4 hours." in (
         page.locator("#priority-response").inner_text()
     )
     screenshot(page, "priority-sla-2-portal-detail")

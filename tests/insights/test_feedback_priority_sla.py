@@ -230,7 +230,7 @@ def test_the_portal_tells_a_member_the_answer_time_they_get(levels, team, frozen
         follow=True,
     )
     page = response.content.decode()
-    assert "Priority response of your Gold membership: within 4 hours." in page
+    assert "Member priority response (Gold): within 4 hours." in page
     item = customer.feedback.get()
     assert item.sla_due_at == NOW + dt.timedelta(hours=4)
 
@@ -239,7 +239,7 @@ def test_the_portal_tells_a_member_the_answer_time_they_get(levels, team, frozen
     form = portal.get(reverse("portal:feedback-new")).content.decode()
     assert "作为金卡会员，您最迟在 4 小时内得到首次答复。" in form
     page = portal.get(reverse("portal:feedback-detail", args=[item.pk])).content.decode()
-    assert "您的金卡会员享有优先响应：4 小时内答复。" in page
+    assert "会员优先响应（金卡）：4 小时内答复。" in page
 
 
 def test_the_portal_promises_a_non_member_the_severity_table_only(levels, team, frozen):

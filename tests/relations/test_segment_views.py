@@ -264,8 +264,8 @@ def test_the_segment_pages_speak_both_languages(client, manager, language, words
 @pytest.mark.parametrize(
     ("language", "subtitle"),
     [
-        ("en", "Saved customer selections, counted in your book today (2027-03-04)."),
-        ("zh-hans", "已保存的客户筛选，按您名下今日（2027-03-04）的客户计数。"),
+        ("en", "Saved customer selections, counted in your book today (4 Mar 2027)."),
+        ("zh-hans", "已保存的客户筛选，按您名下今日（2027年3月4日）的客户计数。"),
     ],
 )
 def test_the_segments_subtitle_is_one_sentence_with_its_day(client, manager, language, subtitle):

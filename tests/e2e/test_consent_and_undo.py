@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.e2e import consent_world as cw
+from tests.e2e.dates import english_date
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -153,7 +154,7 @@ def test_an_eu_customer_withdraws_through_the_button(today, live_server, browser
     page = cw.portal_page(browser, base, email=world["email"])
 
     page.goto(base + reverse("portal:contract-detail", args=[contract.pk]))
-    last_day = (contract.start_date + dt.timedelta(days=14)).isoformat()
+    last_day = english_date(contract.start_date + dt.timedelta(days=14))
     assert page.get_by_text(f"You can withdraw from this contract until {last_day}.").is_visible()
     page.get_by_role("link", name="Withdraw from contract here").click()
     page.wait_for_url(re.compile(rf".*/contracts/{contract.pk}/withdraw/$"))

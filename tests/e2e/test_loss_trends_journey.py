@@ -159,7 +159,7 @@ def test_lost_renewals_and_cancellations_by_month_and_tier_with_feedback_in_two_
     page.get_by_role("button", name="More").click()
     page.get_by_role("link", name="Why we lose renewals").click()
     page.get_by_role("heading", name="Why we lose renewals").wait_for()
-    assert "From 2026-07 to 2027-06-20" in page.locator("h1 + p").inner_text()
+    assert "From July 2026 to 20 Jun 2027" in page.locator("h1 + p").inner_text()
 
     # By reason: columns lost renewals, value, cancellations, value, total, total value
     price = cells(page, "reasons", "Price")

@@ -67,15 +67,19 @@ def points_expiring(
 def qualifying_points(*, customer: Customer, on: dt.date) -> int:
     """Points earned (and credited by staff) in the qualifying window ending ``on``: the
     level's measure, which redemptions do not lower."""
+    return _sum(_qualifying_entries(customer=customer, on=on))
+
+
+def _qualifying_entries(*, customer: Customer, on: dt.date) -> QuerySet[PointsEntry]:
+    """The entries that count towards the level on ``on`` (earned or credited by staff in
+    the qualifying window)."""
     since = add_months(on, -qualifying_months())
-    return _sum(
-        PointsEntry.objects.filter(
-            CREDIT,
-            customer=customer,
-            kind__in=[EntryKind.EARN, EntryKind.ADJUST],
-            on__gt=since,
-            on__lte=on,
-        )
+    return PointsEntry.objects.filter(
+        CREDIT,
+        customer=customer,
+        kind__in=[EntryKind.EARN, EntryKind.ADJUST],
+        on__gt=since,
+        on__lte=on,
     )
 
 
@@ -87,15 +91,8 @@ def member_level(*, customer: Customer, on: dt.date) -> Level | None:
     """The customer's level on ``on``: :func:`level_for_points` of
     :func:`qualifying_points`, in one query (an automatic renewal asks for every
     contract it renews)."""
-    since = add_months(on, -qualifying_months())
     earned = (
-        PointsEntry.objects.filter(
-            CREDIT,
-            customer=customer,
-            kind__in=[EntryKind.EARN, EntryKind.ADJUST],
-            on__gt=since,
-            on__lte=on,
-        )
+        _qualifying_entries(customer=customer, on=on)
         .values("customer")
         .annotate(total=Sum("points"))
         .values("total")

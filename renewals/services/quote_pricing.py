@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -259,27 +259,25 @@ def member_benefit_specs(
     complimentary_specs_add(contract=contract, specs=specs, services=loyalty.services)
     if not loyalty.discount_percent:
         return specs
-    factor = (Decimal(100) - loyalty.discount_percent) / Decimal(100)
     return [
-        QuoteLineSpec(
-            description=spec.description,
-            quantity=spec.quantity,
-            unit_price=money(spec.unit_price * factor),
-            plan=spec.plan,
-            source_line_id=spec.source_line_id,
-        )
+        replace(spec, unit_price=discounted(spec.unit_price, loyalty.discount_percent))
         for spec in specs
     ]
 
 
+def discounted(unit_price: Decimal, percent: Decimal) -> Decimal:
+    """A unit price with a renewal discount spread over it (the one rounding rule for a
+    signed quote's successor lines and an automatic renewal's)."""
+    return money(unit_price * (Decimal(100) - percent) / Decimal(100))
+
+
 def quote_successor_lines(quote: Quote) -> list[LineSpec]:
     """The quote's lines as contract lines, with the renewal discount spread over them."""
-    factor = (Decimal(100) - quote.discount_percent) / Decimal(100)
     return [
         LineSpec(
             description=ql.description,
             quantity=ql.quantity,
-            unit_price=money(ql.unit_price * factor),
+            unit_price=discounted(ql.unit_price, quote.discount_percent),
             plan=ql.plan,
         )
         for ql in quote.lines.all()

@@ -214,8 +214,8 @@ def credit_note_refund_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # A stored PDF whose file is gone is served again only as an exact copy (same SHA-256):
-# invoices and receipts are issued documents; otherwise a page says so and staff get a
-# task (core.document_files).
+# invoices and receipts are issued documents; otherwise a page says so, whose button asks
+# staff to restore it (core.document_files).
 STAFF_UNAVAILABLE = "staff/document_unavailable.html"
 
 

@@ -129,7 +129,7 @@ def staff_document_download(request: HttpRequest, pk: int) -> HttpResponseBase:
         Document.objects.filter(customer__in=customers_visible_to(request.user)), pk=pk
     )
     # A lost file: an identical copy (same SHA-256) made again, else a page saying it is
-    # unavailable and a task for the account manager (core.document_files).
+    # unavailable, whose button gives the account manager a task (core.document_files).
     return document_response(
         request,
         document=document,

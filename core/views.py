@@ -12,9 +12,7 @@ from django.views.decorators.http import require_POST, require_safe
 from django.views.i18n import LANGUAGE_QUERY_PARAMETER, set_language
 
 from config.celery_app import app as celery_app
-from core.models import User
-from customers.models import PortalAccount
-from customers.services import customer_update
+from customers.services import language_preference_set
 
 logger = logging.getLogger(__name__)
 
@@ -90,12 +88,6 @@ def language_switch(request: HttpRequest) -> HttpResponse:
         # site then ignores; an offered language or nothing.
         response.cookies.pop(settings.LANGUAGE_COOKIE_NAME, None)
         return response
-    user = request.user
-    if user.is_authenticated and user.is_active:
-        if user.language != code:
-            User.objects.filter(pk=user.pk).update(language=code)
-            user.language = code
-        account = PortalAccount.objects.select_related("customer").filter(user_id=user.pk).first()
-        if account is not None and account.customer.language != code:
-            customer_update(customer=account.customer, by=user, language=code)
+    if request.user.is_authenticated and request.user.is_active:
+        language_preference_set(user=request.user, language=code)
     return response

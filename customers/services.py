@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
 
-from .models import Contact, Customer
+from .models import Contact, Customer, PortalAccount
 
 CUSTOMER_FIELDS = {
     "code",
@@ -95,3 +96,16 @@ def contact_save(
 
 
 # --- Tiers (ABC classification by annualised active contract value) ----------------------
+
+
+def language_preference_set(*, user: Any, language: str) -> None:
+    """Keep a logged-in user's choice of language (the language switcher): the user's own
+    ``language`` and, for a portal user, the customer's (tasks, notifications and e-mails
+    are written in these, not in the interface's cookie). The caller checks that the
+    language is one of ``settings.LANGUAGES``."""
+    if user.language != language:
+        get_user_model().objects.filter(pk=user.pk).update(language=language)
+        user.language = language
+    account = PortalAccount.objects.select_related("customer").filter(user_id=user.pk).first()
+    if account is not None and account.customer.language != language:
+        customer_update(customer=account.customer, by=user, language=language)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.test import Client
 from django.urls import reverse
 
 from core.document_files import document_missing_report
@@ -130,8 +131,6 @@ def test_an_anonymous_visitor_still_gets_the_cookie(client):
 
 
 def test_the_switch_needs_the_csrf_token(db):
-    from django.test import Client
-
     staff = StaffFactory(language="zh-hans")
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(staff)

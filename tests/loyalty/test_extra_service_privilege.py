@@ -13,9 +13,11 @@ from types import SimpleNamespace
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
 
+from contracts.models import Plan, PlanPrice
 from loyalty import services
 from loyalty.models import EntryKind, PointsEntry, Privilege, PrivilegeKind, QuoteBenefit
 from tests.factories import PlanFactory
@@ -256,10 +258,6 @@ def test_a_complimentary_line_is_a_line_of_the_product_at_price_0_once_per_benef
 
 
 def test_the_demos_extra_services_give_a_product_of_the_catalogue(time_machine):
-    from django.core.management import call_command
-
-    from contracts.models import Plan, PlanPrice
-
     time_machine.move_to(dt.datetime(2026, 6, 15, 4, 0, tzinfo=dt.UTC), tick=False)
     call_command("seed_demo", "--customers", "4", "--contracts", "6", stdout=open("/dev/null", "w"))  # noqa: SIM115
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from notifications.models import SmsTemplate
+from notifications.models import MessageKind, SmsTemplate
+from relations.campaigns import MESSAGE_KIND
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,8 +46,6 @@ def test_the_empty_list_explains_which_templates_are_needed(client, language, wo
 def test_the_kinds_named_are_the_ones_sent_by_sms():
     """The help names the kinds that reach the SMS channel: renewal reminders (and the
     statutory notices, sent as renewal reminders) and campaigns."""
-    from notifications.models import MessageKind
-    from relations.campaigns import MESSAGE_KIND
 
     assert MessageKind.RENEWAL_REMINDER == "renewal_reminder"
     assert MESSAGE_KIND == "campaign"

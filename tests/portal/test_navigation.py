@@ -7,6 +7,8 @@ import re
 import pytest
 from django.urls import reverse
 
+from insights.models import Survey
+
 pytestmark = pytest.mark.django_db
 
 
@@ -41,8 +43,6 @@ def test_the_credit_notes_tab_is_the_current_one_on_the_credit_notes_page(custom
 def test_surveys_are_reached_from_the_feedback_tab_which_counts_the_open_ones(
     customer_client, customer
 ):
-    from insights.models import Survey
-
     Survey.objects.create(customer=customer, kind="nps", dedupe_key="nav-survey-1")
     html = customer_client.get(reverse("portal:feedback-list")).content.decode()
 

@@ -4,9 +4,11 @@ the customer list and its CSV export; bad criteria answer a form error, never a 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from relations.models import Segment
@@ -269,10 +271,6 @@ def test_the_segment_pages_speak_both_languages(client, manager, language, words
     ],
 )
 def test_the_segments_subtitle_is_one_sentence_with_its_day(client, manager, language, subtitle):
-    import datetime as dt
-
-    import time_machine
-
     manager.language = language
     manager.save()
     moment = dt.datetime(2027, 3, 4, 10, 0, tzinfo=dt.UTC)
